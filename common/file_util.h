@@ -1,0 +1,33 @@
+// Small file helpers shared by the supervisor-side modules: bounded reads, atomic writes,
+// directory creation, sha256. All return Status; none throws.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace mugai {
+
+// Creates `path` and its parents with `mode` (existing folders are left as they are).
+Status MakeDirs(const std::string& path, mode_t mode);
+
+// Reads a regular file of at most `max_bytes`. kLimit when larger, kNotFound/kIo otherwise.
+Result<std::string> ReadFileLimited(const std::string& path, uint64_t max_bytes);
+
+// Writes `bytes` to a temporary name in the same folder, fsyncs it, then renames it to
+// `path`. When `replace` is false an existing `path` is never overwritten (kIo, EEXIST).
+// On any failure the temporary file is removed: a half-written file is never visible.
+Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode_t mode,
+                           bool replace);
+
+// Lower-case hex sha256 of `bytes`.
+std::string Sha256Hex(std::string_view bytes);
+
+// The last path component ("a/b/c.txt" → "c.txt").
+std::string BaseName(std::string_view path);
+
+}  // namespace mugai

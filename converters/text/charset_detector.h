@@ -1,0 +1,28 @@
+// Detects the character set of plain text (uchardet) and confirms it by decoding the whole
+// text strictly (iconv). Used for reports and for HTML without a declared charset.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace mugai {
+
+struct CharsetGuess {
+  // Canonical name: "US-ASCII", "UTF-8", "Shift_JIS", "EUC-JP", "ISO-2022-JP", "UTF-16LE",
+  // "UTF-16BE", or uchardet's name for others; "unknown" when nothing decodes cleanly.
+  std::string charset;
+  bool confirmed = false;  // the whole input decodes without error in `charset`
+};
+
+// Guesses the charset of `bytes`. Never fails; returns {"unknown", false} when unsure.
+CharsetGuess DetectCharset(std::string_view bytes);
+
+// True when `bytes` decode cleanly (DetectCharset confirmed) and, decoded, hold no control
+// characters other than tab, line feed, carriage return and form feed: text a person reads.
+// Used to overrule libmagic's headerless guesses (Shift_JIS prose looks like a DOS .COM).
+bool IsReadableText(std::string_view bytes, CharsetGuess* guess);
+
+// Strictly converts `bytes` from `charset` to UTF-8. Returns false on any invalid sequence.
+bool ConvertToUtf8(std::string_view bytes, const std::string& charset, std::string* out);
+
+}  // namespace mugai

@@ -1,0 +1,46 @@
+// The mugai binary: a thin dispatcher over the gateway library's commands.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "gateway/cli/sanitize_command.h"
+#include "mugai/version.h"
+
+namespace {
+
+constexpr char kHelp[] = R"(mugai — file sanitisation gateway (無害化ゲートウェイ) for LGWAN networks
+
+Usage: mugai COMMAND [OPTIONS] ...
+
+Commands:
+  sanitize   sanitise files: identify, scan, convert or block (mugai sanitize --help)
+
+Options:
+  -h, --help     show this help
+  --version      show the version
+
+Every command takes --config FILE (TOML, see docs/CONFIG.md), --signatures PATH and
+--state DIR. Exit status: 0 delivered, 1 blocked, 2 usage/config error, 3 internal failure.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error return, not a death
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kHelp, args.empty() ? stderr : stdout);
+    return args.empty() ? mugai::kExitUsage : mugai::kExitDelivered;
+  }
+  if (args[0] == "--version") {
+    std::printf("mugai %s\n", MUGAI_VERSION);
+    return mugai::kExitDelivered;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "sanitize") return mugai::RunSanitizeCommand(args);
+  std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
+  return mugai::kExitUsage;
+}

@@ -1,0 +1,209 @@
+// `mugai sanitize` front end: arguments → Config → Pipeline → reports → exit status.
+#include "gateway/cli/sanitize_command.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "common/file_util.h"
+#include "gateway/config.h"
+#include "gateway/pipeline.h"
+#include "gateway/report.h"
+
+namespace mugai {
+
+const char kSanitizeHelp[] =
+    R"(Usage: mugai sanitize [OPTIONS] INPUT...
+
+Sanitises each INPUT file (無害化): identifies its real type, scans it with ClamAV, and
+delivers it unchanged (plain text), converts it (HTML → text), or blocks it. Only sanitised
+outputs are written to --out; originals of blocked or converted files are kept in the
+quarantine under the state folder.
+
+Options:
+  --out DIR             write deliverable outputs into DIR (created if missing). Without
+                        --out nothing is written: the verdicts are reported only.
+  --report FILE|-       write the JSON report to FILE, or to standard output with '-'
+  --config FILE         read settings from a TOML file (see docs/CONFIG.md); every key has
+                        a built-in default and unknown keys are errors
+  --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
+  --state DIR           quarantine and log folder (default: ./mugai-state)
+  --password PW         password for encrypted inputs (used by converters that open them)
+  --jobs N              worker processes at once (default: one per CPU core)
+  --allow-no-signatures run even when no signatures can be loaded (demo/test only: files
+                        are NOT scanned for malware)
+  --quiet               do not print the per-file notice on standard error
+  --print-config        print the effective configuration as TOML and exit
+  -h, --help            show this help
+
+Exit status:
+  0  every input was delivered (clean or sanitized)
+  1  at least one input was blocked (the others were still delivered)
+  2  usage or configuration error (nothing was processed)
+  3  internal failure (nothing delivered for the failed input)
+
+Examples:
+  mugai sanitize --out /srv/lgwan/inbox --report - 請求書.html memo.txt
+  mugai sanitize --config /etc/mugai/mugai.toml --out out/ *.txt
+
+Logs: <state>/mugai.log, one line per event (grep event=item_done verdict=blocked).
+)";
+
+namespace {
+
+struct SanitizeArgs {
+  std::string out_dir, report, config_file, signatures, state, password;
+  int jobs = -1;
+  bool allow_no_signatures = false, quiet = false, print_config = false, help = false;
+  std::vector<std::string> inputs;
+};
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "mugai sanitize: %s\nTry 'mugai sanitize --help'.\n", message.c_str());
+  return kExitUsage;
+}
+
+// Parses `args`; returns -1 to continue or an exit status.
+int Parse(const std::vector<std::string>& args, SanitizeArgs* a) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](std::string* field) -> bool {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        *field = arg.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      *field = args[++i];
+      return true;
+    };
+    auto is = [&](const char* flag) {
+      return arg == flag || arg.rfind(std::string(flag) + "=", 0) == 0;
+    };
+    if (arg == "-h" || arg == "--help") {
+      a->help = true;
+    } else if (arg == "--allow-no-signatures") {
+      a->allow_no_signatures = true;
+    } else if (arg == "--quiet" || arg == "-q") {
+      a->quiet = true;
+    } else if (arg == "--print-config") {
+      a->print_config = true;
+    } else if (is("--out")) {
+      if (!value(&a->out_dir)) return Usage("--out needs a folder");
+    } else if (is("--report")) {
+      if (!value(&a->report)) return Usage("--report needs a file name or '-'");
+    } else if (is("--config")) {
+      if (!value(&a->config_file)) return Usage("--config needs a file name");
+    } else if (is("--signatures")) {
+      if (!value(&a->signatures)) return Usage("--signatures needs a path");
+    } else if (is("--state")) {
+      if (!value(&a->state)) return Usage("--state needs a folder");
+    } else if (is("--password")) {
+      if (!value(&a->password)) return Usage("--password needs a value");
+    } else if (is("--jobs")) {
+      std::string v;
+      if (!value(&v)) return Usage("--jobs needs a number");
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 1024) return Usage("--jobs must be 1..1024");
+      a->jobs = static_cast<int>(n);
+    } else if (arg == "--") {
+      for (++i; i < args.size(); ++i) a->inputs.push_back(args[i]);
+    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+      return Usage("unknown option '" + arg + "'");
+    } else {
+      a->inputs.push_back(arg);
+    }
+  }
+  return -1;
+}
+
+// Every input must be an existing regular file before anything is processed.
+int CheckInputs(const std::vector<std::string>& inputs) {
+  if (inputs.empty()) return Usage("no INPUT files given");
+  for (const auto& path : inputs) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) return Usage("cannot read '" + path + "': no such file");
+    if (S_ISDIR(st.st_mode)) {
+      return Usage("'" + path + "' is a folder; pass the files in it (e.g. '" + path + "/*')");
+    }
+    if (!S_ISREG(st.st_mode)) return Usage("'" + path + "' is not a regular file");
+  }
+  return -1;
+}
+
+int WriteReport(const std::string& target, const std::string& json) {
+  if (target == "-") {
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    std::fflush(stdout);
+    return -1;
+  }
+  if (Status s = WriteFileAtomically(target, json, 0640, /*replace=*/true); !s.ok()) {
+    std::fprintf(stderr, "mugai sanitize: cannot write the report: %s\n", s.message().c_str());
+    return kExitInternal;
+  }
+  return -1;
+}
+
+}  // namespace
+
+int RunSanitizeCommand(const std::vector<std::string>& args) {
+  SanitizeArgs a;
+  if (int rc = Parse(args, &a); rc >= 0) return rc;
+  if (a.help) {
+    std::fputs(kSanitizeHelp, stdout);
+    return kExitDelivered;
+  }
+  Config config;
+  if (!a.config_file.empty()) {
+    Result<Config> loaded = LoadConfigFile(a.config_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "mugai sanitize: config error: %s\n", loaded.status().message().c_str());
+      return kExitUsage;
+    }
+    config = loaded.value();
+  }
+  if (!a.signatures.empty()) config.signatures = a.signatures;
+  if (!a.state.empty()) config.state_dir = a.state;
+  if (a.jobs > 0) config.jobs = static_cast<uint32_t>(a.jobs);
+  if (a.print_config) {
+    std::fputs(ConfigToToml(config).c_str(), stdout);
+    return kExitDelivered;
+  }
+  if (int rc = CheckInputs(a.inputs); rc >= 0) return rc;
+  if (!a.out_dir.empty()) {
+    if (Status s = MakeDirs(a.out_dir, 0755); !s.ok()) {
+      std::fprintf(stderr, "mugai sanitize: --out: %s\n", s.message().c_str());
+      return kExitUsage;
+    }
+  }
+
+  Result<std::unique_ptr<Pipeline>> pipeline =
+      Pipeline::Create(config, PipelineOptions{a.allow_no_signatures});
+  if (!pipeline.ok()) {
+    std::fprintf(stderr, "mugai sanitize: %s\n", pipeline.status().message().c_str());
+    return pipeline.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  }
+  std::vector<ItemInput> items;
+  for (const auto& path : a.inputs) items.push_back(ItemInput{path, BaseName(path)});
+  std::vector<NodeReport> reports = pipeline.value()->Sanitize(items, a.out_dir);
+
+  int rc = kExitDelivered;
+  for (const auto& r : reports) {
+    if (r.internal_failure) rc = kExitInternal;
+    else if (r.verdict == Verdict::kBlocked && rc == kExitDelivered) rc = kExitBlocked;
+  }
+  if (!a.report.empty()) {
+    std::string json =
+        RunReport(pipeline.value()->engine(), pipeline.value()->scanning_enabled(), reports)
+            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+        "\n";
+    if (int w = WriteReport(a.report, json); w >= 0) rc = w;
+  }
+  if (!a.quiet) std::fputs(HumanNotice(reports).c_str(), stderr);
+  return rc;
+}
+
+}  // namespace mugai

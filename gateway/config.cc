@@ -1,0 +1,192 @@
+// TOML configuration with toml++. Every table and key is known; anything else is an error
+// naming the file and line, so a typo never silently falls back to a default.
+#include "gateway/config.h"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "gateway/limits.h"
+
+namespace mugai {
+
+Config::Config()
+    : max_input_bytes(limits::kMaxInputBytes),
+      max_output_bytes(limits::kMaxOutputBytes),
+      jobs(limits::kWorkerJobs),
+      worker_memory_bytes(limits::kWorkerMemoryBytes),
+      worker_cpu_seconds(limits::kWorkerCpuSeconds),
+      worker_wall_seconds(limits::kWorkerWallSeconds),
+      worker_open_files(limits::kWorkerOpenFiles),
+      worker_file_size_bytes(limits::kWorkerFileSizeBytes),
+      scan_max_file_size(limits::kScanMaxFileSize),
+      scan_max_scan_size(limits::kScanMaxScanSize),
+      scan_max_recursion(limits::kScanMaxRecursion),
+      scan_max_files(limits::kScanMaxFiles),
+      scan_max_time_ms(limits::kScanMaxTimeMs),
+      html_max_depth(limits::kHtmlMaxDepth) {}
+
+namespace {
+
+std::string Where(const std::string& origin, const toml::node& node) {
+  const auto& src = node.source();
+  return origin + ":" + std::to_string(src.begin.line);
+}
+
+// A key's setter: checks the node's type and range, writes the field, or returns an error.
+using Setter = std::function<Status(const toml::node&, const std::string& where)>;
+
+Setter String(std::string* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    if (!v || v->empty()) return {StatusCode::kConfig, where + ": expected a non-empty string"};
+    *field = *v;
+    return Status::Ok();
+  };
+}
+
+template <typename T>
+Setter Integer(T* field, int64_t min, int64_t max) {
+  return [field, min, max](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<int64_t>();
+    if (!n.is_integer() || !v) return {StatusCode::kConfig, where + ": expected an integer"};
+    if (*v < min || *v > max) {
+      return {StatusCode::kConfig, where + ": " + std::to_string(*v) + " is out of range [" +
+                                       std::to_string(min) + ", " + std::to_string(max) + "]"};
+    }
+    *field = static_cast<T>(*v);
+    return Status::Ok();
+  };
+}
+
+Setter Links(LinkStyle* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    if (v == "show") *field = LinkStyle::kShow;
+    else if (v == "defang") *field = LinkStyle::kDefang;
+    else if (v == "drop") *field = LinkStyle::kDrop;
+    else return {StatusCode::kConfig, where + ": expected \"show\", \"defang\" or \"drop\""};
+    return Status::Ok();
+  };
+}
+
+constexpr int64_t kGiB = 1024LL * 1024 * 1024;
+
+std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
+  return {
+      {"paths", {{"signatures", String(&c->signatures)}, {"state", String(&c->state_dir)}}},
+      {"limits",
+       {{"max_input_bytes", Integer(&c->max_input_bytes, 1, 64 * kGiB)},
+        {"max_output_bytes", Integer(&c->max_output_bytes, 1, 64 * kGiB)}}},
+      {"worker",
+       {{"jobs", Integer(&c->jobs, 0, 1024)},
+        {"memory_bytes", Integer(&c->worker_memory_bytes, 16 << 20, 256 * kGiB)},
+        {"cpu_seconds", Integer(&c->worker_cpu_seconds, 1, 86400)},
+        {"wall_seconds", Integer(&c->worker_wall_seconds, 1, 86400)},
+        {"open_files", Integer(&c->worker_open_files, 8, 65536)},
+        {"file_size_bytes", Integer(&c->worker_file_size_bytes, 1 << 20, 256 * kGiB)}}},
+      {"scan",
+       {{"max_file_size_bytes", Integer(&c->scan_max_file_size, 1, 4 * kGiB - 1)},
+        {"max_scan_size_bytes", Integer(&c->scan_max_scan_size, 1, 4 * kGiB - 1)},
+        {"max_recursion", Integer(&c->scan_max_recursion, 1, 64)},
+        {"max_files", Integer(&c->scan_max_files, 1, 1000000)},
+        {"max_scan_time_ms", Integer(&c->scan_max_time_ms, 1, 3600000)}}},
+      {"html",
+       {{"links", Links(&c->html_links)}, {"max_depth", Integer(&c->html_max_depth, 8, 10000)}}},
+  };
+}
+
+Status Apply(const toml::table& root, const std::string& origin, Config* config) {
+  auto schema = Schema(config);
+  for (const auto& [table_key, table_node] : root) {
+    std::string table_name(table_key.str());
+    auto it = schema.find(table_name);
+    if (it == schema.end()) {
+      return {StatusCode::kConfig, Where(origin, table_node) + ": unknown table or key '" +
+                                       table_name + "'"};
+    }
+    const toml::table* table = table_node.as_table();
+    if (!table) {
+      return {StatusCode::kConfig, Where(origin, table_node) + ": '" + table_name +
+                                       "' must be a table ([" + table_name + "])"};
+    }
+    for (const auto& [key, node] : *table) {
+      std::string key_name(key.str());
+      auto setter = it->second.find(key_name);
+      if (setter == it->second.end()) {
+        return {StatusCode::kConfig, Where(origin, node) + ": unknown key '" + table_name + "." +
+                                         key_name + "'"};
+      }
+      if (Status s = setter->second(node, Where(origin, node) + ": " + table_name + "." + key_name);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+const char* LinkName(LinkStyle s) {
+  switch (s) {
+    case LinkStyle::kShow: return "show";
+    case LinkStyle::kDefang: return "defang";
+    case LinkStyle::kDrop: return "drop";
+  }
+  return "defang";
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& origin) {
+  Config config;
+  // toml++ is built with exceptions here; they stop at this module's boundary.
+  toml::table parsed;
+  try {
+    parsed = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& err) {
+    return Status{StatusCode::kConfig, origin + ":" + std::to_string(err.source().begin.line) +
+                                           ": " + std::string(err.description())};
+  }
+  if (Status s = Apply(parsed, origin, &config); !s.ok()) return s;
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status{StatusCode::kConfig, "cannot read config file '" + path +
+                                           "': check the path and its permissions"};
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return ParseConfig(buf.str(), path);
+}
+
+std::string ConfigToToml(const Config& c) {
+  auto i = [](auto v) { return static_cast<int64_t>(v); };
+  toml::table root{
+      {"paths", toml::table{{"signatures", c.signatures}, {"state", c.state_dir}}},
+      {"limits", toml::table{{"max_input_bytes", i(c.max_input_bytes)},
+                             {"max_output_bytes", i(c.max_output_bytes)}}},
+      {"worker", toml::table{{"jobs", i(c.jobs)},
+                             {"memory_bytes", i(c.worker_memory_bytes)},
+                             {"cpu_seconds", i(c.worker_cpu_seconds)},
+                             {"wall_seconds", i(c.worker_wall_seconds)},
+                             {"open_files", i(c.worker_open_files)},
+                             {"file_size_bytes", i(c.worker_file_size_bytes)}}},
+      {"scan", toml::table{{"max_file_size_bytes", i(c.scan_max_file_size)},
+                           {"max_scan_size_bytes", i(c.scan_max_scan_size)},
+                           {"max_recursion", i(c.scan_max_recursion)},
+                           {"max_files", i(c.scan_max_files)},
+                           {"max_scan_time_ms", i(c.scan_max_time_ms)}}},
+      {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
+  };
+  std::ostringstream o;
+  o << root << "\n";
+  return o.str();
+}
+
+}  // namespace mugai

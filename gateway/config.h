@@ -1,0 +1,49 @@
+// Gateway configuration: built-in defaults (gateway/limits.h), optionally overridden by a
+// TOML file, then by command-line flags. Unknown keys and out-of-range values are errors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "converters/html/html_to_text.h"
+
+namespace mugai {
+
+struct Config {
+  // [paths]
+  std::string signatures = "/var/lib/clamav";  // paths.signatures
+  std::string state_dir = "mugai-state";        // paths.state (relative: under the cwd)
+  // [limits]
+  uint64_t max_input_bytes;
+  uint64_t max_output_bytes;
+  // [worker]
+  uint32_t jobs;
+  uint64_t worker_memory_bytes;
+  uint32_t worker_cpu_seconds;
+  uint32_t worker_wall_seconds;
+  uint32_t worker_open_files;
+  uint64_t worker_file_size_bytes;
+  // [scan]
+  uint64_t scan_max_file_size;
+  uint64_t scan_max_scan_size;
+  uint32_t scan_max_recursion;
+  uint32_t scan_max_files;
+  uint32_t scan_max_time_ms;
+  // [html]
+  LinkStyle html_links = LinkStyle::kDefang;
+  uint32_t html_max_depth;
+
+  Config();  // every field at its built-in default
+};
+
+// Reads `path` over the defaults. kConfig with "file:line: what is wrong" on any problem.
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Parses TOML text (for tests and the fuzzer); `origin` names it in messages.
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& origin);
+
+// The effective configuration as TOML (logged at start-up, printed by --print-config).
+std::string ConfigToToml(const Config& config);
+
+}  // namespace mugai

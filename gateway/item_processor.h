@@ -1,0 +1,29 @@
+// What a worker does with one node: identify → name check → scan → policy → convert, and,
+// for outputs, verify (identify + scan again). Runs only inside a worker process.
+#pragma once
+
+#include <string>
+
+#include "gateway/config.h"
+#include "gateway/worker_protocol.h"
+#include "scanners/malware_scanner.h"
+#include "scanners/type_identifier.h"
+
+namespace mugai {
+
+struct WorkerContext {
+  const Config* config;
+  const TypeIdentifier* identifier;
+  const MalwareScanner* scanner;
+  bool scanning_enabled;  // false only under --allow-no-signatures
+};
+
+// Processes the input readable from `fd` whose claimed basename is `name`.
+WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name);
+
+// Verifies an output readable from `fd`: it must identify as `promised_family` (or empty) and
+// scan clean. Returns kClean, or kBlocked with reason kMalware/kScanError/kUnknownType.
+WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& name,
+                        TypeFamily promised_family);
+
+}  // namespace mugai

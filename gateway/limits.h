@@ -1,0 +1,41 @@
+// Every limit the gateway enforces: named constant = built-in default, with its config key.
+// docs/CONFIG.md lists them; hitting any of them blocks the item (never a silent truncation).
+#pragma once
+
+#include <cstdint>
+
+namespace mugai::limits {
+
+inline constexpr uint64_t kMiB = 1024 * 1024;
+
+// [limits]
+inline constexpr uint64_t kMaxInputBytes = 100 * kMiB;    // limits.max_input_bytes
+inline constexpr uint64_t kMaxOutputBytes = 200 * kMiB;   // limits.max_output_bytes
+
+// [worker]
+inline constexpr uint32_t kWorkerJobs = 0;                      // worker.jobs (0 = one per core)
+inline constexpr uint64_t kWorkerMemoryBytes = 1024 * kMiB;     // worker.memory_bytes (beyond
+                                                                // the inherited engine)
+inline constexpr uint32_t kWorkerCpuSeconds = 60;               // worker.cpu_seconds
+inline constexpr uint32_t kWorkerWallSeconds = 120;             // worker.wall_seconds
+inline constexpr uint32_t kWorkerOpenFiles = 64;                // worker.open_files
+inline constexpr uint64_t kWorkerFileSizeBytes = 512 * kMiB;    // worker.file_size_bytes
+
+// [scan] (passed to libclamav; exceeding one is an alert, i.e. blocked)
+inline constexpr uint64_t kScanMaxFileSize = 100 * kMiB;   // scan.max_file_size_bytes
+inline constexpr uint64_t kScanMaxScanSize = 400 * kMiB;   // scan.max_scan_size_bytes
+inline constexpr uint32_t kScanMaxRecursion = 17;          // scan.max_recursion
+inline constexpr uint32_t kScanMaxFiles = 10000;           // scan.max_files
+inline constexpr uint32_t kScanMaxTimeMs = 120000;         // scan.max_scan_time_ms
+
+// [html]
+inline constexpr uint32_t kHtmlMaxDepth = 256;             // html.max_depth
+
+// Worker result protocol: fixed caps, not configurable (a larger field is a protocol error).
+inline constexpr uint32_t kMaxShortField = 256;       // type names, charset, action names
+inline constexpr uint32_t kMaxLongField = 4096;       // descriptions, details
+inline constexpr uint32_t kMaxActions = 256;
+inline constexpr uint32_t kMaxThreats = 64;
+inline constexpr uint64_t kResultOverheadBytes = 4 * kMiB;  // result size = output + this
+
+}  // namespace mugai::limits

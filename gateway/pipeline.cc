@@ -1,0 +1,323 @@
+// Supervisor-side orchestration of one batch of items through worker processes.
+#include "gateway/pipeline.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/file_util.h"
+#include "gateway/limits.h"
+#include "gateway/policy.h"
+
+namespace mugai {
+
+namespace {
+
+// An anonymous, sealed in-memory file holding `bytes`: what the worker reads is exactly what
+// the supervisor hashed and will deliver (no time-of-check/time-of-use window on the input).
+int SealedMemfd(const std::string& bytes) {
+  int fd = memfd_create("mugai-node", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
+}
+
+unsigned DefaultJobs(uint32_t configured) {
+  if (configured > 0) return configured;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+// "name.txt" → "name (1).txt"; names without an extension get the suffix at the end.
+std::string CollisionName(const std::string& name, int n) {
+  size_t dot = name.rfind('.');
+  std::string suffix = " (" + std::to_string(n) + ")";
+  if (dot == std::string::npos || dot == 0) return name + suffix;
+  return name.substr(0, dot) + suffix + name.substr(dot);
+}
+
+}  // namespace
+
+struct Pipeline::ItemState {
+  ItemInput input;
+  NodeReport report;
+  std::string bytes;
+  int fd = -1;         // sealed memfd of the original
+  int output_fd = -1;  // sealed memfd of the converted output, during verify
+  WorkerResult result;
+  std::vector<NodeReport>* sink = nullptr;
+  size_t index = 0;
+  ~ItemState() {
+    if (fd >= 0) close(fd);
+    if (output_fd >= 0) close(output_fd);
+  }
+};
+
+Pipeline::Pipeline(const Config& config)
+    : config_(config), blobs_(config.state_dir + "/quarantine/blobs") {}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
+                                                   const PipelineOptions& options) {
+  std::unique_ptr<Pipeline> p(new Pipeline(config));
+  if (Status s = MakeDirs(config.state_dir, 0700); !s.ok()) {
+    return Status{StatusCode::kConfig, "state folder: " + s.message() +
+                                           " (set --state DIR or paths.state to a writable folder)"};
+  }
+  chmod(config.state_dir.c_str(), 0700);
+  if (Status s = p->log_.Open(config.state_dir + "/mugai.log"); !s.ok()) {
+    return Status{StatusCode::kConfig, s.message()};
+  }
+  if (Status s = p->identifier_.Load(); !s.ok()) return s;
+  ScanLimits scan_limits{config.scan_max_file_size, config.scan_max_scan_size,
+                         config.scan_max_recursion, config.scan_max_files,
+                         config.scan_max_time_ms};
+  Status loaded = p->scanner_.Load(config.signatures, scan_limits);
+  if (!loaded.ok()) {
+    if (!options.allow_no_signatures) return loaded;
+    // Explicitly asked for: run without signatures, loudly.
+    if (Status s = p->scanner_.LoadEmpty(scan_limits); !s.ok()) return s;
+    p->scanning_enabled_ = false;
+    p->log_.Write("warning", "no_signatures", {{"detail", loaded.message()}});
+    fprintf(stderr,
+            "mugai: WARNING: running WITHOUT malware signatures (--allow-no-signatures): %s\n"
+            "mugai: 警告: マルウェア定義なしで動作しています。本番では使用しないでください。\n",
+            loaded.message().c_str());
+  }
+  p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_, p->scanning_enabled_};
+  const EngineInfo& info = p->scanner_.info();
+  p->log_.Write("info", "engine_loaded",
+                {{"engine", info.engine_version},
+                 {"signatures", std::to_string(info.signature_count)},
+                 {"database_version", std::to_string(info.database_version)},
+                 {"path", info.signatures_path}});
+  return p;
+}
+
+std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
+                                           const std::string& out_dir) {
+  out_dir_ = out_dir;
+  std::vector<NodeReport> reports(items.size());
+  uint64_t max_result = config_.max_output_bytes + limits::kResultOverheadBytes;
+  WorkerPool pool(SandboxLimits{config_.worker_memory_bytes, config_.worker_cpu_seconds,
+                                config_.worker_wall_seconds, config_.worker_open_files,
+                                config_.worker_file_size_bytes, max_result},
+                  DefaultJobs(config_.jobs));
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto item = std::make_shared<ItemState>();
+    item->input = items[i];
+    item->sink = &reports;
+    item->index = i;
+    Intake(pool, item);
+  }
+  pool.Run();
+  return reports;
+}
+
+void Pipeline::Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  r.name = item->input.name;
+  r.source_path = item->input.path;
+  r.claimed_type = ClaimedTypeFromName(r.name);
+  Result<std::string> bytes = ReadFileLimited(item->input.path, config_.max_input_bytes);
+  if (!bytes.ok()) {
+    r.reason_detail = bytes.status().message();
+    if (bytes.status().code() == StatusCode::kLimit) {
+      r.reason = Reason::kInputTooLarge;  // the original stays where it is; nothing delivered
+    } else {
+      r.reason = Reason::kConversionFailed;
+      r.internal_failure = true;
+    }
+    return Finish(item);
+  }
+  item->bytes = std::move(bytes.value());
+  r.size = item->bytes.size();
+  r.sha256 = Sha256Hex(item->bytes);
+  item->fd = SealedMemfd(item->bytes);
+  if (item->fd < 0) {
+    r.reason = Reason::kWorkerCrashed;
+    r.reason_detail = std::string("cannot create the worker's input: ") + strerror(errno);
+    r.internal_failure = true;
+    return Finish(item);
+  }
+  const WorkerContext* ctx = &context_;
+  std::string name = r.name;
+  pool.Submit(
+      item->fd,
+      [ctx, name](int fd) { return EncodeWorkerResult(ProcessNode(*ctx, fd, name)); },
+      [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); });
+}
+
+Reason ReasonForOutcome(const WorkerOutcome& o) {
+  switch (o.kind) {
+    case WorkerOutcome::Kind::kCompleted: return Reason::kNone;
+    case WorkerOutcome::Kind::kOutOfMemory: return Reason::kWorkerMemory;
+    case WorkerOutcome::Kind::kTimedOut: return Reason::kWorkerTimeout;
+    case WorkerOutcome::Kind::kResultTooLarge: return Reason::kWorkerProtocol;
+    case WorkerOutcome::Kind::kCrashed:
+    case WorkerOutcome::Kind::kStartFailed: return Reason::kWorkerCrashed;
+  }
+  return Reason::kWorkerCrashed;
+}
+
+void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                           WorkerOutcome o) {
+  NodeReport& r = item->report;
+  r.verdict = Verdict::kBlocked;
+  if (o.kind != WorkerOutcome::Kind::kCompleted) {
+    r.reason = ReasonForOutcome(o);
+    r.reason_detail = o.detail;
+    return Finish(item);
+  }
+  Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);
+  if (!decoded.ok()) {
+    r.reason = Reason::kWorkerProtocol;
+    r.reason_detail = decoded.status().message();
+    return Finish(item);
+  }
+  WorkerResult& w = decoded.value();
+  r.detected_type = w.detected_type;
+  r.charset = w.charset;
+  r.actions = w.actions;
+  r.threats = w.threats;
+  r.verdict = w.verdict;
+  r.reason = w.reason;
+  r.reason_detail = w.reason_detail;
+  if (w.verdict != Verdict::kSanitized) return Finish(item);
+
+  // A converted output is identified and scanned again, in a fresh worker, before delivery.
+  item->result = std::move(w);
+  item->output_fd = SealedMemfd(item->result.output);
+  if (item->output_fd < 0) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kVerifyFailed;
+    r.reason_detail = std::string("cannot hand the output to a verifier: ") + strerror(errno);
+    return Finish(item);
+  }
+  const WorkerContext* ctx = &context_;
+  std::string out_name = OutputName(r.name, item->result.family);
+  TypeFamily promised = TypeFamily::kText;  // every converter of this build emits text
+  pool.Submit(
+      item->output_fd,
+      [ctx, out_name, promised](int fd) {
+        return EncodeWorkerResult(VerifyNode(*ctx, fd, out_name, promised));
+      },
+      [this, item](WorkerOutcome v) { OnVerified(item, std::move(v)); });
+}
+
+void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o) {
+  NodeReport& r = item->report;
+  std::string why;
+  if (o.kind != WorkerOutcome::Kind::kCompleted) {
+    why = o.detail;
+  } else {
+    Result<WorkerResult> v = DecodeWorkerResult(o.untrusted_result, 0);
+    if (!v.ok()) {
+      why = v.status().message();
+    } else if (v->verdict != Verdict::kClean) {
+      why = std::string(ReasonCode(v->reason)) + ": " + v->reason_detail;
+      for (const auto& t : v->threats) r.threats.push_back(t);
+    }
+  }
+  if (!why.empty()) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kVerifyFailed;
+    r.reason_detail = why;
+  } else {
+    r.actions.push_back({"verified", "output identified and scanned again"});
+  }
+  Finish(item);
+}
+
+bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  if (item->bytes.empty() && r.size == 0 && r.sha256.empty()) return true;  // never read
+  Result<std::string> stored = blobs_.Put(r.sha256, item->bytes);
+  if (!stored.ok()) {
+    log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", stored.status().message()}});
+    return false;
+  }
+  r.quarantine_id = r.sha256;
+  return true;
+}
+
+void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
+                    const std::string& type) {
+  NodeReport& r = item->report;
+  if (out_dir_.empty()) return;
+  std::string name = r.verdict == Verdict::kSanitized ? OutputName(r.name, item->result.family)
+                                                      : OutputName(r.name, TypeFamily::kText);
+  if (r.verdict == Verdict::kClean && r.detected_type == "inode/x-empty") name = r.name;
+  if (name != r.name && r.verdict == Verdict::kClean) {
+    r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
+  }
+  Status last;
+  for (int n = 0; n < 1000; ++n) {
+    std::string candidate = n == 0 ? name : CollisionName(name, n);
+    std::string path = out_dir_ + "/" + candidate;
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0) continue;
+    last = WriteFileAtomically(path, bytes, 0644, /*replace=*/false);
+    if (last.ok()) {
+      r.outputs.push_back({candidate, Sha256Hex(bytes), type, path});
+      return;
+    }
+    if (lstat(path.c_str(), &st) != 0) break;  // failed for another reason than a race
+  }
+  r.verdict = Verdict::kBlocked;
+  r.reason = Reason::kOutputFailed;
+  r.reason_detail = last.ok() ? "no free output name" : last.message();
+  r.internal_failure = true;
+}
+
+void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge &&
+                       !item->bytes.empty();
+  if (keep_original && !Quarantine(item)) {
+    // Nothing is delivered unless the original is safely kept.
+    if (r.verdict == Verdict::kSanitized) {
+      r.verdict = Verdict::kBlocked;
+      r.reason = Reason::kQuarantineFailed;
+      r.reason_detail = "see mugai.log in the state folder";
+    }
+    r.internal_failure = true;
+  }
+  if (r.verdict == Verdict::kClean) {
+    Emit(item, item->bytes, r.detected_type);
+  } else if (r.verdict == Verdict::kSanitized) {
+    Emit(item, item->result.output, item->result.output_type);
+  }
+  if (r.verdict == Verdict::kBlocked && !r.internal_failure && r.reason == Reason::kNone) {
+    r.reason = Reason::kWorkerProtocol;  // defensive: never a blocked item without a reason
+  }
+  std::string outputs;
+  for (const auto& o : r.outputs) outputs += (outputs.empty() ? "" : ",") + o.path;
+  log_.Write(r.verdict == Verdict::kBlocked ? "warning" : "info", "item_done",
+             {{"name", r.name},
+              {"source", r.source_path},
+              {"sha256", r.sha256},
+              {"type", r.detected_type},
+              {"verdict", VerdictName(r.verdict)},
+              {"reason", ReasonCode(r.reason)},
+              {"detail", r.reason_detail},
+              {"threat", r.threats.empty() ? "" : r.threats.front().name},
+              {"quarantine_id", r.quarantine_id},
+              {"outputs", outputs}});
+  (*item->sink)[item->index] = std::move(r);
+}
+
+}  // namespace mugai

@@ -1,0 +1,71 @@
+// The supervisor's pipeline (ARCHITECTURE §2): intake → worker (identify, scan, convert) →
+// verify worker → quarantine → emit. One object serves every front end (CLI now; milter and
+// watch later). The supervisor itself never parses hostile bytes: it hashes, stores, moves.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "gateway/config.h"
+#include "gateway/event_log.h"
+#include "gateway/item_processor.h"
+#include "gateway/report.h"
+#include "gateway/worker_pool.h"
+#include "quarantine/blob_store.h"
+#include "scanners/malware_scanner.h"
+#include "scanners/type_identifier.h"
+
+namespace mugai {
+
+struct PipelineOptions {
+  bool allow_no_signatures = false;  // demo/test only: run without a malware scan
+};
+
+struct ItemInput {
+  std::string path;  // where to read it
+  std::string name;  // the claimed file name (basename) used for type and name checks
+};
+
+class Pipeline {
+ public:
+  // Loads libmagic and the ClamAV engine (once), prepares the state folder. kConfig with a
+  // message that says what to do when signatures or the state folder are unusable.
+  static Result<std::unique_ptr<Pipeline>> Create(const Config& config,
+                                                  const PipelineOptions& options);
+
+  // Sanitises `items`, writing deliverable outputs into `out_dir` ("" = deliver nothing,
+  // report only). Returns one report per item, in input order.
+  std::vector<NodeReport> Sanitize(const std::vector<ItemInput>& items, const std::string& out_dir);
+
+  const EngineInfo& engine() const { return scanner_.info(); }
+  bool scanning_enabled() const { return scanning_enabled_; }
+  EventLog& log() { return log_; }
+
+ private:
+  struct ItemState;
+  explicit Pipeline(const Config& config);
+
+  void Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
+  void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
+  void Finish(const std::shared_ptr<ItemState>& item);
+  bool Quarantine(const std::shared_ptr<ItemState>& item);
+  void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
+            const std::string& type);
+
+  Config config_;
+  TypeIdentifier identifier_;
+  MalwareScanner scanner_;
+  bool scanning_enabled_ = true;
+  WorkerContext context_;
+  BlobStore blobs_;
+  EventLog log_;
+  std::string out_dir_;
+};
+
+// Turns a non-completed worker outcome into the reason an item is blocked for.
+Reason ReasonForOutcome(const WorkerOutcome& outcome);
+
+}  // namespace mugai

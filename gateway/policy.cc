@@ -1,0 +1,160 @@
+// Policy tables. Families are decided from libmagic's MIME type only, never from the name.
+#include "gateway/policy.h"
+
+#include <array>
+
+#include "scanners/name_check.h"
+
+namespace mugai {
+
+namespace {
+
+struct TypeRow {
+  std::string_view mime;
+  TypeFamily family;
+};
+
+// Exact MIME types. Anything not here is kUnknown (blocked), except the prefix rules below.
+constexpr std::array<TypeRow, 43> kTypeTable = {{
+    {"inode/x-empty", TypeFamily::kEmpty},
+    {"application/x-empty", TypeFamily::kEmpty},
+    {"text/plain", TypeFamily::kText},
+    {"text/csv", TypeFamily::kText},
+    {"text/tab-separated-values", TypeFamily::kText},
+    // libmagic's guesses at source code are still text to a reader.
+    {"text/x-c", TypeFamily::kText},
+    {"text/x-c++", TypeFamily::kText},
+    {"text/x-makefile", TypeFamily::kText},
+    {"text/x-diff", TypeFamily::kText},
+    {"text/x-tex", TypeFamily::kText},
+    {"text/troff", TypeFamily::kText},
+    {"text/x-asm", TypeFamily::kText},
+    {"text/x-fortran", TypeFamily::kText},
+    {"text/x-pascal", TypeFamily::kText},
+    {"text/x-java", TypeFamily::kText},
+    {"text/x-objective-c", TypeFamily::kText},
+    {"text/x-m4", TypeFamily::kText},
+    {"text/html", TypeFamily::kHtml},
+    {"application/xhtml+xml", TypeFamily::kHtml},
+    {"application/x-dosexec", TypeFamily::kExecutable},
+    {"application/vnd.microsoft.portable-executable", TypeFamily::kExecutable},
+    {"application/x-msdownload", TypeFamily::kExecutable},
+    {"application/x-executable", TypeFamily::kExecutable},
+    {"application/x-pie-executable", TypeFamily::kExecutable},
+    {"application/x-sharedlib", TypeFamily::kExecutable},
+    {"application/x-mach-binary", TypeFamily::kExecutable},
+    {"application/x-elf", TypeFamily::kExecutable},
+    {"application/x-object", TypeFamily::kExecutable},
+    {"application/x-ms-shortcut", TypeFamily::kExecutable},
+    {"application/x-msi", TypeFamily::kExecutable},
+    {"application/x-ms-installer", TypeFamily::kExecutable},
+    {"application/java-archive", TypeFamily::kExecutable},
+    {"application/x-java-applet", TypeFamily::kExecutable},
+    {"application/x-bytecode.python", TypeFamily::kExecutable},
+    {"application/javascript", TypeFamily::kScript},
+    {"text/javascript", TypeFamily::kScript},
+    {"application/x-shellscript", TypeFamily::kScript},
+    {"text/x-msdos-batch", TypeFamily::kScript},
+    {"text/x-python", TypeFamily::kScript},
+    {"text/x-script.python", TypeFamily::kScript},
+    {"text/x-perl", TypeFamily::kScript},
+    {"text/x-php", TypeFamily::kScript},
+    {"text/x-ruby", TypeFamily::kScript},
+}};
+
+struct ExtensionRow {
+  std::string_view ext;
+  std::string_view mime;
+};
+constexpr std::array<ExtensionRow, 34> kExtensionTable = {{
+    {"txt", "text/plain"}, {"text", "text/plain"}, {"log", "text/plain"},
+    {"md", "text/plain"}, {"csv", "text/csv"}, {"tsv", "text/tab-separated-values"},
+    {"htm", "text/html"}, {"html", "text/html"}, {"xhtml", "application/xhtml+xml"},
+    {"pdf", "application/pdf"}, {"doc", "application/msword"},
+    {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {"docm", "application/vnd.ms-word.document.macroEnabled.12"},
+    {"xls", "application/vnd.ms-excel"},
+    {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {"xlsm", "application/vnd.ms-excel.sheet.macroEnabled.12"},
+    {"ppt", "application/vnd.ms-powerpoint"},
+    {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    {"rtf", "text/rtf"}, {"zip", "application/zip"}, {"7z", "application/x-7z-compressed"},
+    {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"png", "image/png"},
+    {"gif", "image/gif"}, {"exe", "application/x-dosexec"},
+    {"dll", "application/x-dosexec"}, {"scr", "application/x-dosexec"},
+    {"msi", "application/x-msi"}, {"lnk", "application/x-ms-shortcut"},
+    {"js", "text/javascript"}, {"bat", "text/x-msdos-batch"},
+    {"ps1", "text/x-powershell"}, {"sh", "application/x-shellscript"},
+}};
+
+constexpr std::array<std::string_view, 7> kTextNameExtensions = {"txt", "text", "log", "md",
+                                                                 "csv", "tsv", ""};
+constexpr std::array<std::string_view, 5> kHtmlNameExtensions = {"htm", "html", "xhtml",
+                                                                 "shtml", "xht"};
+
+template <typename List>
+bool Contains(const List& list, std::string_view value) {
+  for (auto v : list) {
+    if (v == value) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TypeFamily ClassifyMime(std::string_view mime) {
+  for (const auto& row : kTypeTable) {
+    if (row.mime == mime) return row.family;
+  }
+  if (mime.find("script") != std::string_view::npos) return TypeFamily::kScript;
+  if (mime.find("executable") != std::string_view::npos) return TypeFamily::kExecutable;
+  if (mime == "application/octet-stream" || mime.empty()) return TypeFamily::kUnknown;
+  // Identified, but not a type any converter of this build handles.
+  return TypeFamily::kNotAllowed;
+}
+
+PolicyAction ActionFor(TypeFamily family) {
+  switch (family) {
+    case TypeFamily::kEmpty:
+    case TypeFamily::kText: return PolicyAction::kPass;
+    case TypeFamily::kHtml: return PolicyAction::kConvertToText;
+    default: return PolicyAction::kBlock;
+  }
+}
+
+const char* FamilyName(TypeFamily family) {
+  switch (family) {
+    case TypeFamily::kUnknown: return "unknown";
+    case TypeFamily::kEmpty: return "empty";
+    case TypeFamily::kText: return "text";
+    case TypeFamily::kHtml: return "html";
+    case TypeFamily::kExecutable: return "executable";
+    case TypeFamily::kScript: return "script";
+    case TypeFamily::kNotAllowed: return "not_allowed";
+  }
+  return "unknown";
+}
+
+std::string ClaimedTypeFromName(std::string_view name) {
+  std::string ext = PlainExtension(name);
+  for (const auto& row : kExtensionTable) {
+    if (row.ext == ext) return std::string(row.mime);
+  }
+  return "";
+}
+
+std::string OutputName(const std::string& input_name, TypeFamily family) {
+  std::string ext = PlainExtension(input_name);
+  if (family == TypeFamily::kHtml) {
+    if (Contains(kHtmlNameExtensions, ext)) {
+      return input_name.substr(0, input_name.size() - ext.size()) + "txt";
+    }
+    return input_name + ".txt";
+  }
+  if (family == TypeFamily::kText && !Contains(kTextNameExtensions, ext)) {
+    return input_name + ".txt";
+  }
+  return input_name;
+}
+
+}  // namespace mugai

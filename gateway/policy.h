@@ -1,0 +1,41 @@
+// The allow-list policy (ARCHITECTURE §4): which detected types are delivered, converted or
+// blocked. Unknown types are blocked. Later converters add rows to kTypeTable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mugai {
+
+// What a detected MIME type is, for policy. Values cross the worker boundary: keep them
+// stable and range-checked (kLast).
+enum class TypeFamily : uint8_t {
+  kUnknown = 0,
+  kEmpty,
+  kText,        // plain text in any charset: delivered as is
+  kHtml,        // converted to UTF-8 text
+  kExecutable,  // PE, ELF, Mach-O, MSI, shortcuts, Java: always blocked
+  kScript,      // shell, Python, batch, JavaScript...: always blocked
+  kNotAllowed,  // identified, but no converter handles it yet: blocked
+  kLast = kNotAllowed,
+};
+
+enum class PolicyAction : uint8_t { kPass, kConvertToText, kBlock };
+
+// Maps a libmagic MIME type to its family (kUnknown when not in the table).
+TypeFamily ClassifyMime(std::string_view mime);
+
+// The action for a family under the default policy.
+PolicyAction ActionFor(TypeFamily family);
+
+const char* FamilyName(TypeFamily family);
+
+// The MIME type a file name claims by its extension ("" when the extension is unknown).
+std::string ClaimedTypeFromName(std::string_view name);
+
+// The name a delivered output gets: plain text keeps a text-like name, converted HTML and
+// text under a non-text name get ".txt".
+std::string OutputName(const std::string& input_name, TypeFamily family);
+
+}  // namespace mugai

@@ -1,0 +1,304 @@
+// Worker processes: fork from the pre-initialised supervisor, limit, run, report, exit.
+#include "gateway/worker_pool.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <set>
+#include <utility>
+
+namespace mugai {
+
+namespace {
+
+WorkerFault g_fault = WorkerFault::kNone;
+
+// Exit codes a worker uses to say why it stopped without a result.
+constexpr int kExitOutOfMemory = 71;
+constexpr int kExitException = 70;
+constexpr int kExitWriteFailed = 74;
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t CurrentAddressSpace() {
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long pages = 0;
+  if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+  fclose(f);
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+void SetLimit(int resource, rlim_t value) {
+  rlimit rl{value, value};
+  setrlimit(resource, &rl);
+}
+
+void SetCpuLimit(rlim_t seconds) {
+  rlimit rl{seconds, seconds + 1};  // SIGXCPU first, SIGKILL one second later
+  setrlimit(RLIMIT_CPU, &rl);
+}
+
+// Keeps fds 0-2, `input_fd` and `result_fd`; closes every other inherited descriptor
+// (other workers' pipes and inputs, listeners, logs).
+void CloseOtherFds(int input_fd, int result_fd) {
+  int devnull = open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    if (input_fd != STDIN_FILENO) dup2(devnull, STDIN_FILENO);
+    // stdout may carry a JSON report: workers never write to it.
+    if (input_fd != STDOUT_FILENO && result_fd != STDOUT_FILENO) dup2(devnull, STDOUT_FILENO);
+    if (devnull > STDERR_FILENO && devnull != input_fd && devnull != result_fd) close(devnull);
+  }
+  std::set<int> keep = {0, 1, 2, input_fd, result_fd};
+  int previous = -1;
+  for (int fd : keep) {
+    if (fd - previous > 1) {
+      close_range(static_cast<unsigned>(previous + 1), static_cast<unsigned>(fd - 1), 0);
+    }
+    previous = fd;
+  }
+  close_range(static_cast<unsigned>(previous + 1), ~0u, 0);
+}
+
+void ApplySandbox(const SandboxLimits& limits) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // die with the supervisor
+  prctl(PR_SET_DUMPABLE, 0);         // no core dumps of hostile data, no ptrace by peers
+  SetLimit(RLIMIT_CORE, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+  // ASan reserves terabytes of shadow memory, so the address-space limit is left to
+  // non-sanitizer builds.
+  SetLimit(RLIMIT_AS, static_cast<rlim_t>(CurrentAddressSpace() + limits.memory_bytes));
+#endif
+  SetCpuLimit(limits.cpu_seconds);
+  SetLimit(RLIMIT_FSIZE, static_cast<rlim_t>(limits.file_size_bytes));
+  SetLimit(RLIMIT_NOFILE, limits.open_files);
+  // No new processes. Enforced for unprivileged users; root bypasses RLIMIT_NPROC, which the
+  // seccomp profile (issue 9) closes.
+  SetLimit(RLIMIT_NPROC, 0);
+}
+
+void InjectFault() {
+  switch (g_fault) {
+    case WorkerFault::kNone: return;
+    case WorkerFault::kCrash: raise(SIGSEGV); return;
+    case WorkerFault::kExhaustMemory: {
+      // Keep allocating and touching until the address-space limit stops us.
+      for (;;) {
+        char* p = new char[64u << 20];
+        memset(p, 1, 64u << 20);
+      }
+    }
+    case WorkerFault::kHang:
+      for (;;) pause();
+    case WorkerFault::kGarbage: return;  // handled after the real work
+  }
+}
+
+bool WriteAll(int fd, const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+[[noreturn]] void RunChild(const SandboxLimits& limits, int input_fd, int result_fd,
+                           const WorkerFunction& fn) {
+  CloseOtherFds(input_fd, result_fd);
+  ApplySandbox(limits);
+  int code = 0;
+  try {
+    InjectFault();
+    std::string result = fn(input_fd);
+    if (g_fault == WorkerFault::kGarbage) result = "MGW1\x03\x00\x00garbage";
+    if (!WriteAll(result_fd, result)) code = kExitWriteFailed;
+  } catch (const std::bad_alloc&) {
+    code = kExitOutOfMemory;
+  } catch (...) {
+    code = kExitException;
+  }
+  _exit(code);  // never run the supervisor's atexit handlers or flush its stdio
+}
+
+}  // namespace
+
+void SetWorkerFaultForTesting(WorkerFault fault) { g_fault = fault; }
+
+WorkerPool::WorkerPool(SandboxLimits limits, unsigned parallel)
+    : limits_(limits), parallel_(parallel == 0 ? 1 : parallel) {}
+
+WorkerPool::~WorkerPool() {
+  for (auto& r : running_) {
+    kill(r.pid, SIGKILL);
+    waitpid(r.pid, nullptr, 0);
+    if (r.fd >= 0) close(r.fd);
+  }
+}
+
+void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done) {
+  queue_.push_back(Job{input_fd, std::move(fn), std::move(done)});
+}
+
+void WorkerPool::Start(Job job) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    WorkerOutcome o;
+    o.detail = std::string("cannot create a pipe: ") + strerror(errno);
+    job.done(std::move(o));
+    return;
+  }
+  fflush(nullptr);  // nothing buffered may be written twice by the child
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    WorkerOutcome o;
+    o.detail = std::string("cannot fork a worker: ") + strerror(errno);
+    job.done(std::move(o));
+    return;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    RunChild(limits_, job.input_fd, fds[1], job.fn);
+  }
+  close(fds[1]);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  running_.push_back(Running{pid, fds[0],
+                             NowMs() + static_cast<int64_t>(limits_.wall_seconds) * 1000, {},
+                             false, std::move(job.done)});
+}
+
+WorkerOutcome WorkerPool::OutcomeFromStatus(int status, std::string bytes) const {
+  WorkerOutcome o;
+  if (WIFSIGNALED(status)) {
+    o.signal = WTERMSIG(status);
+    // RLIMIT_CPU sends SIGXCPU, then SIGKILL at the hard limit.
+    bool cpu = o.signal == SIGXCPU || o.signal == SIGKILL;
+    o.kind = cpu ? WorkerOutcome::Kind::kTimedOut : WorkerOutcome::Kind::kCrashed;
+    o.detail = cpu ? "worker exceeded its CPU limit of " + std::to_string(limits_.cpu_seconds) +
+                         " s"
+                   : std::string("worker crashed with signal ") + strsignal(o.signal);
+  } else if (WEXITSTATUS(status) == kExitOutOfMemory) {
+    o.kind = WorkerOutcome::Kind::kOutOfMemory;
+    o.exit_code = kExitOutOfMemory;
+    o.detail = "worker exceeded its memory limit of " + std::to_string(limits_.memory_bytes) +
+               " bytes";
+  } else if (WEXITSTATUS(status) != 0) {
+    o.kind = WorkerOutcome::Kind::kCrashed;
+    o.exit_code = WEXITSTATUS(status);
+    o.detail = "worker failed with exit code " + std::to_string(o.exit_code);
+  } else {
+    o.kind = WorkerOutcome::Kind::kCompleted;
+    o.untrusted_result = std::move(bytes);
+  }
+  return o;
+}
+
+WorkerOutcome WorkerPool::Kill(Running& r) const {
+  kill(r.pid, SIGKILL);
+  while (waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  WorkerOutcome o;
+  if (r.too_large) {
+    o.kind = WorkerOutcome::Kind::kResultTooLarge;
+    o.detail = "worker result larger than " + std::to_string(limits_.max_result_bytes) + " bytes";
+  } else {
+    o.kind = WorkerOutcome::Kind::kTimedOut;
+    o.detail = "worker overran its deadline of " + std::to_string(limits_.wall_seconds) +
+               " s and was killed";
+  }
+  return o;
+}
+
+void WorkerPool::Run() {
+  std::vector<char> buf(1 << 16);
+  while (!queue_.empty() || !running_.empty()) {
+    while (running_.size() < parallel_ && !queue_.empty()) {
+      Job job = std::move(queue_.front());
+      queue_.pop_front();
+      Start(std::move(job));
+    }
+    if (running_.empty()) continue;
+
+    std::vector<pollfd> pfds;
+    int64_t now = NowMs();
+    int64_t wait_ms = 1000;
+    bool awaiting_exit = false;
+    for (auto& r : running_) {
+      wait_ms = std::min(wait_ms, std::max<int64_t>(0, r.deadline_ms - now));
+      if (r.fd >= 0) pfds.push_back(pollfd{r.fd, POLLIN, 0});
+      else awaiting_exit = true;
+    }
+    if (awaiting_exit) wait_ms = std::min<int64_t>(wait_ms, 2);
+    int n = poll(pfds.data(), pfds.size(), static_cast<int>(wait_ms));
+    if (n < 0 && errno != EINTR) break;
+
+    // Drain readable pipes.
+    for (auto& r : running_) {
+      if (r.fd < 0) continue;
+      while (true) {
+        ssize_t got = read(r.fd, buf.data(), buf.size());
+        if (got > 0) {
+          if (r.bytes.size() + static_cast<size_t>(got) > limits_.max_result_bytes) {
+            r.too_large = true;
+            break;
+          }
+          r.bytes.append(buf.data(), static_cast<size_t>(got));
+          continue;
+        }
+        if (got == 0) {  // EOF: the worker is done writing
+          close(r.fd);
+          r.fd = -1;
+        } else if (errno == EINTR) {
+          continue;
+        }
+        break;
+      }
+    }
+
+    // Reap finished, oversized and overdue workers. Callbacks may Submit(), which only
+    // touches queue_, so outcomes are collected first and delivered after the sweep.
+    now = NowMs();
+    std::vector<std::pair<WorkerDone, WorkerOutcome>> finished;
+    for (size_t i = 0; i < running_.size();) {
+      Running& r = running_[i];
+      std::optional<WorkerOutcome> outcome;
+      if (r.too_large || now >= r.deadline_ms) {
+        outcome = Kill(r);
+      } else if (r.fd < 0) {
+        int status = 0;
+        if (waitpid(r.pid, &status, WNOHANG) == r.pid) {
+          outcome = OutcomeFromStatus(status, std::move(r.bytes));
+        }
+      }
+      if (!outcome) {
+        ++i;
+        continue;
+      }
+      if (r.fd >= 0) close(r.fd);
+      finished.emplace_back(std::move(r.done), std::move(*outcome));
+      running_.erase(running_.begin() + static_cast<long>(i));
+    }
+    for (auto& [done, outcome] : finished) done(std::move(outcome));
+  }
+}
+
+}  // namespace mugai

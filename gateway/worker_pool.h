@@ -1,0 +1,90 @@
+// Runs untrusted work in forked, resource-limited worker processes (ARCHITECTURE §3).
+// Single-threaded: one poll() loop watches every running worker's result pipe and deadline,
+// so the supervisor never blocks on a misbehaving worker.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mugai {
+
+struct SandboxLimits {
+  uint64_t memory_bytes;     // address space a worker may add to what it inherits
+  uint32_t cpu_seconds;
+  uint32_t wall_seconds;     // deadline; the worker is killed with SIGKILL after it
+  uint32_t open_files;
+  uint64_t file_size_bytes;  // largest file a worker may write (libclamav temp files)
+  uint64_t max_result_bytes; // larger results are a protocol error
+};
+
+struct WorkerOutcome {
+  enum class Kind {
+    kCompleted,        // exited 0 after writing a result (still to be decoded)
+    kCrashed,          // killed by a signal or exited non-zero
+    kOutOfMemory,      // the allocation limit was hit
+    kTimedOut,         // wall-clock deadline passed
+    kResultTooLarge,   // wrote more than max_result_bytes
+    kStartFailed,      // fork or pipe failed
+  };
+  Kind kind = Kind::kStartFailed;
+  int exit_code = 0;
+  int signal = 0;
+  std::string untrusted_result;  // raw bytes from the worker, undecoded
+  std::string detail;            // human explanation for non-completed kinds
+};
+
+// The code a worker runs: given the input fd, returns the encoded result bytes.
+using WorkerFunction = std::function<std::string(int input_fd)>;
+using WorkerDone = std::function<void(WorkerOutcome)>;
+
+// Faults a test build injects into the next workers (never set in production code paths).
+enum class WorkerFault { kNone, kCrash, kExhaustMemory, kHang, kGarbage };
+void SetWorkerFaultForTesting(WorkerFault fault);
+
+class WorkerPool {
+ public:
+  WorkerPool(SandboxLimits limits, unsigned parallel);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues a job. `input_fd` stays owned by the caller and must stay open until `done` runs.
+  // `done` is called from Run(); it may Submit() further jobs.
+  void Submit(int input_fd, WorkerFunction fn, WorkerDone done);
+
+  // Runs until every queued job (including ones submitted by callbacks) has finished.
+  void Run();
+
+ private:
+  struct Job {
+    int input_fd;
+    WorkerFunction fn;
+    WorkerDone done;
+  };
+  struct Running {
+    pid_t pid;
+    int fd;               // read end of the result pipe, -1 after EOF
+    int64_t deadline_ms;  // CLOCK_MONOTONIC
+    std::string bytes;
+    bool too_large = false;
+    WorkerDone done;
+  };
+
+  void Start(Job job);
+  // Interprets a wait status of a worker that exited by itself.
+  WorkerOutcome OutcomeFromStatus(int status, std::string bytes) const;
+  // Kills an oversized or overdue worker and reaps it.
+  WorkerOutcome Kill(Running& r) const;
+
+  SandboxLimits limits_;
+  unsigned parallel_;
+  std::deque<Job> queue_;
+  std::vector<Running> running_;
+};
+
+}  // namespace mugai

@@ -1,0 +1,201 @@
+// Worker result encoding and the supervisor's defensive decoder.
+#include "gateway/worker_protocol.h"
+
+#include <cstring>
+
+#include "gateway/limits.h"
+
+namespace mugai {
+
+namespace {
+
+constexpr std::string_view kMagic = "MGW1";
+
+void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutStr(std::string* out, std::string_view s, size_t cap) {
+  if (s.size() > cap) s = s.substr(0, cap);
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out->append(s);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view untrusted) : data_(untrusted) {}
+
+  bool U8(uint8_t* v) {
+    if (data_.size() - pos_ < 1) return false;
+    *v = static_cast<uint8_t>(data_[pos_++]);
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    if (data_.size() - pos_ < 4) return false;
+    uint32_t out = 0;
+    for (int i = 0; i < 4; ++i) {
+      out |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + static_cast<size_t>(i)]))
+             << (8 * i);
+    }
+    pos_ += 4;
+    *v = out;
+    return true;
+  }
+  // Reads a length-prefixed string of at most `cap` bytes.
+  bool Str(std::string* s, uint64_t cap) {
+    uint32_t untrusted_len = 0;
+    if (!U32(&untrusted_len)) return false;
+    if (untrusted_len > cap || untrusted_len > data_.size() - pos_) return false;
+    s->assign(data_.substr(pos_, untrusted_len));
+    pos_ += untrusted_len;
+    return true;
+  }
+  bool Magic() {
+    if (data_.substr(0, kMagic.size()) != kMagic) return false;
+    pos_ = kMagic.size();
+    return true;
+  }
+  bool AtEnd() const { return pos_ == data_.size(); }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+Status Bad(const std::string& what) {
+  return {StatusCode::kProtocol, "malformed worker result: " + what};
+}
+
+}  // namespace
+
+std::string EncodeWorkerResult(const WorkerResult& r) {
+  using namespace limits;
+  std::string out(kMagic);
+  PutU8(&out, static_cast<uint8_t>(r.verdict));
+  PutU8(&out, static_cast<uint8_t>(r.family));
+  PutU8(&out, static_cast<uint8_t>(r.reason));
+  PutStr(&out, r.detected_type, kMaxShortField);
+  PutStr(&out, r.description, kMaxLongField);
+  PutStr(&out, r.charset, kMaxShortField);
+  PutStr(&out, r.reason_detail, kMaxLongField);
+  size_t n_actions = std::min<size_t>(r.actions.size(), kMaxActions);
+  PutU32(&out, static_cast<uint32_t>(n_actions));
+  for (size_t i = 0; i < n_actions; ++i) {
+    PutStr(&out, r.actions[i].action, kMaxShortField);
+    PutStr(&out, r.actions[i].detail, kMaxLongField);
+  }
+  size_t n_threats = std::min<size_t>(r.threats.size(), kMaxThreats);
+  PutU32(&out, static_cast<uint32_t>(n_threats));
+  for (size_t i = 0; i < n_threats; ++i) {
+    PutStr(&out, r.threats[i].engine, kMaxShortField);
+    PutStr(&out, r.threats[i].name, kMaxShortField);
+  }
+  PutU8(&out, r.has_output ? 1 : 0);
+  if (r.has_output) {
+    PutStr(&out, r.output_type, kMaxShortField);
+    PutStr(&out, r.output, UINT32_MAX);
+  }
+  return out;
+}
+
+Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
+                                        uint64_t max_output_bytes) {
+  using namespace limits;
+  Reader in(untrusted_bytes);
+  WorkerResult r;
+  if (!in.Magic()) return Bad("bad magic or version");
+  uint8_t untrusted_verdict = 0, untrusted_family = 0, untrusted_reason = 0;
+  if (!in.U8(&untrusted_verdict) || !in.U8(&untrusted_family) || !in.U8(&untrusted_reason)) {
+    return Bad("truncated header");
+  }
+  if (untrusted_verdict < static_cast<uint8_t>(Verdict::kClean) ||
+      untrusted_verdict > static_cast<uint8_t>(Verdict::kBlocked)) {
+    return Bad("verdict out of range");
+  }
+  if (untrusted_family > static_cast<uint8_t>(TypeFamily::kLast)) return Bad("family out of range");
+  if (untrusted_reason > static_cast<uint8_t>(Reason::kLastWorkerReason)) {
+    return Bad("reason out of range");
+  }
+  r.verdict = static_cast<Verdict>(untrusted_verdict);
+  r.family = static_cast<TypeFamily>(untrusted_family);
+  r.reason = static_cast<Reason>(untrusted_reason);
+  // A blocked verdict must say why; a delivered one must not carry a reason.
+  if ((r.verdict == Verdict::kBlocked) != (r.reason != Reason::kNone)) {
+    return Bad("verdict and reason disagree");
+  }
+  if (!in.Str(&r.detected_type, kMaxShortField) || !in.Str(&r.description, kMaxLongField) ||
+      !in.Str(&r.charset, kMaxShortField) || !in.Str(&r.reason_detail, kMaxLongField)) {
+    return Bad("bad string field");
+  }
+  uint32_t untrusted_count = 0;
+  if (!in.U32(&untrusted_count) || untrusted_count > kMaxActions) return Bad("action count");
+  r.actions.resize(untrusted_count);
+  for (auto& a : r.actions) {
+    if (!in.Str(&a.action, kMaxShortField) || !in.Str(&a.detail, kMaxLongField)) {
+      return Bad("bad action");
+    }
+  }
+  if (!in.U32(&untrusted_count) || untrusted_count > kMaxThreats) return Bad("threat count");
+  r.threats.resize(untrusted_count);
+  for (auto& t : r.threats) {
+    if (!in.Str(&t.engine, kMaxShortField) || !in.Str(&t.name, kMaxShortField)) {
+      return Bad("bad threat");
+    }
+  }
+  // Infected means blocked, whatever else the worker says.
+  if (!r.threats.empty() && r.verdict != Verdict::kBlocked) return Bad("threat but not blocked");
+  uint8_t untrusted_has_output = 0;
+  if (!in.U8(&untrusted_has_output) || untrusted_has_output > 1) return Bad("output flag");
+  r.has_output = untrusted_has_output == 1;
+  if (r.has_output) {
+    if (r.verdict != Verdict::kSanitized) return Bad("output on a verdict that has none");
+    if (!in.Str(&r.output_type, kMaxShortField) || !in.Str(&r.output, max_output_bytes)) {
+      return Bad("bad output");
+    }
+  } else if (r.verdict == Verdict::kSanitized) {
+    return Bad("sanitized verdict without output");
+  }
+  if (!in.AtEnd()) return Bad("trailing bytes");
+  return r;
+}
+
+const char* ReasonCode(Reason reason) {
+  switch (reason) {
+    case Reason::kNone: return "";
+    case Reason::kMalware: return "malware";
+    case Reason::kScanLimit: return "scan_limit";
+    case Reason::kScanError: return "scan_error";
+    case Reason::kExecutable: return "executable";
+    case Reason::kScript: return "script";
+    case Reason::kNameInvalidUtf8: return "name_invalid_utf8";
+    case Reason::kNameControlCharacter: return "name_control_character";
+    case Reason::kNameBidiControl: return "name_bidi_control";
+    case Reason::kNameFullwidthDot: return "name_fullwidth_dot";
+    case Reason::kNameDoubleExtension: return "name_double_extension";
+    case Reason::kNameDangerousExtension: return "name_dangerous_extension";
+    case Reason::kUnknownType: return "unknown_type";
+    case Reason::kTypeNotAllowed: return "type_not_allowed";
+    case Reason::kConversionFailed: return "conversion_failed";
+    case Reason::kConversionLimit: return "conversion_limit";
+    case Reason::kInputTooLarge: return "input_too_large";
+    case Reason::kWorkerCrashed: return "worker_crashed";
+    case Reason::kWorkerMemory: return "worker_memory_limit";
+    case Reason::kWorkerTimeout: return "worker_timeout";
+    case Reason::kWorkerProtocol: return "worker_protocol_error";
+    case Reason::kVerifyFailed: return "verify_failed";
+    case Reason::kQuarantineFailed: return "quarantine_failed";
+    case Reason::kOutputFailed: return "output_failed";
+  }
+  return "unknown";
+}
+
+const char* VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kClean: return "clean";
+    case Verdict::kSanitized: return "sanitized";
+    case Verdict::kBlocked: return "blocked";
+  }
+  return "blocked";
+}
+
+}  // namespace mugai

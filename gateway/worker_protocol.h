@@ -1,0 +1,91 @@
+// The small fixed format a worker returns to the supervisor, and its range-checked decoder.
+// Layout (all integers little-endian): "MGW1", u8 verdict, u8 family, u8 reason,
+// str detected_type, str description, str charset, str reason_detail,
+// u32 n_actions × (str action, str detail), u32 n_threats × (str engine, str name),
+// u8 has_output, [str output_type, blob output]. str/blob = u32 length + bytes.
+// The decoder treats every byte as hostile: a short, over-long, out-of-range or trailing
+// message is a protocol error (and the item is blocked).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "gateway/policy.h"
+
+namespace mugai {
+
+enum class Verdict : uint8_t { kClean = 1, kSanitized = 2, kBlocked = 3 };
+
+// Why a node was blocked. Stable: the numeric values cross the worker boundary and the
+// names appear in reports. Supervisor-only reasons are never accepted from a worker.
+enum class Reason : uint8_t {
+  kNone = 0,
+  kMalware,
+  kScanLimit,
+  kScanError,
+  kExecutable,
+  kScript,
+  kNameInvalidUtf8,
+  kNameControlCharacter,
+  kNameBidiControl,
+  kNameFullwidthDot,
+  kNameDoubleExtension,
+  kNameDangerousExtension,
+  kUnknownType,
+  kTypeNotAllowed,
+  kConversionFailed,
+  kConversionLimit,
+  kLastWorkerReason = kConversionLimit,
+  // Supervisor-only from here on.
+  kInputTooLarge,
+  kWorkerCrashed,
+  kWorkerMemory,
+  kWorkerTimeout,
+  kWorkerProtocol,
+  kVerifyFailed,
+  kQuarantineFailed,
+  kOutputFailed,
+  kLast = kOutputFailed,
+};
+
+struct Action {
+  std::string action;
+  std::string detail;
+};
+
+struct Threat {
+  std::string engine;
+  std::string name;
+};
+
+struct WorkerResult {
+  Verdict verdict = Verdict::kBlocked;
+  TypeFamily family = TypeFamily::kUnknown;
+  Reason reason = Reason::kNone;
+  std::string detected_type;
+  std::string description;
+  std::string charset;
+  std::string reason_detail;
+  std::vector<Action> actions;
+  std::vector<Threat> threats;
+  bool has_output = false;
+  std::string output_type;
+  std::string output;
+};
+
+// Serialises `result` (worker side). Oversized fields are truncated to their caps so that a
+// correct worker never produces a message the supervisor rejects.
+std::string EncodeWorkerResult(const WorkerResult& result);
+
+// Parses and range-checks an untrusted message (supervisor side). `max_output_bytes` bounds
+// the output blob. Returns kProtocol on anything malformed.
+Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
+                                        uint64_t max_output_bytes);
+
+const char* ReasonCode(Reason reason);  // "malware", "worker_timeout", ...
+const char* VerdictName(Verdict verdict);
+
+}  // namespace mugai

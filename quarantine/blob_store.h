@@ -1,0 +1,30 @@
+// Content-addressed store of originals: <root>/<aa>/<sha256>. Files 0600, folders 0700.
+// Runs in the supervisor; it only moves bytes, never parses them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace mugai {
+
+class BlobStore {
+ public:
+  explicit BlobStore(std::string root) : root_(std::move(root)) {}
+
+  // Stores `bytes` whose sha256 is `sha256_hex` (the caller computed it). Idempotent: an
+  // existing blob is kept. Written to a temporary name, fsync'd, then renamed. Returns the
+  // blob's path, or kIo (the caller must then fail the item closed).
+  Result<std::string> Put(const std::string& sha256_hex, std::string_view bytes);
+
+  // Path of a stored blob ("" when absent).
+  std::string PathOf(const std::string& sha256_hex) const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+}  // namespace mugai

@@ -1,0 +1,271 @@
+// `mugai sanitize` as a user runs it: the real binary, real files, the generated ClamAV
+// test database. Asserts exit codes, output bytes and report fields.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "test_support.h"
+
+namespace mugai {
+namespace {
+
+using nlohmann::json;
+using testing::ReadFile;
+using testing::WriteFile;
+
+class SanitizeCli : public ::testing::Test {
+ protected:
+  // Runs mugai sanitize with the test signatures, a private state and out folder.
+  testing::RunResult Sanitize(std::vector<std::string> inputs, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "sanitize",
+                                     "--signatures", testing::SignaturesDir(),
+                                     "--state", state_ / "state",
+                                     "--out", out_.path(),
+                                     "--report", "-"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    for (auto& i : inputs) argv.push_back(in_ / i);
+    return testing::Run(argv);
+  }
+
+  // The report's item for one input (single-input runs).
+  json Item(const testing::RunResult& r) {
+    json report = json::parse(r.out);
+    EXPECT_EQ(report["items"].size(), 1u);
+    return report["items"][0];
+  }
+
+  void Put(const std::string& name, const std::string& bytes) { WriteFile(in_ / name, bytes); }
+  std::string Fixture(const std::string& rel) {
+    return ReadFile(testing::FixturesDir() + "/" + rel);
+  }
+
+  testing::TempDir in_, out_, state_;
+};
+
+// A minimal PE32 header: what a Windows program looks like to libmagic.
+std::string TinyPe() {
+  std::string pe(512, '\0');
+  pe[0] = 'M';
+  pe[1] = 'Z';
+  pe[0x3c] = 0x40;  // e_lfanew
+  pe.replace(0x40, 4, std::string("PE\0\0", 4));
+  pe[0x44] = 0x4c;  // machine i386
+  pe[0x45] = 0x01;
+  pe[0x46] = 0x01;  // one section
+  pe[0x54] = static_cast<char>(0xe0);  // optional header size
+  pe[0x56] = 0x02;  // characteristics: executable
+  pe[0x58] = 0x0b;  // optional header magic 0x10b (PE32)
+  pe[0x59] = 0x01;
+  pe[0x5c + 0x40] = 0x02;  // subsystem GUI
+  return pe;
+}
+
+TEST_F(SanitizeCli, EicarIsBlockedWhateverItsName) {
+  for (const char* name : {"eicar.com.txt", "eicar.txt", "eicar.pdf", "請求書.txt"}) {
+    testing::TempDir out;
+    Put(name, testing::Eicar());
+    auto r = Sanitize({name});
+    EXPECT_EQ(r.exit_code, 1) << name << r.err;
+    json item = Item(r);
+    EXPECT_EQ(item["verdict"], "blocked");
+    EXPECT_EQ(item["reason"]["code"], "malware");
+    EXPECT_EQ(item["threats"][0]["engine"], "clamav");
+    EXPECT_EQ(item["threats"][0]["name"], "Mugai.Test.EICAR.UNOFFICIAL");
+    EXPECT_EQ(item["quarantine_id"], Sha256Hex(testing::Eicar()));
+    EXPECT_TRUE(testing::ListFiles(out_.path()).empty()) << name;
+    EXPECT_NE(r.err.find("マルウェアを検出しました"), std::string::npos);
+  }
+}
+
+TEST_F(SanitizeCli, ClamavTestFileInZipIsBlocked) {
+  std::string zip = "/usr/share/clamav-testfiles/clam.zip";
+  if (access(zip.c_str(), R_OK) != 0) GTEST_SKIP() << "clamav-testfiles not installed";
+  Put("documents.zip", ReadFile(zip));
+  auto r = Sanitize({"documents.zip"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Item(r)["reason"]["code"], "malware");
+}
+
+TEST_F(SanitizeCli, ExecutablesNamedAsDocumentsAreBlocked) {
+  Put("invoice.pdf", ReadFile("/bin/true"));
+  Put("report.pdf", TinyPe());
+  for (const char* name : {"invoice.pdf", "report.pdf"}) {
+    auto r = Sanitize({name});
+    EXPECT_EQ(r.exit_code, 1) << name;
+    json item = Item(r);
+    EXPECT_EQ(item["reason"]["code"], "executable") << name << " " << item.dump();
+    EXPECT_EQ(item["claimed_type"], "application/pdf");
+    EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
+  }
+}
+
+TEST_F(SanitizeCli, DeceptiveNamesAreBlocked) {
+  struct Case {
+    std::string name, code;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"請求書.pdf.exe", "name_double_extension"},
+           {"請求書．exe", "name_fullwidth_dot"},
+           {"invoice\xE2\x80\xAEtxt.exe", "name_bidi_control"},
+           {"report\xE2\x80\xAE" "fdp.txt", "name_bidi_control"},
+           {"line\x01" "break.txt", "name_control_character"},
+           {"setup.exe", "name_dangerous_extension"}}) {
+    Put(c.name, "plain text, harmless\n");
+    auto r = Sanitize({c.name});
+    EXPECT_EQ(r.exit_code, 1) << c.name;
+    EXPECT_EQ(Item(r)["reason"]["code"], c.code) << c.name;
+    EXPECT_TRUE(testing::ListFiles(out_.path()).empty()) << c.name;
+  }
+}
+
+TEST_F(SanitizeCli, JapaneseTextIsDeliveredByteIdentical) {
+  struct Case {
+    std::string fixture, charset;
+  };
+  for (const Case& c : std::vector<Case>{{"utf8.txt", "UTF-8"},
+                                         {"shift_jis.txt", "Shift_JIS"},
+                                         {"cp932.txt", "Shift_JIS"},
+                                         {"euc-jp.txt", "EUC-JP"},
+                                         {"iso-2022-jp.txt", "ISO-2022-JP"}}) {
+    std::string bytes = Fixture("text/" + c.fixture);
+    Put(c.fixture, bytes);
+    auto r = Sanitize({c.fixture});
+    EXPECT_EQ(r.exit_code, 0) << c.fixture << r.err;
+    json item = Item(r);
+    EXPECT_EQ(item["verdict"], "clean") << item.dump();
+    EXPECT_EQ(item["charset"], c.charset) << c.fixture;
+    EXPECT_EQ(item["detected_type"], "text/plain");
+    EXPECT_EQ(ReadFile(out_ / c.fixture), bytes) << c.fixture;
+    EXPECT_EQ(item["outputs"][0]["sha256"], Sha256Hex(bytes));
+    EXPECT_EQ(item["quarantine_id"], nullptr);
+  }
+}
+
+TEST_F(SanitizeCli, HostileHtmlBecomesText) {
+  Put("お知らせ.html", Fixture("html/hostile.html"));
+  auto r = Sanitize({"お知らせ.html"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  json item = Item(r);
+  EXPECT_EQ(item["verdict"], "sanitized");
+  EXPECT_EQ(item["detected_type"], "text/html");
+  EXPECT_EQ(item["outputs"][0]["name"], "お知らせ.txt");
+  EXPECT_EQ(item["outputs"][0]["type"], "text/plain; charset=utf-8");
+  EXPECT_FALSE(item["quarantine_id"].is_null());  // the original is kept
+  std::string text = ReadFile(out_ / "お知らせ.txt");
+  EXPECT_EQ(item["outputs"][0]["sha256"], Sha256Hex(text));
+  EXPECT_NE(text.find("窓口の受付時間が変わります。"), std::string::npos);
+  EXPECT_EQ(text.find("<script"), std::string::npos);
+  EXPECT_EQ(text.find("alert"), std::string::npos);
+  EXPECT_EQ(text.find("onerror"), std::string::npos);
+  EXPECT_EQ(text.find("iframe"), std::string::npos);
+  bool removed_script = false, verified = false;
+  for (const auto& a : item["actions"]) {
+    if (a["action"] == "removed" && a["detail"] == "script: 2") removed_script = true;
+    if (a["action"] == "verified") verified = true;
+  }
+  EXPECT_TRUE(removed_script) << item["actions"].dump();
+  EXPECT_TRUE(verified);
+  EXPECT_TRUE(testing::ListFiles(out_.path()) == std::vector<std::string>{"お知らせ.txt"});
+}
+
+TEST_F(SanitizeCli, UnknownBinaryIsBlocked) {
+  std::string bytes;
+  for (int i = 0; i < 4096; ++i) bytes.push_back(static_cast<char>((i * 7919 + 13) % 251));
+  Put("data.bin", bytes);
+  auto r = Sanitize({"data.bin"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Item(r)["reason"]["code"], "unknown_type");
+}
+
+TEST_F(SanitizeCli, KnownButUnhandledTypeIsBlocked) {
+  Put("doc.pdf", "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n");
+  auto r = Sanitize({"doc.pdf"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Item(r)["reason"]["code"], "type_not_allowed");
+}
+
+TEST_F(SanitizeCli, EmptyFileIsDeliveredEmpty) {
+  Put("empty.txt", "");
+  auto r = Sanitize({"empty.txt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Item(r)["verdict"], "clean");
+  EXPECT_EQ(ReadFile(out_ / "empty.txt"), "");
+}
+
+TEST_F(SanitizeCli, MixedBatchExitsOneAndDeliversTheRest) {
+  Put("memo.txt", "hello\n");
+  Put("eicar.txt", testing::Eicar());
+  auto r = Sanitize({"memo.txt", "eicar.txt"});
+  EXPECT_EQ(r.exit_code, 1);
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["summary"]["delivered"], 1);
+  EXPECT_EQ(report["summary"]["blocked"], 1);
+  EXPECT_EQ(report["items"][0]["name"], "memo.txt");
+  EXPECT_EQ(report["scanner"]["engine"].get<std::string>().rfind("ClamAV ", 0), 0u);
+  EXPECT_GE(report["scanner"]["signatures"].get<int>(), 1);
+  EXPECT_EQ(testing::ListFiles(out_.path()), std::vector<std::string>{"memo.txt"});
+}
+
+TEST_F(SanitizeCli, TextUnderADocumentNameIsRenamed) {
+  Put("notreally.pdf", "just words\n");
+  auto r = Sanitize({"notreally.pdf"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(testing::ListFiles(out_.path()), std::vector<std::string>{"notreally.pdf.txt"});
+}
+
+TEST_F(SanitizeCli, UsageErrorsExitTwoAndProcessNothing) {
+  Put("memo.txt", "hello\n");
+  std::string bin = testing::MugaiBinary();
+  EXPECT_EQ(testing::Run({bin, "sanitize"}).exit_code, 2);
+  EXPECT_EQ(testing::Run({bin, "sanitize", "--bogus", in_ / "memo.txt"}).exit_code, 2);
+  EXPECT_EQ(testing::Run({bin, "frobnicate"}).exit_code, 2);
+  auto missing = Sanitize({"memo.txt", "nope.txt"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nope.txt"), std::string::npos);
+  EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
+  WriteFile(in_ / "bad.toml", "[worker]\njobz = 2\n");
+  auto bad = Sanitize({"memo.txt"}, {"--config", in_ / "bad.toml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown key 'worker.jobz'"), std::string::npos) << bad.err;
+}
+
+TEST_F(SanitizeCli, NoSignaturesRefusesUnlessAskedTo) {
+  Put("memo.txt", "hello\n");
+  testing::TempDir empty;
+  std::vector<std::string> argv = {testing::MugaiBinary(), "sanitize", "--signatures",
+                                   empty.path(), "--state", state_ / "s", "--out", out_.path(),
+                                   in_ / "memo.txt"};
+  auto refused = testing::Run(argv);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("no ClamAV signatures"), std::string::npos) << refused.err;
+  EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
+  argv.push_back("--allow-no-signatures");
+  auto demo = testing::Run(argv);
+  EXPECT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_NE(demo.err.find("WITHOUT malware signatures"), std::string::npos);
+}
+
+TEST_F(SanitizeCli, HelpDescribesEveryOption) {
+  auto top = testing::Run({testing::MugaiBinary(), "--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("sanitize"), std::string::npos);
+  auto help = testing::Run({testing::MugaiBinary(), "sanitize", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* opt : {"--out", "--report", "--config", "--signatures", "--state",
+                          "--password", "--jobs", "--allow-no-signatures", "Exit status"}) {
+    EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+  }
+}
+
+TEST_F(SanitizeCli, LogLinesAreGrepable) {
+  Put("eicar.txt", testing::Eicar());
+  Sanitize({"eicar.txt"});
+  std::string log = ReadFile(state_ / "state/mugai.log");
+  EXPECT_NE(log.find("event=item_done name=\"eicar.txt\""), std::string::npos) << log;
+  EXPECT_NE(log.find("verdict=\"blocked\" reason=\"malware\""), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace mugai

@@ -1,0 +1,45 @@
+// Content-addressed quarantine blobs: right place, right mode, idempotent.
+#include "quarantine/blob_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "common/file_util.h"
+#include "test_support.h"
+
+namespace mugai {
+namespace {
+
+TEST(BlobStore, StoresByHashWithPrivateModes) {
+  testing::TempDir dir;
+  BlobStore store(dir / "blobs");
+  std::string bytes = "original bytes";
+  std::string sha = Sha256Hex(bytes);
+  Result<std::string> path = store.Put(sha, bytes);
+  ASSERT_TRUE(path.ok()) << path.status().message();
+  EXPECT_EQ(path.value(), dir / "blobs/" + sha.substr(0, 2) + "/" + sha);
+  EXPECT_EQ(testing::ReadFile(path.value()), bytes);
+  struct stat st;
+  ASSERT_EQ(stat(path.value().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((dir / "blobs/" + sha.substr(0, 2)).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_EQ(store.PathOf(sha), path.value());
+  // Idempotent.
+  EXPECT_TRUE(store.Put(sha, bytes).ok());
+}
+
+TEST(BlobStore, RejectsABadHash) {
+  testing::TempDir dir;
+  BlobStore store(dir.path());
+  EXPECT_FALSE(store.Put("../../etc/passwd", "x").ok());
+  EXPECT_EQ(store.PathOf("nothex"), "");
+}
+
+TEST(BlobStore, UnwritableRootIsAnError) {
+  BlobStore store("/proc/mugai-cannot-write-here");
+  EXPECT_FALSE(store.Put(Sha256Hex("x"), "x").ok());
+}
+
+}  // namespace
+}  // namespace mugai
