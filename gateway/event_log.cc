@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "scanners/name_check.h"
+
 namespace mugai {
 
 EventLog::~EventLog() {
@@ -27,7 +29,7 @@ Status EventLog::Open(const std::string& path) {
 
 std::string LogQuote(std::string_view value) {
   std::string out = "\"";
-  for (char c : value) {
+  for (char c : VisibleName(value)) {
     auto u = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
       out += '\\';

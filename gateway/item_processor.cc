@@ -140,8 +140,10 @@ WorkerResult ConvertHtml(const WorkerContext& ctx, const std::string& bytes, Wor
 
 }  // namespace
 
-WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name) {
+WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
+                         const std::string& scratch_dir) {
   WorkerResult r;
+  if (!scratch_dir.empty()) ctx.scanner->UseTempDirInThisProcess(scratch_dir);
   std::string bytes, error;
   if (!ReadInput(fd, ctx.config->max_input_bytes, &bytes, &error)) {
     return Block(std::move(r), Reason::kConversionFailed, error);
@@ -204,8 +206,9 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
 }
 
 WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& name,
-                        TypeFamily promised_family) {
+                        TypeFamily promised_family, const std::string& scratch_dir) {
   WorkerResult r;
+  if (!scratch_dir.empty()) ctx.scanner->UseTempDirInThisProcess(scratch_dir);
   std::string bytes, error;
   if (!ReadInput(fd, ctx.config->max_output_bytes, &bytes, &error)) {
     return Block(std::move(r), Reason::kConversionFailed, error);

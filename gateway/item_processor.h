@@ -19,11 +19,13 @@ struct WorkerContext {
 };
 
 // Processes the input readable from `fd` whose claimed basename is `name`.
-WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name);
+// `scratch_dir` is the worker's private folder for libclamav's temporary files.
+WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
+                         const std::string& scratch_dir);
 
 // Verifies an output readable from `fd`: it must identify as `promised_family` (or empty) and
 // scan clean. Returns kClean, or kBlocked with reason kMalware/kScanError/kUnknownType.
 WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& name,
-                        TypeFamily promised_family);
+                        TypeFamily promised_family, const std::string& scratch_dir);
 
 }  // namespace mugai

@@ -47,6 +47,7 @@ class Pipeline {
   struct ItemState;
   explicit Pipeline(const Config& config);
 
+  void WarmUp();
   void Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);

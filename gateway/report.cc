@@ -3,6 +3,7 @@
 #include "gateway/report.h"
 
 #include "mugai/version.h"
+#include "scanners/name_check.h"
 
 namespace mugai {
 
@@ -143,7 +144,7 @@ std::string HumanNotice(const std::vector<NodeReport>& items) {
   std::string out;
   for (const auto& n : items) {
     if (n.verdict == Verdict::kBlocked || n.internal_failure) {
-      out += "BLOCKED 遮断  " + n.name + "\n";
+      out += "BLOCKED 遮断  " + VisibleName(n.name) + "\n";
       out += "  理由: " + std::string(ReasonMessageJa(n.reason));
       out += "\n  reason: " + std::string(ReasonMessageEn(n.reason));
       if (!n.reason_detail.empty()) out += " — " + n.reason_detail;
@@ -151,7 +152,9 @@ std::string HumanNotice(const std::vector<NodeReport>& items) {
       if (!n.quarantine_id.empty()) out += "  隔離 quarantined: " + n.quarantine_id + "\n";
     } else {
       const char* label = n.verdict == Verdict::kClean ? "DELIVERED 配送  " : "SANITIZED 無害化 ";
-      for (const auto& o : n.outputs) out += std::string(label) + n.name + " → " + o.path + "\n";
+      for (const auto& o : n.outputs) {
+        out += std::string(label) + VisibleName(n.name) + " → " + VisibleName(o.path) + "\n";
+      }
       if (n.verdict == Verdict::kSanitized) {
         out += "  処理 actions: " + ActionSummary(n) + "\n";
       }

@@ -38,8 +38,9 @@ struct WorkerOutcome {
   std::string detail;            // human explanation for non-completed kinds
 };
 
-// The code a worker runs: given the input fd, returns the encoded result bytes.
-using WorkerFunction = std::function<std::string(int input_fd)>;
+// The code a worker runs: given the input fd and its private scratch folder ("" when the
+// pool has none), returns the encoded result bytes.
+using WorkerFunction = std::function<std::string(int input_fd, const std::string& scratch_dir)>;
 using WorkerDone = std::function<void(WorkerOutcome)>;
 
 // Faults a test build injects into the next workers (never set in production code paths).
@@ -48,7 +49,9 @@ void SetWorkerFaultForTesting(WorkerFault fault);
 
 class WorkerPool {
  public:
-  WorkerPool(SandboxLimits limits, unsigned parallel);
+  // `scratch_root`: each worker gets <scratch_root>/w-<pid> (mode 0700) for its temporary
+  // files, removed by the supervisor when the worker is gone, whatever way it ended.
+  WorkerPool(SandboxLimits limits, unsigned parallel, std::string scratch_root = "");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -69,6 +72,7 @@ class WorkerPool {
   struct Running {
     pid_t pid;
     int fd;               // read end of the result pipe, -1 after EOF
+    int pidfd;            // readable when the worker has exited; -1 if the kernel has none
     int64_t deadline_ms;  // CLOCK_MONOTONIC
     std::string bytes;
     bool too_large = false;
@@ -81,8 +85,11 @@ class WorkerPool {
   // Kills an oversized or overdue worker and reaps it.
   WorkerOutcome Kill(Running& r) const;
 
+  void RemoveScratch(pid_t pid) const;
+
   SandboxLimits limits_;
   unsigned parallel_;
+  std::string scratch_root_;
   std::deque<Job> queue_;
   std::vector<Running> running_;
 };

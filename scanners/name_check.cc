@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <array>
 #include <optional>
 #include <vector>
@@ -161,6 +162,34 @@ NameCheck CheckFileName(std::string_view name) {
   } else {
     out.problem = NameProblem::kDangerousExtension;
     out.detail = "executable extension ." + exts[0];
+  }
+  return out;
+}
+
+std::string VisibleName(std::string_view name) {
+  std::string out;
+  size_t i = 0;
+  char buf[16];
+  while (i < name.size()) {
+    // Decode one code point at a time so that one bad byte does not hide the rest.
+    size_t len = 1;
+    auto b0 = static_cast<unsigned char>(name[i]);
+    if (b0 >= 0xc0) len = b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : 2;
+    auto cp = i + len <= name.size() ? DecodeUtf8(name.substr(i, len)) : std::nullopt;
+    if (!cp || cp->size() != 1) {
+      snprintf(buf, sizeof buf, "<0x%02X>", b0);
+      out += buf;
+      i += 1;
+      continue;
+    }
+    char32_t c = (*cp)[0];
+    if (IsControl(c) || IsBidiControl(c) || IsInvisible(c)) {
+      snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out.append(name.substr(i, len));
+    }
+    i += len;
   }
   return out;
 }

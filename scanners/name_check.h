@@ -30,6 +30,10 @@ NameCheck CheckFileName(std::string_view name);
 // Stable code for reports ("name_bidi_control", ...); "" for kNone.
 const char* NameProblemCode(NameProblem problem);
 
+// `name` made safe to show to a person: control characters, bidi controls and invalid UTF-8
+// bytes are written as <U+202E> or <0x8C> so the name cannot rearrange the screen.
+std::string VisibleName(std::string_view name);
+
 // The lower-case extension after the last '.', "" when none (no normalisation).
 std::string PlainExtension(std::string_view name);
 

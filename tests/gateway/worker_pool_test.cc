@@ -8,7 +8,11 @@
 
 #include <fcntl.h>
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace mugai {
 namespace {
@@ -24,19 +28,19 @@ WorkerOutcome RunOne(WorkerFunction fn, SandboxLimits limits = Limits()) {
 }
 
 TEST(WorkerPool, ReturnsTheResultBytes) {
-  WorkerOutcome o = RunOne([](int) { return std::string("result bytes"); });
+  WorkerOutcome o = RunOne([](int, const std::string&) { return std::string("result bytes"); });
   EXPECT_EQ(o.kind, WorkerOutcome::Kind::kCompleted);
   EXPECT_EQ(o.untrusted_result, "result bytes");
 }
 
 TEST(WorkerPool, WorkerRunsInAnotherProcess) {
   pid_t parent = getpid();
-  WorkerOutcome o = RunOne([](int) { return std::to_string(getpid()); });
+  WorkerOutcome o = RunOne([](int, const std::string&) { return std::to_string(getpid()); });
   EXPECT_NE(o.untrusted_result, std::to_string(parent));
 }
 
 TEST(WorkerPool, CrashIsReported) {
-  WorkerOutcome o = RunOne([](int) -> std::string {
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
     raise(SIGSEGV);
     return "";
   });
@@ -48,7 +52,7 @@ TEST(WorkerPool, MemoryLimitIsEnforced) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "RLIMIT_AS is not applied under AddressSanitizer";
 #endif
-  WorkerOutcome o = RunOne([](int) -> std::string {
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
     std::string hog;
     for (;;) hog.append(std::string(16u << 20, 'x'));
   });
@@ -56,7 +60,7 @@ TEST(WorkerPool, MemoryLimitIsEnforced) {
 }
 
 TEST(WorkerPool, DeadlineKillsAHang) {
-  WorkerOutcome o = RunOne([](int) -> std::string {
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
     for (;;) pause();
   });
   EXPECT_EQ(o.kind, WorkerOutcome::Kind::kTimedOut);
@@ -67,7 +71,7 @@ TEST(WorkerPool, CpuLimitKillsASpin) {
   SandboxLimits l = Limits();
   l.cpu_seconds = 1;
   l.wall_seconds = 30;
-  WorkerOutcome o = RunOne([](int) -> std::string {
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
     volatile unsigned long x = 0;
     for (;;) x = x + 1;
   }, l);
@@ -75,12 +79,12 @@ TEST(WorkerPool, CpuLimitKillsASpin) {
 }
 
 TEST(WorkerPool, OversizedResultIsRejected) {
-  WorkerOutcome o = RunOne([](int) { return std::string(4u << 20, 'x'); });
+  WorkerOutcome o = RunOne([](int, const std::string&) { return std::string(4u << 20, 'x'); });
   EXPECT_EQ(o.kind, WorkerOutcome::Kind::kResultTooLarge);
 }
 
 TEST(WorkerPool, NonZeroExitIsACrash) {
-  WorkerOutcome o = RunOne([](int) -> std::string { _exit(9); });
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string { _exit(9); });
   EXPECT_EQ(o.kind, WorkerOutcome::Kind::kCrashed);
   EXPECT_EQ(o.exit_code, 9);
 }
@@ -89,11 +93,11 @@ TEST(WorkerPool, RunsManyJobsInParallelAndCallbacksMaySubmit) {
   WorkerPool pool(Limits(), 2);
   int done = 0, chained = 0;
   for (int i = 0; i < 20; ++i) {
-    pool.Submit(0, [i](int) { return std::to_string(i); },
+    pool.Submit(0, [i](int, const std::string&) { return std::to_string(i); },
                 [&, i](WorkerOutcome o) {
                   EXPECT_EQ(o.untrusted_result, std::to_string(i));
                   ++done;
-                  pool.Submit(0, [](int) { return std::string("c"); },
+                  pool.Submit(0, [](int, const std::string&) { return std::string("c"); },
                               [&](WorkerOutcome) { ++chained; });
                 });
   }
@@ -102,11 +106,37 @@ TEST(WorkerPool, RunsManyJobsInParallelAndCallbacksMaySubmit) {
   EXPECT_EQ(chained, 20);
 }
 
+TEST(WorkerPool, ScratchFolderIsPrivateAndRemovedEvenAfterACrash) {
+  char templ[] = "/tmp/mugai-scratch-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  std::string root = templ;
+  for (bool crash : {false, true}) {
+    WorkerPool pool(Limits(), 1, root);
+    WorkerOutcome out;
+    pool.Submit(0, [crash](int, const std::string& scratch) -> std::string {
+      struct stat st;
+      if (stat(scratch.c_str(), &st) != 0 || (st.st_mode & 0777) != 0700) return "bad";
+      FILE* f = fopen((scratch + "/leftover").c_str(), "w");
+      if (f) fclose(f);
+      if (crash) raise(SIGSEGV);
+      return scratch;
+    }, [&out](WorkerOutcome o) { out = std::move(o); });
+    pool.Run();
+    if (!crash) {
+      EXPECT_EQ(out.untrusted_result.rfind(root + "/w-", 0), 0u) << out.untrusted_result;
+    } else {
+      EXPECT_EQ(out.kind, WorkerOutcome::Kind::kCrashed);
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(root)) << "scratch left behind";
+  }
+  std::filesystem::remove_all(root);
+}
+
 TEST(WorkerPool, WorkerCannotSeeOtherDescriptors) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   int probe = fds[0];
-  WorkerOutcome o = RunOne([probe](int) {
+  WorkerOutcome o = RunOne([probe](int, const std::string&) {
     return std::string(fcntl(probe, F_GETFD) < 0 ? "closed" : "open");
   });
   EXPECT_EQ(o.untrusted_result, "closed");

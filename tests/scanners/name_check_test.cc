@@ -63,3 +63,16 @@ TEST(NameCheck, PlainExtensionIsLowerCase) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(VisibleName, EscapesWhatCouldRearrangeTheScreen) {
+  EXPECT_EQ(VisibleName("photo\xE2\x80\xAEgpj.scr"), "photo<U+202E>gpj.scr");
+  EXPECT_EQ(VisibleName("a\nb"), "a<U+000A>b");
+  EXPECT_EQ(VisibleName("sjis\x8C\x8F.txt"), "sjis<0x8C><0x8F>.txt");
+  EXPECT_EQ(VisibleName("請求書.pdf"), "請求書.pdf");
+}
+
+}  // namespace
+}  // namespace mugai

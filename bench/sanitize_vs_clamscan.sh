@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Benchmark: `mugai sanitize` (identify + scan + convert + verify + worker isolation) against
+# `clamscan` (scan only), same signature database, same 1,000 small text/HTML files, same run.
+# Prints files/s for each and the ratio. Usage: bench/sanitize_vs_clamscan.sh [FILES] [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=${1:-1000}
+rounds=${2:-3}
+mugai=build/gateway/mugai
+[ -x "$mugai" ] || { echo "build first: scripts/build" >&2; exit 2; }
+command -v clamscan >/dev/null || { echo "clamscan missing: scripts/install-deps" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/mugai-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+bash tests/make-test-signatures.sh "$work/sigs" >/dev/null
+
+# Inputs: half plain text in the four Japanese encodings, half HTML with scripts and links.
+mkdir -p "$work/in"
+for i in $(seq 1 "$files"); do
+  case $((i % 6)) in
+    0) cp fixtures/text/utf8.txt "$work/in/memo$i.txt" ;;
+    1) cp fixtures/text/shift_jis.txt "$work/in/memo$i.txt" ;;
+    2) cp fixtures/text/euc-jp.txt "$work/in/memo$i.txt" ;;
+    *) sed "s/市民課/市民課$i/" fixtures/html/hostile.html > "$work/in/page$i.html" ;;
+  esac
+done
+bytes=$(du -sb "$work/in" | cut -f1)
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s.%N; }
+
+run_clamscan() {
+  local t0 t1
+  t0=$(now)
+  clamscan --no-summary --quiet -d "$work/sigs" "$work/in" >/dev/null || true
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l
+}
+run_mugai() {
+  local t0 t1 rc
+  rm -rf "$work/out" "$work/state"
+  t0=$(now)
+  set +e
+  "$mugai" sanitize --quiet --signatures "$work/sigs" --state "$work/state" \
+    --out "$work/out" "$work/in"/* >/dev/null
+  rc=$?
+  set -e
+  t1=$(now)
+  [ "$rc" -eq 0 ] || { echo "mugai exited $rc" >&2; exit 1; }
+  echo "$t1 - $t0" | bc -l
+}
+
+clam_times=(); mugai_times=()
+for r in $(seq 1 "$rounds"); do
+  clam_times+=("$(run_clamscan)")
+  mugai_times+=("$(run_mugai)")
+done
+clam=$(printf '%s\n' "${clam_times[@]}" | median)
+mug=$(printf '%s\n' "${mugai_times[@]}" | median)
+delivered=$(ls "$work/out" | wc -l)
+
+printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
+  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+printf 'inputs: %d files, %d bytes (text in UTF-8/Shift_JIS/EUC-JP, HTML with scripts)\n' \
+  "$files" "$bytes"
+printf 'signatures: %s (generated test database)\n' "$(cat "$work"/sigs/* | wc -l)"
+printf 'clamscan %s (scan only):            %.2f s  %7.1f files/s\n' \
+  "$(clamscan --version | cut -d/ -f1 | awk '{print $2}')" "$clam" "$(echo "$files / $clam" | bc -l)"
+printf 'mugai sanitize (full pipeline, %s jobs): %.2f s  %7.1f files/s  (%d delivered)\n' \
+  "$(nproc)" "$mug" "$(echo "$files / $mug" | bc -l)" "$delivered"
+printf 'ratio mugai/clamscan throughput: %.2f (median of %d rounds)\n' \
+  "$(echo "$clam / $mug" | bc -l)" "$rounds"
