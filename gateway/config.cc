@@ -77,7 +77,10 @@ constexpr int64_t kGiB = 1024LL * 1024 * 1024;
 
 std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
   return {
-      {"paths", {{"signatures", String(&c->signatures)}, {"state", String(&c->state_dir)}}},
+      {"paths",
+       {{"signatures", String(&c->signatures)},
+        {"state", String(&c->state_dir)},
+        {"scratch", String(&c->scratch_dir)}}},
       {"limits",
        {{"max_input_bytes", Integer(&c->max_input_bytes, 1, 64 * kGiB)},
         {"max_output_bytes", Integer(&c->max_output_bytes, 1, 64 * kGiB)}}},
@@ -168,7 +171,10 @@ Result<Config> LoadConfigFile(const std::string& path) {
 std::string ConfigToToml(const Config& c) {
   auto i = [](auto v) { return static_cast<int64_t>(v); };
   toml::table root{
-      {"paths", toml::table{{"signatures", c.signatures}, {"state", c.state_dir}}},
+      {"paths", toml::table{{"signatures", c.signatures},
+                            {"state", c.state_dir},
+                            {"scratch", c.scratch_dir.empty() ? c.state_dir + "/tmp"
+                                                              : c.scratch_dir}}},
       {"limits", toml::table{{"max_input_bytes", i(c.max_input_bytes)},
                              {"max_output_bytes", i(c.max_output_bytes)}}},
       {"worker", toml::table{{"jobs", i(c.jobs)},

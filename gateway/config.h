@@ -14,6 +14,7 @@ struct Config {
   // [paths]
   std::string signatures = "/var/lib/clamav";  // paths.signatures
   std::string state_dir = "mugai-state";        // paths.state (relative: under the cwd)
+  std::string scratch_dir;                      // paths.scratch ("" = <state>/tmp)
   // [limits]
   uint64_t max_input_bytes;
   uint64_t max_output_bytes;

@@ -78,8 +78,10 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
                                            " (set --state DIR or paths.state to a writable folder)"};
   }
   chmod(config.state_dir.c_str(), 0700);
-  if (Status s = MakeDirs(config.state_dir + "/tmp", 0700); !s.ok()) {
-    return Status{StatusCode::kConfig, "state folder: " + s.message()};
+  p->scratch_root_ = config.scratch_dir.empty() ? config.state_dir + "/tmp" : config.scratch_dir;
+  if (Status s = MakeDirs(p->scratch_root_, 0700); !s.ok()) {
+    return Status{StatusCode::kConfig, "worker scratch folder: " + s.message() +
+                                           " (set paths.scratch to a writable folder)"};
   }
   if (Status s = p->log_.Open(config.state_dir + "/mugai.log"); !s.ok()) {
     return Status{StatusCode::kConfig, s.message()};
@@ -141,7 +143,7 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
   WorkerPool pool(SandboxLimits{config_.worker_memory_bytes, config_.worker_cpu_seconds,
                                 config_.worker_wall_seconds, config_.worker_open_files,
                                 config_.worker_file_size_bytes, max_result},
-                  DefaultJobs(config_.jobs), config_.state_dir + "/tmp");
+                  DefaultJobs(config_.jobs), scratch_root_);
   for (size_t i = 0; i < items.size(); ++i) {
     auto item = std::make_shared<ItemState>();
     item->input = items[i];

@@ -64,6 +64,7 @@ class Pipeline {
   BlobStore blobs_;
   EventLog log_;
   std::string out_dir_;
+  std::string scratch_root_;
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.

@@ -30,7 +30,8 @@ Options:
                         a built-in default and unknown keys are errors
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
-  --password PW         password for encrypted inputs (used by converters that open them)
+  --password PW         password for encrypted inputs. No converter in this build opens
+                        encrypted files yet (PDF and archives will), so it has no effect
   --jobs N              worker processes at once (default: one per CPU core)
   --allow-no-signatures run even when no signatures can be loaded (demo/test only: files
                         are NOT scanned for malware)

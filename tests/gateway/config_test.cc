@@ -87,3 +87,17 @@ TEST(Config, ExampleConfigIsValid) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(Config, ScratchDefaultsUnderTheState) {
+  Config c;
+  c.state_dir = "/var/lib/mugai";
+  Result<Config> back = ParseConfig(ConfigToToml(c), "printed");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->scratch_dir, "/var/lib/mugai/tmp");
+}
+
+}  // namespace
+}  // namespace mugai

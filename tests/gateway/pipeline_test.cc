@@ -137,3 +137,39 @@ TEST_F(PipelineTest, RefusesToStartWithoutSignatures) {
 
 }  // namespace
 }  // namespace mugai
+
+#include "gateway/cli/sanitize_command.h"
+
+namespace mugai {
+namespace {
+
+// The contract's exit status for an injected worker failure, through the real command.
+class SanitizeCommandFaultTest : public ::testing::TestWithParam<WorkerFault> {};
+
+TEST_P(SanitizeCommandFaultTest, WorkerFailureExitsOneAndDeliversNothing) {
+  testing::TempDir dir;
+  testing::WriteFile(dir / "memo.txt", "hello\n");
+  testing::WriteFile(dir / "page.html", "<p>hello</p>");
+  SetWorkerFaultForTesting(GetParam());
+  std::vector<std::string> args = {"--quiet", "--signatures", testing::SignaturesDir(),
+                                   "--state", dir / "state", "--out", dir / "out",
+                                   "--config", dir / "fast.toml",
+                                   dir / "memo.txt", dir / "page.html"};
+  testing::WriteFile(dir / "fast.toml", "[worker]\nwall_seconds = 2\nmemory_bytes = 268435456\n");
+  int rc = RunSanitizeCommand(args);
+  SetWorkerFaultForTesting(WorkerFault::kNone);
+  EXPECT_EQ(rc, kExitBlocked);
+  EXPECT_TRUE(testing::ListFiles(dir / "out").empty());
+  // The supervisor is still usable in the same process.
+  EXPECT_EQ(RunSanitizeCommand(args), kExitDelivered);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, SanitizeCommandFaultTest,
+                         ::testing::Values(WorkerFault::kCrash,
+#if !defined(__SANITIZE_ADDRESS__)
+                                           WorkerFault::kExhaustMemory,
+#endif
+                                           WorkerFault::kHang, WorkerFault::kGarbage));
+
+}  // namespace
+}  // namespace mugai
