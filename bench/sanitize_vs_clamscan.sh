@@ -27,36 +27,35 @@ done
 bytes=$(du -sb "$work/in" | cut -f1)
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-now() { date +%s.%N; }
 
+# Each run prints "wall cpu" (cpu = user + system of the command and its children).
 run_clamscan() {
-  local t0 t1
-  t0=$(now)
-  clamscan --no-summary --quiet -d "$work/sigs" "$work/in" >/dev/null || true
-  t1=$(now)
-  echo "$t1 - $t0" | bc -l
+  /usr/bin/time -f '%e %U %S' -o "$work/time" \
+    clamscan --no-summary --quiet -d "$work/sigs" "$work/in" >/dev/null || true
+  awk '{printf "%s %s\n", $1, $2 + $3}' "$work/time"
 }
 run_mugai() {
-  local t0 t1 rc
+  local rc
   rm -rf "$work/out" "$work/state"
-  t0=$(now)
   set +e
-  "$mugai" sanitize --quiet --signatures "$work/sigs" --state "$work/state" \
+  /usr/bin/time -f '%e %U %S' -o "$work/time" \
+    "$mugai" sanitize --quiet --signatures "$work/sigs" --state "$work/state" \
     --out "$work/out" "$work/in"/* >/dev/null
   rc=$?
   set -e
-  t1=$(now)
   [ "$rc" -eq 0 ] || { echo "mugai exited $rc" >&2; exit 1; }
-  echo "$t1 - $t0" | bc -l
+  awk '{printf "%s %s\n", $1, $2 + $3}' "$work/time"
 }
 
-clam_times=(); mugai_times=()
+: > "$work/clam.runs"; : > "$work/mugai.runs"
 for r in $(seq 1 "$rounds"); do
-  clam_times+=("$(run_clamscan)")
-  mugai_times+=("$(run_mugai)")
+  run_clamscan >> "$work/clam.runs"
+  run_mugai >> "$work/mugai.runs"
 done
-clam=$(printf '%s\n' "${clam_times[@]}" | median)
-mug=$(printf '%s\n' "${mugai_times[@]}" | median)
+clam=$(cut -d' ' -f1 "$work/clam.runs" | median)
+mug=$(cut -d' ' -f1 "$work/mugai.runs" | median)
+clam_cpu=$(cut -d' ' -f2 "$work/clam.runs" | median)
+mug_cpu=$(cut -d' ' -f2 "$work/mugai.runs" | median)
 delivered=$(ls "$work/out" | wc -l)
 
 printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
@@ -64,9 +63,10 @@ printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
 printf 'inputs: %d files, %d bytes (text in UTF-8/Shift_JIS/EUC-JP, HTML with scripts)\n' \
   "$files" "$bytes"
 printf 'signatures: %s (generated test database)\n' "$(cat "$work"/sigs/* | wc -l)"
-printf 'clamscan %s (scan only):            %.2f s  %7.1f files/s\n' \
-  "$(clamscan --version | cut -d/ -f1 | awk '{print $2}')" "$clam" "$(echo "$files / $clam" | bc -l)"
-printf 'mugai sanitize (full pipeline, %s jobs): %.2f s  %7.1f files/s  (%d delivered)\n' \
-  "$(nproc)" "$mug" "$(echo "$files / $mug" | bc -l)" "$delivered"
+printf 'clamscan %s (scan only):                %6.2f s wall %6.2f s cpu %7.1f files/s\n' \
+  "$(clamscan --version | cut -d/ -f1 | awk '{print $2}')" "$clam" "$clam_cpu" \
+  "$(echo "$files / $clam" | bc -l)"
+printf 'mugai sanitize (full pipeline, %s jobs):    %6.2f s wall %6.2f s cpu %7.1f files/s (%d delivered)\n' \
+  "$(nproc)" "$mug" "$mug_cpu" "$(echo "$files / $mug" | bc -l)" "$delivered"
 printf 'ratio mugai/clamscan throughput: %.2f (median of %d rounds)\n' \
   "$(echo "$clam / $mug" | bc -l)" "$rounds"
