@@ -27,6 +27,10 @@ Config::Config()
       scan_max_recursion(limits::kScanMaxRecursion),
       scan_max_files(limits::kScanMaxFiles),
       scan_max_time_ms(limits::kScanMaxTimeMs),
+      pdf_raster_dpi(limits::kPdfRasterDpi),
+      pdf_max_pages(limits::kPdfMaxPages),
+      pdf_max_raster_pixels(limits::kPdfMaxRasterPixels),
+      pdf_max_embedded_bytes(limits::kPdfMaxEmbeddedBytes),
       html_max_depth(limits::kHtmlMaxDepth) {}
 
 namespace {
@@ -73,6 +77,17 @@ Setter Links(LinkStyle* field) {
   };
 }
 
+Setter Mode(PdfMode* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    if (v == "reconstruct") *field = PdfMode::kReconstruct;
+    else if (v == "raster") *field = PdfMode::kRaster;
+    else if (v == "text") *field = PdfMode::kText;
+    else return {StatusCode::kConfig, where + ": expected \"reconstruct\", \"raster\" or \"text\""};
+    return Status::Ok();
+  };
+}
+
 constexpr int64_t kGiB = 1024LL * 1024 * 1024;
 
 std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
@@ -83,7 +98,8 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"scratch", String(&c->scratch_dir)}}},
       {"limits",
        {{"max_input_bytes", Integer(&c->max_input_bytes, 1, 64 * kGiB)},
-        {"max_output_bytes", Integer(&c->max_output_bytes, 1, 64 * kGiB)}}},
+        // The worker protocol carries an output in one 32-bit length.
+        {"max_output_bytes", Integer(&c->max_output_bytes, 1, 3 * kGiB)}}},
       {"worker",
        {{"jobs", Integer(&c->jobs, 0, 1024)},
         {"memory_bytes", Integer(&c->worker_memory_bytes, 16 << 20, 256 * kGiB)},
@@ -97,6 +113,12 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_recursion", Integer(&c->scan_max_recursion, 1, 64)},
         {"max_files", Integer(&c->scan_max_files, 1, 1000000)},
         {"max_scan_time_ms", Integer(&c->scan_max_time_ms, 1, 3600000)}}},
+      {"pdf",
+       {{"mode", Mode(&c->pdf_mode)},
+        {"raster_dpi", Integer(&c->pdf_raster_dpi, 36, 600)},
+        {"max_pages", Integer(&c->pdf_max_pages, 1, 100000)},
+        {"max_raster_pixels", Integer(&c->pdf_max_raster_pixels, 1 << 20, 4 * kGiB)},
+        {"max_embedded_bytes", Integer(&c->pdf_max_embedded_bytes, 1024, 4 * kGiB)}}},
       {"html",
        {{"links", Links(&c->html_links)}, {"max_depth", Integer(&c->html_max_depth, 8, 10000)}}},
   };
@@ -188,6 +210,11 @@ std::string ConfigToToml(const Config& c) {
                            {"max_recursion", i(c.scan_max_recursion)},
                            {"max_files", i(c.scan_max_files)},
                            {"max_scan_time_ms", i(c.scan_max_time_ms)}}},
+      {"pdf", toml::table{{"mode", PdfModeName(c.pdf_mode)},
+                          {"raster_dpi", i(c.pdf_raster_dpi)},
+                          {"max_pages", i(c.pdf_max_pages)},
+                          {"max_raster_pixels", i(c.pdf_max_raster_pixels)},
+                          {"max_embedded_bytes", i(c.pdf_max_embedded_bytes)}}},
       {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
   };
   std::ostringstream o;

@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "converters/html/html_to_text.h"
+#include "converters/pdf/pdf_renderer.h"
 
 namespace mugai {
 
@@ -31,6 +32,12 @@ struct Config {
   uint32_t scan_max_recursion;
   uint32_t scan_max_files;
   uint32_t scan_max_time_ms;
+  // [pdf]
+  PdfMode pdf_mode = PdfMode::kReconstruct;
+  uint32_t pdf_raster_dpi;
+  uint32_t pdf_max_pages;
+  uint64_t pdf_max_raster_pixels;
+  uint64_t pdf_max_embedded_bytes;
   // [html]
   LinkStyle html_links = LinkStyle::kDefang;
   uint32_t html_max_depth;

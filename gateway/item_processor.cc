@@ -2,6 +2,7 @@
 // unless the policy says so and the conversion succeeded.
 #include "gateway/item_processor.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include <cstring>
 
 #include "converters/html/html_to_text.h"
+#include "converters/pdf/pdf_analyzer.h"
+#include "converters/pdf/pdf_renderer.h"
 #include "converters/text/charset_detector.h"
 #include "gateway/policy.h"
 #include "scanners/name_check.h"
@@ -138,6 +141,130 @@ WorkerResult ConvertHtml(const WorkerContext& ctx, const std::string& bytes, Wor
   return r;
 }
 
+// Scans bytes that exist only in memory (e.g. a PDF's embedded file) through a memfd.
+ScanResult ScanBytes(const WorkerContext& ctx, const std::string& bytes, const std::string& name) {
+  ScanResult out;
+  int fd = memfd_create("mugai-part", MFD_CLOEXEC);
+  if (fd < 0) {
+    out.error = std::string("memfd_create: ") + strerror(errno);
+    return out;
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      close(fd);
+      out.error = "cannot stage bytes for scanning";
+      return out;
+    }
+    done += static_cast<size_t>(n);
+  }
+  out = ctx.scanner->Scan(fd, name);
+  close(fd);
+  return out;
+}
+
+PdfLimits PdfLimitsOf(const Config& c) {
+  PdfLimits l;
+  l.max_embedded_bytes = c.pdf_max_embedded_bytes;
+  l.max_pages = static_cast<int>(c.pdf_max_pages);
+  return l;
+}
+
+// Reports, as actions, everything of the original that reconstruction leaves behind.
+void ReportPdfFindings(const PdfFindings& f, WorkerResult* r) {
+  auto add = [r](std::string action, std::string detail) {
+    r->actions.push_back({std::move(action), std::move(detail)});
+  };
+  add("pages", std::to_string(f.pages));
+  if (f.javascript > 0) add("removed", "javascript: " + std::to_string(f.javascript));
+  if (f.open_action) add("removed", "open_action");
+  if (f.additional_actions > 0) {
+    add("removed", "additional_actions: " + std::to_string(f.additional_actions));
+  }
+  for (const auto& [type, count] : f.actions) {
+    add("removed", "action " + type + ": " + std::to_string(count));
+  }
+  for (const auto& e : f.embedded_files) {
+    add("removed", "embedded_file: " + e.name + " (" + std::to_string(e.size) + " bytes" +
+                       (e.truncated ? ", over the limit" : "") + ")");
+  }
+  if (f.form_fields > 0) {
+    add("flattened", "form_fields: " + std::to_string(f.form_fields) +
+                         " (filled values kept as page content)");
+  }
+  if (f.xfa) add("removed", "xfa_form");
+  if (f.annotations > 0) add("removed", "annotations: " + std::to_string(f.annotations));
+  if (f.links > 0) add("removed", "links: " + std::to_string(f.links));
+  for (size_t i = 0; i < f.uris.size() && i < 20; ++i) add("removed_uri", f.uris[i]);
+  if (f.rich_media > 0) add("removed", "rich_media: " + std::to_string(f.rich_media));
+  if (f.metadata) add("removed", "metadata");
+}
+
+WorkerResult ConvertPdf(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
+  const Config& c = *ctx.config;
+  Result<PdfFindings> findings = AnalyzePdf(bytes, ctx.password, PdfLimitsOf(c));
+  if (!findings.ok()) {
+    if (IsPasswordError(findings.status())) {
+      return Block(std::move(r), Reason::kEncrypted,
+                   ctx.password.empty()
+                       ? "the PDF is encrypted with a user password; resubmit with --password"
+                       : "the password given does not open this PDF");
+    }
+    return Block(std::move(r),
+                 findings.status().code() == StatusCode::kLimit ? Reason::kConversionLimit
+                                                                : Reason::kConversionFailed,
+                 findings.status().message());
+  }
+  const PdfFindings& f = findings.value();
+  // Embedded files are dropped from the output, but a hostile one still condemns the item.
+  for (const auto& e : f.embedded_files) {
+    if (e.truncated) {  // a partial scan is never presented as complete
+      return Block(std::move(r), Reason::kConversionLimit,
+                   "embedded file " + e.name + " is larger than pdf.max_embedded_bytes");
+    }
+    if (!ctx.scanning_enabled) break;
+    ScanResult s = ScanBytes(ctx, e.bytes, e.name);
+    if (s.outcome == ScanOutcome::kInfected) {
+      r.threats.push_back({"clamav", s.threat});
+      return Block(std::move(r), Reason::kMalware, s.threat + " in embedded file " + e.name);
+    }
+    if (s.outcome == ScanOutcome::kError) {
+      return Block(std::move(r), Reason::kScanError, "embedded file " + e.name + ": " + s.error);
+    }
+  }
+  if (f.encrypted) {
+    r.actions.push_back({"decrypted", f.owner_password_only
+                                          ? "owner password only: restrictions removed"
+                                          : "opened with the supplied password"});
+  }
+  PdfRenderOptions options;
+  options.mode = c.pdf_mode;
+  options.raster_dpi = c.pdf_raster_dpi;
+  options.max_raster_pixels = c.pdf_max_raster_pixels;
+  options.max_output_bytes = c.max_output_bytes;
+  options.max_pages = static_cast<int>(c.pdf_max_pages);
+  Result<PdfRendered> rendered = RenderPdf(bytes, ctx.password, options);
+  if (!rendered.ok()) {
+    return Block(std::move(r),
+                 rendered.status().code() == StatusCode::kLimit ? Reason::kConversionLimit
+                                                                : Reason::kConversionFailed,
+                 rendered.status().message());
+  }
+  static const char* const kHow[] = {
+      "PDF reconstructed from its rendered pages (Poppler + cairo)",
+      "PDF rebuilt from page images", "PDF converted to UTF-8 text"};
+  r.actions.push_back({"converted", std::string(kHow[static_cast<int>(c.pdf_mode)]) + ", mode " +
+                                        PdfModeName(c.pdf_mode)});
+  ReportPdfFindings(f, &r);
+  r.verdict = Verdict::kSanitized;
+  r.has_output = true;
+  r.output_type = c.pdf_mode == PdfMode::kText ? "text/plain; charset=utf-8" : "application/pdf";
+  r.output = std::move(rendered->bytes);
+  return r;
+}
+
 }  // namespace
 
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
@@ -199,6 +326,8 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     }
     case PolicyAction::kConvertToText:
       return ConvertHtml(ctx, bytes, std::move(r));
+    case PolicyAction::kConvertPdf:
+      return ConvertPdf(ctx, bytes, std::move(r));
     case PolicyAction::kBlock:
       break;
   }
@@ -213,7 +342,8 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
   if (!ReadInput(fd, ctx.config->max_output_bytes, &bytes, &error)) {
     return Block(std::move(r), Reason::kConversionFailed, error);
   }
-  DetectedType type = ctx.identifier->Identify(bytes);
+  DetectedType type = IdentifyWithTextCheck(ctx, bytes, &r);
+  r.actions.clear();
   r.detected_type = type.mime;
   r.family = ClassifyMime(type.mime);
   Reason scan_reason = Scan(ctx, fd, name, &r);
@@ -221,10 +351,20 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     std::string detail = r.reason_detail;
     return Block(std::move(r), scan_reason, std::move(detail));
   }
-  if (r.family != promised_family && r.family != TypeFamily::kEmpty) {
+  if (r.family != promised_family && !(r.family == TypeFamily::kEmpty &&
+                                        promised_family == TypeFamily::kText)) {
     return Block(std::move(r), Reason::kUnknownType,
                  std::string("output identifies as ") + type.mime + ", not " +
                      FamilyName(promised_family));
+  }
+  if (promised_family == TypeFamily::kPdf) {
+    // The rebuilt PDF must itself hold nothing active: analyse it like an input.
+    Result<PdfFindings> f = AnalyzePdf(bytes, "", PdfLimitsOf(*ctx.config));
+    if (!f.ok()) return Block(std::move(r), Reason::kConversionFailed, f.status().message());
+    if (f->HasActiveContent() || f->encrypted) {
+      return Block(std::move(r), Reason::kConversionFailed,
+                   "the rebuilt PDF still holds active content");
+    }
   }
   r.verdict = Verdict::kClean;
   return r;

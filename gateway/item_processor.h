@@ -16,6 +16,7 @@ struct WorkerContext {
   const TypeIdentifier* identifier;
   const MalwareScanner* scanner;
   bool scanning_enabled;  // false only under --allow-no-signatures
+  std::string password;   // --password, for encrypted inputs ("" when none)
 };
 
 // Processes the input readable from `fd` whose claimed basename is `name`.

@@ -28,6 +28,12 @@ inline constexpr uint32_t kScanMaxRecursion = 17;          // scan.max_recursion
 inline constexpr uint32_t kScanMaxFiles = 10000;           // scan.max_files
 inline constexpr uint32_t kScanMaxTimeMs = 120000;         // scan.max_scan_time_ms
 
+// [pdf]
+inline constexpr uint32_t kPdfRasterDpi = 150;                   // pdf.raster_dpi
+inline constexpr uint32_t kPdfMaxPages = 2000;                   // pdf.max_pages
+inline constexpr uint64_t kPdfMaxRasterPixels = 100'000'000;     // pdf.max_raster_pixels (per page)
+inline constexpr uint64_t kPdfMaxEmbeddedBytes = 64 * kMiB;      // pdf.max_embedded_bytes
+
 // [html]
 inline constexpr uint32_t kHtmlMaxDepth = 256;             // html.max_depth
 

@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "gateway/limits.h"
 #include "gateway/policy.h"
+#include "scanners/name_check.h"
 
 namespace mugai {
 
@@ -52,14 +53,26 @@ std::string CollisionName(const std::string& name, int n) {
 
 }  // namespace
 
+// The items of one Sanitize() call. At most `max_in_flight` are read into memory at once, so
+// a batch of thousands of files neither runs out of descriptors nor holds them all.
+struct Pipeline::Batch {
+  const std::vector<ItemInput>* items;
+  std::vector<NodeReport>* reports;
+  WorkerPool* pool;
+  size_t next = 0;
+  size_t in_flight = 0;
+  size_t max_in_flight = 4;
+  bool filling = false;
+};
+
 struct Pipeline::ItemState {
   ItemInput input;
   NodeReport report;
   std::string bytes;
   int fd = -1;         // sealed memfd of the original
-  int output_fd = -1;  // sealed memfd of the converted output, during verify
+  int output_fd = -1;  // sealed memfd of the output, during verify
   WorkerResult result;
-  std::vector<NodeReport>* sink = nullptr;
+  Batch* batch = nullptr;
   size_t index = 0;
   ~ItemState() {
     if (fd >= 0) close(fd);
@@ -102,7 +115,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
             "mugai: 警告: マルウェア定義なしで動作しています。本番では使用しないでください。\n",
             loaded.message().c_str());
   }
-  p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_, p->scanning_enabled_};
+  p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_, p->scanning_enabled_,
+                              options.password};
   p->WarmUp();
   const EngineInfo& info = p->scanner_.info();
   p->log_.Write("info", "engine_loaded",
@@ -140,19 +154,30 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
   out_dir_ = out_dir;
   std::vector<NodeReport> reports(items.size());
   uint64_t max_result = config_.max_output_bytes + limits::kResultOverheadBytes;
+  unsigned jobs = DefaultJobs(config_.jobs);
   WorkerPool pool(SandboxLimits{config_.worker_memory_bytes, config_.worker_cpu_seconds,
                                 config_.worker_wall_seconds, config_.worker_open_files,
                                 config_.worker_file_size_bytes, max_result},
-                  DefaultJobs(config_.jobs), scratch_root_);
-  for (size_t i = 0; i < items.size(); ++i) {
-    auto item = std::make_shared<ItemState>();
-    item->input = items[i];
-    item->sink = &reports;
-    item->index = i;
-    Intake(pool, item);
-  }
+                  jobs, scratch_root_);
+  Batch batch{&items, &reports, &pool};
+  batch.max_in_flight = 2 * static_cast<size_t>(jobs);
+  Fill(batch);
   pool.Run();
   return reports;
+}
+
+void Pipeline::Fill(Batch& batch) {
+  if (batch.filling) return;  // Finish() during intake: the loop below picks up the slot
+  batch.filling = true;
+  while (batch.in_flight < batch.max_in_flight && batch.next < batch.items->size()) {
+    auto item = std::make_shared<ItemState>();
+    item->input = (*batch.items)[batch.next];
+    item->batch = &batch;
+    item->index = batch.next++;
+    ++batch.in_flight;
+    Intake(*batch.pool, item);
+  }
+  batch.filling = false;
 }
 
 void Pipeline::Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
@@ -210,6 +235,7 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
     r.reason = ReasonForOutcome(o);
     r.reason_detail = o.detail;
+    r.internal_failure = o.kind == WorkerOutcome::Kind::kStartFailed;  // our side failed
     return Finish(item);
   }
   Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);
@@ -226,20 +252,68 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   r.verdict = w.verdict;
   r.reason = w.reason;
   r.reason_detail = w.reason_detail;
-  if (w.verdict != Verdict::kSanitized) return Finish(item);
-
-  // A converted output is identified and scanned again, in a fresh worker, before delivery.
+  if (w.verdict == Verdict::kBlocked) return Finish(item);
+  std::string why;
+  if (!CheckWorkerResult(w, &why)) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kWorkerProtocol;
+    r.reason_detail = why;
+    return Finish(item);
+  }
+  // Every output, converted or passed through, is identified and scanned again in a fresh
+  // worker before delivery: the first worker's word is never enough.
   item->result = std::move(w);
-  item->output_fd = SealedMemfd(item->result.output);
+  if (item->result.verdict == Verdict::kSanitized) {
+    Verify(pool, item, item->result.output, item->result.output_type);
+  } else {
+    Verify(pool, item, item->bytes, "");
+  }
+}
+
+// The supervisor's own checks of a worker's "deliver" answer, from what it knows itself:
+// the policy action of the family, the output type that action produces, the file name.
+bool Pipeline::CheckWorkerResult(const WorkerResult& w, std::string* why) const {
+  PolicyAction action = ActionFor(w.family);
+  if (w.verdict == Verdict::kClean && action != PolicyAction::kPass) {
+    *why = std::string("worker passed a ") + FamilyName(w.family) + " unchanged";
+    return false;
+  }
+  if (w.verdict == Verdict::kSanitized &&
+      (action == PolicyAction::kPass || action == PolicyAction::kBlock ||
+       w.output_type != ExpectedOutputType(w.family))) {
+    *why = std::string("worker converted a ") + FamilyName(w.family) + " into " + w.output_type;
+    return false;
+  }
+  return true;
+}
+
+std::string Pipeline::ExpectedOutputType(TypeFamily family) const {
+  if (family == TypeFamily::kHtml) return "text/plain; charset=utf-8";
+  if (family == TypeFamily::kPdf) {
+    return config_.pdf_mode == PdfMode::kText ? "text/plain; charset=utf-8" : "application/pdf";
+  }
+  return "";
+}
+
+void Pipeline::Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                      const std::string& bytes, const std::string& output_type) {
+  NodeReport& r = item->report;
+  if (item->fd >= 0) {  // the original's memfd is no longer needed by any worker
+    close(item->fd);
+    item->fd = -1;
+  }
+  item->output_fd = SealedMemfd(bytes);
   if (item->output_fd < 0) {
     r.verdict = Verdict::kBlocked;
     r.reason = Reason::kVerifyFailed;
     r.reason_detail = std::string("cannot hand the output to a verifier: ") + strerror(errno);
+    r.internal_failure = true;
     return Finish(item);
   }
   const WorkerContext* ctx = &context_;
-  std::string out_name = OutputName(r.name, item->result.family);
-  TypeFamily promised = TypeFamily::kText;  // every converter of this build emits text
+  TypeFamily promised =
+      output_type.empty() ? item->result.family : FamilyOfOutput(output_type);
+  std::string out_name = OutputName(r.name, item->result.family, output_type);
   pool.Submit(
       item->output_fd,
       [ctx, out_name, promised](int fd, const std::string& scratch) {
@@ -266,7 +340,7 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
     r.verdict = Verdict::kBlocked;
     r.reason = Reason::kVerifyFailed;
     r.reason_detail = why;
-  } else {
+  } else if (r.verdict == Verdict::kSanitized) {
     r.actions.push_back({"verified", "output identified and scanned again"});
   }
   Finish(item);
@@ -274,7 +348,6 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
 
 bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   NodeReport& r = item->report;
-  if (item->bytes.empty() && r.size == 0 && r.sha256.empty()) return true;  // never read
   Result<std::string> stored = blobs_.Put(r.sha256, item->bytes);
   if (!stored.ok()) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", stored.status().message()}});
@@ -288,11 +361,18 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
                     const std::string& type) {
   NodeReport& r = item->report;
   if (out_dir_.empty()) return;
-  std::string name = r.verdict == Verdict::kSanitized ? OutputName(r.name, item->result.family)
-                                                      : OutputName(r.name, TypeFamily::kText);
-  if (r.verdict == Verdict::kClean && r.detected_type == "inode/x-empty") name = r.name;
+  std::string name = r.verdict == Verdict::kSanitized
+                         ? OutputName(r.name, item->result.family, item->result.output_type)
+                         : OutputName(r.name, TypeFamily::kText);
   if (name != r.name && r.verdict == Verdict::kClean) {
     r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
+  }
+  // Defence in depth: the supervisor checks the delivered name itself (pure string code).
+  if (NameCheck check = CheckFileName(name); check.problem != NameProblem::kNone) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kNameDangerousExtension;
+    r.reason_detail = "output name " + VisibleName(name) + ": " + check.detail;
+    return;
   }
   Status last;
   for (int n = 0; n < 1000; ++n) {
@@ -315,8 +395,8 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
 
 void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   NodeReport& r = item->report;
-  bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge &&
-                       !item->bytes.empty();
+  bool read = !r.sha256.empty();
+  bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge && read;
   if (keep_original && !Quarantine(item)) {
     // Nothing is delivered unless the original is safely kept.
     if (r.verdict == Verdict::kSanitized) {
@@ -330,6 +410,10 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     Emit(item, item->bytes, r.detected_type);
   } else if (r.verdict == Verdict::kSanitized) {
     Emit(item, item->result.output, item->result.output_type);
+  }
+  if (r.verdict == Verdict::kBlocked && r.quarantine_id.empty() && read &&
+      r.reason != Reason::kInputTooLarge && !Quarantine(item)) {
+    r.internal_failure = true;  // delivery failed after all and the original is not kept
   }
   if (r.verdict == Verdict::kBlocked && !r.internal_failure && r.reason == Reason::kNone) {
     r.reason = Reason::kWorkerProtocol;  // defensive: never a blocked item without a reason
@@ -347,7 +431,12 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
               {"threat", r.threats.empty() ? "" : r.threats.front().name},
               {"quarantine_id", r.quarantine_id},
               {"outputs", outputs}});
-  (*item->sink)[item->index] = std::move(r);
+  Batch& batch = *item->batch;
+  (*batch.reports)[item->index] = std::move(r);
+  item->bytes.clear();
+  item->bytes.shrink_to_fit();
+  --batch.in_flight;
+  Fill(batch);
 }
 
 }  // namespace mugai

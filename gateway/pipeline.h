@@ -21,6 +21,7 @@ namespace mugai {
 
 struct PipelineOptions {
   bool allow_no_signatures = false;  // demo/test only: run without a malware scan
+  std::string password;              // for encrypted inputs (PDF now; archives later)
 };
 
 struct ItemInput {
@@ -45,12 +46,18 @@ class Pipeline {
 
  private:
   struct ItemState;
+  struct Batch;
   explicit Pipeline(const Config& config);
 
   void WarmUp();
+  void Fill(Batch& batch);
   void Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  bool CheckWorkerResult(const WorkerResult& w, std::string* why) const;
+  void Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item, const std::string& bytes,
+              const std::string& output_type);
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
+  std::string ExpectedOutputType(TypeFamily family) const;
   void Finish(const std::shared_ptr<ItemState>& item);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,

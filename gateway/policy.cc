@@ -15,7 +15,7 @@ struct TypeRow {
 };
 
 // Exact MIME types. Anything not here is kUnknown (blocked), except the prefix rules below.
-constexpr std::array<TypeRow, 43> kTypeTable = {{
+constexpr std::array<TypeRow, 44> kTypeTable = {{
     {"inode/x-empty", TypeFamily::kEmpty},
     {"application/x-empty", TypeFamily::kEmpty},
     {"text/plain", TypeFamily::kText},
@@ -36,6 +36,7 @@ constexpr std::array<TypeRow, 43> kTypeTable = {{
     {"text/x-m4", TypeFamily::kText},
     {"text/html", TypeFamily::kHtml},
     {"application/xhtml+xml", TypeFamily::kHtml},
+    {"application/pdf", TypeFamily::kPdf},
     {"application/x-dosexec", TypeFamily::kExecutable},
     {"application/vnd.microsoft.portable-executable", TypeFamily::kExecutable},
     {"application/x-msdownload", TypeFamily::kExecutable},
@@ -89,8 +90,9 @@ constexpr std::array<ExtensionRow, 34> kExtensionTable = {{
 
 constexpr std::array<std::string_view, 7> kTextNameExtensions = {"txt", "text", "log", "md",
                                                                  "csv", "tsv", ""};
-constexpr std::array<std::string_view, 5> kHtmlNameExtensions = {"htm", "html", "xhtml",
-                                                                 "shtml", "xht"};
+// Extensions a text output replaces rather than follows ("page.html" → "page.txt").
+constexpr std::array<std::string_view, 6> kReplacedByText = {"htm", "html", "xhtml",
+                                                             "shtml", "xht", "pdf"};
 
 template <typename List>
 bool Contains(const List& list, std::string_view value) {
@@ -118,6 +120,7 @@ PolicyAction ActionFor(TypeFamily family) {
     case TypeFamily::kEmpty:
     case TypeFamily::kText: return PolicyAction::kPass;
     case TypeFamily::kHtml: return PolicyAction::kConvertToText;
+    case TypeFamily::kPdf: return PolicyAction::kConvertPdf;
     default: return PolicyAction::kBlock;
   }
 }
@@ -131,6 +134,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kExecutable: return "executable";
     case TypeFamily::kScript: return "script";
     case TypeFamily::kNotAllowed: return "not_allowed";
+    case TypeFamily::kPdf: return "pdf";
   }
   return "unknown";
 }
@@ -143,18 +147,31 @@ std::string ClaimedTypeFromName(std::string_view name) {
   return "";
 }
 
-std::string OutputName(const std::string& input_name, TypeFamily family) {
+std::string OutputName(const std::string& received_name, TypeFamily family,
+                       std::string_view output_mime) {
+  // Windows drops trailing dots and spaces ("page.html." opens as page.html): decide on the
+  // name as the recipient's system will see it, and deliver that name.
+  std::string input_name = received_name;
+  while (!input_name.empty() && (input_name.back() == '.' || input_name.back() == ' ')) {
+    input_name.pop_back();
+  }
+  if (input_name.empty()) input_name = "unnamed";
   std::string ext = PlainExtension(input_name);
-  if (family == TypeFamily::kHtml) {
-    if (Contains(kHtmlNameExtensions, ext)) {
-      return input_name.substr(0, input_name.size() - ext.size()) + "txt";
-    }
-    return input_name + ".txt";
+  std::string stem = input_name.substr(0, input_name.size() - ext.size());  // keeps the dot
+  if (output_mime.rfind("application/pdf", 0) == 0) {
+    return ext == "pdf" ? input_name : input_name + ".pdf";
+  }
+  if (output_mime.rfind("text/plain", 0) == 0 || family == TypeFamily::kHtml) {
+    return Contains(kReplacedByText, ext) ? stem + "txt" : input_name + ".txt";
   }
   if (family == TypeFamily::kText && !Contains(kTextNameExtensions, ext)) {
     return input_name + ".txt";
   }
   return input_name;
+}
+
+TypeFamily FamilyOfOutput(std::string_view output_mime) {
+  return output_mime.rfind("application/pdf", 0) == 0 ? TypeFamily::kPdf : TypeFamily::kText;
 }
 
 }  // namespace mugai

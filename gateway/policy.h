@@ -18,10 +18,11 @@ enum class TypeFamily : uint8_t {
   kExecutable,  // PE, ELF, Mach-O, MSI, shortcuts, Java: always blocked
   kScript,      // shell, Python, batch, JavaScript...: always blocked
   kNotAllowed,  // identified, but no converter handles it yet: blocked
-  kLast = kNotAllowed,
+  kPdf,         // rebuilt through Poppler + cairo (or rasterised, or text)
+  kLast = kPdf,
 };
 
-enum class PolicyAction : uint8_t { kPass, kConvertToText, kBlock };
+enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kBlock };
 
 // Maps a libmagic MIME type to its family (kUnknown when not in the table).
 TypeFamily ClassifyMime(std::string_view mime);
@@ -34,8 +35,13 @@ const char* FamilyName(TypeFamily family);
 // The MIME type a file name claims by its extension ("" when the extension is unknown).
 std::string ClaimedTypeFromName(std::string_view name);
 
-// The name a delivered output gets: plain text keeps a text-like name, converted HTML and
-// text under a non-text name get ".txt".
-std::string OutputName(const std::string& input_name, TypeFamily family);
+// The name a delivered output gets. Clean text keeps a text-like name (else gains ".txt");
+// a converted output of type `output_mime` gets the matching extension: text/plain → ".txt"
+// (replacing .html/.htm/.pdf), application/pdf → ".pdf".
+std::string OutputName(const std::string& input_name, TypeFamily family,
+                       std::string_view output_mime = "");
+
+// The family an output of `output_mime` must identify as when it is verified.
+TypeFamily FamilyOfOutput(std::string_view output_mime);
 
 }  // namespace mugai

@@ -25,6 +25,7 @@ const char* ReasonMessageEn(Reason reason) {
     case Reason::kTypeNotAllowed: return "file type is not allowed by policy";
     case Reason::kConversionFailed: return "the file could not be converted";
     case Reason::kConversionLimit: return "a conversion limit was exceeded";
+    case Reason::kEncrypted: return "encrypted: resubmit with the password";
     case Reason::kInputTooLarge: return "file is larger than the size limit";
     case Reason::kWorkerCrashed: return "processing crashed";
     case Reason::kWorkerMemory: return "processing exceeded its memory limit";
@@ -55,6 +56,7 @@ const char* ReasonMessageJa(Reason reason) {
     case Reason::kTypeNotAllowed: return "ポリシーで許可されていないファイル形式です";
     case Reason::kConversionFailed: return "ファイルを変換できませんでした";
     case Reason::kConversionLimit: return "変換の上限を超えました";
+    case Reason::kEncrypted: return "暗号化されています。パスワードを指定して再投入してください";
     case Reason::kInputTooLarge: return "ファイルサイズが上限を超えています";
     case Reason::kWorkerCrashed: return "処理が異常終了しました";
     case Reason::kWorkerMemory: return "処理がメモリ上限を超えました";
@@ -134,7 +136,7 @@ std::string ActionSummary(const NodeReport& n) {
   std::string out;
   for (const auto& a : n.actions) {
     if (!out.empty()) out += "; ";
-    out += a.action + (a.detail.empty() ? "" : " (" + a.detail + ")");
+    out += VisibleName(a.action) + (a.detail.empty() ? "" : " (" + VisibleName(a.detail) + ")");
   }
   return out;
 }
@@ -147,7 +149,7 @@ std::string HumanNotice(const std::vector<NodeReport>& items) {
       out += "BLOCKED 遮断  " + VisibleName(n.name) + "\n";
       out += "  理由: " + std::string(ReasonMessageJa(n.reason));
       out += "\n  reason: " + std::string(ReasonMessageEn(n.reason));
-      if (!n.reason_detail.empty()) out += " — " + n.reason_detail;
+      if (!n.reason_detail.empty()) out += " — " + VisibleName(n.reason_detail);
       out += "\n";
       if (!n.quarantine_id.empty()) out += "  隔離 quarantined: " + n.quarantine_id + "\n";
     } else {

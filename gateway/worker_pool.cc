@@ -1,6 +1,7 @@
 // Worker processes: fork from the pre-initialised supervisor, limit, run, report, exit.
 #include "gateway/worker_pool.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -57,9 +60,26 @@ void SetCpuLimit(rlim_t seconds) {
   setrlimit(RLIMIT_CPU, &rl);
 }
 
+// Closes every descriptor in [first, last]. close_range where the kernel has it, else each
+// open descriptor listed in /proc/self/fd. Returns false if neither worked.
+bool CloseRange(int first, int last) {
+  if (close_range(static_cast<unsigned>(first), static_cast<unsigned>(last), 0) == 0) return true;
+  DIR* dir = opendir("/proc/self/fd");
+  if (!dir) return false;
+  int own = dirfd(dir);
+  std::vector<int> fds;
+  while (dirent* e = readdir(dir)) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] != '.' && fd != own && fd >= first && fd <= last) fds.push_back(fd);
+  }
+  closedir(dir);
+  for (int fd : fds) close(fd);
+  return true;
+}
+
 // Keeps fds 0-2, `input_fd` and `result_fd`; closes every other inherited descriptor
-// (other workers' pipes and inputs, listeners, logs).
-void CloseOtherFds(int input_fd, int result_fd) {
+// (other workers' pipes and inputs, listeners, logs). Returns false if that failed.
+bool CloseOtherFds(int input_fd, int result_fd) {
   int devnull = open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     if (input_fd != STDIN_FILENO) dup2(devnull, STDIN_FILENO);
@@ -70,16 +90,15 @@ void CloseOtherFds(int input_fd, int result_fd) {
   std::set<int> keep = {0, 1, 2, input_fd, result_fd};
   int previous = -1;
   for (int fd : keep) {
-    if (fd - previous > 1) {
-      close_range(static_cast<unsigned>(previous + 1), static_cast<unsigned>(fd - 1), 0);
-    }
+    if (fd - previous > 1 && !CloseRange(previous + 1, fd - 1)) return false;
     previous = fd;
   }
-  close_range(static_cast<unsigned>(previous + 1), ~0u, 0);
+  return CloseRange(previous + 1, INT32_MAX);
 }
 
-void ApplySandbox(const SandboxLimits& limits) {
+void ApplySandbox(const SandboxLimits& limits, pid_t supervisor) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // die with the supervisor
+  if (getppid() != supervisor) _exit(kExitException);  // it died before the prctl took hold
   prctl(PR_SET_DUMPABLE, 0);         // no core dumps of hostile data, no ptrace by peers
   SetLimit(RLIMIT_CORE, 0);
 #if !defined(__SANITIZE_ADDRESS__)
@@ -128,14 +147,15 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
 }
 
 [[noreturn]] void RunChild(const SandboxLimits& limits, const std::string& scratch_root,
-                           int input_fd, int result_fd, const WorkerFunction& fn) {
-  CloseOtherFds(input_fd, result_fd);
+                           int input_fd, int result_fd, const WorkerFunction& fn,
+                           pid_t supervisor) {
+  if (!CloseOtherFds(input_fd, result_fd)) _exit(kExitException);
   std::string scratch;
   if (!scratch_root.empty()) {
     scratch = ScratchPath(scratch_root, getpid());
     if (mkdir(scratch.c_str(), 0700) != 0) _exit(kExitWriteFailed);
   }
-  ApplySandbox(limits);
+  ApplySandbox(limits, supervisor);
   int code = 0;
   try {
     InjectFault();
@@ -187,6 +207,7 @@ void WorkerPool::Start(Job job) {
     return;
   }
   fflush(nullptr);  // nothing buffered may be written twice by the child
+  pid_t supervisor = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
@@ -198,7 +219,7 @@ void WorkerPool::Start(Job job) {
   }
   if (pid == 0) {
     close(fds[0]);
-    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn);
+    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn, supervisor);
   }
   close(fds[1]);
   fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -252,6 +273,28 @@ WorkerOutcome WorkerPool::Kill(Running& r) const {
   return o;
 }
 
+void WorkerPool::FailEverything(const std::string& why) {
+  std::vector<WorkerDone> pending;
+  for (auto& r : running_) {
+    kill(r.pid, SIGKILL);
+    waitpid(r.pid, nullptr, 0);
+    RemoveScratch(r.pid);
+    if (r.fd >= 0) close(r.fd);
+    if (r.pidfd >= 0) close(r.pidfd);
+    pending.push_back(std::move(r.done));
+  }
+  running_.clear();
+  for (auto& job : queue_) pending.push_back(std::move(job.done));
+  queue_.clear();
+  for (auto& done : pending) {
+    WorkerOutcome o;
+    o.kind = WorkerOutcome::Kind::kStartFailed;
+    o.detail = why;
+    done(std::move(o));
+  }
+  queue_.clear();  // callbacks must not start new work after a fatal error
+}
+
 void WorkerPool::Run() {
   std::vector<char> buf(1 << 16);
   while (!queue_.empty() || !running_.empty()) {
@@ -274,7 +317,10 @@ void WorkerPool::Run() {
     }
     if (awaiting_exit) wait_ms = std::min<int64_t>(wait_ms, 2);
     int n = poll(pfds.data(), pfds.size(), static_cast<int>(wait_ms));
-    if (n < 0 && errno != EINTR) break;
+    if (n < 0 && errno != EINTR) {
+      FailEverything(std::string("poll failed: ") + strerror(errno));
+      return;
+    }
 
     // Drain readable pipes.
     for (auto& r : running_) {

@@ -86,6 +86,8 @@ class WorkerPool {
   WorkerOutcome Kill(Running& r) const;
 
   void RemoveScratch(pid_t pid) const;
+  // Kills every worker and fails every job (running and queued) with kStartFailed.
+  void FailEverything(const std::string& why);
 
   SandboxLimits limits_;
   unsigned parallel_;

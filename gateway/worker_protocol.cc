@@ -177,6 +177,7 @@ const char* ReasonCode(Reason reason) {
     case Reason::kTypeNotAllowed: return "type_not_allowed";
     case Reason::kConversionFailed: return "conversion_failed";
     case Reason::kConversionLimit: return "conversion_limit";
+    case Reason::kEncrypted: return "encrypted";
     case Reason::kInputTooLarge: return "input_too_large";
     case Reason::kWorkerCrashed: return "worker_crashed";
     case Reason::kWorkerMemory: return "worker_memory_limit";

@@ -38,7 +38,8 @@ enum class Reason : uint8_t {
   kTypeNotAllowed,
   kConversionFailed,
   kConversionLimit,
-  kLastWorkerReason = kConversionLimit,
+  kEncrypted,
+  kLastWorkerReason = kEncrypted,
   // Supervisor-only from here on.
   kInputTooLarge,
   kWorkerCrashed,

@@ -36,7 +36,9 @@ Result<std::string> BlobStore::Put(const std::string& sha256_hex, std::string_vi
   std::string path = dir + "/" + sha256_hex;
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) == bytes.size()) {
-    return path;
+    // Same name and size: keep it only if it really is the same content.
+    Result<std::string> existing = ReadFileLimited(path, bytes.size());
+    if (existing.ok() && Sha256Hex(existing.value()) == sha256_hex) return path;
   }
   if (Status s = WriteFileAtomically(path, bytes, 0600, /*replace=*/true); !s.ok()) return s;
   return path;

@@ -6,6 +6,9 @@
 #include <libxml/tree.h>
 #include <strings.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include <array>
 #include <map>
 #include <memory>
@@ -64,6 +67,98 @@ std::string Defang(std::string url) {
   return out;
 }
 
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// Normalises an href the way browsers read it: leading/trailing control characters and
+// spaces go, tabs and line breaks inside vanish. Control and bidi characters that remain
+// are percent-encoded so the shown address cannot rearrange the text around it.
+std::string NormalizeHref(std::string_view raw) {
+  size_t b = 0, e = raw.size();
+  while (b < e && static_cast<unsigned char>(raw[b]) <= 0x20) ++b;
+  while (e > b && static_cast<unsigned char>(raw[e - 1]) <= 0x20) --e;
+  std::string out;
+  for (size_t i = b; i < e; ++i) {
+    auto c = static_cast<unsigned char>(raw[i]);
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    bool bidi = c == 0xe2 && i + 2 < e && ((static_cast<unsigned char>(raw[i + 1]) == 0x80 &&
+                                            ((static_cast<unsigned char>(raw[i + 2]) >= 0xaa &&
+                                              static_cast<unsigned char>(raw[i + 2]) <= 0xae) ||
+                                             static_cast<unsigned char>(raw[i + 2]) == 0x8e ||
+                                             static_cast<unsigned char>(raw[i + 2]) == 0x8f)) ||
+                                           (static_cast<unsigned char>(raw[i + 1]) == 0x81 &&
+                                            static_cast<unsigned char>(raw[i + 2]) >= 0xa6 &&
+                                            static_cast<unsigned char>(raw[i + 2]) <= 0xa9));
+    if (c < 0x20 || c == 0x7f || c == ' ' || bidi) {
+      size_t n = bidi ? 3 : 1;
+      for (size_t k = 0; k < n; ++k) {
+        char buf[4];
+        snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(raw[i + k]));
+        out += buf;
+      }
+      i += n - 1;
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
+
+// Links shown at all: web and mail addresses, and relative references. Everything else
+// (javascript:, vbscript:, data:, file:, search-ms:, ms-msdt:, \\host\share ...) is dropped.
+bool IsShowableUrl(std::string_view url) {
+  if (StartsWithNoCase(url, "http://") || StartsWithNoCase(url, "https://") ||
+      StartsWithNoCase(url, "mailto:") || StartsWithNoCase(url, "ftp://")) {
+    return true;
+  }
+  if (url.rfind("\\\\", 0) == 0 || url.rfind("//", 0) == 0) return false;  // UNC, network path
+  size_t colon = url.find(':');
+  size_t slash = url.find_first_of("/?#");
+  return colon == std::string_view::npos || (slash != std::string_view::npos && slash < colon);
+}
+
+// In defang mode, addresses written in the text itself are defanged too, so that a mail
+// client or editor on the LGWAN side does not turn them back into links.
+std::string DefangText(std::string_view text) {
+  static constexpr std::string_view kStarts[] = {"https://", "http://", "ftp://", "file:",
+                                                 "www.", "\\\\"};
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    bool boundary = i == 0 || static_cast<unsigned char>(text[i - 1]) <= 0x20 ||
+                    strchr("<(\"'[", text[i - 1]) != nullptr;
+    std::string_view start;
+    if (boundary) {
+      for (auto s : kStarts) {
+        if (StartsWithNoCase(text.substr(i), s)) {
+          start = s;
+          break;
+        }
+      }
+    }
+    if (start.empty()) {
+      out += text[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && static_cast<unsigned char>(text[end]) > 0x20 &&
+           strchr("<>\"'", text[end]) == nullptr) {
+      ++end;
+    }
+    std::string token(text.substr(i, end - i));
+    if (start == "file:") {
+      out += "file[:]" + token.substr(5);
+    } else if (start == "\\\\") {
+      out += "[\\\\]" + token.substr(2);
+    } else {
+      out += Defang(token);
+    }
+    i = end;
+  }
+  return out;
+}
+
 class TextWriter {
  public:
   explicit TextWriter(const HtmlToTextOptions& options) : options_(options) {}
@@ -74,7 +169,12 @@ class TextWriter {
     }
     for (const xmlNode* n = node; n; n = n->next) {
       if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-        AppendText(reinterpret_cast<const char*>(n->content), in_pre);
+        const char* content = reinterpret_cast<const char*>(n->content);
+        if (content && options_.links == LinkStyle::kDefang) {
+          AppendText(DefangText(content).c_str(), in_pre);
+        } else {
+          AppendText(content, in_pre);
+        }
       } else if (n->type == XML_ELEMENT_NODE) {
         if (Status s = Element(n, depth, in_pre); !s.ok()) return s;
       }
@@ -144,13 +244,12 @@ class TextWriter {
   }
 
   void Link(const xmlNode* a) {
-    std::string href = Attr(a, "href");
-    while (!href.empty() && (href.front() == ' ' || href.front() == '\t')) href.erase(0, 1);
+    std::string href = NormalizeHref(Attr(a, "href"));
     if (href.empty() || href[0] == '#') return;
-    if (strncasecmp(href.c_str(), "javascript:", 11) == 0 ||
-        strncasecmp(href.c_str(), "vbscript:", 9) == 0 ||
-        strncasecmp(href.c_str(), "data:", 5) == 0) {
-      ++removed_["script_url"];
+    if (!IsShowableUrl(href)) {
+      bool script = StartsWithNoCase(href, "javascript:") || StartsWithNoCase(href, "vbscript:") ||
+                    StartsWithNoCase(href, "data:");
+      ++removed_[script ? "script_url" : "unsafe_url"];
       return;
     }
     ++links_;

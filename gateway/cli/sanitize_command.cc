@@ -30,8 +30,7 @@ Options:
                         a built-in default and unknown keys are errors
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
-  --password PW         password for encrypted inputs. No converter in this build opens
-                        encrypted files yet (PDF and archives will), so it has no effect
+  --password PW         password for encrypted inputs (PDF today; archives later)
   --jobs N              worker processes at once (default: one per CPU core)
   --allow-no-signatures run even when no signatures can be loaded (demo/test only: files
                         are NOT scanned for malware)
@@ -126,7 +125,10 @@ int CheckInputs(const std::vector<std::string>& inputs) {
   if (inputs.empty()) return Usage("no INPUT files given");
   for (const auto& path : inputs) {
     struct stat st;
-    if (stat(path.c_str(), &st) != 0) return Usage("cannot read '" + path + "': no such file");
+    if (lstat(path.c_str(), &st) != 0) return Usage("cannot read '" + path + "': no such file");
+    if (S_ISLNK(st.st_mode)) {
+      return Usage("'" + path + "' is a symbolic link; pass the file it points to");
+    }
     if (S_ISDIR(st.st_mode)) {
       return Usage("'" + path + "' is a folder; pass the files in it (e.g. '" + path + "/*')");
     }
@@ -137,8 +139,11 @@ int CheckInputs(const std::vector<std::string>& inputs) {
 
 int WriteReport(const std::string& target, const std::string& json) {
   if (target == "-") {
-    std::fwrite(json.data(), 1, json.size(), stdout);
-    std::fflush(stdout);
+    if (std::fwrite(json.data(), 1, json.size(), stdout) != json.size() ||
+        std::fflush(stdout) != 0) {
+      std::fprintf(stderr, "mugai sanitize: cannot write the report to standard output\n");
+      return kExitInternal;
+    }
     return -1;
   }
   if (Status s = WriteFileAtomically(target, json, 0640, /*replace=*/true); !s.ok()) {
@@ -182,7 +187,7 @@ int RunSanitizeCommand(const std::vector<std::string>& args) {
   }
 
   Result<std::unique_ptr<Pipeline>> pipeline =
-      Pipeline::Create(config, PipelineOptions{a.allow_no_signatures});
+      Pipeline::Create(config, PipelineOptions{a.allow_no_signatures, a.password});
   if (!pipeline.ok()) {
     std::fprintf(stderr, "mugai sanitize: %s\n", pipeline.status().message().c_str());
     return pipeline.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;

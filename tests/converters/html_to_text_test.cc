@@ -94,3 +94,52 @@ TEST(HtmlToText, OutputLimit) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(HtmlToText, HrefsAreNormalisedBeforeTheSchemeCheck) {
+  for (const char* href : {"\njavascript:alert(1)", "java\tscript:alert(1)", " \x01javascript:x",
+                           "JAVASCRIPT:x", "vbscript:x", "data:text/html,x"}) {
+    std::string html = std::string("<p><a href=\"") + href + "\">click</a></p>";
+    Result<HtmlText> r = HtmlToText(html, "", HtmlToTextOptions{});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->text, "click\n") << href;
+    EXPECT_EQ(Removed(*r, "script_url"), 1u) << href;
+  }
+  for (const char* href : {"file://host/share/x.exe", "\\\\host\\share", "search-ms:query=x",
+                           "ms-msdt:/id x", "//evil.example/x"}) {
+    std::string html = std::string("<p><a href=\"") + href + "\">open</a></p>";
+    Result<HtmlText> r = HtmlToText(html, "", HtmlToTextOptions{});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->text, "open\n") << href;
+    EXPECT_EQ(Removed(*r, "unsafe_url"), 1u) << href;
+  }
+}
+
+TEST(HtmlToText, AddressesInTheTextAreDefangedToo) {
+  Result<HtmlText> r = HtmlToText(
+      "<p>see https://evil.example/x or www.evil.example and file://host/s and "
+      "\\\\host\\share</p>",
+      "", HtmlToTextOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text,
+            "see hxxps://evil[.]example/x or www[.]evil[.]example and file[:]//host/s and "
+            "[\\\\]host\\share\n");
+  HtmlToTextOptions show;
+  show.links = LinkStyle::kShow;
+  EXPECT_NE(HtmlToText("<p>https://a.example/</p>", "", show)->text.find("https://a.example/"),
+            std::string::npos);
+}
+
+TEST(HtmlToText, ControlAndBidiCharactersInHrefsAreEscaped) {
+  HtmlToTextOptions show;
+  show.links = LinkStyle::kShow;
+  Result<HtmlText> r =
+      HtmlToText("<p><a href=\"https://a.example/\xE2\x80\xAEgpj.exe\">x</a></p>", "", show);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text, "x <https://a.example/%E2%80%AEgpj.exe>\n");
+}
+
+}  // namespace
+}  // namespace mugai

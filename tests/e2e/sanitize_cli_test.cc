@@ -180,8 +180,8 @@ TEST_F(SanitizeCli, UnknownBinaryIsBlocked) {
 }
 
 TEST_F(SanitizeCli, KnownButUnhandledTypeIsBlocked) {
-  Put("doc.pdf", "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n");
-  auto r = Sanitize({"doc.pdf"});
+  Put("picture.gif", std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 14));
+  auto r = Sanitize({"picture.gif"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Item(r)["reason"]["code"], "type_not_allowed");
 }

@@ -13,7 +13,9 @@ TEST(Policy, Families) {
   EXPECT_EQ(ClassifyMime("application/x-pie-executable"), TypeFamily::kExecutable);
   EXPECT_EQ(ClassifyMime("text/x-shellscript"), TypeFamily::kScript);
   EXPECT_EQ(ClassifyMime("application/octet-stream"), TypeFamily::kUnknown);
-  EXPECT_EQ(ClassifyMime("application/pdf"), TypeFamily::kNotAllowed);  // until issue 3
+  EXPECT_EQ(ClassifyMime("application/pdf"), TypeFamily::kPdf);
+  EXPECT_EQ(ActionFor(TypeFamily::kPdf), PolicyAction::kConvertPdf);
+  EXPECT_EQ(ClassifyMime("image/gif"), TypeFamily::kNotAllowed);  // until issue 10
   EXPECT_EQ(ActionFor(TypeFamily::kUnknown), PolicyAction::kBlock);
   EXPECT_EQ(ActionFor(TypeFamily::kNotAllowed), PolicyAction::kBlock);
 }
@@ -31,6 +33,23 @@ TEST(Policy, OutputNames) {
 TEST(Policy, ClaimedType) {
   EXPECT_EQ(ClaimedTypeFromName("a.PDF"), "application/pdf");
   EXPECT_EQ(ClaimedTypeFromName("a.unknownext"), "");
+}
+
+}  // namespace
+}  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(Policy, TrailingDotsCannotSmuggleAnExtension) {
+  EXPECT_EQ(OutputName("page.html.", TypeFamily::kText), "page.html.txt");
+  EXPECT_EQ(OutputName("a.svg . .", TypeFamily::kText), "a.svg.txt");
+  EXPECT_EQ(OutputName("memo.txt.", TypeFamily::kText), "memo.txt");
+  EXPECT_EQ(OutputName("...", TypeFamily::kText), "unnamed");
+  EXPECT_EQ(OutputName("report.pdf", TypeFamily::kPdf, "application/pdf"), "report.pdf");
+  EXPECT_EQ(OutputName("report.pdf", TypeFamily::kPdf, "text/plain; charset=utf-8"),
+            "report.txt");
+  EXPECT_EQ(OutputName("scan", TypeFamily::kPdf, "application/pdf"), "scan.pdf");
 }
 
 }  // namespace

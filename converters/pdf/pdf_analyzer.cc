@@ -1,0 +1,194 @@
+// qpdf object-model walk. Bounded: every object is visited once (qpdf's object table), name
+// and field trees are walked with explicit depth limits, stream decoding is capped.
+#include "converters/pdf/pdf_analyzer.h"
+
+#include <qpdf/Pipeline.hh>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFExc.hh>
+#include <qpdf/QPDFObjectHandle.hh>
+
+#include <set>
+#include <stdexcept>
+
+namespace mugai {
+
+namespace {
+
+constexpr char kPasswordMessage[] = "the PDF needs a user password";
+
+// PDF action types (ISO 32000 12.6.4). Only dictionaries with one of these /S values count.
+const std::set<std::string> kActionTypes = {
+    "/GoTo",  "/GoToR", "/GoToE",      "/Launch",          "/Thread",      "/URI",
+    "/Sound", "/Movie", "/Hide",       "/Named",           "/SubmitForm",  "/ResetForm",
+    "/ImportData", "/JavaScript", "/SetOCGState", "/Rendition", "/Trans", "/GoTo3DView",
+    "/RichMediaExecute"};
+
+// Collects decoded stream bytes up to a cap, then stops with an exception qpdf propagates.
+class CappedBuffer : public Pipeline {
+ public:
+  CappedBuffer(std::string* out, uint64_t cap) : Pipeline("mugai-capped", nullptr), out_(out), cap_(cap) {}
+  void write(unsigned char const* data, size_t len) override {
+    total_ += len;
+    if (out_->size() < cap_) {
+      size_t room = static_cast<size_t>(cap_ - out_->size());
+      out_->append(reinterpret_cast<const char*>(data), std::min(room, len));
+    }
+    if (total_ > cap_) throw std::length_error("embedded file over the limit");
+  }
+  void finish() override {}
+  uint64_t total() const { return total_; }
+
+ private:
+  std::string* out_;
+  uint64_t cap_;
+  uint64_t total_ = 0;
+};
+
+std::string NameOf(QPDFObjectHandle h) {
+  return h.isName() ? h.getName() : "";
+}
+
+std::string TextOf(QPDFObjectHandle h) {
+  return h.isString() ? h.getUTF8Value() : "";
+}
+
+class Walker {
+ public:
+  Walker(QPDF& pdf, const PdfLimits& limits, PdfFindings* f) : pdf_(pdf), limits_(limits), f_(f) {}
+
+  void Run() {
+    QPDFObjectHandle root = pdf_.getRoot();
+    f_->open_action = root.hasKey("/OpenAction");
+    f_->metadata = root.hasKey("/Metadata") || pdf_.getTrailer().hasKey("/Info");
+    if (root.hasKey("/Names") && root.getKey("/Names").isDictionary()) {
+      QPDFObjectHandle js = root.getKey("/Names").getKey("/JavaScript");
+      f_->javascript += NameTreeEntries(js, 0);
+    }
+    if (root.hasKey("/AcroForm") && root.getKey("/AcroForm").isDictionary()) {
+      QPDFObjectHandle form = root.getKey("/AcroForm");
+      f_->xfa = form.hasKey("/XFA");
+      if (form.getKey("/Fields").isArray()) CountFields(form.getKey("/Fields"), 0);
+    }
+    for (QPDFObjectHandle page : pdf_.getAllPages()) Annotations(page);
+    for (QPDFObjectHandle obj : pdf_.getAllObjects()) Visit(obj);
+  }
+
+ private:
+  int NameTreeEntries(QPDFObjectHandle node, int depth) {
+    if (depth > 32 || !node.isDictionary()) return 0;
+    int n = 0;
+    if (node.getKey("/Names").isArray()) n += node.getKey("/Names").getArrayNItems() / 2;
+    if (node.getKey("/Kids").isArray()) {
+      for (auto& kid : node.getKey("/Kids").getArrayAsVector()) n += NameTreeEntries(kid, depth + 1);
+    }
+    return n;
+  }
+
+  // Annotations are what a page lists in /Annots (orphans are never shown).
+  void Annotations(QPDFObjectHandle page) {
+    QPDFObjectHandle annots = page.getKey("/Annots");
+    if (!annots.isArray()) return;
+    for (auto& annot : annots.getArrayAsVector()) {
+      if (!annot.isDictionary()) continue;
+      ++f_->annotations;
+      std::string subtype = NameOf(annot.getKey("/Subtype"));
+      if (subtype == "/Link") ++f_->links;
+      if (subtype == "/RichMedia" || subtype == "/Screen" || subtype == "/Movie" ||
+          subtype == "/3D" || subtype == "/FileAttachment" || subtype == "/Sound") {
+        ++f_->rich_media;
+      }
+    }
+  }
+
+  void CountFields(QPDFObjectHandle fields, int depth) {
+    if (depth > 32 || !fields.isArray()) return;
+    for (auto& field : fields.getArrayAsVector()) {
+      if (!field.isDictionary()) continue;
+      if (field.getKey("/Kids").isArray()) {
+        CountFields(field.getKey("/Kids"), depth + 1);
+      } else {
+        ++f_->form_fields;
+      }
+    }
+  }
+
+  void Visit(QPDFObjectHandle obj) {
+    QPDFObjectHandle dict = obj.isStream() ? obj.getDict() : obj;
+    if (!dict.isDictionary()) return;
+    if (dict.hasKey("/JS")) ++f_->javascript;
+    if (dict.hasKey("/AA")) ++f_->additional_actions;
+    std::string s = NameOf(dict.getKey("/S"));
+    if (kActionTypes.count(s) != 0) {
+      ++f_->actions[s.substr(1)];
+      if (s == "/URI") {
+        std::string uri = TextOf(dict.getKey("/URI"));
+        if (!uri.empty() && f_->uris.size() < 100) f_->uris.push_back(uri);
+      }
+    }
+    if (NameOf(dict.getKey("/Type")) == "/Metadata") f_->metadata = true;
+    if (dict.hasKey("/EF") && dict.getKey("/EF").isDictionary()) EmbeddedFile(dict);
+  }
+
+  void EmbeddedFile(QPDFObjectHandle filespec) {
+    QPDFObjectHandle ef = filespec.getKey("/EF");
+    QPDFObjectHandle stream = ef.hasKey("/UF") ? ef.getKey("/UF") : ef.getKey("/F");
+    if (!stream.isStream()) return;
+    PdfEmbeddedFile file;
+    file.name = TextOf(filespec.getKey("/UF"));
+    if (file.name.empty()) file.name = TextOf(filespec.getKey("/F"));
+    if (file.name.empty()) file.name = "(unnamed)";
+    CappedBuffer sink(&file.bytes, limits_.max_embedded_bytes);
+    try {
+      stream.pipeStreamData(&sink, 0, qpdf_dl_all, /*suppress_warnings=*/true);
+    } catch (const std::length_error&) {
+      file.truncated = true;
+    }
+    file.size = sink.total();
+    f_->embedded_files.push_back(std::move(file));
+  }
+
+  QPDF& pdf_;
+  const PdfLimits& limits_;
+  PdfFindings* f_;
+};
+
+}  // namespace
+
+bool PdfFindings::HasActiveContent() const {
+  return javascript > 0 || open_action || additional_actions > 0 || !actions.empty() ||
+         !embedded_files.empty() || form_fields > 0 || xfa || annotations > 0 || rich_media > 0;
+}
+
+bool IsPasswordError(const Status& status) {
+  return !status.ok() && status.message() == kPasswordMessage;
+}
+
+Result<PdfFindings> AnalyzePdf(std::string_view bytes, const std::string& password,
+                               const PdfLimits& limits) {
+  PdfFindings f;
+  try {
+    QPDF pdf;
+    pdf.setSuppressWarnings(true);
+    pdf.setAttemptRecovery(true);
+    std::string copy(bytes);  // qpdf keeps a pointer to the buffer for the object's lifetime
+    pdf.processMemoryFile("input.pdf", copy.data(), copy.size(),
+                          password.empty() ? nullptr : password.c_str());
+    f.encrypted = pdf.isEncrypted();
+    f.owner_password_only = f.encrypted && password.empty();
+    f.pages = static_cast<int>(pdf.getAllPages().size());
+    if (f.pages > limits.max_pages) {
+      return Status{StatusCode::kLimit, "PDF has " + std::to_string(f.pages) +
+                                            " pages, over the limit of " +
+                                            std::to_string(limits.max_pages)};
+    }
+    Walker(pdf, limits, &f).Run();
+  } catch (const QPDFExc& e) {
+    if (e.getErrorCode() == qpdf_e_password) return Status{StatusCode::kInvalidArgument, kPasswordMessage};
+    return Status{StatusCode::kInvalidArgument, std::string("damaged PDF: ") + e.getMessageDetail()};
+  } catch (const std::exception& e) {
+    return Status{StatusCode::kInvalidArgument, std::string("damaged PDF: ") + e.what()};
+  }
+  return f;
+}
+
+}  // namespace mugai
