@@ -109,8 +109,15 @@ DetectedType IdentifyWithTextCheck(const WorkerContext& ctx, const std::string& 
 
 WorkerResult ConvertHtml(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
   CharsetGuess guess = DetectCharset(bytes);
-  // Only a confirmed non-ASCII guess overrides the document's own declaration.
-  std::string hint = guess.confirmed && guess.charset != "US-ASCII" ? guess.charset : "";
+  // Only a confirmed Japanese or UTF-8 guess overrides what the document declares.
+  std::string hint = guess.confirmed && (guess.charset == "UTF-8" || guess.charset == "Shift_JIS" ||
+                                         guess.charset == "EUC-JP")
+                         ? guess.charset
+                         : "";
+  // What Japanese senders label Shift_JIS / EUC-JP is, in practice, Microsoft's supersets
+  // (NEC and IBM extensions such as ① or 髙); DetectCharset confirmed them as such.
+  if (hint == "Shift_JIS") hint = "CP932";
+  if (hint == "EUC-JP") hint = "EUC-JP-MS";
   HtmlToTextOptions options;
   options.links = ctx.config->html_links;
   options.max_depth = ctx.config->html_max_depth;

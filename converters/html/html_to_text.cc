@@ -4,6 +4,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <strings.h>
 
 #include <cstdio>
@@ -293,6 +294,15 @@ class TextWriter {
   uint32_t links_ = 0;
 };
 
+// libxml2 reports charset conversion failures through its error handler and then stops
+// reading: the text would be silently cut short. Count them so the caller can fail closed.
+void CountEncodingErrors(void* counter, xmlErrorPtr error) {
+  if (error && (error->domain == XML_FROM_I18N || error->code == XML_I18N_CONV_FAILED ||
+                error->code == XML_IO_ENCODER)) {
+    ++*static_cast<int*>(counter);
+  }
+}
+
 }  // namespace
 
 Result<HtmlText> HtmlToText(std::string_view html, const std::string& charset_hint,
@@ -304,8 +314,17 @@ Result<HtmlText> HtmlToText(std::string_view html, const std::string& charset_hi
     return Status{StatusCode::kLimit, "HTML too large"};
   }
   const char* encoding = charset_hint.empty() ? nullptr : charset_hint.c_str();
+  int encoding_errors = 0;
+  xmlSetStructuredErrorFunc(&encoding_errors, CountEncodingErrors);
   htmlDocPtr doc = htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, encoding,
                                   flags);
+  xmlSetStructuredErrorFunc(nullptr, nullptr);
+  if (encoding_errors > 0) {
+    if (doc) xmlFreeDoc(doc);
+    return Status{StatusCode::kInvalidArgument,
+                  "the HTML's text cannot be decoded in its character set (" +
+                      std::string(encoding ? encoding : "as declared") + ")"};
+  }
   if (!doc) return Status{StatusCode::kInvalidArgument, "libxml2 could not parse the HTML"};
   std::unique_ptr<xmlDoc, void (*)(xmlDocPtr)> guard(doc, xmlFreeDoc);
   TextWriter writer(options);

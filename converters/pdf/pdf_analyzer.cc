@@ -29,6 +29,7 @@ class CappedBuffer : public Pipeline {
   CappedBuffer(std::string* out, uint64_t cap) : Pipeline("mugai-capped", nullptr), out_(out), cap_(cap) {}
   void write(unsigned char const* data, size_t len) override {
     total_ += len;
+    if (total_ > cap_) over_ = true;
     if (out_->size() < cap_) {
       size_t room = static_cast<size_t>(cap_ - out_->size());
       out_->append(reinterpret_cast<const char*>(data), std::min(room, len));
@@ -37,11 +38,13 @@ class CappedBuffer : public Pipeline {
   }
   void finish() override {}
   uint64_t total() const { return total_; }
+  bool over() const { return over_; }
 
  private:
   std::string* out_;
   uint64_t cap_;
   uint64_t total_ = 0;
+  bool over_ = false;
 };
 
 std::string NameOf(QPDFObjectHandle h) {
@@ -70,7 +73,7 @@ class Walker {
       if (form.getKey("/Fields").isArray()) CountFields(form.getKey("/Fields"), 0);
     }
     for (QPDFObjectHandle page : pdf_.getAllPages()) Annotations(page);
-    for (QPDFObjectHandle obj : pdf_.getAllObjects()) Visit(obj);
+    for (QPDFObjectHandle obj : pdf_.getAllObjects()) Visit(obj, 0);
   }
 
  private:
@@ -112,9 +115,21 @@ class Walker {
     }
   }
 
-  void Visit(QPDFObjectHandle obj) {
+  // Visits one object and the direct objects nested in it (an annotation's inline /A action,
+  // an array of inline dictionaries); indirect ones are visited from getAllObjects().
+  void Visit(QPDFObjectHandle obj, int depth) {
+    if (depth > 64) return;
+    if (obj.isArray()) {
+      for (auto& item : obj.getArrayAsVector()) {
+        if (!item.isIndirect()) Visit(item, depth + 1);
+      }
+      return;
+    }
     QPDFObjectHandle dict = obj.isStream() ? obj.getDict() : obj;
     if (!dict.isDictionary()) return;
+    for (auto& [key, value] : dict.getDictAsMap()) {
+      if (!value.isIndirect() && (value.isDictionary() || value.isArray())) Visit(value, depth + 1);
+    }
     if (dict.hasKey("/JS")) ++f_->javascript;
     if (dict.hasKey("/AA")) ++f_->additional_actions;
     std::string s = NameOf(dict.getKey("/S"));
@@ -138,11 +153,13 @@ class Walker {
     if (file.name.empty()) file.name = TextOf(filespec.getKey("/F"));
     if (file.name.empty()) file.name = "(unnamed)";
     CappedBuffer sink(&file.bytes, limits_.max_embedded_bytes);
+    bool complete = false;
     try {
-      stream.pipeStreamData(&sink, 0, qpdf_dl_all, /*suppress_warnings=*/true);
+      complete = stream.pipeStreamData(&sink, 0, qpdf_dl_all, /*suppress_warnings=*/true);
     } catch (const std::length_error&) {
-      file.truncated = true;
     }
+    // Over the cap, or undecodable: never presented as a complete scan.
+    file.truncated = sink.over() || !complete;
     file.size = sink.total();
     f_->embedded_files.push_back(std::move(file));
   }

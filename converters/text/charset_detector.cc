@@ -114,6 +114,11 @@ CharsetGuess DetectCharset(std::string_view bytes) {
   uchardet_handle_data(ud, bytes.data(), bytes.size());
   uchardet_data_end(ud);
   std::string guess = uchardet_get_charset(ud);
+  // A Japanese gateway: short EUC-JP texts are easily taken for a Western single-byte set,
+  // and EUC-JP's byte pairs rarely decode by accident, so a clean EUC-JP decode wins over a
+  // non-Japanese guess.
+  bool japanese_guess = guess == "SHIFT_JIS" || guess == "EUC-JP" || guess == "ISO-2022-JP";
+  if (!japanese_guess && Decodes(bytes, "EUC-JP")) return {"EUC-JP", true};
   for (const auto& m : kMappings) {
     if (guess == m.uchardet && Decodes(bytes, std::string(m.report))) {
       return {std::string(m.report), true};

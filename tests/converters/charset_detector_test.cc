@@ -68,3 +68,14 @@ TEST(Charset, ChardetJaCorpusIsReadableText) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(Charset, ShortEucJpIsNotTakenForWindows1252) {
+  std::string euc = "\xA5\xED\xA5\xB0\xA5\xA4\xA5\xF3";  // ログイン
+  EXPECT_EQ(DetectCharset(euc).charset, "EUC-JP");
+}
+
+}  // namespace
+}  // namespace mugai

@@ -143,3 +143,21 @@ TEST(HtmlToText, ControlAndBidiCharactersInHrefsAreEscaped) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(HtmlToText, Cp932ExtensionsDecodeWithTheSupersetHint) {
+  // "髙橋①" in CP932: 0xFB 0xFC is an IBM extension, 0x87 0x40 an NEC one; neither is in
+  // JIS X 0208 Shift_JIS.
+  std::string html = "<html><head><meta charset=\"Shift_JIS\"></head><body><p>\xFB\xFC\x8B\xB4"
+                     "\x87\x40</p></body></html>";
+  Result<HtmlText> wrong = HtmlToText(html, "", HtmlToTextOptions{});
+  EXPECT_FALSE(wrong.ok());  // cut short by libxml2: reported, never silently truncated
+  Result<HtmlText> right = HtmlToText(html, "CP932", HtmlToTextOptions{});
+  ASSERT_TRUE(right.ok()) << right.status().message();
+  EXPECT_EQ(right->text, "髙橋①\n");
+}
+
+}  // namespace
+}  // namespace mugai
