@@ -66,6 +66,15 @@ Setter Integer(T* field, int64_t min, int64_t max) {
   };
 }
 
+Setter Bool(bool* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<bool>();
+    if (!n.is_boolean() || !v) return {StatusCode::kConfig, where + ": expected true or false"};
+    *field = *v;
+    return Status::Ok();
+  };
+}
+
 Setter Links(LinkStyle* field) {
   return [field](const toml::node& n, const std::string& where) -> Status {
     auto v = n.value<std::string>();
@@ -112,7 +121,8 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_scan_size_bytes", Integer(&c->scan_max_scan_size, 1, 4 * kGiB - 1)},
         {"max_recursion", Integer(&c->scan_max_recursion, 1, 64)},
         {"max_files", Integer(&c->scan_max_files, 1, 1000000)},
-        {"max_scan_time_ms", Integer(&c->scan_max_time_ms, 1, 3600000)}}},
+        {"max_scan_time_ms", Integer(&c->scan_max_time_ms, 1, 3600000)},
+        {"image_fuzzy_hash", Bool(&c->scan_image_fuzzy_hash)}}},
       {"pdf",
        {{"mode", Mode(&c->pdf_mode)},
         {"raster_dpi", Integer(&c->pdf_raster_dpi, 36, 600)},
@@ -209,7 +219,8 @@ std::string ConfigToToml(const Config& c) {
                            {"max_scan_size_bytes", i(c.scan_max_scan_size)},
                            {"max_recursion", i(c.scan_max_recursion)},
                            {"max_files", i(c.scan_max_files)},
-                           {"max_scan_time_ms", i(c.scan_max_time_ms)}}},
+                           {"max_scan_time_ms", i(c.scan_max_time_ms)},
+                           {"image_fuzzy_hash", c.scan_image_fuzzy_hash}}},
       {"pdf", toml::table{{"mode", PdfModeName(c.pdf_mode)},
                           {"raster_dpi", i(c.pdf_raster_dpi)},
                           {"max_pages", i(c.pdf_max_pages)},

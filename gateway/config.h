@@ -32,6 +32,7 @@ struct Config {
   uint32_t scan_max_recursion;
   uint32_t scan_max_files;
   uint32_t scan_max_time_ms;
+  bool scan_image_fuzzy_hash = true;
   // [pdf]
   PdfMode pdf_mode = PdfMode::kReconstruct;
   uint32_t pdf_raster_dpi;

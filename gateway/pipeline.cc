@@ -102,7 +102,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   if (Status s = p->identifier_.Load(); !s.ok()) return s;
   ScanLimits scan_limits{config.scan_max_file_size, config.scan_max_scan_size,
                          config.scan_max_recursion, config.scan_max_files,
-                         config.scan_max_time_ms};
+                         config.scan_max_time_ms, config.scan_image_fuzzy_hash};
   Status loaded = p->scanner_.Load(config.signatures, scan_limits);
   if (!loaded.ok()) {
     if (!options.allow_no_signatures) return loaded;

@@ -130,7 +130,9 @@ TEST_F(PipelineTest, RefusesToStartWithoutSignatures) {
   auto p = Pipeline::Create(config_, PipelineOptions{});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kConfig);
-  auto demo = Pipeline::Create(config_, PipelineOptions{/*allow_no_signatures=*/true});
+  PipelineOptions allow;
+  allow.allow_no_signatures = true;
+  auto demo = Pipeline::Create(config_, allow);
   ASSERT_TRUE(demo.ok());
   EXPECT_FALSE(demo.value()->scanning_enabled());
 }
