@@ -31,6 +31,9 @@ Config::Config()
       pdf_max_pages(limits::kPdfMaxPages),
       pdf_max_raster_pixels(limits::kPdfMaxRasterPixels),
       pdf_max_embedded_bytes(limits::kPdfMaxEmbeddedBytes),
+      image_jpeg_quality(limits::kImageJpegQuality),
+      image_max_pixels(limits::kImageMaxPixels),
+      image_max_frames(limits::kImageMaxFrames),
       html_max_depth(limits::kHtmlMaxDepth) {}
 
 namespace {
@@ -97,6 +100,16 @@ Setter Mode(PdfMode* field) {
   };
 }
 
+Setter GifFrames(bool* all) {
+  return [all](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    if (v == "first") *all = false;
+    else if (v == "all") *all = true;
+    else return {StatusCode::kConfig, where + ": expected \"first\" or \"all\""};
+    return Status::Ok();
+  };
+}
+
 constexpr int64_t kGiB = 1024LL * 1024 * 1024;
 
 std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
@@ -129,6 +142,11 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_pages", Integer(&c->pdf_max_pages, 1, 100000)},
         {"max_raster_pixels", Integer(&c->pdf_max_raster_pixels, 1 << 20, 4 * kGiB)},
         {"max_embedded_bytes", Integer(&c->pdf_max_embedded_bytes, 1024, 4 * kGiB)}}},
+      {"image",
+       {{"jpeg_quality", Integer(&c->image_jpeg_quality, 30, 100)},
+        {"gif_frames", GifFrames(&c->image_gif_all_frames)},
+        {"max_pixels", Integer(&c->image_max_pixels, 1 << 16, 4 * kGiB)},
+        {"max_frames", Integer(&c->image_max_frames, 1, 10000)}}},
       {"html",
        {{"links", Links(&c->html_links)}, {"max_depth", Integer(&c->html_max_depth, 8, 10000)}}},
   };
@@ -226,6 +244,10 @@ std::string ConfigToToml(const Config& c) {
                           {"max_pages", i(c.pdf_max_pages)},
                           {"max_raster_pixels", i(c.pdf_max_raster_pixels)},
                           {"max_embedded_bytes", i(c.pdf_max_embedded_bytes)}}},
+      {"image", toml::table{{"jpeg_quality", i(c.image_jpeg_quality)},
+                            {"gif_frames", c.image_gif_all_frames ? "all" : "first"},
+                            {"max_pixels", i(c.image_max_pixels)},
+                            {"max_frames", i(c.image_max_frames)}}},
       {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
   };
   std::ostringstream o;

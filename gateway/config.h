@@ -39,6 +39,11 @@ struct Config {
   uint32_t pdf_max_pages;
   uint64_t pdf_max_raster_pixels;
   uint64_t pdf_max_embedded_bytes;
+  // [image]
+  uint32_t image_jpeg_quality;
+  bool image_gif_all_frames = false;
+  uint64_t image_max_pixels;
+  uint32_t image_max_frames;
   // [html]
   LinkStyle html_links = LinkStyle::kDefang;
   uint32_t html_max_depth;

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "converters/html/html_to_text.h"
+#include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
 #include "converters/pdf/pdf_renderer.h"
 #include "converters/text/charset_detector.h"
@@ -272,6 +273,50 @@ WorkerResult ConvertPdf(const WorkerContext& ctx, const std::string& bytes, Work
   return r;
 }
 
+WorkerResult ReencodeImage(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
+  const Config& c = *ctx.config;
+  ImageOptions o;
+  o.jpeg_quality = c.image_jpeg_quality;
+  o.gif_all_frames = c.image_gif_all_frames;
+  o.max_pixels = c.image_max_pixels;
+  o.max_frames = c.image_max_frames;
+  Result<ImageResult> img = SanitizeImage(bytes, r.detected_type, o);
+  if (!img.ok()) {
+    return Block(std::move(r),
+                 img.status().code() == StatusCode::kLimit ? Reason::kConversionLimit
+                                                           : Reason::kConversionFailed,
+                 img.status().message());
+  }
+  const ImageResult& i = img.value();
+  auto add = [&r](std::string a, std::string d) { r.actions.push_back({std::move(a), std::move(d)}); };
+  add("converted", "image re-encoded: " + i.format + " " + std::to_string(i.original_width) + "x" +
+                       std::to_string(i.original_height) + " → " + i.output_mime + " " +
+                       std::to_string(i.width) + "x" + std::to_string(i.height));
+  if (i.frames > 1) {
+    add("frames", std::to_string(i.frames) +
+                      (i.format == "tiff" ? " pages stacked top to bottom"
+                       : i.output_mime == "image/gif" ? " frames kept"
+                                                      : " frames; only the first kept"));
+  }
+  if (i.orientation > 1) {
+    add("rotated", "EXIF orientation " + std::to_string(i.orientation) + " applied to the pixels");
+  }
+  if (!i.metadata.empty()) {
+    std::string names;
+    for (const auto& m : i.metadata) names += (names.empty() ? "" : ", ") + m;
+    add("removed", "metadata" + std::string(i.gps ? " (including GPS location)" : "") + ": " + names);
+  }
+  add("trailing_data", i.trailing == "none" || i.trailing == "not checked"
+                           ? i.trailing
+                           : i.trailing + " after the image data, removed");
+  for (const auto& s : i.svg_removed) add("removed", "svg " + s + " (never run or fetched)");
+  r.verdict = Verdict::kSanitized;
+  r.has_output = true;
+  r.output_type = i.output_mime;
+  r.output = i.bytes;
+  return r;
+}
+
 }  // namespace
 
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
@@ -335,6 +380,8 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
       return ConvertHtml(ctx, bytes, std::move(r));
     case PolicyAction::kConvertPdf:
       return ConvertPdf(ctx, bytes, std::move(r));
+    case PolicyAction::kReencodeImage:
+      return ReencodeImage(ctx, bytes, std::move(r));
     case PolicyAction::kBlock:
       break;
   }

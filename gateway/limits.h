@@ -34,6 +34,11 @@ inline constexpr uint32_t kPdfMaxPages = 2000;                   // pdf.max_page
 inline constexpr uint64_t kPdfMaxRasterPixels = 100'000'000;     // pdf.max_raster_pixels (per page)
 inline constexpr uint64_t kPdfMaxEmbeddedBytes = 64 * kMiB;      // pdf.max_embedded_bytes
 
+// [image]
+inline constexpr uint32_t kImageJpegQuality = 90;                // image.jpeg_quality
+inline constexpr uint64_t kImageMaxPixels = 100'000'000;         // image.max_pixels
+inline constexpr uint32_t kImageMaxFrames = 100;                 // image.max_frames
+
 // [html]
 inline constexpr uint32_t kHtmlMaxDepth = 256;             // html.max_depth
 

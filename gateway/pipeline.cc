@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/file_util.h"
+#include "converters/image/image_sanitizer.h"
 #include "gateway/limits.h"
 #include "gateway/policy.h"
 #include "scanners/name_check.h"
@@ -100,6 +101,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
     return Status{StatusCode::kConfig, s.message()};
   }
   if (Status s = p->identifier_.Load(); !s.ok()) return s;
+  if (Status s = InitImageLibrary(); !s.ok()) return s;
   ScanLimits scan_limits{config.scan_max_file_size, config.scan_max_scan_size,
                          config.scan_max_recursion, config.scan_max_files,
                          config.scan_max_time_ms, config.scan_image_fuzzy_hash};
@@ -278,16 +280,25 @@ bool Pipeline::CheckWorkerResult(const WorkerResult& w, std::string* why) const 
     *why = std::string("worker passed a ") + FamilyName(w.family) + " unchanged";
     return false;
   }
+  std::string expected = ExpectedOutputType(w.family, w.detected_type);
+  bool type_ok = w.output_type == expected ||
+                 (expected == "image/gif|image/png" &&
+                  (w.output_type == "image/gif" || w.output_type == "image/png"));
   if (w.verdict == Verdict::kSanitized &&
-      (action == PolicyAction::kPass || action == PolicyAction::kBlock ||
-       w.output_type != ExpectedOutputType(w.family))) {
+      (action == PolicyAction::kPass || action == PolicyAction::kBlock || !type_ok)) {
     *why = std::string("worker converted a ") + FamilyName(w.family) + " into " + w.output_type;
     return false;
   }
   return true;
 }
 
-std::string Pipeline::ExpectedOutputType(TypeFamily family) const {
+std::string Pipeline::ExpectedOutputType(TypeFamily family, const std::string& detected) const {
+  if (family == TypeFamily::kImage) {
+    if (detected == "image/jpeg") return "image/jpeg";
+    // An animated GIF stays a GIF when all frames are kept (one frame is still a PNG).
+    if (detected == "image/gif" && config_.image_gif_all_frames) return "image/gif|image/png";
+    return "image/png";
+  }
   if (family == TypeFamily::kHtml) return "text/plain; charset=utf-8";
   if (family == TypeFamily::kPdf) {
     return config_.pdf_mode == PdfMode::kText ? "text/plain; charset=utf-8" : "application/pdf";

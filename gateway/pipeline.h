@@ -57,7 +57,7 @@ class Pipeline {
               const std::string& output_type);
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
-  std::string ExpectedOutputType(TypeFamily family) const;
+  std::string ExpectedOutputType(TypeFamily family, const std::string& detected_type) const;
   void Finish(const std::shared_ptr<ItemState>& item);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,

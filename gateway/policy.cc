@@ -15,7 +15,7 @@ struct TypeRow {
 };
 
 // Exact MIME types. Anything not here is kUnknown (blocked), except the prefix rules below.
-constexpr std::array<TypeRow, 44> kTypeTable = {{
+constexpr std::array<TypeRow, 52> kTypeTable = {{
     {"inode/x-empty", TypeFamily::kEmpty},
     {"application/x-empty", TypeFamily::kEmpty},
     {"text/plain", TypeFamily::kText},
@@ -37,6 +37,14 @@ constexpr std::array<TypeRow, 44> kTypeTable = {{
     {"text/html", TypeFamily::kHtml},
     {"application/xhtml+xml", TypeFamily::kHtml},
     {"application/pdf", TypeFamily::kPdf},
+    {"image/jpeg", TypeFamily::kImage},
+    {"image/png", TypeFamily::kImage},
+    {"image/gif", TypeFamily::kImage},
+    {"image/tiff", TypeFamily::kImage},
+    {"image/webp", TypeFamily::kImage},
+    {"image/bmp", TypeFamily::kImage},
+    {"image/x-ms-bmp", TypeFamily::kImage},
+    {"image/svg+xml", TypeFamily::kImage},
     {"application/x-dosexec", TypeFamily::kExecutable},
     {"application/vnd.microsoft.portable-executable", TypeFamily::kExecutable},
     {"application/x-msdownload", TypeFamily::kExecutable},
@@ -90,6 +98,10 @@ constexpr std::array<ExtensionRow, 34> kExtensionTable = {{
 
 constexpr std::array<std::string_view, 7> kTextNameExtensions = {"txt", "text", "log", "md",
                                                                  "csv", "tsv", ""};
+// Image extensions a re-encoded image replaces ("scan.tif" → "scan.png").
+constexpr std::array<std::string_view, 11> kImageExtensions = {
+    "jpg", "jpeg", "jpe", "png", "gif", "tif", "tiff", "webp", "bmp", "dib", "svg"};
+
 // Extensions a text output replaces rather than follows ("page.html" → "page.txt").
 constexpr std::array<std::string_view, 6> kReplacedByText = {"htm", "html", "xhtml",
                                                              "shtml", "xht", "pdf"};
@@ -121,6 +133,7 @@ PolicyAction ActionFor(TypeFamily family) {
     case TypeFamily::kText: return PolicyAction::kPass;
     case TypeFamily::kHtml: return PolicyAction::kConvertToText;
     case TypeFamily::kPdf: return PolicyAction::kConvertPdf;
+    case TypeFamily::kImage: return PolicyAction::kReencodeImage;
     default: return PolicyAction::kBlock;
   }
 }
@@ -135,6 +148,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kScript: return "script";
     case TypeFamily::kNotAllowed: return "not_allowed";
     case TypeFamily::kPdf: return "pdf";
+    case TypeFamily::kImage: return "image";
   }
   return "unknown";
 }
@@ -161,6 +175,12 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
   if (output_mime.rfind("application/pdf", 0) == 0) {
     return ext == "pdf" ? input_name : input_name + ".pdf";
   }
+  if (output_mime.rfind("image/", 0) == 0) {
+    std::string want = output_mime == "image/jpeg" ? "jpg" : output_mime == "image/gif" ? "gif"
+                                                                                       : "png";
+    if (ext == want || (want == "jpg" && ext == "jpeg")) return input_name;
+    return Contains(kImageExtensions, ext) ? stem + want : input_name + "." + want;
+  }
   if (output_mime.rfind("text/plain", 0) == 0 || family == TypeFamily::kHtml) {
     return Contains(kReplacedByText, ext) ? stem + "txt" : input_name + ".txt";
   }
@@ -171,7 +191,9 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
 }
 
 TypeFamily FamilyOfOutput(std::string_view output_mime) {
-  return output_mime.rfind("application/pdf", 0) == 0 ? TypeFamily::kPdf : TypeFamily::kText;
+  if (output_mime.rfind("application/pdf", 0) == 0) return TypeFamily::kPdf;
+  if (output_mime.rfind("image/", 0) == 0) return TypeFamily::kImage;
+  return TypeFamily::kText;
 }
 
 }  // namespace mugai

@@ -19,10 +19,11 @@ enum class TypeFamily : uint8_t {
   kScript,      // shell, Python, batch, JavaScript...: always blocked
   kNotAllowed,  // identified, but no converter handles it yet: blocked
   kPdf,         // rebuilt through Poppler + cairo (or rasterised, or text)
-  kLast = kPdf,
+  kImage,       // decoded and encoded again
+  kLast = kImage,
 };
 
-enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kBlock };
+enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kReencodeImage, kBlock };
 
 // Maps a libmagic MIME type to its family (kUnknown when not in the table).
 TypeFamily ClassifyMime(std::string_view mime);

@@ -180,8 +180,8 @@ TEST_F(SanitizeCli, UnknownBinaryIsBlocked) {
 }
 
 TEST_F(SanitizeCli, KnownButUnhandledTypeIsBlocked) {
-  Put("picture.gif", std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 14));
-  auto r = Sanitize({"picture.gif"});
+  Put("letter.rtf", "{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}} Hello}\n");
+  auto r = Sanitize({"letter.rtf"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Item(r)["reason"]["code"], "type_not_allowed");
 }

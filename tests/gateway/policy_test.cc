@@ -15,7 +15,8 @@ TEST(Policy, Families) {
   EXPECT_EQ(ClassifyMime("application/octet-stream"), TypeFamily::kUnknown);
   EXPECT_EQ(ClassifyMime("application/pdf"), TypeFamily::kPdf);
   EXPECT_EQ(ActionFor(TypeFamily::kPdf), PolicyAction::kConvertPdf);
-  EXPECT_EQ(ClassifyMime("image/gif"), TypeFamily::kNotAllowed);  // until issue 10
+  EXPECT_EQ(ClassifyMime("image/gif"), TypeFamily::kImage);
+  EXPECT_EQ(ClassifyMime("text/rtf"), TypeFamily::kNotAllowed);  // until the Office issue
   EXPECT_EQ(ActionFor(TypeFamily::kUnknown), PolicyAction::kBlock);
   EXPECT_EQ(ActionFor(TypeFamily::kNotAllowed), PolicyAction::kBlock);
 }
