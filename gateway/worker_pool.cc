@@ -30,6 +30,9 @@ namespace {
 
 WorkerFault g_fault = WorkerFault::kNone;
 
+// Tasks (threads or processes) a worker may add to what its user already runs.
+constexpr uint64_t kWorkerExtraTasks = 64;
+
 // Exit codes a worker uses to say why it stopped without a result.
 constexpr int kExitOutOfMemory = 71;
 constexpr int kExitException = 70;
@@ -96,7 +99,7 @@ bool CloseOtherFds(int input_fd, int result_fd) {
   return CloseRange(previous + 1, INT32_MAX);
 }
 
-void ApplySandbox(const SandboxLimits& limits, pid_t supervisor) {
+void ApplySandbox(const SandboxLimits& limits, pid_t supervisor, uint64_t user_tasks) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // die with the supervisor
   if (getppid() != supervisor) _exit(kExitException);  // it died before the prctl took hold
   prctl(PR_SET_DUMPABLE, 0);         // no core dumps of hostile data, no ptrace by peers
@@ -109,9 +112,11 @@ void ApplySandbox(const SandboxLimits& limits, pid_t supervisor) {
   SetCpuLimit(limits.cpu_seconds);
   SetLimit(RLIMIT_FSIZE, static_cast<rlim_t>(limits.file_size_bytes));
   SetLimit(RLIMIT_NOFILE, limits.open_files);
-  // No new processes. Enforced for unprivileged users; root bypasses RLIMIT_NPROC, which the
-  // seccomp profile (issue 9) closes.
-  SetLimit(RLIMIT_NPROC, 0);
+  // Bounded new tasks: the libraries need a few threads (libvips, GLib), and Linux counts
+  // threads against RLIMIT_NPROC, so a worker may start kWorkerExtraTasks more tasks than its
+  // user had when the pool started: a fork bomb stops there. Root bypasses RLIMIT_NPROC; the
+  // seccomp profile (issue 9) will forbid fork and exec outright.
+  SetLimit(RLIMIT_NPROC, static_cast<rlim_t>(user_tasks + kWorkerExtraTasks));
 }
 
 void InjectFault() {
@@ -148,14 +153,14 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
 
 [[noreturn]] void RunChild(const SandboxLimits& limits, const std::string& scratch_root,
                            int input_fd, int result_fd, const WorkerFunction& fn,
-                           pid_t supervisor) {
+                           pid_t supervisor, uint64_t user_tasks) {
   if (!CloseOtherFds(input_fd, result_fd)) _exit(kExitException);
   std::string scratch;
   if (!scratch_root.empty()) {
     scratch = ScratchPath(scratch_root, getpid());
     if (mkdir(scratch.c_str(), 0700) != 0) _exit(kExitWriteFailed);
   }
-  ApplySandbox(limits, supervisor);
+  ApplySandbox(limits, supervisor, user_tasks);
   int code = 0;
   try {
     InjectFault();
@@ -174,9 +179,38 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
 
 void SetWorkerFaultForTesting(WorkerFault fault) { g_fault = fault; }
 
+// Tasks (threads included) that processes of this user run now: what RLIMIT_NPROC counts.
+uint64_t CountUserTasks() {
+  uint64_t tasks = 0;
+  uid_t uid = getuid();
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    struct stat st;
+    std::string dir = std::string("/proc/") + e->d_name;
+    if (stat(dir.c_str(), &st) != 0 || st.st_uid != uid) continue;
+    FILE* f = fopen((dir + "/status").c_str(), "r");
+    if (!f) continue;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+      unsigned long n = 0;
+      if (sscanf(line, "Threads: %lu", &n) == 1) {
+        tasks += n;
+        break;
+      }
+    }
+    fclose(f);
+  }
+  closedir(proc);
+  return tasks;
+}
+
 WorkerPool::WorkerPool(SandboxLimits limits, unsigned parallel, std::string scratch_root)
     : limits_(limits), parallel_(parallel == 0 ? 1 : parallel),
-      scratch_root_(std::move(scratch_root)) {}
+      scratch_root_(std::move(scratch_root)),
+      // Room for every worker of this pool on top of what runs now.
+      user_tasks_(CountUserTasks() + parallel_ * 2) {}
 
 void WorkerPool::RemoveScratch(pid_t pid) const {
   if (scratch_root_.empty()) return;
@@ -186,6 +220,7 @@ void WorkerPool::RemoveScratch(pid_t pid) const {
 
 WorkerPool::~WorkerPool() {
   for (auto& r : running_) {
+    kill(-r.pid, SIGKILL);
     kill(r.pid, SIGKILL);
     waitpid(r.pid, nullptr, 0);
     RemoveScratch(r.pid);
@@ -218,9 +253,11 @@ void WorkerPool::Start(Job job) {
     return;
   }
   if (pid == 0) {
+    setpgid(0, 0);  // its own process group, so that whatever it starts can be killed with it
     close(fds[0]);
-    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn, supervisor);
+    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn, supervisor, user_tasks_);
   }
+  setpgid(pid, pid);  // also here: no window in which kill(-pid) misses the group
   close(fds[1]);
   fcntl(fds[0], F_SETFL, O_NONBLOCK);
   // A pidfd lets poll() wake the moment the worker exits (Linux >= 5.3); without one we
@@ -258,6 +295,7 @@ WorkerOutcome WorkerPool::OutcomeFromStatus(int status, std::string bytes) const
 }
 
 WorkerOutcome WorkerPool::Kill(Running& r) const {
+  kill(-r.pid, SIGKILL);  // the worker's process group: it and anything it started
   kill(r.pid, SIGKILL);
   while (waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {
   }
@@ -276,6 +314,7 @@ WorkerOutcome WorkerPool::Kill(Running& r) const {
 void WorkerPool::FailEverything(const std::string& why) {
   std::vector<WorkerDone> pending;
   for (auto& r : running_) {
+    kill(-r.pid, SIGKILL);
     kill(r.pid, SIGKILL);
     waitpid(r.pid, nullptr, 0);
     RemoveScratch(r.pid);
@@ -295,6 +334,27 @@ void WorkerPool::FailEverything(const std::string& why) {
   queue_.clear();  // callbacks must not start new work after a fatal error
 }
 
+void WorkerPool::Drain(Running& r, std::vector<char>& buf) const {
+  while (r.fd >= 0) {
+    ssize_t got = read(r.fd, buf.data(), buf.size());
+    if (got > 0) {
+      if (r.bytes.size() + static_cast<size_t>(got) > limits_.max_result_bytes) {
+        r.too_large = true;
+        return;
+      }
+      r.bytes.append(buf.data(), static_cast<size_t>(got));
+      continue;
+    }
+    if (got == 0) {  // EOF: every writer is done
+      close(r.fd);
+      r.fd = -1;
+    } else if (errno == EINTR) {
+      continue;
+    }
+    return;  // EAGAIN: nothing more for now
+  }
+}
+
 void WorkerPool::Run() {
   std::vector<char> buf(1 << 16);
   while (!queue_.empty() || !running_.empty()) {
@@ -312,8 +372,8 @@ void WorkerPool::Run() {
     for (auto& r : running_) {
       wait_ms = std::min(wait_ms, std::max<int64_t>(0, r.deadline_ms - now));
       if (r.fd >= 0) pfds.push_back(pollfd{r.fd, POLLIN, 0});
-      else if (r.pidfd >= 0) pfds.push_back(pollfd{r.pidfd, POLLIN, 0});
-      else awaiting_exit = true;
+      if (r.pidfd >= 0) pfds.push_back(pollfd{r.pidfd, POLLIN, 0});
+      else if (r.fd < 0) awaiting_exit = true;
     }
     if (awaiting_exit) wait_ms = std::min<int64_t>(wait_ms, 2);
     int n = poll(pfds.data(), pfds.size(), static_cast<int>(wait_ms));
@@ -322,28 +382,7 @@ void WorkerPool::Run() {
       return;
     }
 
-    // Drain readable pipes.
-    for (auto& r : running_) {
-      if (r.fd < 0) continue;
-      while (true) {
-        ssize_t got = read(r.fd, buf.data(), buf.size());
-        if (got > 0) {
-          if (r.bytes.size() + static_cast<size_t>(got) > limits_.max_result_bytes) {
-            r.too_large = true;
-            break;
-          }
-          r.bytes.append(buf.data(), static_cast<size_t>(got));
-          continue;
-        }
-        if (got == 0) {  // EOF: the worker is done writing
-          close(r.fd);
-          r.fd = -1;
-        } else if (errno == EINTR) {
-          continue;
-        }
-        break;
-      }
-    }
+    for (auto& r : running_) Drain(r, buf);
 
     // Reap finished, oversized and overdue workers. Callbacks may Submit(), which only
     // touches queue_, so outcomes are collected first and delivered after the sweep.
@@ -352,11 +391,20 @@ void WorkerPool::Run() {
     for (size_t i = 0; i < running_.size();) {
       Running& r = running_[i];
       std::optional<WorkerOutcome> outcome;
+      int status = 0;
       if (r.too_large || now >= r.deadline_ms) {
         outcome = Kill(r);
-      } else if (r.fd < 0) {
-        int status = 0;
-        if (waitpid(r.pid, &status, WNOHANG) == r.pid) {
+      } else if (waitpid(r.pid, &status, WNOHANG) == r.pid) {
+        // The worker is gone. Anything it started goes too (its process group), and what it
+        // wrote is already in the pipe: take it without waiting for an EOF that a leftover
+        // descendant holding the pipe could withhold.
+        kill(-r.pid, SIGKILL);
+        Drain(r, buf);
+        if (r.too_large) {
+          outcome = WorkerOutcome{WorkerOutcome::Kind::kResultTooLarge, 0, 0, "",
+                                  "worker result larger than " +
+                                      std::to_string(limits_.max_result_bytes) + " bytes"};
+        } else {
           outcome = OutcomeFromStatus(status, std::move(r.bytes));
         }
       }

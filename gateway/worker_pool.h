@@ -86,12 +86,15 @@ class WorkerPool {
   WorkerOutcome Kill(Running& r) const;
 
   void RemoveScratch(pid_t pid) const;
+  // Reads what a worker's pipe holds now (non-blocking); closes it at EOF.
+  void Drain(Running& r, std::vector<char>& buf) const;
   // Kills every worker and fails every job (running and queued) with kStartFailed.
   void FailEverything(const std::string& why);
 
   SandboxLimits limits_;
   unsigned parallel_;
   std::string scratch_root_;
+  uint64_t user_tasks_;  // base for each worker's RLIMIT_NPROC
   std::deque<Job> queue_;
   std::vector<Running> running_;
 };
