@@ -51,6 +51,13 @@ void RunCorpus(const std::string& folder, const std::string& only_ext) {
     (verdict == "blocked" ? blocked : delivered)++;
     for (const auto& name : testing::ListFiles(out)) {
       std::string bytes = testing::ReadFile(out + "/" + name);
+      bool image = bytes.rfind("\x89PNG", 0) == 0 || bytes.rfind("\xFF\xD8", 0) == 0 ||
+                   bytes.rfind("GIF8", 0) == 0;
+      if (image && access("/usr/bin/vips", X_OK) == 0) {
+        // A delivered image decodes cleanly, every pixel ("[fail]": stop at any warning).
+        testing::RunResult avg = testing::Run({"/usr/bin/vips", "avg", out + "/" + name + "[fail]"});
+        EXPECT_EQ(avg.exit_code, 0) << file << " → " << name << ": " << avg.err;
+      }
       if (bytes.rfind("%PDF-", 0) == 0) {
         Result<PdfFindings> f = AnalyzePdf(bytes, "", PdfLimits{});
         ASSERT_TRUE(f.ok()) << file << " → " << name << ": " << f.status().message();
