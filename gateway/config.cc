@@ -34,6 +34,9 @@ Config::Config()
       image_jpeg_quality(limits::kImageJpegQuality),
       image_max_pixels(limits::kImageMaxPixels),
       image_max_frames(limits::kImageMaxFrames),
+      watch_stable_ms(limits::kWatchStableMs),
+      watch_rescan_seconds(limits::kWatchRescanSeconds),
+      watch_batch(limits::kWatchBatch),
       html_max_depth(limits::kHtmlMaxDepth) {}
 
 namespace {
@@ -110,6 +113,35 @@ Setter GifFrames(bool* all) {
   };
 }
 
+// [[watch.mapping]]: an array of tables, each with exactly the keys `in` and `out`.
+Setter Mappings(std::vector<WatchMapping>* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    const toml::array* list = n.as_array();
+    if (!list) return {StatusCode::kConfig, where + ": expected [[watch.mapping]] tables"};
+    field->clear();
+    for (const toml::node& item : *list) {
+      const toml::table* t = item.as_table();
+      if (!t) return {StatusCode::kConfig, where + ": each mapping must be a table"};
+      WatchMapping m;
+      for (const auto& [key, value] : *t) {
+        std::string k(key.str());
+        auto v = value.value<std::string>();
+        std::string at = where + " (line " + std::to_string(value.source().begin.line) + ")";
+        if ((k != "in" && k != "out")) return {StatusCode::kConfig, at + ": unknown key '" + k + "'"};
+        if (!v || v->empty() || (*v)[0] != '/') {
+          return {StatusCode::kConfig, at + ": '" + k + "' must be an absolute folder path"};
+        }
+        (k == "in" ? m.in : m.out) = *v;
+      }
+      if (m.in.empty() || m.out.empty()) {
+        return {StatusCode::kConfig, where + ": a mapping needs both 'in' and 'out'"};
+      }
+      field->push_back(m);
+    }
+    return Status::Ok();
+  };
+}
+
 constexpr int64_t kGiB = 1024LL * 1024 * 1024;
 
 std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
@@ -147,6 +179,12 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"gif_frames", GifFrames(&c->image_gif_all_frames)},
         {"max_pixels", Integer(&c->image_max_pixels, 1 << 16, 4 * kGiB)},
         {"max_frames", Integer(&c->image_max_frames, 1, 10000)}}},
+      {"watch",
+       {{"mapping", Mappings(&c->watch_mappings)},
+        {"stable_ms", Integer(&c->watch_stable_ms, 0, 3600000)},
+        {"rescan_seconds", Integer(&c->watch_rescan_seconds, 1, 86400)},
+        {"batch", Integer(&c->watch_batch, 1, 1024)},
+        {"notes", Bool(&c->watch_notes)}}},
       {"html",
        {{"links", Links(&c->html_links)}, {"max_depth", Integer(&c->html_max_depth, 8, 10000)}}},
   };
@@ -248,6 +286,15 @@ std::string ConfigToToml(const Config& c) {
                             {"gif_frames", c.image_gif_all_frames ? "all" : "first"},
                             {"max_pixels", i(c.image_max_pixels)},
                             {"max_frames", i(c.image_max_frames)}}},
+      {"watch", [&c, &i] {
+         toml::array maps;
+         for (const auto& m : c.watch_mappings) maps.push_back(toml::table{{"in", m.in}, {"out", m.out}});
+         return toml::table{{"mapping", maps},
+                            {"stable_ms", i(c.watch_stable_ms)},
+                            {"rescan_seconds", i(c.watch_rescan_seconds)},
+                            {"batch", i(c.watch_batch)},
+                            {"notes", c.watch_notes}};
+       }()},
       {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
   };
   std::ostringstream o;

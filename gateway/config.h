@@ -4,12 +4,20 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "converters/html/html_to_text.h"
 #include "converters/pdf/pdf_renderer.h"
 
 namespace mugai {
+
+// One inbox → outbox mapping of `mugai watch`. `out` may contain "{user}": the first folder
+// under `in` is then the user's, and their files go to `out` with {user} replaced.
+struct WatchMapping {
+  std::string in;
+  std::string out;
+};
 
 struct Config {
   // [paths]
@@ -44,6 +52,12 @@ struct Config {
   bool image_gif_all_frames = false;
   uint64_t image_max_pixels;
   uint32_t image_max_frames;
+  // [watch]
+  std::vector<WatchMapping> watch_mappings;  // [[watch.mapping]] in = "...", out = "..."
+  uint32_t watch_stable_ms;                  // watch.stable_ms
+  uint32_t watch_rescan_seconds;             // watch.rescan_seconds
+  uint32_t watch_batch;                      // watch.batch: files claimed and processed at once
+  bool watch_notes = true;                   // watch.notes: write <name>.mugai.txt
   // [html]
   LinkStyle html_links = LinkStyle::kDefang;
   uint32_t html_max_depth;

@@ -203,7 +203,10 @@ void ReportPdfFindings(const PdfFindings& f, WorkerResult* r) {
                          " (filled values kept as page content)");
   }
   if (f.xfa) add("removed", "xfa_form");
-  if (f.annotations > 0) add("removed", "annotations: " + std::to_string(f.annotations));
+  if (f.annotations > 0) {
+    add("removed", "annotations: " + std::to_string(f.annotations) +
+                       " (their appearance is drawn into the page, their behaviour is gone)");
+  }
   if (f.links > 0) add("removed", "links: " + std::to_string(f.links));
   for (size_t i = 0; i < f.uris.size() && i < 20; ++i) add("removed_uri", f.uris[i]);
   if (f.rich_media > 0) add("removed", "rich_media: " + std::to_string(f.rich_media));
@@ -253,7 +256,24 @@ WorkerResult ConvertPdf(const WorkerContext& ctx, const std::string& bytes, Work
   options.max_raster_pixels = c.pdf_max_raster_pixels;
   options.max_output_bytes = c.max_output_bytes;
   options.max_pages = static_cast<int>(c.pdf_max_pages);
+  options.decode_images = f.HasOpaqueImageCodecs();
   Result<PdfRendered> rendered = RenderPdf(bytes, ctx.password, options);
+  if (rendered.ok() && c.pdf_mode == PdfMode::kReconstruct && !options.decode_images) {
+    // No byte of the sender's JPEGs may survive: decode and encode each one afresh.
+    Result<std::string> clean = ReencodePdfJpegs(rendered->bytes, 85);
+    if (clean.ok()) {
+      if (f.image_filters.count("DCTDecode")) {
+        r.actions.push_back({"reencoded", "JPEG images: " + std::to_string(f.image_filters.at("DCTDecode"))});
+      }
+      rendered->bytes = std::move(clean.value());
+    } else {
+      options.decode_images = true;  // e.g. CMYK JPEG: draw fresh pixels instead
+      rendered = RenderPdf(bytes, ctx.password, options);
+    }
+  }
+  if (options.decode_images && rendered.ok()) {
+    r.actions.push_back({"reencoded", "all images redrawn as new pixels"});
+  }
   if (!rendered.ok()) {
     return Block(std::move(r),
                  rendered.status().code() == StatusCode::kLimit ? Reason::kConversionLimit
@@ -418,6 +438,10 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     if (f->HasActiveContent() || f->encrypted) {
       return Block(std::move(r), Reason::kConversionFailed,
                    "the rebuilt PDF still holds active content");
+    }
+    if (f->HasOpaqueImageCodecs()) {
+      return Block(std::move(r), Reason::kConversionFailed,
+                   "the rebuilt PDF holds images in a codec mugai does not re-encode");
     }
   }
   r.verdict = Verdict::kClean;

@@ -39,6 +39,11 @@ inline constexpr uint32_t kImageJpegQuality = 90;                // image.jpeg_q
 inline constexpr uint64_t kImageMaxPixels = 100'000'000;         // image.max_pixels
 inline constexpr uint32_t kImageMaxFrames = 100;                 // image.max_frames
 
+// [watch]
+inline constexpr uint32_t kWatchStableMs = 2000;                 // watch.stable_ms
+inline constexpr uint32_t kWatchRescanSeconds = 30;              // watch.rescan_seconds
+inline constexpr uint32_t kWatchBatch = 16;                      // watch.batch
+
 // [html]
 inline constexpr uint32_t kHtmlMaxDepth = 256;             // html.max_depth
 

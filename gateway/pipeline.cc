@@ -371,7 +371,8 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
 void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
                     const std::string& type) {
   NodeReport& r = item->report;
-  if (out_dir_.empty()) return;
+  const std::string& out_dir = item->input.out_dir.empty() ? out_dir_ : item->input.out_dir;
+  if (out_dir.empty()) return;
   std::string name = r.verdict == Verdict::kSanitized
                          ? OutputName(r.name, item->result.family, item->result.output_type)
                          : OutputName(r.name, TypeFamily::kText);
@@ -388,7 +389,7 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
   Status last;
   for (int n = 0; n < 1000; ++n) {
     std::string candidate = n == 0 ? name : CollisionName(name, n);
-    std::string path = out_dir_ + "/" + candidate;
+    std::string path = out_dir + "/" + candidate;
     struct stat st;
     if (lstat(path.c_str(), &st) == 0) continue;
     last = WriteFileAtomically(path, bytes, 0644, /*replace=*/false);

@@ -25,8 +25,9 @@ struct PipelineOptions {
 };
 
 struct ItemInput {
-  std::string path;  // where to read it
-  std::string name;  // the claimed file name (basename) used for type and name checks
+  std::string path;     // where to read it
+  std::string name;     // the claimed file name (basename) used for type and name checks
+  std::string out_dir;  // where its outputs go; "" = the out_dir given to Sanitize()
 };
 
 class Pipeline {

@@ -111,7 +111,10 @@ size_t ContainerEnd(std::string_view b, const std::string& format) {
     uint64_t end = 8ull + Le32(b, 4);
     return end + (end & 1);
   }
-  if (format == "bmp" && b.size() >= 6) return Le32(b, 2);
+  if (format == "bmp" && b.size() >= 6) {
+    uint32_t declared = Le32(b, 2);  // 0 or beyond the file: no usable size field
+    return declared == 0 || declared > b.size() ? npos : declared;
+  }
   return npos;
 }
 
@@ -142,7 +145,14 @@ Status InspectSvg(std::string_view svg, std::vector<std::string>* removed) {
           xmlChar* v = xmlNodeGetContent(reinterpret_cast<xmlNode*>(a));
           std::string href = v ? reinterpret_cast<const char*>(v) : "";
           xmlFree(v);
-          if (!href.empty() && href[0] != '#' && href.rfind("data:", 0) != 0) {
+          if (href.rfind("data:", 0) == 0) {
+            // librsvg hands data: images to gdk-pixbuf, whose loaders include weak parsers
+            // (WMF, ANI, ICNS...): only PNG and JPEG are allowed in.
+            if (href.rfind("data:image/png", 0) != 0 && href.rfind("data:image/jpeg", 0) != 0) {
+              return {StatusCode::kInvalidArgument,
+                      "the SVG embeds data of a type other than PNG or JPEG"};
+            }
+          } else if (!href.empty() && href[0] != '#') {
             ++counts["external_ref"];
           }
         }
@@ -254,6 +264,7 @@ Result<ImageResult> SanitizeImage(std::string_view bytes, const std::string& mim
     // TIFF pages may differ in size and colour: decode each, make it sRGB, stack them.
     std::vector<ImagePtr> held;
     std::vector<VipsImage*> parts;
+    uint64_t pixels_so_far = 0;
     for (int p = 0; p < pages; ++p) {
       VipsImage* page = nullptr;
       VipsImage* srgb = nullptr;
@@ -263,6 +274,13 @@ Result<ImageResult> SanitizeImage(std::string_view bytes, const std::string& mim
                                                         std::to_string(p + 1) + ": " + VipsError()};
       }
       held.emplace_back(page);
+      uint64_t page_pixels = static_cast<uint64_t>(vips_image_get_width(page)) *
+                             static_cast<uint64_t>(vips_image_get_height(page));
+      pixels_so_far += page_pixels;
+      if (pixels_so_far > o.max_pixels) {
+        return Status{StatusCode::kLimit, "TIFF pages add up to more than " +
+                                              std::to_string(o.max_pixels) + " pixels"};
+      }
       if (vips_colourspace(page, &srgb, VIPS_INTERPRETATION_sRGB, nullptr) != 0) {
         return Status{StatusCode::kInvalidArgument, VipsError()};
       }

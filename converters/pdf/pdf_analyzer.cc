@@ -2,7 +2,11 @@
 // and field trees are walked with explicit depth limits, stream decoding is capped.
 #include "converters/pdf/pdf_analyzer.h"
 
+#include <jpeglib.h>
 #include <qpdf/Pipeline.hh>
+#include <qpdf/Pl_Buffer.hh>
+#include <qpdf/Pl_DCT.hh>
+#include <qpdf/QPDFWriter.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFExc.hh>
 #include <qpdf/QPDFObjectHandle.hh>
@@ -63,10 +67,6 @@ class Walker {
     QPDFObjectHandle root = pdf_.getRoot();
     f_->open_action = root.hasKey("/OpenAction");
     f_->metadata = root.hasKey("/Metadata") || pdf_.getTrailer().hasKey("/Info");
-    if (root.hasKey("/Names") && root.getKey("/Names").isDictionary()) {
-      QPDFObjectHandle js = root.getKey("/Names").getKey("/JavaScript");
-      f_->javascript += NameTreeEntries(js, 0);
-    }
     if (root.hasKey("/AcroForm") && root.getKey("/AcroForm").isDictionary()) {
       QPDFObjectHandle form = root.getKey("/AcroForm");
       f_->xfa = form.hasKey("/XFA");
@@ -77,16 +77,6 @@ class Walker {
   }
 
  private:
-  int NameTreeEntries(QPDFObjectHandle node, int depth) {
-    if (depth > 32 || !node.isDictionary()) return 0;
-    int n = 0;
-    if (node.getKey("/Names").isArray()) n += node.getKey("/Names").getArrayNItems() / 2;
-    if (node.getKey("/Kids").isArray()) {
-      for (auto& kid : node.getKey("/Kids").getArrayAsVector()) n += NameTreeEntries(kid, depth + 1);
-    }
-    return n;
-  }
-
   // Annotations are what a page lists in /Annots (orphans are never shown).
   void Annotations(QPDFObjectHandle page) {
     QPDFObjectHandle annots = page.getKey("/Annots");
@@ -107,6 +97,8 @@ class Walker {
     if (depth > 32 || !fields.isArray()) return;
     for (auto& field : fields.getArrayAsVector()) {
       if (!field.isDictionary()) continue;
+      // A field listed twice (or a /Kids cycle) is counted once: no exponential walk.
+      if (field.isIndirect() && !seen_fields_.insert(field.getObjGen()).second) continue;
       if (field.getKey("/Kids").isArray()) {
         CountFields(field.getKey("/Kids"), depth + 1);
       } else {
@@ -141,14 +133,35 @@ class Walker {
       }
     }
     if (NameOf(dict.getKey("/Type")) == "/Metadata") f_->metadata = true;
+    if (obj.isStream() && NameOf(dict.getKey("/Subtype")) == "/Image") {
+      QPDFObjectHandle filter = dict.getKey("/Filter");
+      if (filter.isName()) ++f_->image_filters[filter.getName().substr(1)];
+      if (filter.isArray()) {
+        for (auto& f : filter.getArrayAsVector()) {
+          if (f.isName()) ++f_->image_filters[f.getName().substr(1)];
+        }
+      }
+      if (filter.isNull()) ++f_->image_filters["none"];
+    }
     if (dict.hasKey("/EF") && dict.getKey("/EF").isDictionary()) EmbeddedFile(dict);
   }
 
   void EmbeddedFile(QPDFObjectHandle filespec) {
     QPDFObjectHandle ef = filespec.getKey("/EF");
-    QPDFObjectHandle stream = ef.hasKey("/UF") ? ef.getKey("/UF") : ef.getKey("/F");
-    if (!stream.isStream()) return;
+    QPDFObjectHandle stream;
+    for (auto& [key, value] : ef.getDictAsMap()) {
+      if (value.isStream()) {
+        stream = value;
+        break;
+      }
+    }
     PdfEmbeddedFile file;
+    if (!stream.isStream()) {  // declared but unreadable: never a complete scan
+      file.name = TextOf(filespec.getKey("/UF"));
+      file.truncated = true;
+      f_->embedded_files.push_back(std::move(file));
+      return;
+    }
     file.name = TextOf(filespec.getKey("/UF"));
     if (file.name.empty()) file.name = TextOf(filespec.getKey("/F"));
     if (file.name.empty()) file.name = "(unnamed)";
@@ -167,6 +180,7 @@ class Walker {
   QPDF& pdf_;
   const PdfLimits& limits_;
   PdfFindings* f_;
+  std::set<QPDFObjGen> seen_fields_;
 };
 
 }  // namespace
@@ -174,6 +188,76 @@ class Walker {
 bool PdfFindings::HasActiveContent() const {
   return javascript > 0 || open_action || additional_actions > 0 || !actions.empty() ||
          !embedded_files.empty() || form_fields > 0 || xfa || annotations > 0 || rich_media > 0;
+}
+
+bool PdfFindings::HasOpaqueImageCodecs() const {
+  for (const auto& [filter, n] : image_filters) {
+    if (filter != "FlateDecode" && filter != "DCTDecode" && filter != "none" &&
+        filter != "LZWDecode" && filter != "RunLengthDecode" && filter != "ASCIIHexDecode" &&
+        filter != "ASCII85Decode") {
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+class Quality : public Pl_DCT::CompressConfig {
+ public:
+  explicit Quality(int q) : q_(q) {}
+  void apply(jpeg_compress_struct* cinfo) override { jpeg_set_quality(cinfo, q_, TRUE); }
+
+ private:
+  int q_;
+};
+}  // namespace
+
+Result<std::string> ReencodePdfJpegs(const std::string& pdf, int quality) {
+  try {
+    QPDF q;
+    q.setSuppressWarnings(true);
+    q.processMemoryFile("rebuilt.pdf", pdf.data(), pdf.size());
+    Quality config(quality);
+    for (QPDFObjectHandle obj : q.getAllObjects()) {
+      if (!obj.isStream()) continue;
+      QPDFObjectHandle dict = obj.getDict();
+      if (NameOf(dict.getKey("/Subtype")) != "/Image") continue;
+      QPDFObjectHandle filter = dict.getKey("/Filter");
+      std::string f = filter.isName() ? filter.getName() : filter.isNull() ? "" : "(array)";
+      if (f == "/FlateDecode" || f.empty()) continue;  // pixels cairo encoded itself
+      if (f != "/DCTDecode" || dict.hasKey("/Decode")) {
+        return Status{StatusCode::kInvalidArgument, "image codec " + f + " cannot be re-encoded"};
+      }
+      std::string cs = NameOf(dict.getKey("/ColorSpace"));
+      int components = cs == "/DeviceRGB" ? 3 : cs == "/DeviceGray" ? 1 : 0;
+      if (components == 0 || !dict.getKey("/Width").isInteger() ||
+          !dict.getKey("/Height").isInteger()) {
+        return Status{StatusCode::kInvalidArgument, "JPEG image in an unsupported colour space"};
+      }
+      auto width = static_cast<JDIMENSION>(dict.getKey("/Width").getIntValue());
+      auto height = static_cast<JDIMENSION>(dict.getKey("/Height").getIntValue());
+      std::shared_ptr<Buffer> pixels = obj.getStreamData(qpdf_dl_all);
+      if (pixels->getSize() != static_cast<size_t>(width) * height * components) {
+        return Status{StatusCode::kInvalidArgument, "JPEG image size does not match its pixels"};
+      }
+      Pl_Buffer out("jpeg");
+      Pl_DCT dct("dct", &out, width, height, components,
+                 components == 3 ? JCS_RGB : JCS_GRAYSCALE, &config);
+      dct.write(pixels->getBuffer(), pixels->getSize());
+      dct.finish();
+      obj.replaceStreamData(out.getBufferSharedPointer(), QPDFObjectHandle::newName("/DCTDecode"),
+                            QPDFObjectHandle::newNull());
+    }
+    QPDFWriter w(q);
+    w.setOutputMemory();
+    w.setCompressStreams(true);
+    w.setStreamDataMode(qpdf_s_preserve);
+    w.write();
+    std::shared_ptr<Buffer> result = w.getBufferSharedPointer();
+    return std::string(reinterpret_cast<const char*>(result->getBuffer()), result->getSize());
+  } catch (const std::exception& e) {
+    return Status{StatusCode::kInvalidArgument, std::string("cannot re-encode images: ") + e.what()};
+  }
 }
 
 bool IsPasswordError(const Status& status) {

@@ -38,6 +38,11 @@ struct PdfFindings {
   std::vector<std::string> uris;
   bool metadata = false;             // XMP /Metadata streams or a document /Info
   int rich_media = 0;
+  // Image XObjects by filter: DCTDecode, FlateDecode, JBIG2Decode, JPXDecode, CCITTFaxDecode...
+  std::map<std::string, int> image_filters;
+  // Images whose encoded bytes a renderer could pass through verbatim and mugai cannot
+  // re-encode itself (JBIG2, JPEG 2000, CCITT): such a document is drawn as fresh pixels.
+  bool HasOpaqueImageCodecs() const;
 
   // True when any content that mugai's reconstruction removes is present.
   bool HasActiveContent() const;
@@ -53,6 +58,12 @@ struct PdfLimits {
 // kInvalidArgument when the file is too damaged to read; kLimit for too many pages.
 Result<PdfFindings> AnalyzePdf(std::string_view bytes, const std::string& password,
                                const PdfLimits& limits);
+
+// Rewrites every JPEG image of a PDF that mugai itself produced (cairo output): each one is
+// decoded and encoded afresh, so no segment, marker, profile or trailing byte of the sender's
+// JPEG survives. kInvalidArgument when an image cannot be re-encoded (4 components, /Decode
+// arrays, or a codec other than JPEG or Flate): the caller then draws pixels instead.
+Result<std::string> ReencodePdfJpegs(const std::string& pdf, int quality);
 
 // True when `status` from AnalyzePdf means "a (correct) user password is needed".
 bool IsPasswordError(const Status& status);

@@ -136,7 +136,14 @@ Result<PdfRendered> RenderPdf(std::string_view pdf, const std::string& password,
     if (o.mode == PdfMode::kRaster) {
       drawn = DrawRaster(page.get(), cr, w, h, o);
     } else {
-      poppler_page_render_for_printing(page.get(), cr);
+      // The printing path hands cairo each image's original encoded bytes (JPEG, JBIG2,
+      // CCITT, JPEG 2000), which cairo copies into the output verbatim: fast and small, but
+      // the caller must re-encode them. The display path decodes every image to pixels.
+      if (o.decode_images) {
+        poppler_page_render(page.get(), cr);
+      } else {
+        poppler_page_render_for_printing(page.get(), cr);
+      }
     }
     cairo_show_page(cr);
     cairo_status_t st = cairo_status(cr);

@@ -20,6 +20,9 @@ struct PdfRenderOptions {
   uint64_t max_raster_pixels = 100'000'000;  // per page, raster mode
   uint64_t max_output_bytes = 200u << 20;
   int max_pages = 2000;
+  // Draw every image as fresh pixels (Poppler decodes, cairo stores Flate). Otherwise cairo
+  // receives the original JPEG bytes, which the caller must then re-encode (ReencodePdfJpegs).
+  bool decode_images = false;
 };
 
 struct PdfRendered {

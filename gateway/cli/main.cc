@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gateway/cli/sanitize_command.h"
+#include "gateway/cli/watch_command.h"
 #include "mugai/version.h"
 
 namespace {
@@ -16,6 +17,7 @@ Usage: mugai COMMAND [OPTIONS] ...
 
 Commands:
   sanitize   sanitise files: identify, scan, convert or block (mugai sanitize --help)
+  watch      drop-folder transfer: inbox folders → sanitised outbox folders (mugai watch --help)
 
 Options:
   -h, --help     show this help
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "sanitize") return mugai::RunSanitizeCommand(args);
+  if (command == "watch") return mugai::RunWatchCommand(args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;
 }

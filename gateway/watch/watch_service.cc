@@ -1,0 +1,375 @@
+// The watch loop: poll() over inotify and a signalfd, a stability sweep, batches of claims.
+#include "gateway/watch/watch_service.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "gateway/report.h"
+#include "scanners/name_check.h"
+
+namespace mugai {
+
+namespace {
+
+constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_Q_OVERFLOW;
+constexpr char kWork[] = ".mugai-work";
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Hidden names are skipped: mugai's own work folder, and the temporary files copy tools
+// write before renaming into place (rsync ".name.XXXX", Office "~$name" locks).
+bool Skipped(const std::string& name) {
+  return name.empty() || name[0] == '.' || name.rfind("~$", 0) == 0;
+}
+
+std::string Note(const NodeReport& r) {
+  std::string out = "mugai — 無害化の結果 / sanitisation report\n\n";
+  out += HumanNotice({r});
+  out += "\nsha256 (original): " + r.sha256 + "\n";
+  if (!r.quarantine_id.empty()) {
+    out += "原本は隔離されています。必要な場合は管理者に連絡してください。\n"
+           "The original is kept in quarantine; ask your administrator if you need it.\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SafeComponent(const std::string& name) {
+  std::string visible = VisibleName(name);  // escapes as <U+202E> / <0x8C>
+  std::string out;
+  for (size_t i = 0; i < visible.size(); ++i) {
+    if (visible[i] == '<' && (visible.compare(i, 3, "<U+") == 0 || visible.compare(i, 3, "<0x") == 0)) {
+      size_t close = visible.find('>', i);
+      if (close != std::string::npos) {
+        out += '_';
+        i = close;
+        continue;
+      }
+    }
+    out += visible[i] == '/' || visible[i] == '\\' ? '_' : visible[i];
+  }
+  while (!out.empty() && (out.back() == '.' || out.back() == ' ')) out.pop_back();
+  if (out.empty() || out == "." || out == "..") out = "_";
+  return out;
+}
+
+WatchService::WatchService(WatchOptions options) : options_(std::move(options)) {}
+
+WatchService::~WatchService() {
+  if (inotify_fd_ >= 0) close(inotify_fd_);
+  if (signal_fd_ >= 0) close(signal_fd_);
+}
+
+Status WatchService::Load() {
+  Config config;
+  if (!options_.config_file.empty()) {
+    Result<Config> loaded = LoadConfigFile(options_.config_file);
+    if (!loaded.ok()) return loaded.status();
+    config = loaded.value();
+  }
+  if (options_.have_signatures_flag) config.signatures = options_.overrides.signatures;
+  if (options_.have_state_flag) config.state_dir = options_.overrides.state_dir;
+  for (const auto& m : options_.extra_mappings) config.watch_mappings.push_back(m);
+  if (config.watch_mappings.empty()) {
+    return {StatusCode::kConfig,
+            "no folders to watch: give --in DIR --out DIR, or [[watch.mapping]] in the config"};
+  }
+  for (const auto& m : config.watch_mappings) {
+    struct stat st;
+    if (stat(m.in.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return {StatusCode::kConfig, "inbox '" + m.in + "' is not a folder"};
+    }
+    if (m.out.find("{user}") == std::string::npos) {
+      if (Status s = MakeDirs(m.out, 0755); !s.ok()) return {StatusCode::kConfig, s.message()};
+    }
+  }
+  PipelineOptions po;
+  po.allow_no_signatures = options_.allow_no_signatures;
+  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, po);
+  if (!p.ok()) return p.status();
+  pipeline_ = std::move(p.value());
+  originals_ = std::make_unique<BlobStore>(config.state_dir + "/quarantine/blobs");
+  config_ = config;
+  pipeline_->log().Write("info", "watch_config_loaded",
+                         {{"mappings", std::to_string(config.watch_mappings.size())},
+                          {"config", options_.config_file}});
+  return Status::Ok();
+}
+
+bool WatchService::Destination(size_t m, const std::string& relpath, std::string* out_dir,
+                               std::string* out_root) const {
+  const WatchMapping& map = config_.watch_mappings[m];
+  std::vector<std::string> parts;
+  for (size_t b = 0, e; b <= relpath.size(); b = e + 1) {
+    e = relpath.find('/', b);
+    if (e == std::string::npos) e = relpath.size();
+    parts.push_back(relpath.substr(b, e - b));
+  }
+  parts.pop_back();  // the file name itself
+  std::string root = map.out;
+  size_t first = 0;
+  size_t user = root.find("{user}");
+  if (user != std::string::npos) {
+    if (parts.empty()) return false;  // a per-user mapping needs the user's folder
+    root.replace(user, 6, SafeComponent(parts[0]));
+    first = 1;
+  }
+  std::string dir = root;
+  for (size_t i = first; i < parts.size(); ++i) dir += "/" + SafeComponent(parts[i]);
+  *out_dir = dir;
+  *out_root = root;
+  return true;
+}
+
+void WatchService::WatchTree(size_t m, const std::string& dir) {
+  int wd = inotify_add_watch(inotify_fd_, dir.c_str(), kEvents | IN_ONLYDIR);
+  if (wd >= 0) watches_[wd] = {m, dir};
+  Scan(m, dir);
+}
+
+void WatchService::Scan(size_t m, const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> subdirs;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (Skipped(name)) continue;
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      subdirs.push_back(path);
+    } else if (S_ISREG(st.st_mode) && !candidates_.count(path)) {
+      candidates_[path] = Candidate{m};
+    }
+  }
+  closedir(d);
+  for (const auto& sub : subdirs) {
+    bool watched = false;
+    for (const auto& [wd, w] : watches_) watched = watched || w.second == sub;
+    if (!watched) WatchTree(m, sub);
+  }
+}
+
+void WatchService::HandleInotify() {
+  alignas(inotify_event) char buf[64 * 1024];
+  while (true) {
+    ssize_t n = read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) return;
+    for (char* p = buf; p < buf + n;) {
+      auto* ev = reinterpret_cast<inotify_event*>(p);
+      p += sizeof(inotify_event) + ev->len;
+      if (ev->mask & IN_Q_OVERFLOW) {  // events were lost: look at everything again
+        for (size_t m = 0; m < config_.watch_mappings.size(); ++m) Scan(m, config_.watch_mappings[m].in);
+        continue;
+      }
+      auto w = watches_.find(ev->wd);
+      if (w == watches_.end() || ev->len == 0 || Skipped(ev->name)) continue;
+      std::string path = w->second.second + "/" + ev->name;
+      if (ev->mask & IN_ISDIR) {
+        if (ev->mask & (IN_CREATE | IN_MOVED_TO)) WatchTree(w->second.first, path);
+        continue;
+      }
+      Candidate& c = candidates_[path];
+      c.mapping = w->second.first;
+      if (ev->mask & IN_MOVED_TO) c.moved_in = true;  // renamed in whole: ready now
+    }
+  }
+}
+
+std::vector<std::pair<std::string, WatchService::Candidate>> WatchService::TakeEligible(bool force) {
+  std::vector<std::pair<std::string, Candidate>> out;
+  int64_t now = NowMs();
+  for (auto it = candidates_.begin(); it != candidates_.end() && out.size() < config_.watch_batch;) {
+    struct stat st;
+    if (lstat(it->first.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      it = candidates_.erase(it);  // gone (or not a plain file: symlinks are never followed)
+      continue;
+    }
+    Candidate& c = it->second;
+    int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (st.st_size != c.size || mtime != c.mtime_ns) {
+      c.size = st.st_size;
+      c.mtime_ns = mtime;
+      c.stable_since_ms = now;
+    }
+    bool stable = now - c.stable_since_ms >= static_cast<int64_t>(config_.watch_stable_ms);
+    if (c.moved_in || stable || (force && config_.watch_stable_ms == 0)) {
+      out.emplace_back(it->first, c);
+      it = candidates_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+void WatchService::Complete(const Claim& claim, const NodeReport& r) {
+  // Outputs and, when something was changed or blocked, the note go through the journal.
+  std::vector<Delivery> deliveries;
+  std::string name = r.outputs.empty() ? r.name : r.outputs.front().name;
+  for (const auto& o : r.outputs) {
+    deliveries.emplace_back(o.path, claim.out_dir + "/" + FreeName(claim.out_dir, o.name));
+  }
+  if (config_.watch_notes && r.verdict != Verdict::kClean) {
+    std::string note_name = SafeComponent(r.name) + ".mugai.txt";
+    std::string staged = claim.staging + "/" + note_name;
+    if (MakeDirs(claim.staging, 0700).ok() &&
+        WriteFileAtomically(staged, Note(r), 0644, true).ok()) {
+      deliveries.emplace_back(staged, claim.out_dir + "/" + FreeName(claim.out_dir, note_name));
+    }
+  }
+  Status delivered = ClaimStore::Deliver(claim, deliveries);
+  // Every original is kept, delivered or not ("move the original into quarantine").
+  Result<std::string> original = ReadFileLimited(claim.original, UINT64_MAX);
+  Status kept = original.ok() ? originals_->Put(Sha256Hex(original.value()), original.value()).status()
+                              : original.status();
+  if (!delivered.ok() || !kept.ok()) {
+    // Leave the claim for the next start; the log says why.
+    pipeline_->log().Write("error", "watch_delivery_failed",
+                           {{"claim", claim.id}, {"name", r.name},
+                            {"detail", !delivered.ok() ? delivered.message() : kept.message()}});
+    return;
+  }
+  const char* crash = getenv("MUGAI_WATCH_CRASH_AT");
+  if (crash && strcmp(crash, "quarantined") == 0) raise(SIGKILL);
+  ClaimStore::Finish(claim);
+  pipeline_->log().Write("info", "watch_delivered",
+                         {{"claim", claim.id}, {"name", r.name}, {"verdict", VerdictName(r.verdict)},
+                          {"to", claim.out_dir}, {"outputs", std::to_string(deliveries.size())},
+                          {"first", name}});
+}
+
+void WatchService::Process(const std::vector<std::pair<std::string, Candidate>>& files) {
+  std::vector<Claim> claims;
+  for (const auto& [path, c] : files) {
+    const WatchMapping& map = config_.watch_mappings[c.mapping];
+    std::string out_dir, out_root;
+    if (!Destination(c.mapping, path.substr(map.in.size() + 1), &out_dir, &out_root)) {
+      pipeline_->log().Write("warning", "watch_no_destination", {{"path", path}});
+      continue;  // e.g. a file directly in a per-user inbox root: left where it is
+    }
+    if (Status s = MakeDirs(out_root + "/.mugai-staging", 0700); !s.ok()) {
+      pipeline_->log().Write("error", "watch_outbox_unusable", {{"detail", s.message()}});
+      continue;
+    }
+    Result<Claim> claim = ClaimStore::Create(map.in, path, out_dir, out_root);
+    if (claim.ok()) claims.push_back(claim.value());
+  }
+  std::vector<ItemInput> items;
+  for (const auto& c : claims) {
+    ClaimStore::ClearStaging(c);
+    MakeDirs(c.staging, 0700);
+    items.push_back(ItemInput{c.original, BaseName(c.relpath), c.staging});
+  }
+  if (items.empty()) return;
+  std::vector<NodeReport> reports = pipeline_->Sanitize(items, "");
+  const char* crash = getenv("MUGAI_WATCH_CRASH_AT");
+  if (crash && strcmp(crash, "staged") == 0) raise(SIGKILL);
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (reports[i].internal_failure) {
+      pipeline_->log().Write("error", "watch_retry_later", {{"claim", claims[i].id}});
+      continue;  // left claimed: retried at the next start
+    }
+    Complete(claims[i], reports[i]);
+  }
+}
+
+void WatchService::Recover() {
+  for (const auto& map : config_.watch_mappings) {
+    std::vector<Claim> pending = ClaimStore::Pending(map.in);
+    for (const Claim& c : pending) {
+      pipeline_->log().Write("info", "watch_recovering", {{"claim", c.id}, {"relpath", c.relpath}});
+      if (ClaimStore::HasJournal(c)) {  // outputs were named: finish delivering them
+        if (!ClaimStore::Replay(c).ok()) continue;
+        Result<std::string> original = ReadFileLimited(c.original, UINT64_MAX);
+        if (original.ok() && originals_->Put(Sha256Hex(original.value()), original.value()).ok()) {
+          ClaimStore::Finish(c);
+        }
+        continue;
+      }
+      ClaimStore::ClearStaging(c);  // processed (maybe) but not delivered: do it again
+      MakeDirs(c.staging, 0700);
+      std::vector<NodeReport> r = pipeline_->Sanitize(
+          {ItemInput{c.original, BaseName(c.relpath), c.staging}}, "");
+      if (!r[0].internal_failure) Complete(c, r[0]);
+    }
+  }
+}
+
+int WatchService::Run() {
+  if (Status s = Load(); !s.ok()) {
+    fprintf(stderr, "mugai watch: %s\n", s.message().c_str());
+    return s.code() == StatusCode::kConfig ? 2 : 3;
+  }
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);  // delivered through signal_fd_ between batches
+  signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (signal_fd_ < 0 || inotify_fd_ < 0) {
+    fprintf(stderr, "mugai watch: cannot set up inotify/signals: %s\n", strerror(errno));
+    return 3;
+  }
+  Recover();
+  for (size_t m = 0; m < config_.watch_mappings.size(); ++m) WatchTree(m, config_.watch_mappings[m].in);
+  fprintf(stderr, "mugai watch: watching %zu folder(s); log: %s/mugai.log\n",
+          config_.watch_mappings.size(), config_.state_dir.c_str());
+  int64_t next_rescan = NowMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
+  while (!stop_) {
+    pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
+    int timeout = candidates_.empty() ? 1000 : 100;
+    poll(fds, 2, timeout);
+    HandleInotify();
+    signalfd_siginfo si;
+    while (read(signal_fd_, &si, sizeof si) == sizeof si) {
+      if (si.ssi_signo == SIGHUP) {
+        WatchOptions keep = options_;
+        Config old = config_;
+        if (Status s = Load(); !s.ok()) {
+          fprintf(stderr, "mugai watch: reload failed, keeping the old config: %s\n", s.message().c_str());
+          config_ = old;
+        } else {
+          for (auto& [wd, w] : watches_) inotify_rm_watch(inotify_fd_, wd);
+          watches_.clear();
+          candidates_.clear();
+          for (size_t m = 0; m < config_.watch_mappings.size(); ++m) {
+            WatchTree(m, config_.watch_mappings[m].in);
+          }
+        }
+      } else {
+        stop_ = true;  // SIGTERM/SIGINT: the batch in hand is finished, then we leave
+      }
+    }
+    if (NowMs() >= next_rescan) {
+      for (size_t m = 0; m < config_.watch_mappings.size(); ++m) Scan(m, config_.watch_mappings[m].in);
+      next_rescan = NowMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
+    }
+    auto eligible = TakeEligible(false);
+    if (!eligible.empty()) Process(eligible);
+    if (options_.once && candidates_.empty()) break;
+  }
+  pipeline_->log().Write("info", "watch_stopped", {});
+  return exit_code_;
+}
+
+}  // namespace mugai
