@@ -224,14 +224,17 @@ void WatchService::Complete(const Claim& claim, const NodeReport& r) {
   // Outputs and, when something was changed or blocked, the note go through the journal.
   std::vector<Delivery> deliveries;
   std::string name = r.outputs.empty() ? r.name : r.outputs.front().name;
-  for (const auto& o : r.outputs) {
-    deliveries.emplace_back(o.path, claim.out_dir + "/" + FreeName(claim.out_dir, o.name));
+  NodeReport shown = r;  // the note names outputs as the member of staff will find them
+  for (auto& o : shown.outputs) {
+    std::string final_name = FreeName(claim.out_dir, o.name);
+    deliveries.emplace_back(o.path, claim.out_dir + "/" + final_name);
+    o.path = final_name;
   }
   if (config_.watch_notes && r.verdict != Verdict::kClean) {
     std::string note_name = SafeComponent(r.name) + ".mugai.txt";
     std::string staged = claim.staging + "/" + note_name;
     if (MakeDirs(claim.staging, 0700).ok() &&
-        WriteFileAtomically(staged, Note(r), 0644, true).ok()) {
+        WriteFileAtomically(staged, Note(shown), 0644, true).ok()) {
       deliveries.emplace_back(staged, claim.out_dir + "/" + FreeName(claim.out_dir, note_name));
     }
   }
