@@ -258,7 +258,10 @@ WorkerResult ConvertPdf(const WorkerContext& ctx, const std::string& bytes, Work
   options.max_pages = static_cast<int>(c.pdf_max_pages);
   options.decode_images = f.HasOpaqueImageCodecs();
   Result<PdfRendered> rendered = RenderPdf(bytes, ctx.password, options);
-  if (rendered.ok() && c.pdf_mode == PdfMode::kReconstruct && !options.decode_images) {
+  // cairo writes JPEG data only where Poppler handed it the sender's JPEG: without JPEG
+  // images in the input there is nothing to re-encode.
+  if (rendered.ok() && c.pdf_mode == PdfMode::kReconstruct && !options.decode_images &&
+      f.image_filters.count("DCTDecode") > 0) {
     // No byte of the sender's JPEGs may survive: decode and encode each one afresh.
     Result<std::string> clean = ReencodePdfJpegs(rendered->bytes, 85);
     if (clean.ok()) {
