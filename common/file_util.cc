@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,19 @@ Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode
     close(dfd);
   }
   return Status::Ok();
+}
+
+int SealedMemfd(const std::string& bytes) {
+  int fd = memfd_create("mugai", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  if (!WriteAll(fd, bytes, "memfd").ok()) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
+  fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
 }
 
 std::string Sha256Hex(std::string_view bytes) {

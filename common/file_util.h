@@ -24,6 +24,10 @@ Result<std::string> ReadFileLimited(const std::string& path, uint64_t max_bytes)
 Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode_t mode,
                            bool replace);
 
+// An anonymous in-memory file (memfd) holding `bytes`, sealed against any change, so that
+// what a worker reads is exactly what the caller hashed. Returns the fd, or -1 (errno set).
+int SealedMemfd(const std::string& bytes);
+
 // Lower-case hex sha256 of `bytes`.
 std::string Sha256Hex(std::string_view bytes);
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/file_util.h"
 #include "converters/html/html_to_text.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
@@ -152,21 +153,10 @@ WorkerResult ConvertHtml(const WorkerContext& ctx, const std::string& bytes, Wor
 // Scans bytes that exist only in memory (e.g. a PDF's embedded file) through a memfd.
 ScanResult ScanBytes(const WorkerContext& ctx, const std::string& bytes, const std::string& name) {
   ScanResult out;
-  int fd = memfd_create("mugai-part", MFD_CLOEXEC);
+  int fd = SealedMemfd(bytes);
   if (fd < 0) {
-    out.error = std::string("memfd_create: ") + strerror(errno);
+    out.error = std::string("cannot stage bytes for scanning: ") + strerror(errno);
     return out;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      out.error = "cannot stage bytes for scanning";
-      return out;
-    }
-    done += static_cast<size_t>(n);
   }
   out = ctx.scanner->Scan(fd, name);
   close(fd);

@@ -19,25 +19,6 @@ namespace mugai {
 
 namespace {
 
-// An anonymous, sealed in-memory file holding `bytes`: what the worker reads is exactly what
-// the supervisor hashed and will deliver (no time-of-check/time-of-use window on the input).
-int SealedMemfd(const std::string& bytes) {
-  int fd = memfd_create("mugai-node", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) return -1;
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return -1;
-    }
-    done += static_cast<size_t>(n);
-  }
-  fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-  return fd;
-}
-
 unsigned DefaultJobs(uint32_t configured) {
   if (configured > 0) return configured;
   long n = sysconf(_SC_NPROCESSORS_ONLN);

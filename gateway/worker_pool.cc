@@ -219,14 +219,18 @@ void WorkerPool::RemoveScratch(pid_t pid) const {
 }
 
 WorkerPool::~WorkerPool() {
-  for (auto& r : running_) {
-    kill(-r.pid, SIGKILL);
-    kill(r.pid, SIGKILL);
-    waitpid(r.pid, nullptr, 0);
-    RemoveScratch(r.pid);
-    if (r.fd >= 0) close(r.fd);
-    if (r.pidfd >= 0) close(r.pidfd);
+  for (auto& r : running_) KillAndRelease(r);
+}
+
+void WorkerPool::KillAndRelease(Running& r) const {
+  kill(-r.pid, SIGKILL);  // the worker's process group: it and anything it started
+  kill(r.pid, SIGKILL);
+  while (waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {
   }
+  RemoveScratch(r.pid);
+  if (r.fd >= 0) close(r.fd);
+  if (r.pidfd >= 0) close(r.pidfd);
+  r.fd = r.pidfd = -1;
 }
 
 void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done) {
@@ -314,12 +318,7 @@ WorkerOutcome WorkerPool::Kill(Running& r) const {
 void WorkerPool::FailEverything(const std::string& why) {
   std::vector<WorkerDone> pending;
   for (auto& r : running_) {
-    kill(-r.pid, SIGKILL);
-    kill(r.pid, SIGKILL);
-    waitpid(r.pid, nullptr, 0);
-    RemoveScratch(r.pid);
-    if (r.fd >= 0) close(r.fd);
-    if (r.pidfd >= 0) close(r.pidfd);
+    KillAndRelease(r);
     pending.push_back(std::move(r.done));
   }
   running_.clear();

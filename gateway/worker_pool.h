@@ -86,6 +86,8 @@ class WorkerPool {
   WorkerOutcome Kill(Running& r) const;
 
   void RemoveScratch(pid_t pid) const;
+  // Kills a worker's process group, reaps it, removes its scratch folder, closes its fds.
+  void KillAndRelease(Running& r) const;
   // Reads what a worker's pipe holds now (non-blocking); closes it at EOF.
   void Drain(Running& r, std::vector<char>& buf) const;
   // Kills every worker and fails every job (running and queued) with kStartFailed.
