@@ -216,6 +216,26 @@ TEST_F(PdfCli, JapaneseHorizontalAndVerticalTextStaysExtractable) {
   ExpectInert("japanese.pdf");
 }
 
+TEST_F(PdfCli, ShiftJisThrough90msRksjCmap) {
+  json item = Run(Copy("japanese-rksj.pdf"));
+  EXPECT_EQ(item["verdict"], "sanitized");
+  EXPECT_NE(Text("japanese-rksj.pdf").find("申請書を提出してください"), std::string::npos)
+      << Text("japanese-rksj.pdf");
+}
+
+TEST_F(PdfCli, EmbeddedIdentityHFontsStayExtractable) {
+  // pdftocairo embeds the fonts as CID subsets with Identity-H, like an office-suite export.
+  testing::RunResult made = testing::Run({"/usr/bin/pdftocairo", "-pdf",
+                                          testing::FixturesDir() + "/pdf/japanese.pdf",
+                                          in_ / "identity.pdf"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_NE(testing::ReadFile(in_ / "identity.pdf").find("Identity-H"), std::string::npos);
+  json item = Run("identity.pdf");
+  EXPECT_EQ(item["verdict"], "sanitized");
+  EXPECT_NE(Text("identity.pdf").find("予算要求について"), std::string::npos);
+  ExpectInert("identity.pdf");
+}
+
 TEST_F(PdfCli, TextAndRasterModes) {
   testing::WriteFile(in_ / "text.toml", "[pdf]\nmode = \"text\"\n");
   json text = Run(Copy("japanese.pdf", "mode-text.pdf"), {"--config", in_ / "text.toml"});

@@ -164,6 +164,36 @@ TEST_F(WatchTest, ThousandFilesAtOnceAreAllProcessed) {
   EXPECT_TRUE(Tree(root_ / "in").empty());
 }
 
+TEST_F(WatchTest, PerUserOutboxesAndReloadOnSighup) {
+  fs::create_directories(root_ / "users/alice");
+  fs::create_directories(root_ / "in2");
+  testing::WriteFile(root_ / "u.toml",
+                     "[watch]\nstable_ms = 200\nrescan_seconds = 1\n"
+                     "[[watch.mapping]]\nin = \"" + root_ / "users" + "\"\n"
+                     "out = \"" + root_ / "lgwan/{user}/from-internet" + "\"\n");
+  std::vector<std::string> args = {testing::MugaiBinary(), "watch", "--config", root_ / "u.toml",
+                                   "--signatures", testing::SignaturesDir(), "--state",
+                                   root_ / "state"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  testing::WriteFile(root_ / "users/alice/report.txt", "alice's file\n");
+  EXPECT_TRUE(WaitFor([&] { return fs::exists(root_ / "lgwan/alice/from-internet/report.txt"); }));
+  // New config: a second mapping; SIGHUP picks it up without a restart.
+  testing::WriteFile(root_ / "u.toml",
+                     "[watch]\nstable_ms = 200\nrescan_seconds = 1\n"
+                     "[[watch.mapping]]\nin = \"" + root_ / "in2" + "\"\nout = \"" +
+                         root_ / "out2" + "\"\n");
+  kill(pid, SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  testing::WriteFile(root_ / "in2/after-reload.txt", "new mapping\n");
+  EXPECT_TRUE(WaitFor([&] { return fs::exists(root_ / "out2/after-reload.txt"); }));
+  kill(pid, SIGTERM);
+  EXPECT_EQ(Wait(pid), 0);
+}
+
 TEST_F(WatchTest, UsageErrors) {
   EXPECT_EQ(testing::Run({testing::MugaiBinary(), "watch"}).exit_code, 2);
   EXPECT_EQ(testing::Run({testing::MugaiBinary(), "watch", "--in", "/nonexistent", "--out",
