@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <openssl/evp.h>
+
 #include "common/file_util.h"
 
 namespace mugai {
@@ -21,6 +23,55 @@ bool IsHex64(const std::string& s) {
   return true;
 }
 }  // namespace
+
+Result<std::string> BlobStore::PutFile(const std::string& path) {
+  if (Status s = MakeDirs(root_, 0700); !s.ok()) return s;
+  int in = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return Status{StatusCode::kIo, "cannot open '" + path + "': " + strerror(errno)};
+  std::string tmp = root_ + "/.incoming-XXXXXX";
+  int out = mkostemp(tmp.data(), O_CLOEXEC);
+  if (out < 0) {
+    close(in);
+    return Status{StatusCode::kIo, "cannot create a file in '" + root_ + "': " + strerror(errno)};
+  }
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+  char buf[1 << 16];
+  bool ok = true;
+  for (ssize_t n; ok && (n = read(in, buf, sizeof buf)) != 0;) {
+    if (n < 0) {
+      ok = errno == EINTR;
+      continue;
+    }
+    EVP_DigestUpdate(md, buf, static_cast<size_t>(n));
+    for (ssize_t done = 0; ok && done < n;) {
+      ssize_t w = write(out, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      ok = w > 0;
+      done += w > 0 ? w : 0;
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md, digest, &len);
+  EVP_MD_CTX_free(md);
+  close(in);
+  ok = ok && fchmod(out, 0600) == 0 && fsync(out) == 0;
+  if (close(out) != 0) ok = false;
+  std::string hex;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  std::string dir = root_ + "/" + hex.substr(0, 2);
+  ok = ok && MakeDirs(dir, 0700).ok() && rename(tmp.c_str(), (dir + "/" + hex).c_str()) == 0;
+  if (!ok) {
+    unlink(tmp.c_str());
+    return Status{StatusCode::kIo, "cannot store '" + path + "' in the quarantine"};
+  }
+  return hex;
+}
 
 std::string BlobStore::PathOf(const std::string& sha256_hex) const {
   if (!IsHex64(sha256_hex)) return "";

@@ -18,6 +18,11 @@ class BlobStore {
   // blob's path, or kIo (the caller must then fail the item closed).
   Result<std::string> Put(const std::string& sha256_hex, std::string_view bytes);
 
+  // Stores the file at `path` by streaming it (any size, constant memory): copied to a
+  // temporary name while its sha256 is computed, fsync'd, then renamed to its hash.
+  // Returns the sha256 (the blob's id), or kIo.
+  Result<std::string> PutFile(const std::string& path);
+
   // Path of a stored blob ("" when absent).
   std::string PathOf(const std::string& sha256_hex) const;
 

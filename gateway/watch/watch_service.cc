@@ -239,10 +239,9 @@ void WatchService::Complete(const Claim& claim, const NodeReport& r) {
     }
   }
   Status delivered = ClaimStore::Deliver(claim, deliveries);
-  // Every original is kept, delivered or not ("move the original into quarantine").
-  Result<std::string> original = ReadFileLimited(claim.original, UINT64_MAX);
-  Status kept = original.ok() ? originals_->Put(Sha256Hex(original.value()), original.value()).status()
-                              : original.status();
+  // Every original is kept, delivered or not ("move the original into quarantine"),
+  // streamed so that a file of any size costs constant memory.
+  Status kept = originals_->PutFile(claim.original).status();
   if (!delivered.ok() || !kept.ok()) {
     // Leave the claim for the next start; the log says why.
     pipeline_->log().Write("error", "watch_delivery_failed",
@@ -301,10 +300,7 @@ void WatchService::Recover() {
       pipeline_->log().Write("info", "watch_recovering", {{"claim", c.id}, {"relpath", c.relpath}});
       if (ClaimStore::HasJournal(c)) {  // outputs were named: finish delivering them
         if (!ClaimStore::Replay(c).ok()) continue;
-        Result<std::string> original = ReadFileLimited(c.original, UINT64_MAX);
-        if (original.ok() && originals_->Put(Sha256Hex(original.value()), original.value()).ok()) {
-          ClaimStore::Finish(c);
-        }
+        if (originals_->PutFile(c.original).ok()) ClaimStore::Finish(c);
         continue;
       }
       ClaimStore::ClearStaging(c);  // processed (maybe) but not delivered: do it again

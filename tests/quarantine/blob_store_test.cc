@@ -43,3 +43,22 @@ TEST(BlobStore, UnwritableRootIsAnError) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(BlobStore, PutFileStreamsAndNamesByHash) {
+  testing::TempDir dir;
+  std::string big(3 << 20, 'x');  // larger than the copy buffer
+  big += "end";
+  testing::WriteFile(dir / "original.bin", big);
+  BlobStore store(dir / "blobs");
+  Result<std::string> id = store.PutFile(dir / "original.bin");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_EQ(id.value(), Sha256Hex(big));
+  EXPECT_EQ(testing::ReadFile(store.PathOf(id.value())), big);
+  EXPECT_FALSE(store.PutFile(dir / "missing").ok());
+}
+
+}  // namespace
+}  // namespace mugai
