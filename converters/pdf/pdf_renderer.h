@@ -1,6 +1,8 @@
 // Rebuilds a PDF from its rendered pages with Poppler (poppler-glib) and cairo: a new
 // document that holds only page content (text with its fonts, vector graphics, images) and
-// nothing else of the original. Also renders pixels-only PDFs and extracts text.
+// no object of the original. On the default (printing) path cairo receives the sender's
+// encoded JPEG bytes: the caller re-encodes them (ReencodePdfJpegs) or asks for
+// decode_images. Also renders pixels-only PDFs and extracts text.
 // Runs only inside a worker.
 #pragma once
 
