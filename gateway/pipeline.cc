@@ -13,6 +13,7 @@
 #include "converters/image/image_sanitizer.h"
 #include "gateway/limits.h"
 #include "gateway/policy.h"
+#include "gateway/worker_seccomp.h"
 #include "scanners/name_check.h"
 
 namespace mugai {
@@ -101,6 +102,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_, p->scanning_enabled_,
                               options.password};
   p->WarmUp();
+  if (WorkerLandlockAbi() == 0) {
+    p->log_.Write("warning", "landlock_unavailable",
+                  {{"detail", "this kernel has no Landlock: workers can write wherever the "
+                              "mugai user can; run mugai as a dedicated user"}});
+    fprintf(stderr, "mugai: warning: no Landlock in this kernel; worker writes are not confined\n");
+  }
   const EngineInfo& info = p->scanner_.info();
   p->log_.Write("info", "engine_loaded",
                 {{"engine", info.engine_version},

@@ -1,6 +1,8 @@
 // Worker processes: fork from the pre-initialised supervisor, limit, run, report, exit.
 #include "gateway/worker_pool.h"
 
+#include "gateway/worker_seccomp.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -161,6 +163,10 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
     if (mkdir(scratch.c_str(), 0700) != 0) _exit(kExitWriteFailed);
   }
   ApplySandbox(limits, supervisor, user_tasks);
+  // Writes only inside the scratch folder, where the kernel has Landlock (the supervisor logs
+  // its absence at start-up); then the system-call filter, which is mandatory.
+  if (WorkerLandlockAbi() > 0 && !InstallWorkerLandlock(scratch)) _exit(kExitException);
+  if (!InstallWorkerSeccomp()) _exit(kExitException);  // never run unfiltered
   int code = 0;
   try {
     InjectFault();
