@@ -59,6 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"[nosuch]\nx = 1\n", "unknown table or key 'nosuch'"},
                       BadConfig{"[worker]\njobs = \"four\"\n", "expected an integer"},
                       BadConfig{"[worker]\nwall_seconds = 0\n", "out of range"},
+                      BadConfig{"[worker]\njobs = 2.1e205\n", "expected an integer"},
+                      BadConfig{"[watch]\nnotes = 1\n", "expected true or false"},
                       BadConfig{"[html]\nlinks = \"clickable\"\n", "\"defang\""},
                       BadConfig{"[paths\n", "mugai.toml:1"},
                       BadConfig{"paths = 3\n", "must be a table"}));
