@@ -3,16 +3,9 @@
 # verify, quarantine, each image in its own worker) for 12-megapixel JPEGs and 1-megapixel
 # PNGs, against the floor of the same libvips re-encode with no scanning or isolation
 # (`vips copy`), in the same run. Usage: bench/image_reencode.sh [COUNT] [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 count=${1:-20}
 rounds=${2:-3}
-mugai=build/gateway/mugai
-[ -x "$mugai" ] || { echo "build first: scripts/build" >&2; exit 2; }
-command -v vips >/dev/null || { echo "vips missing: scripts/install-deps" >&2; exit 2; }
-work=$(mktemp -d /tmp/mugai-imgbench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-bash tests/make-test-signatures.sh "$work/sigs" >/dev/null
+. "$(dirname "$0")/common.sh" vips bc
 mkdir -p "$work/jpeg" "$work/png"
 /usr/bin/python3 - "$work" "$count" <<'PY'
 import random, sys
@@ -36,11 +29,9 @@ for i in range(count):
     small.rotate(i * 3).save(f"{work}/png/shot{i}.png")
 PY
 printf '[scan]\nimage_fuzzy_hash = false\n' > "$work/nofuzzy.toml"
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timed() { /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || true; cat "$work/t"; }
 
-printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+machine
 printf '%-26s %-34s %8s %9s\n' input method seconds images/s
 for kind in jpeg png; do
   ext=$([ $kind = jpeg ] && echo jpg || echo png)

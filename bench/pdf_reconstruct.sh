@@ -6,18 +6,9 @@
 #   - mugai raster 150 dpi (what pixel-based disarm tools do)
 # Inputs: a 30-page Japanese + English text PDF with embedded fonts, and a 30-page scanned-
 # style PDF (JPEG page images at 200 dpi). Prints seconds, pages/s and output/input size.
-set -euo pipefail
-cd "$(dirname "$0")/.."
 pages=${1:-30}
 rounds=${2:-3}
-mugai=build/gateway/mugai
-[ -x "$mugai" ] || { echo "build first: scripts/build" >&2; exit 2; }
-for t in pdftocairo pdftoppm img2pdf; do
-  command -v $t >/dev/null || { echo "$t missing: scripts/install-deps" >&2; exit 2; }
-done
-work=$(mktemp -d /tmp/mugai-pdfbench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-bash tests/make-test-signatures.sh "$work/sigs" >/dev/null
+. "$(dirname "$0")/common.sh" pdftocairo pdftoppm img2pdf bc
 mkdir -p "$work/in"
 python3 bench/make_pdf_inputs.py "$work/synthetic.pdf" "$pages"
 pdftocairo -pdf "$work/synthetic.pdf" "$work/in/text.pdf"       # fonts embedded, like an export
@@ -26,14 +17,12 @@ img2pdf "$work"/scan-*.jpg -o "$work/in/scanned.pdf"
 printf '[pdf]\nmode = "raster"\nraster_dpi = 150\n' > "$work/raster.toml"
 printf '[scan]\nimage_fuzzy_hash = false\n' > "$work/nofuzzy.toml"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timed() {  # prints wall seconds of "$@"
   /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || true
   cat "$work/t"
 }
 
-printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+machine
 printf '%-22s %-26s %8s %9s %12s %8s\n' input method seconds pages/s output_bytes size
 for input in text scanned; do
   in="$work/in/$input.pdf"

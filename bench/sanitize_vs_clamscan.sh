@@ -2,17 +2,9 @@
 # Benchmark: `mugai sanitize` (identify + scan + convert + verify + worker isolation) against
 # `clamscan` (scan only), same signature database, same 1,000 small text/HTML files, same run.
 # Prints files/s for each and the ratio. Usage: bench/sanitize_vs_clamscan.sh [FILES] [ROUNDS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 files=${1:-1000}
 rounds=${2:-3}
-mugai=build/gateway/mugai
-[ -x "$mugai" ] || { echo "build first: scripts/build" >&2; exit 2; }
-command -v clamscan >/dev/null || { echo "clamscan missing: scripts/install-deps" >&2; exit 2; }
-
-work=$(mktemp -d /tmp/mugai-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-bash tests/make-test-signatures.sh "$work/sigs" >/dev/null
+. "$(dirname "$0")/common.sh" clamscan bc
 
 # Inputs: half plain text in the four Japanese encodings, half HTML with scripts and links.
 mkdir -p "$work/in"
@@ -26,7 +18,6 @@ for i in $(seq 1 "$files"); do
 done
 bytes=$(du -sb "$work/in" | cut -f1)
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Each run prints "wall cpu" (cpu = user + system of the command and its children).
 run_clamscan() {
@@ -58,8 +49,7 @@ clam_cpu=$(cut -d' ' -f2 "$work/clam.runs" | median)
 mug_cpu=$(cut -d' ' -f2 "$work/mugai.runs" | median)
 delivered=$(ls "$work/out" | wc -l)
 
-printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+machine
 printf 'inputs: %d files, %d bytes (text in UTF-8/Shift_JIS/EUC-JP, HTML with scripts)\n' \
   "$files" "$bytes"
 printf 'signatures: %s (generated test database)\n' "$(cat "$work"/sigs/* | wc -l)"

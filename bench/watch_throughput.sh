@@ -3,17 +3,10 @@
 # PDFs and for 1,000 small text files dropped at once. Each file is claimed (fsync'd record +
 # rename), sanitised in its workers, delivered through the journal, and its original kept in
 # the quarantine. Usage: bench/watch_throughput.sh [FILES]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 files=${1:-1000}
-mugai=build/gateway/mugai
-[ -x "$mugai" ] || { echo "build first: scripts/build" >&2; exit 2; }
-work=$(mktemp -d /tmp/mugai-watchbench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-bash tests/make-test-signatures.sh "$work/sigs" >/dev/null
+. "$(dirname "$0")/common.sh" bc
 printf '[watch]\nstable_ms = 0\nbatch = 64\n' > "$work/w.toml"
-printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
-  "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+machine
 for kind in text pdf; do
   rm -rf "$work/in" "$work/out" "$work/state"; mkdir -p "$work/in" "$work/out"
   for i in $(seq 1 "$files"); do
