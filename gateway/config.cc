@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "gateway/limits.h"
 
@@ -83,35 +85,20 @@ Setter Bool(bool* field) {
   };
 }
 
-Setter Links(LinkStyle* field) {
-  return [field](const toml::node& n, const std::string& where) -> Status {
+// A key whose value is one of a few words, each meaning one value of `T`.
+template <typename T>
+Setter Choice(T* field, std::vector<std::pair<std::string, T>> words) {
+  return [field, words](const toml::node& n, const std::string& where) -> Status {
     auto v = n.value<std::string>();
-    if (v == "show") *field = LinkStyle::kShow;
-    else if (v == "defang") *field = LinkStyle::kDefang;
-    else if (v == "drop") *field = LinkStyle::kDrop;
-    else return {StatusCode::kConfig, where + ": expected \"show\", \"defang\" or \"drop\""};
-    return Status::Ok();
-  };
-}
-
-Setter Mode(PdfMode* field) {
-  return [field](const toml::node& n, const std::string& where) -> Status {
-    auto v = n.value<std::string>();
-    if (v == "reconstruct") *field = PdfMode::kReconstruct;
-    else if (v == "raster") *field = PdfMode::kRaster;
-    else if (v == "text") *field = PdfMode::kText;
-    else return {StatusCode::kConfig, where + ": expected \"reconstruct\", \"raster\" or \"text\""};
-    return Status::Ok();
-  };
-}
-
-Setter GifFrames(bool* all) {
-  return [all](const toml::node& n, const std::string& where) -> Status {
-    auto v = n.value<std::string>();
-    if (v == "first") *all = false;
-    else if (v == "all") *all = true;
-    else return {StatusCode::kConfig, where + ": expected \"first\" or \"all\""};
-    return Status::Ok();
+    std::string expected;
+    for (const auto& [word, value] : words) {
+      if (v == word) {
+        *field = value;
+        return Status::Ok();
+      }
+      expected += (expected.empty() ? "" : ", ") + ("\"" + word + "\"");
+    }
+    return {StatusCode::kConfig, where + ": expected one of " + expected};
   };
 }
 
@@ -171,14 +158,16 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_scan_time_ms", Integer(&c->scan_max_time_ms, 1, 3600000)},
         {"image_fuzzy_hash", Bool(&c->scan_image_fuzzy_hash)}}},
       {"pdf",
-       {{"mode", Mode(&c->pdf_mode)},
+       {{"mode", Choice(&c->pdf_mode, {{"reconstruct", PdfMode::kReconstruct},
+                                         {"raster", PdfMode::kRaster},
+                                         {"text", PdfMode::kText}})},
         {"raster_dpi", Integer(&c->pdf_raster_dpi, 36, 600)},
         {"max_pages", Integer(&c->pdf_max_pages, 1, 100000)},
         {"max_raster_pixels", Integer(&c->pdf_max_raster_pixels, 1 << 20, 4 * kGiB)},
         {"max_embedded_bytes", Integer(&c->pdf_max_embedded_bytes, 1024, 4 * kGiB)}}},
       {"image",
        {{"jpeg_quality", Integer(&c->image_jpeg_quality, 30, 100)},
-        {"gif_frames", GifFrames(&c->image_gif_all_frames)},
+        {"gif_frames", Choice(&c->image_gif_all_frames, {{"first", false}, {"all", true}})},
         {"max_pixels", Integer(&c->image_max_pixels, 1 << 16, 4 * kGiB)},
         {"max_frames", Integer(&c->image_max_frames, 1, 10000)}}},
       {"watch",
@@ -188,7 +177,9 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"batch", Integer(&c->watch_batch, 1, 1024)},
         {"notes", Bool(&c->watch_notes)}}},
       {"html",
-       {{"links", Links(&c->html_links)}, {"max_depth", Integer(&c->html_max_depth, 8, 10000)}}},
+       {{"links", Choice(&c->html_links, {{"show", LinkStyle::kShow},
+                                            {"defang", LinkStyle::kDefang},
+                                            {"drop", LinkStyle::kDrop}})}, {"max_depth", Integer(&c->html_max_depth, 8, 10000)}}},
   };
 }
 

@@ -64,12 +64,6 @@ bool Exists(const std::string& p) {
   return lstat(p.c_str(), &st) == 0;
 }
 
-// The point named by MUGAI_WATCH_CRASH_AT: the process dies there as with kill -9 (tests).
-void CrashPoint(const char* step) {
-  const char* at = getenv("MUGAI_WATCH_CRASH_AT");
-  if (at && strcmp(at, step) == 0) raise(SIGKILL);
-}
-
 std::string NewId() {
   static std::atomic<unsigned> counter{0};
   timespec ts;
@@ -96,6 +90,11 @@ Status RenameNoReplace(const std::string& from, std::string to) {
 }
 
 }  // namespace
+
+void CrashPoint(const char* step) {
+  const char* at = getenv("MUGAI_WATCH_CRASH_AT");
+  if (at && strcmp(at, step) == 0) raise(SIGKILL);
+}
 
 std::string FreeName(const std::string& dir, const std::string& name) {
   if (!Exists(dir + "/" + name)) return name;

@@ -54,6 +54,10 @@ class ClaimStore {
   static std::string WorkDir(const std::string& inbox) { return inbox + "/.mugai-work"; }
 };
 
+// Test hook: when the environment names `step` in MUGAI_WATCH_CRASH_AT, the process dies
+// right here, as with kill -9 (the crash-safety tests use it).
+void CrashPoint(const char* step);
+
 // `name` with "(1)", "(2)"... before its extension until `dir` has no such entry.
 std::string FreeName(const std::string& dir, const std::string& name);
 

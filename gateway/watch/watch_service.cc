@@ -249,8 +249,7 @@ void WatchService::Complete(const Claim& claim, const NodeReport& r) {
                             {"detail", !delivered.ok() ? delivered.message() : kept.message()}});
     return;
   }
-  const char* crash = getenv("MUGAI_WATCH_CRASH_AT");
-  if (crash && strcmp(crash, "quarantined") == 0) raise(SIGKILL);
+  CrashPoint("quarantined");
   ClaimStore::Finish(claim);
   pipeline_->log().Write("info", "watch_delivered",
                          {{"claim", claim.id}, {"name", r.name}, {"verdict", VerdictName(r.verdict)},
@@ -282,8 +281,7 @@ void WatchService::Process(const std::vector<std::pair<std::string, Candidate>>&
   }
   if (items.empty()) return;
   std::vector<NodeReport> reports = pipeline_->Sanitize(items, "");
-  const char* crash = getenv("MUGAI_WATCH_CRASH_AT");
-  if (crash && strcmp(crash, "staged") == 0) raise(SIGKILL);
+  CrashPoint("staged");
   for (size_t i = 0; i < claims.size(); ++i) {
     if (reports[i].internal_failure) {
       pipeline_->log().Write("error", "watch_retry_later", {{"claim", claims[i].id}});
@@ -342,11 +340,9 @@ int WatchService::Run() {
     signalfd_siginfo si;
     while (read(signal_fd_, &si, sizeof si) == sizeof si) {
       if (si.ssi_signo == SIGHUP) {
-        WatchOptions keep = options_;
-        Config old = config_;
+        // Load() replaces the config and pipeline only when the new ones are good.
         if (Status s = Load(); !s.ok()) {
           fprintf(stderr, "mugai watch: reload failed, keeping the old config: %s\n", s.message().c_str());
-          config_ = old;
         } else {
           for (auto& [wd, w] : watches_) inotify_rm_watch(inotify_fd_, wd);
           watches_.clear();
@@ -360,6 +356,9 @@ int WatchService::Run() {
       }
     }
     if (NowMs() >= next_rescan) {
+      // Claims left by a failed delivery or an internal failure are retried here too, not
+      // only at the next start: between batches no claim is in flight.
+      Recover();
       for (size_t m = 0; m < config_.watch_mappings.size(); ++m) Scan(m, config_.watch_mappings[m].in);
       next_rescan = NowMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
     }
@@ -368,7 +367,7 @@ int WatchService::Run() {
     if (options_.once && candidates_.empty()) break;
   }
   pipeline_->log().Write("info", "watch_stopped", {});
-  return exit_code_;
+  return 0;
 }
 
 }  // namespace mugai

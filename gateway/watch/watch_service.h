@@ -64,7 +64,6 @@ class WatchService {
   std::map<int, std::pair<size_t, std::string>> watches_;  // wd → (mapping, folder)
   std::map<std::string, Candidate> candidates_;
   bool stop_ = false;
-  int exit_code_ = 0;
 };
 
 // A path component made safe for an outbox: control, bidi and invalid bytes become '_',
