@@ -39,6 +39,12 @@ Config::Config()
       watch_stable_ms(limits::kWatchStableMs),
       watch_rescan_seconds(limits::kWatchRescanSeconds),
       watch_batch(limits::kWatchBatch),
+      archive_max_depth(limits::kArchiveMaxDepth),
+      archive_max_members(limits::kArchiveMaxMembers),
+      archive_max_member_bytes(limits::kArchiveMaxMemberBytes),
+      archive_max_total_bytes(limits::kArchiveMaxTotalBytes),
+      archive_max_ratio(limits::kArchiveMaxRatio),
+      archive_max_seconds(limits::kArchiveMaxSeconds),
       html_max_depth(limits::kHtmlMaxDepth) {}
 
 namespace {
@@ -176,6 +182,14 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"rescan_seconds", Integer(&c->watch_rescan_seconds, 1, 86400)},
         {"batch", Integer(&c->watch_batch, 1, 1024)},
         {"notes", Bool(&c->watch_notes)}}},
+      {"archive",
+       {{"max_depth", Integer(&c->archive_max_depth, 1, 64)},
+        {"max_members", Integer(&c->archive_max_members, 1, limits::kMaxMembers)},
+        {"max_member_bytes", Integer(&c->archive_max_member_bytes, 1, 3 * kGiB)},
+        {"max_total_bytes", Integer(&c->archive_max_total_bytes, 1, 3 * kGiB)},
+        {"max_ratio", Integer(&c->archive_max_ratio, 2, 100000)},
+        {"max_seconds", Integer(&c->archive_max_seconds, 1, 86400)},
+        {"block_if_member_blocked", Bool(&c->archive_block_if_member_blocked)}}},
       {"html",
        {{"links", Choice(&c->html_links, {{"show", LinkStyle::kShow},
                                             {"defang", LinkStyle::kDefang},
@@ -288,6 +302,13 @@ std::string ConfigToToml(const Config& c) {
                             {"batch", i(c.watch_batch)},
                             {"notes", c.watch_notes}};
        }()},
+      {"archive", toml::table{{"max_depth", i(c.archive_max_depth)},
+                              {"max_members", i(c.archive_max_members)},
+                              {"max_member_bytes", i(c.archive_max_member_bytes)},
+                              {"max_total_bytes", i(c.archive_max_total_bytes)},
+                              {"max_ratio", i(c.archive_max_ratio)},
+                              {"max_seconds", i(c.archive_max_seconds)},
+                              {"block_if_member_blocked", c.archive_block_if_member_blocked}}},
       {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
   };
   std::ostringstream o;

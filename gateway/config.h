@@ -58,6 +58,14 @@ struct Config {
   uint32_t watch_rescan_seconds;             // watch.rescan_seconds
   uint32_t watch_batch;                      // watch.batch: files claimed and processed at once
   bool watch_notes = true;                   // watch.notes: write <name>.mugai.txt
+  // [archive]
+  uint32_t archive_max_depth;
+  uint32_t archive_max_members;
+  uint64_t archive_max_member_bytes;
+  uint64_t archive_max_total_bytes;
+  uint32_t archive_max_ratio;
+  uint32_t archive_max_seconds;
+  bool archive_block_if_member_blocked = false;
   // [html]
   LinkStyle html_links = LinkStyle::kDefang;
   uint32_t html_max_depth;

@@ -10,11 +10,13 @@
 #include <cstring>
 
 #include "common/file_util.h"
+#include "converters/archive/archive_unpacker.h"
 #include "converters/html/html_to_text.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
 #include "converters/pdf/pdf_renderer.h"
 #include "converters/text/charset_detector.h"
+#include "gateway/limits.h"
 #include "gateway/policy.h"
 #include "scanners/name_check.h"
 
@@ -330,6 +332,38 @@ WorkerResult ReencodeImage(const WorkerContext& ctx, const std::string& bytes, W
   return r;
 }
 
+// Opens an archive and hands its members back for the supervisor to process as child nodes.
+// The per-archive limits are enforced here; the supervisor enforces them again over the tree.
+WorkerResult UnpackNode(const WorkerContext& ctx, const std::string& bytes,
+                        const std::string& name, WorkerResult r) {
+  const Config& c = *ctx.config;
+  ArchiveLimits limits{c.archive_max_members, c.archive_max_member_bytes,
+                       std::min(c.archive_max_total_bytes, c.max_output_bytes), c.archive_max_ratio,
+                       limits::kArchiveRatioFloorBytes};
+  UnpackOutcome u = UnpackArchive(bytes, UncompressedName(BaseName(name)), ctx.password, limits);
+  switch (u.problem) {
+    case ArchiveProblem::kNone: break;
+    case ArchiveProblem::kLimit: return Block(std::move(r), Reason::kArchiveLimit, u.detail);
+    case ArchiveProblem::kEncrypted: return Block(std::move(r), Reason::kEncrypted, u.detail);
+    case ArchiveProblem::kBadName: return Block(std::move(r), Reason::kArchiveName, u.detail);
+    case ArchiveProblem::kMalformed: return Block(std::move(r), Reason::kArchiveBroken, u.detail);
+  }
+  UnpackedArchive& a = u.archive;
+  r.actions.push_back({"unpacked", a.format + ": " + std::to_string(a.members.size()) +
+                                       " file(s), " + std::to_string(a.expanded_bytes) +
+                                       " bytes"});
+  if (a.decrypted) r.actions.push_back({"decrypted", "opened with the supplied password"});
+  for (size_t i = 0; i < a.notes.size() && i < 100; ++i) {
+    r.actions.push_back({"archive_name", a.notes[i]});
+  }
+  r.verdict = Verdict::kSanitized;
+  r.is_container = true;
+  r.single_file = a.single_file;
+  r.members.reserve(a.members.size());
+  for (auto& m : a.members) r.members.emplace_back(std::move(m.path), std::move(m.bytes));
+  return r;
+}
+
 }  // namespace
 
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
@@ -395,6 +429,8 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
       return ConvertPdf(ctx, bytes, std::move(r));
     case PolicyAction::kReencodeImage:
       return ReencodeImage(ctx, bytes, std::move(r));
+    case PolicyAction::kUnpack:
+      return UnpackNode(ctx, bytes, name, std::move(r));
     case PolicyAction::kBlock:
       break;
   }

@@ -44,6 +44,15 @@ inline constexpr uint32_t kWatchStableMs = 2000;                 // watch.stable
 inline constexpr uint32_t kWatchRescanSeconds = 30;              // watch.rescan_seconds
 inline constexpr uint32_t kWatchBatch = 16;                      // watch.batch
 
+// [archive] (ARCHITECTURE §8; exceeding any blocks the whole archive)
+inline constexpr uint32_t kArchiveMaxDepth = 10;                 // archive.max_depth
+inline constexpr uint32_t kArchiveMaxMembers = 1000;             // archive.max_members (whole item)
+inline constexpr uint64_t kArchiveMaxMemberBytes = 100 * kMiB;   // archive.max_member_bytes
+inline constexpr uint64_t kArchiveMaxTotalBytes = 200 * kMiB;    // archive.max_total_bytes (whole item)
+inline constexpr uint32_t kArchiveMaxRatio = 200;                // archive.max_ratio
+inline constexpr uint64_t kArchiveRatioFloorBytes = 1 * kMiB;    // (fixed) ratio checked beyond this
+inline constexpr uint32_t kArchiveMaxSeconds = 300;              // archive.max_seconds (whole item)
+
 // [html]
 inline constexpr uint32_t kHtmlMaxDepth = 256;             // html.max_depth
 
@@ -52,6 +61,8 @@ inline constexpr uint32_t kMaxShortField = 256;       // type names, charset, ac
 inline constexpr uint32_t kMaxLongField = 4096;       // descriptions, details
 inline constexpr uint32_t kMaxActions = 256;
 inline constexpr uint32_t kMaxThreats = 64;
+inline constexpr uint32_t kMaxMembers = 100000;       // members in one result (config is lower)
+inline constexpr uint32_t kMaxPathField = 4096;       // a member's path
 inline constexpr uint64_t kResultOverheadBytes = 4 * kMiB;  // result size = output + this
 
 }  // namespace mugai::limits

@@ -6,10 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "common/file_util.h"
+#include "converters/archive/zip_builder.h"
 #include "converters/image/image_sanitizer.h"
 #include "gateway/limits.h"
 #include "gateway/policy.h"
@@ -34,7 +38,54 @@ std::string CollisionName(const std::string& name, int n) {
   return name.substr(0, dot) + suffix + name.substr(dot);
 }
 
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// The supervisor's own check of a member path a worker returned: relative, '/'-separated,
+// no empty, "." or ".." component, no backslash or control character, valid UTF-8.
+bool MemberPathIsSafe(const std::string& untrusted_path) {
+  if (untrusted_path.empty() || untrusted_path.size() > limits::kMaxPathField ||
+      untrusted_path.front() == '/' || untrusted_path.back() == '/') {
+    return false;
+  }
+  size_t last_slash = untrusted_path.rfind('/');
+  size_t start = 0;
+  while (start <= untrusted_path.size()) {
+    size_t end = untrusted_path.find('/', start);
+    if (end == std::string::npos) end = untrusted_path.size();
+    std::string_view part(untrusted_path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  for (size_t i = 0; i < untrusted_path.size(); ++i) {
+    auto u = static_cast<unsigned char>(untrusted_path[i]);
+    bool in_folder = last_slash != std::string::npos && i < last_slash;
+    // Controls in the file name itself are left for the member's name check, which blocks it.
+    if (u == '\\' || (in_folder && (u < 0x20 || u == 0x7F))) return false;
+  }
+  return CheckFileName(untrusted_path).problem != NameProblem::kInvalidUtf8;
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+
 }  // namespace
+
+// One item's tree of nodes (an archive's members, their members...): the archive limits
+// count over the whole tree, and the first limit hit condemns the whole item.
+struct Pipeline::Tree {
+  std::string root_name;
+  uint64_t members = 0;
+  uint64_t expanded_bytes = 0;
+  int64_t start_ms = 0;
+  Reason failed = Reason::kNone;
+  std::string failed_detail;
+};
 
 // The items of one Sanitize() call. At most `max_in_flight` are read into memory at once, so
 // a batch of thousands of files neither runs out of descriptors nor holds them all.
@@ -57,6 +108,18 @@ struct Pipeline::ItemState {
   WorkerResult result;
   Batch* batch = nullptr;
   size_t index = 0;
+  std::string output_name;  // the name the delivered output gets
+  // Archive trees. A member knows its parent until it has reported to it; the parent keeps
+  // its members until it has rebuilt itself from their outputs.
+  std::shared_ptr<Tree> tree;
+  std::shared_ptr<ItemState> parent;
+  uint32_t depth = 0;
+  std::vector<std::shared_ptr<ItemState>> children;
+  size_t pending_children = 0;
+  bool deliverable = false;   // a member whose output goes into the rebuilt archive
+  std::string deliver_path;   // its path there
+  std::string deliver_type;
+  const std::string* deliver_bytes = nullptr;
   ~ItemState() {
     if (fd >= 0) close(fd);
     if (output_fd >= 0) close(output_fd);
@@ -164,6 +227,9 @@ void Pipeline::Fill(Batch& batch) {
     item->input = (*batch.items)[batch.next];
     item->batch = &batch;
     item->index = batch.next++;
+    item->tree = std::make_shared<Tree>();
+    item->tree->root_name = item->input.name;
+    item->tree->start_ms = NowMs();
     ++batch.in_flight;
     Intake(*batch.pool, item);
   }
@@ -187,17 +253,39 @@ void Pipeline::Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item) 
     return Finish(item);
   }
   item->bytes = std::move(bytes.value());
+  Start(pool, item);
+}
+
+// Hands one node (an item, or a member of an archive) to a worker.
+void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
   r.size = item->bytes.size();
   r.sha256 = Sha256Hex(item->bytes);
+  if (item->parent) {
+    Tree& tree = *item->tree;
+    if (tree.failed == Reason::kNone &&
+        NowMs() - tree.start_ms > int64_t{config_.archive_max_seconds} * 1000) {
+      tree.failed = Reason::kArchiveLimit;
+      tree.failed_detail = "the archive took longer than archive.max_seconds (" +
+                           std::to_string(config_.archive_max_seconds) + " s)";
+    }
+    if (tree.failed != Reason::kNone) {
+      r.verdict = Verdict::kBlocked;
+      r.reason = tree.failed;
+      r.reason_detail = "not processed: " + tree.failed_detail;
+      return Finish(item);
+    }
+  }
   item->fd = SealedMemfd(item->bytes);
   if (item->fd < 0) {
+    r.verdict = Verdict::kBlocked;
     r.reason = Reason::kWorkerCrashed;
     r.reason_detail = std::string("cannot create the worker's input: ") + strerror(errno);
     r.internal_failure = true;
     return Finish(item);
   }
   const WorkerContext* ctx = &context_;
-  std::string name = r.name;
+  std::string name = item->input.name;
   pool.Submit(
       item->fd,
       [ctx, name](int fd, const std::string& scratch) {
@@ -250,10 +338,16 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
     r.reason_detail = why;
     return Finish(item);
   }
+  item->result = std::move(w);
+  if (item->result.is_container) {
+    if (!TreeLimitsHold(item, item->result)) return Finish(item);
+    return StartChildren(pool, item);
+  }
   // Every output, converted or passed through, is identified and scanned again in a fresh
   // worker before delivery: the first worker's word is never enough.
-  item->result = std::move(w);
   if (item->result.verdict == Verdict::kSanitized) {
+    item->output_name =
+        OutputName(item->input.name, item->result.family, item->result.output_type);
     Verify(pool, item, item->result.output, item->result.output_type);
   } else {
     Verify(pool, item, item->bytes, "");
@@ -268,6 +362,12 @@ bool Pipeline::CheckWorkerResult(const WorkerResult& w, std::string* why) const 
     *why = std::string("worker passed a ") + FamilyName(w.family) + " unchanged";
     return false;
   }
+  if (w.verdict == Verdict::kSanitized && (w.family == TypeFamily::kArchive) != w.is_container) {
+    *why = std::string("worker answered a ") + FamilyName(w.family) +
+           (w.is_container ? " with members" : " without unpacking it");
+    return false;
+  }
+  if (w.is_container) return true;
   std::string expected = ExpectedOutputType(w.family, w.detected_type);
   bool type_ok = w.output_type == expected ||
                  (expected == "image/gif|image/png" &&
@@ -312,7 +412,8 @@ void Pipeline::Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
   const WorkerContext* ctx = &context_;
   TypeFamily promised =
       output_type.empty() ? item->result.family : FamilyOfOutput(output_type);
-  std::string out_name = OutputName(r.name, item->result.family, output_type);
+  std::string out_name = item->output_name.empty() ? OutputName(item->input.name, TypeFamily::kText)
+                                                   : item->output_name;
   pool.Submit(
       item->output_fd,
       [ctx, out_name, promised](int fd, const std::string& scratch) {
@@ -361,9 +462,8 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
   NodeReport& r = item->report;
   const std::string& out_dir = item->input.out_dir.empty() ? out_dir_ : item->input.out_dir;
   if (out_dir.empty()) return;
-  std::string name = r.verdict == Verdict::kSanitized
-                         ? OutputName(r.name, item->result.family, item->result.output_type)
-                         : OutputName(r.name, TypeFamily::kText);
+  std::string name = r.verdict == Verdict::kSanitized ? item->output_name
+                                                     : OutputName(r.name, TypeFamily::kText);
   if (name != r.name && r.verdict == Verdict::kClean) {
     r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
   }
@@ -394,6 +494,7 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
 }
 
 void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
+  if (item->parent) return FinishChild(item);
   NodeReport& r = item->report;
   bool read = !r.sha256.empty();
   bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge && read;
@@ -437,6 +538,194 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   item->bytes.shrink_to_fit();
   --batch.in_flight;
   Fill(batch);
+}
+
+// --- archives ---
+
+bool Pipeline::TreeLimitsHold(const std::shared_ptr<ItemState>& item, const WorkerResult& w) {
+  NodeReport& r = item->report;
+  Tree& tree = *item->tree;
+  for (const auto& [untrusted_path, bytes] : w.members) {
+    if (!MemberPathIsSafe(untrusted_path)) {
+      r.verdict = Verdict::kBlocked;
+      r.reason = Reason::kWorkerProtocol;
+      r.reason_detail = "worker returned an unsafe member path " + VisibleName(untrusted_path);
+      return false;
+    }
+    ++tree.members;
+    tree.expanded_bytes += bytes.size();
+  }
+  if (tree.failed == Reason::kNone) {
+    std::string why;
+    if (item->depth + 1 > config_.archive_max_depth) {
+      why = "archives nested deeper than archive.max_depth (" +
+            std::to_string(config_.archive_max_depth) + ")";
+    } else if (tree.members > config_.archive_max_members) {
+      why = "more than archive.max_members (" + std::to_string(config_.archive_max_members) +
+            ") files in the whole item";
+    } else if (tree.expanded_bytes > config_.archive_max_total_bytes) {
+      why = "members expand beyond archive.max_total_bytes (" +
+            std::to_string(config_.archive_max_total_bytes) + " bytes) in the whole item";
+    }
+    if (!why.empty()) {
+      tree.failed = Reason::kArchiveLimit;
+      tree.failed_detail = why;
+    }
+  }
+  if (tree.failed != Reason::kNone) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = tree.failed;
+    r.reason_detail = tree.failed_detail;
+    return false;
+  }
+  return true;
+}
+
+void Pipeline::StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  auto& members = item->result.members;
+  size_t n = members.size();
+  if (item->fd >= 0) {  // the archive's own bytes are no longer needed by any worker
+    close(item->fd);
+    item->fd = -1;
+  }
+  item->report.children.resize(n);
+  item->children.resize(n);
+  item->pending_children = n;
+  for (size_t i = 0; i < n; ++i) {
+    auto child = std::make_shared<ItemState>();
+    child->parent = item;
+    child->tree = item->tree;
+    child->depth = item->depth + 1;
+    child->batch = item->batch;
+    child->index = i;
+    child->input.name = BaseName(members[i].first);
+    child->report.name = members[i].first;
+    child->report.claimed_type = ClaimedTypeFromName(child->input.name);
+    child->bytes = std::move(members[i].second);
+    item->children[i] = std::move(child);
+  }
+  members.clear();
+  if (n == 0) return Assemble(pool, item);
+  // Copy: a child that finishes at once may complete the parent during this loop.
+  std::vector<std::shared_ptr<ItemState>> children = item->children;
+  for (auto& child : children) Start(pool, child);
+}
+
+// A member is done: it tells its parent what it contributes, and the parent rebuilds itself
+// once every member has reported.
+void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  if (r.verdict == Verdict::kBlocked && r.reason == Reason::kNone) {
+    r.reason = Reason::kWorkerProtocol;  // defensive, as in Finish()
+  }
+  std::string name;
+  if (r.verdict == Verdict::kClean) {
+    name = OutputName(item->input.name, TypeFamily::kText);
+    if (name != item->input.name) {
+      r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
+    }
+    item->deliver_bytes = &item->bytes;
+    item->deliver_type = r.detected_type;
+  } else if (r.verdict == Verdict::kSanitized) {
+    name = item->output_name;
+    item->deliver_bytes = &item->result.output;
+    item->deliver_type = item->result.output_type;
+  }
+  if (!name.empty()) {
+    item->deliverable = true;
+    item->deliver_path = DirName(r.name) + name;
+    r.outputs.push_back({item->deliver_path, Sha256Hex(*item->deliver_bytes), item->deliver_type, ""});
+  } else {
+    log_.Write("warning", "member_blocked",
+               {{"item", item->tree->root_name},
+                {"member", r.name},
+                {"sha256", r.sha256},
+                {"type", r.detected_type},
+                {"reason", ReasonCode(r.reason)},
+                {"detail", r.reason_detail},
+                {"threat", r.threats.empty() ? "" : r.threats.front().name}});
+  }
+  std::shared_ptr<ItemState> parent = std::move(item->parent);
+  parent->report.children[item->index] = r;
+  if (--parent->pending_children == 0) Assemble(*item->batch->pool, parent);
+}
+
+// Every member of `item` has reported: rebuild the archive from their outputs.
+void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  auto block = [&](Reason reason, std::string detail) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = reason;
+    r.reason_detail = std::move(detail);
+    item->children.clear();
+    Finish(item);
+  };
+  if (item->tree->failed != Reason::kNone) {
+    return block(item->tree->failed, item->tree->failed_detail);
+  }
+  std::vector<const ItemState*> delivered;
+  std::vector<const ItemState*> blocked;
+  for (const auto& c : item->children) (c->deliverable ? delivered : blocked).push_back(c.get());
+  if (!blocked.empty() && config_.archive_block_if_member_blocked) {
+    return block(Reason::kMemberBlocked,
+                 std::to_string(blocked.size()) +
+                     " member(s) blocked and archive.block_if_member_blocked is on");
+  }
+  if (delivered.empty() && !blocked.empty()) {
+    return block(Reason::kMemberBlocked, "no member could be delivered (" +
+                                             std::to_string(blocked.size()) + " blocked)");
+  }
+  for (size_t i = 0; i < blocked.size() && i < 100; ++i) {
+    const NodeReport& c = r.children[blocked[i]->index];
+    r.actions.push_back({"member_removed", c.name + ": " + ReasonCode(c.reason)});
+  }
+  WorkerResult& out = item->result;
+  if (out.single_file) {
+    const ItemState* only = delivered.front();
+    out.output = *only->deliver_bytes;
+    out.output_type = only->deliver_type;
+    item->output_name = BaseName(only->deliver_path);
+    r.actions.push_back({"unwrapped", "delivered as its content " + item->output_name});
+  } else {
+    std::vector<ZipEntry> entries;
+    std::set<std::string> used;
+    for (const ItemState* c : delivered) {
+      std::string path = c->deliver_path;
+      for (int n = 1; !used.insert(path).second; ++n) {
+        path = DirName(c->deliver_path) + CollisionName(BaseName(c->deliver_path), n);
+      }
+      entries.push_back({path, c->deliver_bytes});
+    }
+    std::string notice;
+    if (!blocked.empty()) {
+      notice = "無害化ゲートウェイ mugai が次のファイルを取り除きました。\n"
+               "mugai removed the following files from this archive.\n\n";
+      for (const ItemState* c : blocked) {
+        const NodeReport& cr = r.children[c->index];
+        notice += cr.name + "\t" + ReasonCode(cr.reason) + "\t" + ReasonMessageJa(cr.reason) +
+                  " / " + ReasonMessageEn(cr.reason) + "\n";
+      }
+      std::string notice_path = "MUGAI-NOTICE.txt";
+      for (int n = 1; !used.insert(notice_path).second; ++n) {
+        notice_path = CollisionName("MUGAI-NOTICE.txt", n);
+      }
+      entries.push_back({notice_path, &notice});
+    }
+    Result<std::string> zip = BuildZip(entries);
+    if (!zip.ok()) {
+      r.internal_failure = true;
+      return block(Reason::kOutputFailed, zip.status().message());
+    }
+    out.output = std::move(zip.value());
+    out.output_type = "application/zip";
+    item->output_name = OutputName(item->input.name, TypeFamily::kArchive, "application/zip");
+    r.actions.push_back({"rebuilt", "new zip with UTF-8 names: " + std::to_string(delivered.size()) +
+                                        " member(s) delivered, " + std::to_string(blocked.size()) +
+                                        " left out"});
+  }
+  out.has_output = true;
+  item->children.clear();
+  Verify(pool, item, item->result.output, item->result.output_type);
 }
 
 }  // namespace mugai

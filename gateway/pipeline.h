@@ -48,11 +48,17 @@ class Pipeline {
  private:
   struct ItemState;
   struct Batch;
+  struct Tree;
   explicit Pipeline(const Config& config);
 
   void WarmUp();
   void Fill(Batch& batch);
   void Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  bool TreeLimitsHold(const std::shared_ptr<ItemState>& item, const WorkerResult& w);
+  void StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void ChildDone(WorkerPool& pool, const std::shared_ptr<ItemState>& child);
+  void Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   bool CheckWorkerResult(const WorkerResult& w, std::string* why) const;
   void Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item, const std::string& bytes,
               const std::string& output_type);
@@ -60,6 +66,7 @@ class Pipeline {
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   std::string ExpectedOutputType(TypeFamily family, const std::string& detected_type) const;
   void Finish(const std::shared_ptr<ItemState>& item);
+  void FinishChild(const std::shared_ptr<ItemState>& item);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
             const std::string& type);

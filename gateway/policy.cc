@@ -15,7 +15,7 @@ struct TypeRow {
 };
 
 // Exact MIME types. Anything not here is kUnknown (blocked), except the prefix rules below.
-constexpr std::array<TypeRow, 52> kTypeTable = {{
+constexpr TypeRow kTypeTable[] = {
     {"inode/x-empty", TypeFamily::kEmpty},
     {"application/x-empty", TypeFamily::kEmpty},
     {"text/plain", TypeFamily::kText},
@@ -69,7 +69,32 @@ constexpr std::array<TypeRow, 52> kTypeTable = {{
     {"text/x-perl", TypeFamily::kScript},
     {"text/x-php", TypeFamily::kScript},
     {"text/x-ruby", TypeFamily::kScript},
-}};
+    // Archives and bare compressed streams: unpacked, every member processed as a child.
+    {"application/zip", TypeFamily::kArchive},
+    {"application/x-zip-compressed", TypeFamily::kArchive},
+    {"application/x-7z-compressed", TypeFamily::kArchive},
+    {"application/x-rar", TypeFamily::kArchive},
+    {"application/vnd.rar", TypeFamily::kArchive},
+    {"application/x-rar-compressed", TypeFamily::kArchive},
+    {"application/x-tar", TypeFamily::kArchive},
+    {"application/x-gtar", TypeFamily::kArchive},
+    {"application/x-ustar", TypeFamily::kArchive},
+    {"application/gzip", TypeFamily::kArchive},
+    {"application/x-gzip", TypeFamily::kArchive},
+    {"application/x-bzip2", TypeFamily::kArchive},
+    {"application/x-xz", TypeFamily::kArchive},
+    {"application/x-lzma", TypeFamily::kArchive},
+    {"application/x-lzip", TypeFamily::kArchive},
+    {"application/zstd", TypeFamily::kArchive},
+    {"application/x-zstd", TypeFamily::kArchive},
+    {"application/x-lz4", TypeFamily::kArchive},
+    {"application/x-compress", TypeFamily::kArchive},
+    {"application/x-lha", TypeFamily::kArchive},
+    {"application/x-lharc", TypeFamily::kArchive},
+    {"application/x-lzh-compressed", TypeFamily::kArchive},
+    {"application/vnd.ms-cab-compressed", TypeFamily::kArchive},
+    {"application/x-iso9660-image", TypeFamily::kArchive},
+};
 
 struct ExtensionRow {
   std::string_view ext;
@@ -101,6 +126,12 @@ constexpr std::array<std::string_view, 7> kTextNameExtensions = {"txt", "text", 
 // Image extensions a re-encoded image replaces ("scan.tif" → "scan.png").
 constexpr std::array<std::string_view, 11> kImageExtensions = {
     "jpg", "jpeg", "jpe", "png", "gif", "tif", "tiff", "webp", "bmp", "dib", "svg"};
+
+// Extensions a rebuilt zip replaces ("x.tar.gz" → "x.zip", "y.lzh" → "y.zip").
+constexpr std::string_view kArchiveExtensions[] = {"zip", "7z", "rar", "tar", "tgz", "tbz",
+                                                   "tbz2", "txz", "tzst", "gz", "bz2", "xz",
+                                                   "zst", "lzma", "lz", "lz4", "z", "lzh",
+                                                   "lha", "cab", "iso"};
 
 // Extensions a text output replaces rather than follows ("page.html" → "page.txt").
 constexpr std::array<std::string_view, 6> kReplacedByText = {"htm", "html", "xhtml",
@@ -134,6 +165,7 @@ PolicyAction ActionFor(TypeFamily family) {
     case TypeFamily::kHtml: return PolicyAction::kConvertToText;
     case TypeFamily::kPdf: return PolicyAction::kConvertPdf;
     case TypeFamily::kImage: return PolicyAction::kReencodeImage;
+    case TypeFamily::kArchive: return PolicyAction::kUnpack;
     default: return PolicyAction::kBlock;
   }
 }
@@ -149,6 +181,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kNotAllowed: return "not_allowed";
     case TypeFamily::kPdf: return "pdf";
     case TypeFamily::kImage: return "image";
+    case TypeFamily::kArchive: return "archive";
   }
   return "unknown";
 }
@@ -175,6 +208,15 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
   if (output_mime.rfind("application/pdf", 0) == 0) {
     return ext == "pdf" ? input_name : input_name + ".pdf";
   }
+  if (output_mime == "application/zip") {
+    std::string base = input_name;
+    for (std::string e = ext; !e.empty() && Contains(kArchiveExtensions, e) &&
+                              base.size() > e.size() + 1;
+         e = PlainExtension(base)) {
+      base.resize(base.size() - e.size() - 1);
+    }
+    return base + ".zip";
+  }
   if (output_mime.rfind("image/", 0) == 0) {
     std::string want = output_mime == "image/jpeg" ? "jpg" : output_mime == "image/gif" ? "gif"
                                                                                        : "png";
@@ -193,6 +235,7 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
 TypeFamily FamilyOfOutput(std::string_view output_mime) {
   if (output_mime.rfind("application/pdf", 0) == 0) return TypeFamily::kPdf;
   if (output_mime.rfind("image/", 0) == 0) return TypeFamily::kImage;
+  if (output_mime == "application/zip") return TypeFamily::kArchive;
   return TypeFamily::kText;
 }
 

@@ -20,10 +20,11 @@ enum class TypeFamily : uint8_t {
   kNotAllowed,  // identified, but no converter handles it yet: blocked
   kPdf,         // rebuilt through Poppler + cairo (or rasterised, or text)
   kImage,       // decoded and encoded again
-  kLast = kImage,
+  kArchive,     // unpacked; members go through the pipeline; rebuilt as a new zip
+  kLast = kArchive,
 };
 
-enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kReencodeImage, kBlock };
+enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kReencodeImage, kUnpack, kBlock };
 
 // Maps a libmagic MIME type to its family (kUnknown when not in the table).
 TypeFamily ClassifyMime(std::string_view mime);

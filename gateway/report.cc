@@ -26,6 +26,10 @@ const char* ReasonMessageEn(Reason reason) {
     case Reason::kConversionFailed: return "the file could not be converted";
     case Reason::kConversionLimit: return "a conversion limit was exceeded";
     case Reason::kEncrypted: return "encrypted: resubmit with the password";
+    case Reason::kArchiveLimit: return "the archive exceeds an unpacking limit (possible archive bomb)";
+    case Reason::kArchiveName: return "the archive's file names cannot be trusted";
+    case Reason::kArchiveBroken: return "the archive is damaged or truncated";
+    case Reason::kMemberBlocked: return "files inside the archive were blocked";
     case Reason::kInputTooLarge: return "file is larger than the size limit";
     case Reason::kWorkerCrashed: return "processing crashed";
     case Reason::kWorkerMemory: return "processing exceeded its memory limit";
@@ -57,6 +61,10 @@ const char* ReasonMessageJa(Reason reason) {
     case Reason::kConversionFailed: return "ファイルを変換できませんでした";
     case Reason::kConversionLimit: return "変換の上限を超えました";
     case Reason::kEncrypted: return "暗号化されています。パスワードを指定して再投入してください";
+    case Reason::kArchiveLimit: return "圧縮ファイルが展開の上限を超えています（圧縮爆弾の可能性）";
+    case Reason::kArchiveName: return "圧縮ファイル内のファイル名が信頼できません";
+    case Reason::kArchiveBroken: return "圧縮ファイルが壊れているか途中で切れています";
+    case Reason::kMemberBlocked: return "圧縮ファイル内のファイルが遮断されました";
     case Reason::kInputTooLarge: return "ファイルサイズが上限を超えています";
     case Reason::kWorkerCrashed: return "処理が異常終了しました";
     case Reason::kWorkerMemory: return "処理がメモリ上限を超えました";
@@ -159,6 +167,11 @@ std::string HumanNotice(const std::vector<NodeReport>& items) {
       }
       if (n.verdict == Verdict::kSanitized) {
         out += "  処理 actions: " + ActionSummary(n) + "\n";
+      }
+      for (const auto& c : n.children) {
+        if (c.verdict != Verdict::kBlocked) continue;
+        out += "  除去 removed: " + VisibleName(c.name) + " — " + ReasonMessageJa(c.reason) +
+               " / " + ReasonMessageEn(c.reason) + "\n";
       }
     }
   }

@@ -95,6 +95,16 @@ std::string EncodeWorkerResult(const WorkerResult& r) {
     PutStr(&out, r.output_type, kMaxShortField);
     PutStr(&out, r.output, UINT32_MAX);
   }
+  PutU8(&out, r.is_container ? 1 : 0);
+  if (r.is_container) {
+    PutU8(&out, r.single_file ? 1 : 0);
+    size_t n = std::min<size_t>(r.members.size(), kMaxMembers);
+    PutU32(&out, static_cast<uint32_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+      PutStr(&out, r.members[i].first, kMaxPathField);
+      PutStr(&out, r.members[i].second, UINT32_MAX);
+    }
+  }
   return out;
 }
 
@@ -152,7 +162,27 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
     if (!in.Str(&r.output_type, kMaxShortField) || !in.Str(&r.output, max_output_bytes)) {
       return Bad("bad output");
     }
-  } else if (r.verdict == Verdict::kSanitized) {
+  }
+  uint8_t untrusted_is_container = 0;
+  if (!in.U8(&untrusted_is_container) || untrusted_is_container > 1) return Bad("container flag");
+  r.is_container = untrusted_is_container == 1;
+  if (r.is_container) {
+    if (r.verdict != Verdict::kSanitized || r.family != TypeFamily::kArchive || r.has_output) {
+      return Bad("members on a node that is not an unpacked archive");
+    }
+    uint8_t untrusted_single = 0;
+    if (!in.U8(&untrusted_single) || untrusted_single > 1) return Bad("single-file flag");
+    r.single_file = untrusted_single == 1;
+    if (!in.U32(&untrusted_count) || untrusted_count > kMaxMembers) return Bad("member count");
+    if (r.single_file && untrusted_count != 1) return Bad("single file with several members");
+    uint64_t budget = max_output_bytes;
+    r.members.resize(untrusted_count);
+    for (auto& [path, bytes] : r.members) {
+      if (!in.Str(&path, kMaxPathField) || !in.Str(&bytes, budget)) return Bad("bad member");
+      budget -= bytes.size();
+    }
+  }
+  if (r.verdict == Verdict::kSanitized && !r.has_output && !r.is_container) {
     return Bad("sanitized verdict without output");
   }
   if (!in.AtEnd()) return Bad("trailing bytes");
@@ -178,6 +208,10 @@ const char* ReasonCode(Reason reason) {
     case Reason::kConversionFailed: return "conversion_failed";
     case Reason::kConversionLimit: return "conversion_limit";
     case Reason::kEncrypted: return "encrypted";
+    case Reason::kArchiveLimit: return "archive_limit";
+    case Reason::kArchiveName: return "archive_name";
+    case Reason::kArchiveBroken: return "archive_broken";
+    case Reason::kMemberBlocked: return "member_blocked";
     case Reason::kInputTooLarge: return "input_too_large";
     case Reason::kWorkerCrashed: return "worker_crashed";
     case Reason::kWorkerMemory: return "worker_memory_limit";

@@ -2,7 +2,8 @@
 // Layout (all integers little-endian): "MGW1", u8 verdict, u8 family, u8 reason,
 // str detected_type, str description, str charset, str reason_detail,
 // u32 n_actions × (str action, str detail), u32 n_threats × (str engine, str name),
-// u8 has_output, [str output_type, blob output]. str/blob = u32 length + bytes.
+// u8 has_output, [str output_type, blob output],
+// u8 is_container, [u8 single_file, u32 n_members × (str path, blob bytes)]. str/blob = u32 length + bytes.
 // The decoder treats every byte as hostile: a short, over-long, out-of-range or trailing
 // message is a protocol error (and the item is blocked).
 #pragma once
@@ -39,7 +40,10 @@ enum class Reason : uint8_t {
   kConversionFailed,
   kConversionLimit,
   kEncrypted,
-  kLastWorkerReason = kEncrypted,
+  kArchiveLimit,   // depth, member count, expanded size, ratio or time of an archive
+  kArchiveName,    // an archive whose names cannot be trusted (zip local/central mismatch)
+  kArchiveBroken,  // truncated or corrupt archive
+  kLastWorkerReason = kArchiveBroken,
   // Supervisor-only from here on.
   kInputTooLarge,
   kWorkerCrashed,
@@ -49,7 +53,8 @@ enum class Reason : uint8_t {
   kVerifyFailed,
   kQuarantineFailed,
   kOutputFailed,
-  kLast = kOutputFailed,
+  kMemberBlocked,  // policy archive.block_if_member_blocked, or nothing left to deliver
+  kLast = kMemberBlocked,
 };
 
 struct Action {
@@ -75,6 +80,11 @@ struct WorkerResult {
   bool has_output = false;
   std::string output_type;
   std::string output;
+  // An unpacked container (archive): its members, each to go through the pipeline as a
+  // child node. Paths are untrusted until the supervisor has checked them.
+  bool is_container = false;
+  bool single_file = false;  // a bare compressed stream: deliver its one member as itself
+  std::vector<std::pair<std::string, std::string>> members;  // (path, bytes)
 };
 
 // Serialises `result` (worker side). Oversized fields are truncated to their caps so that a
