@@ -402,7 +402,12 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     return Block(std::move(r), Reason::kScript, "script content (" + r.description + ")");
   }
   NameCheck name_check = CheckFileName(name);
-  if (name_check.problem != NameProblem::kNone) {
+  // A disk image is dangerous because Windows mounts it on a double click. One that really is
+  // an ISO 9660 image is unpacked and delivered as a zip instead, so that name never arrives.
+  bool unpacked_image = name_check.problem == NameProblem::kDangerousExtension &&
+                        r.family == TypeFamily::kArchive && name_check.extension == "iso" &&
+                        r.detected_type == "application/x-iso9660-image";
+  if (name_check.problem != NameProblem::kNone && !unpacked_image) {
     return Block(std::move(r), NameReason(name_check.problem), name_check.detail);
   }
   if (r.family == TypeFamily::kUnknown) {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <map>
 #include <set>
 
 namespace mugai {
@@ -44,13 +45,11 @@ class Utf8Locale {
   locale_t old_ = static_cast<locale_t>(0);
 };
 
-ArchivePtr OpenReader(std::string_view bytes, const std::string& password, bool zip_streaming) {
+ArchivePtr OpenReader(std::string_view bytes, const std::string& password) {
   ArchivePtr a(archive_read_new());
   if (!a) return a;
   archive* r = a.get();
-  if (zip_streaming) {
-    archive_read_support_format_zip_streamable(r);
-  } else {
+  {
     archive_read_support_format_zip_seekable(r);
     archive_read_support_format_7zip(r);
     archive_read_support_format_rar(r);
@@ -80,6 +79,17 @@ ArchivePtr OpenReader(std::string_view bytes, const std::string& password, bool 
 std::string ErrorOf(archive* a) {
   const char* e = archive_error_string(a);
   return e ? e : "unknown libarchive error";
+}
+
+// libarchive decrypts zip (ZipCrypto and WinZip AES) only; 7z and rar stay encrypted.
+std::string EncryptedDetail(archive* a, const std::string& password, const std::string& what) {
+  if (password.empty()) return what + "; resubmit with the password";
+  int base = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+  if (base == ARCHIVE_FORMAT_7ZIP || base == ARCHIVE_FORMAT_RAR || base == ARCHIVE_FORMAT_RAR_V5) {
+    return what + "; mugai can decrypt zip archives only (ZipCrypto, AES): ask the sender for "
+                  "an encrypted zip, or release the original through the approval workflow";
+  }
+  return "the password does not open it: " + what;
 }
 
 bool LooksLikePasswordError(const std::string& e) {
@@ -132,6 +142,62 @@ std::string NumberedPath(const std::string& path, int n) {
 struct Pass {
   std::vector<std::string> raw_names;  // every entry, in order, as stored
 };
+
+uint32_t Le(std::string_view b, size_t at, int bytes) {
+  uint32_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) {
+    v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
+  }
+  return v;
+}
+
+// The names a zip's central directory lists, in order. libarchive reports the names of the
+// local headers and offers no way to see these, so this reads the two fixed record layouts
+// of APPNOTE 4.3.12 and 4.3.16 itself, bounds-checking every field. The directory is found
+// from the end record and located just before it, so data prepended to the zip (which
+// shifts every recorded offset) does not matter. Returns false when they cannot be read.
+bool ZipCentralNames(std::string_view z, std::vector<std::string>* names) {
+  constexpr size_t kEndSize = 22;
+  if (z.size() < kEndSize) return false;
+  size_t lowest = z.size() > kEndSize + 65535 ? z.size() - kEndSize - 65535 : 0;
+  size_t end = std::string_view::npos;
+  for (size_t at = z.size() - kEndSize + 1; at-- > lowest;) {
+    if (Le(z, at, 4) == 0x06054B50 && at + kEndSize + Le(z, at + 20, 2) == z.size()) {
+      end = at;
+      break;
+    }
+  }
+  if (end == std::string_view::npos) return false;
+  uint32_t count = Le(z, end + 10, 2);
+  uint64_t size = Le(z, end + 12, 4);
+  if (count == 0xFFFF || size == 0xFFFFFFFF) {
+    // Zip64: the zip64 end record (located by its locator just before) holds the real values.
+    if (end < 20 || Le(z, end - 20, 4) != 0x07064B50) return false;
+    size_t locator = end - 20;
+    size_t at = locator;
+    // The zip64 end record directly precedes its locator (fixed part: 56 bytes).
+    if (at < 56 || Le(z, at - 56, 4) != 0x06064B50) return false;
+    size_t rec = at - 56;
+    uint64_t count64 = Le(z, rec + 32, 4) | (uint64_t{Le(z, rec + 36, 4)} << 32);
+    uint64_t size64 = Le(z, rec + 40, 4) | (uint64_t{Le(z, rec + 44, 4)} << 32);
+    if (count64 > 1000000 || size64 > rec) return false;
+    count = static_cast<uint32_t>(count64);
+    size = size64;
+    end = rec;
+  }
+  if (size > end) return false;
+  size_t at = end - static_cast<size_t>(size);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (at + 46 > end || Le(z, at, 4) != 0x02014B50) return false;
+    size_t name_len = Le(z, at + 28, 2);
+    size_t extra_len = Le(z, at + 30, 2);
+    size_t comment_len = Le(z, at + 32, 2);
+    if (at + 46 + name_len + extra_len + comment_len > end) return false;
+    names->emplace_back(z.substr(at + 46, name_len));
+    at += 46 + name_len + extra_len + comment_len;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -211,16 +277,21 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
                             const std::string& password, const ArchiveLimits& limits) {
   Utf8Locale utf8;
   UnpackOutcome out;
+  if (bytes.size() == 22 && bytes.substr(0, 4) == std::string_view("PK\x05\x06", 4)) {
+    out.archive.format = "ZIP (empty)";  // libarchive does not recognise a zip of nothing
+    return out;
+  }
   auto fail = [&out](ArchiveProblem p, std::string detail) {
     out.problem = p;
     out.detail = std::move(detail);
     out.archive = UnpackedArchive{};
     return std::move(out);
   };
-  ArchivePtr a = OpenReader(bytes, password, /*zip_streaming=*/false);
+  ArchivePtr a = OpenReader(bytes, password);
   if (!a) return fail(ArchiveProblem::kMalformed, "libarchive: out of memory");
   Pass pass;
   std::set<std::string> seen;
+  std::map<std::string, size_t> by_raw_name;  // for hard links
   bool is_zip = false;
   bool any_encrypted = false;
   std::vector<char> buf(64 * 1024);
@@ -232,8 +303,7 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
       std::string err = ErrorOf(a.get());
       if (LooksLikePasswordError(err) || archive_read_has_encrypted_entries(a.get()) > 0) {
         return fail(ArchiveProblem::kEncrypted,
-                    password.empty() ? "encrypted archive (" + err + ")"
-                                     : "the password does not open this archive (" + err + ")");
+                    EncryptedDetail(a.get(), password, "encrypted archive (" + err + ")"));
       }
       return fail(ArchiveProblem::kMalformed, "unreadable archive: " + err);
     }
@@ -245,7 +315,8 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     }
     bool raw = (format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_RAW;
     if (raw && archive_filter_count(a.get()) <= 1) {
-      return fail(ArchiveProblem::kMalformed, "not an archive format mugai can read");
+      return fail(ArchiveProblem::kMalformed,
+                  "damaged or truncated archive, or a format mugai cannot read");
     }
     out.archive.single_file = raw;
     const char* raw_name_c = archive_entry_pathname(e);
@@ -254,7 +325,15 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     pass.raw_names.push_back(raw_name);
     mode_t type = archive_entry_filetype(e);
     if (type == AE_IFDIR) continue;
-    if (type != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
+    // A hard link (tar, cpio, ISO 9660) is a second name for an earlier file: it is delivered
+    // as a copy of that file's content, counted against the limits like any other member.
+    const char* link_target = archive_entry_hardlink(e);
+    const std::string* linked = nullptr;
+    if (link_target != nullptr) {
+      auto it = by_raw_name.find(link_target);
+      if (it != by_raw_name.end()) linked = &out.archive.members[it->second].bytes;
+    }
+    if ((type != AE_IFREG && type != 0) || (link_target != nullptr && linked == nullptr)) {
       out.archive.notes.push_back("not extracted (link or special file): " + raw_name);
       continue;
     }
@@ -267,7 +346,7 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     any_encrypted = any_encrypted || encrypted;
     if (encrypted && password.empty()) {
       return fail(ArchiveProblem::kEncrypted,
-                  "encrypted archive member " + raw_name + "; resubmit with the password");
+                  EncryptedDetail(a.get(), password, "encrypted member " + raw_name));
     }
     std::string why;
     bool cp932 = false;
@@ -288,6 +367,19 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     }
     ArchiveMember m;
     m.path = path;
+    if (linked != nullptr && (!archive_entry_size_is_set(e) || archive_entry_size(e) == 0)) {
+      std::string copy = *linked;
+      out.archive.expanded_bytes += copy.size();
+      if (out.archive.expanded_bytes > limits.max_total_bytes) {
+        return fail(ArchiveProblem::kLimit, "members expand beyond " +
+                                                std::to_string(limits.max_total_bytes) +
+                                                " bytes (archive.max_total_bytes)");
+      }
+      m.bytes = std::move(copy);
+      by_raw_name[raw_name] = out.archive.members.size();
+      out.archive.members.push_back(std::move(m));
+      continue;
+    }
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
       if (n == 0) break;
@@ -295,8 +387,7 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
         std::string err = ErrorOf(a.get());
         if (encrypted || LooksLikePasswordError(err)) {
           return fail(ArchiveProblem::kEncrypted,
-                      password.empty() ? "encrypted member " + path + " (" + err + ")"
-                                       : "the password does not open " + path + " (" + err + ")");
+                      EncryptedDetail(a.get(), password, path + " (" + err + ")"));
         }
         return fail(ArchiveProblem::kMalformed, "cannot read " + path + ": " + err);
       }
@@ -320,42 +411,41 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
       }
       m.bytes.append(buf.data(), static_cast<size_t>(n));
     }
+    by_raw_name[raw_name] = out.archive.members.size();
     out.archive.members.push_back(std::move(m));
   }
   out.archive.decrypted = any_encrypted;
   if (is_zip) {
-    // A zip names each file twice: in its local header (read by streaming extractors) and in
-    // the central directory (read by most others). Names that disagree show different files
-    // to different tools, so the archive is refused.
-    ArchivePtr s = OpenReader(bytes, password, /*zip_streaming=*/true);
-    if (!s) return fail(ArchiveProblem::kMalformed, "libarchive: out of memory");
-    std::vector<std::string> local;
-    for (;;) {
-      archive_entry* e = nullptr;
-      int rc = archive_read_next_header(s.get(), &e);
-      if (rc == ARCHIVE_EOF) break;
-      if (rc < ARCHIVE_WARN) {
-        return fail(ArchiveProblem::kMalformed,
-                    "local file headers unreadable: " + ErrorOf(s.get()));
-      }
-      const char* n = archive_entry_pathname(e);
-      if (n == nullptr) n = archive_entry_pathname_utf8(e);
-      local.emplace_back(n ? n : "");
-      if (local.size() > pass.raw_names.size()) break;
-      if (archive_read_data_skip(s.get()) < ARCHIVE_WARN) {
-        return fail(ArchiveProblem::kMalformed,
-                    "local file headers unreadable: " + ErrorOf(s.get()));
-      }
+    // A zip names each file twice: in its local header (what libarchive reports, and what
+    // streaming extractors read) and in the central directory (what most other tools list
+    // and extract). Names that disagree show different files to different tools, so the
+    // archive is refused; so is one whose two listings differ in number.
+    std::vector<std::string> central;
+    if (!ZipCentralNames(bytes, &central)) {
+      return fail(ArchiveProblem::kMalformed, "the zip central directory cannot be read");
     }
-    if (local != pass.raw_names) {
+    // Compared as the recipient would see them (decoded, backslash as '/', made safe): libarchive
+    // itself rewrites backslashes in names written by DOS/Windows tools.
+    auto shown = [](const std::vector<std::string>& raw) {
+      std::vector<std::string> names;
+      for (const auto& n : raw) {
+        std::string why;
+        bool cp932 = false;
+        names.push_back(SafeMemberPath(n, &why, &cp932));
+      }
+      return names;
+    };
+    std::vector<std::string> local = shown(pass.raw_names);
+    std::vector<std::string> listed = shown(central);
+    if (local != listed) {
       size_t i = 0;
-      while (i < local.size() && i < pass.raw_names.size() && local[i] == pass.raw_names[i]) ++i;
+      while (i < local.size() && i < listed.size() && local[i] == listed[i]) ++i;
       std::string detail = "zip local header and central directory disagree";
-      if (i < local.size() && i < pass.raw_names.size()) {
-        detail += ": '" + local[i] + "' vs '" + pass.raw_names[i] + "'";
+      if (i < local.size() && i < listed.size()) {
+        detail += ": local '" + local[i] + "', central '" + listed[i] + "'";
       } else {
-        detail += " on the number of files (" + std::to_string(local.size()) + " vs " +
-                  std::to_string(pass.raw_names.size()) + ")";
+        detail += " on the number of files (" + std::to_string(local.size()) + " local, " +
+                  std::to_string(listed.size()) + " central)";
       }
       return fail(ArchiveProblem::kBadName, detail);
     }
