@@ -1,11 +1,13 @@
 // Blob store: atomic, durable, idempotent writes of quarantined originals.
 #include "quarantine/blob_store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include <openssl/evp.h>
@@ -20,6 +22,18 @@ bool IsHex64(const std::string& s) {
   for (char c : s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
+  return true;
+}
+
+// Appends to `ids` the blob names in `dir` (one <aa> folder). false when it cannot be read.
+bool ListFolder(const std::string& dir, std::vector<std::string>& ids) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return false;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (IsHex64(name)) ids.push_back(name);
+  }
+  closedir(d);
   return true;
 }
 }  // namespace
@@ -93,6 +107,34 @@ Result<std::string> BlobStore::Put(const std::string& sha256_hex, std::string_vi
   }
   if (Status s = WriteFileAtomically(path, bytes, 0600, /*replace=*/true); !s.ok()) return s;
   return path;
+}
+
+Result<std::vector<std::string>> BlobStore::List() const {
+  std::vector<std::string> ids;
+  DIR* root = opendir(root_.c_str());
+  if (root == nullptr) {
+    if (errno == ENOENT) return ids;
+    return Status{StatusCode::kIo, "cannot read '" + root_ + "': " + strerror(errno)};
+  }
+  bool ok = true;
+  while (struct dirent* e = readdir(root)) {
+    std::string name = e->d_name;
+    bool prefix = name.size() == 2 && IsHex64(name + std::string(62, '0'));
+    if (prefix) ok = ListFolder(root_ + "/" + name, ids) && ok;
+  }
+  closedir(root);
+  if (!ok) return Status{StatusCode::kIo, "cannot read a folder of '" + root_ + "'"};
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Status BlobStore::Remove(const std::string& sha256_hex) {
+  if (!IsHex64(sha256_hex)) return {StatusCode::kInvalidArgument, "bad sha256"};
+  std::string path = root_ + "/" + sha256_hex.substr(0, 2) + "/" + sha256_hex;
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return {StatusCode::kIo, "cannot remove '" + path + "': " + strerror(errno)};
+  }
+  return Status::Ok();
 }
 
 }  // namespace mugai

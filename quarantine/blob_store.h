@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -25,6 +26,14 @@ class BlobStore {
 
   // Path of a stored blob ("" when absent).
   std::string PathOf(const std::string& sha256_hex) const;
+
+  // The ids (sha256) of every stored blob, sorted; temporary files are not listed. An absent
+  // root is an empty store; kIo when it cannot be read.
+  Result<std::vector<std::string>> List() const;
+
+  // Removes the blob `sha256_hex` (an absent blob is not an error). kInvalidArgument for a
+  // bad id, kIo when it cannot be removed.
+  Status Remove(const std::string& sha256_hex);
 
   const std::string& root() const { return root_; }
 

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "common/file_util.h"
 #include "test_support.h"
 
@@ -58,6 +61,32 @@ TEST(BlobStore, PutFileStreamsAndNamesByHash) {
   EXPECT_EQ(id.value(), Sha256Hex(big));
   EXPECT_EQ(testing::ReadFile(store.PathOf(id.value())), big);
   EXPECT_FALSE(store.PutFile(dir / "missing").ok());
+}
+
+}  // namespace
+}  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(BlobStore, ListsAndRemovesBlobs) {
+  testing::TempDir dir;
+  BlobStore store(dir / "blobs");
+  Result<std::vector<std::string>> ids = store.List();
+  ASSERT_TRUE(ids.ok());  // an absent root is an empty store
+  EXPECT_TRUE(ids->empty());
+  std::string a = Sha256Hex("a"), b = Sha256Hex("b");
+  ASSERT_TRUE(store.Put(a, "a").ok());
+  ASSERT_TRUE(store.Put(b, "b").ok());
+  testing::WriteFile(dir / "blobs/.incoming-123456", "partial");  // a temporary is not a blob
+  ids = store.List();
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids.value(), (std::vector<std::string>{std::min(a, b), std::max(a, b)}));
+  ASSERT_TRUE(store.Remove(a).ok());
+  EXPECT_EQ(store.PathOf(a), "");
+  EXPECT_TRUE(store.Remove(a).ok());  // already gone
+  EXPECT_FALSE(store.Remove("../x").ok());
+  EXPECT_EQ(store.List()->size(), 1u);
 }
 
 }  // namespace

@@ -1,0 +1,335 @@
+// Audit log: append under a lock with the hash chain, verify, and retention with checkpoints.
+#include "quarantine/audit_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "common/file_util.h"
+#include "quarantine/audit_chain.h"
+
+namespace mugai {
+
+using audit_internal::ChainVerifier;
+using audit_internal::FileLock;
+using audit_internal::Head;
+using audit_internal::LineHash;
+
+namespace {
+
+constexpr const char* kEventNames[] = {
+    "item_processed",    "delivered",           "quarantined",
+    "release_requested", "release_approved",    "release_rejected",
+    "released",          "resubmitted",         "purged",
+    "config_loaded",     "signatures_reloaded", "checkpoint"};
+
+Status IoError(const std::string& what, const std::string& path) {
+  return {StatusCode::kIo, what + " '" + path + "': " + strerror(errno)};
+}
+
+// Where the next record chains on: the last record's seq and hash (0 / genesis when empty).
+struct Tail {
+  uint64_t seq = 0;
+  std::string hash{kAuditGenesisHash};
+};
+
+// One record line, fields in a fixed order; invalid UTF-8 is replaced, never thrown on.
+std::string FormatRecord(uint64_t seq, int64_t time, AuditEvent event, const std::string& actor,
+                         const std::string& item_id, const nlohmann::json& details,
+                         const std::string& prev) {
+  nlohmann::ordered_json j;
+  j["seq"] = seq;
+  j["time"] = FormatUtc(time);
+  j["event"] = AuditEventName(event);
+  j["actor"] = actor;
+  j["item_id"] = item_id;
+  j["details"] = nlohmann::ordered_json(details);
+  j["prev"] = prev;
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// The last line of the open log (`size` bytes, ending with a newline), without it.
+Result<std::string> ReadLastLine(int fd, uint64_t size, const std::string& path) {
+  uint64_t window = std::min<uint64_t>(size, kAuditMaxRecordBytes + 2);
+  std::string buf(static_cast<size_t>(window), '\0');
+  ssize_t n = pread(fd, buf.data(), buf.size(), static_cast<off_t>(size - window));
+  if (n != static_cast<ssize_t>(window)) return IoError("cannot read", path);
+  if (buf.back() != '\n') {
+    return Status{StatusCode::kIo,
+                  "the last record of '" + path + "' was cut short (no newline); run audit verify"};
+  }
+  buf.pop_back();
+  size_t nl = buf.rfind('\n');
+  if (nl == std::string::npos && window < size) {
+    return Status{StatusCode::kIo, "the last record of '" + path + "' is too long"};
+  }
+  return nl == std::string::npos ? buf : buf.substr(nl + 1);
+}
+
+// Refuses to chain onto a tail that audit.head contradicts: otherwise an edited last record
+// or a removed end would be sealed into the chain by the new record.
+Status TailMatchesHead(const audit_internal::Record& last, const std::string& last_hash,
+                       const Result<std::optional<Head>>& head) {
+  auto refuse = [](const std::string& why) {
+    return Status{StatusCode::kIo, "the audit log does not match audit.head (" + why +
+                                       "); appending refused, run audit verify"};
+  };
+  if (!head.ok()) return refuse(head.status().message());
+  const std::optional<Head>& h = head.value();
+  if (!h) {
+    if (last.seq == 1 && last.prev == kAuditGenesisHash) return Status::Ok();
+    return refuse("audit.head is missing");
+  }
+  if (h->seq == last.seq && h->hash == last_hash) return Status::Ok();
+  if (h->seq + 1 == last.seq && h->hash == last.prev) return Status::Ok();
+  return refuse("head seq " + std::to_string(h->seq) + ", log ends at seq " +
+                std::to_string(last.seq));
+}
+
+// Reads and checks where the next record chains on.
+Result<Tail> ReadTail(int fd, const std::string& log, const std::string& head_path) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return IoError("cannot stat", log);
+  Result<std::optional<Head>> head = audit_internal::ReadHead(head_path);
+  if (!head.ok() && head.status().code() == StatusCode::kIo) return head.status();
+  if (st.st_size == 0) {
+    if (head.ok() && (!head.value() || head.value()->seq == 0)) return Tail{};
+    return Status{StatusCode::kIo,
+                  "audit.log is empty but audit.head says it held records; "
+                  "appending refused, run audit verify"};
+  }
+  Result<std::string> line = ReadLastLine(fd, static_cast<uint64_t>(st.st_size), log);
+  if (!line.ok()) return line.status();
+  std::string why;
+  std::optional<audit_internal::Record> last = audit_internal::ParseRecord(line.value(), &why);
+  if (!last) {
+    return Status{StatusCode::kIo, "the last record of the audit log is damaged (" + why +
+                                       "); appending refused, run audit verify"};
+  }
+  Tail tail{last->seq, LineHash(line.value())};
+  if (Status s = TailMatchesHead(*last, tail.hash, head); !s.ok()) return s;
+  return tail;
+}
+
+// Writes `bytes` with one write() so a concurrent reader never sees half a record; a short
+// write is undone so the log never keeps a torn line.
+Status WriteRecord(int fd, uint64_t old_size, const std::string& bytes, const std::string& log) {
+  ssize_t n;
+  do {
+    n = write(fd, bytes.data(), bytes.size());
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(bytes.size())) return Status::Ok();
+  Status s = n < 0 ? IoError("cannot write", log)
+                   : Status{StatusCode::kIo, "short write to '" + log + "'"};
+  if (ftruncate(fd, static_cast<off_t>(old_size)) != 0) {
+    return {StatusCode::kIo, s.message() + "; the log now ends with a torn record"};
+  }
+  return s;
+}
+
+void FsyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+// "audit-<YYYYMMDD>-<first>-<last>.log.archived": the same records always get the same name,
+// so a purge repeated after a crash overwrites its own earlier archive.
+std::string ArchiveName(int64_t last_time, uint64_t first_seq, uint64_t last_seq) {
+  std::string date = FormatUtc(last_time).substr(0, 10);
+  date.erase(std::remove(date.begin(), date.end(), '-'), date.end());
+  return "audit-" + date + "-" + std::to_string(first_seq) + "-" + std::to_string(last_seq) +
+         ".log.archived";
+}
+
+// First seq in an archive's name (0 when the name does not parse).
+uint64_t ArchiveFirstSeq(const std::string& name) {
+  size_t dash = name.find('-', 6);
+  if (dash == std::string::npos) return 0;
+  return std::strtoull(name.c_str() + dash + 1, nullptr, 10);
+}
+
+std::vector<std::string> ListArchives(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> found;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      const std::string suffix = ".log.archived";
+      if (name.rfind("audit-", 0) == 0 && name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        found.emplace_back(ArchiveFirstSeq(name), dir + "/" + name);
+      }
+    }
+    closedir(d);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> paths;
+  for (auto& f : found) paths.push_back(std::move(f.second));
+  return paths;
+}
+
+void FeedLines(ChainVerifier& v, const std::string& path, const audit_internal::Lines& lines) {
+  const std::vector<std::string>& l = lines.lines;
+  for (size_t i = 0; i < l.size(); ++i) {
+    if (i + 1 == l.size() && !lines.complete) {
+      v.CutShort(path, i + 1, v.result().last_seq + 1);
+    } else {
+      v.Feed(path, i + 1, l[i]);
+    }
+  }
+}
+
+// Feeds every line of `path` to `v`; an absent file is empty.
+Status FeedFile(ChainVerifier& v, const std::string& path) {
+  Result<audit_internal::Lines> lines = audit_internal::ReadLines(path);
+  if (!lines.ok()) {
+    return lines.status().code() == StatusCode::kNotFound ? Status::Ok() : lines.status();
+  }
+  FeedLines(v, path, lines.value());
+  return Status::Ok();
+}
+
+std::string Join(const std::vector<std::string>& lines, size_t from, size_t to) {
+  std::string out;
+  for (size_t i = from; i < to; ++i) out += lines[i] + "\n";
+  return out;
+}
+
+std::string Describe(const AuditProblem& p) {
+  return p.file + " line " + std::to_string(p.line) + " (seq " + std::to_string(p.seq) +
+         "): " + p.what;
+}
+
+}  // namespace
+
+std::string_view AuditEventName(AuditEvent event) {
+  return kEventNames[static_cast<size_t>(event)];
+}
+
+std::optional<AuditEvent> ParseAuditEvent(std::string_view name) {
+  for (size_t i = 0; i < std::size(kEventNames); ++i) {
+    if (name == kEventNames[i]) return static_cast<AuditEvent>(i);
+  }
+  return std::nullopt;
+}
+
+Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
+  if (!entry.details.is_object()) {
+    return Status{StatusCode::kInvalidArgument, "audit details must be a JSON object"};
+  }
+  if (entry.event == AuditEvent::kCheckpoint) {
+    return Status{StatusCode::kInvalidArgument, "checkpoint records are written by Purge"};
+  }
+  if (Status s = MakeDirs(state_dir_, 0700); !s.ok()) return s;
+  Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/true);
+  if (!lock.ok()) return lock.status();
+  const std::string log = log_path();
+  int fd = open(log.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return IoError("cannot open", log);
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  Result<Tail> tail = ReadTail(fd, log, head_path());
+  if (!tail.ok()) return tail.status();
+  uint64_t seq = tail->seq + 1;
+  std::string line = FormatRecord(seq, clock_(), entry.event, entry.actor, entry.item_id,
+                                  entry.details, tail->hash);
+  if (line.size() > kAuditMaxRecordBytes) {
+    return Status{StatusCode::kLimit,
+                  "audit record over " + std::to_string(kAuditMaxRecordBytes) + " bytes"};
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) return IoError("cannot stat", log);
+  if (Status s = WriteRecord(fd, static_cast<uint64_t>(st.st_size), line + "\n", log); !s.ok()) {
+    return s;
+  }
+  if (fsync(fd) != 0) return IoError("cannot fsync", log);
+  if (st.st_size == 0) FsyncDir(state_dir_);  // the log file may be new
+  if (Status s = audit_internal::WriteHead(head_path(), Head{seq, LineHash(line)}); !s.ok()) {
+    return s;
+  }
+  return seq;
+}
+
+Result<AuditVerifyResult> AuditLog::Verify(bool with_archives) const {
+  Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/false);
+  if (!lock.ok()) return lock.status();
+  ChainVerifier v;
+  if (with_archives) {
+    for (const std::string& archive : ListArchives(state_dir_)) {
+      if (Status s = FeedFile(v, archive); !s.ok()) return s;
+    }
+  }
+  if (Status s = FeedFile(v, log_path()); !s.ok()) return s;
+  Result<std::optional<Head>> head = audit_internal::ReadHead(head_path());
+  if (!head.ok() && head.status().code() == StatusCode::kIo) return head.status();
+  v.Finish(log_path(), head_path(), head);
+  return v.result();
+}
+
+Result<AuditPurgeResult> AuditLog::Purge(int older_than_days, const std::string& actor) {
+  if (older_than_days < 0) return Status{StatusCode::kInvalidArgument, "negative retention"};
+  if (actor.empty()) return Status{StatusCode::kInvalidArgument, "a purge needs its actor"};
+  Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/true);
+  if (!lock.ok()) return lock.status();
+  Result<audit_internal::Lines> read = audit_internal::ReadLines(log_path());
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kNotFound) return AuditPurgeResult{};
+    return read.status();
+  }
+  const std::vector<std::string>& lines = read->lines;
+  ChainVerifier v;
+  FeedLines(v, log_path(), read.value());
+  Result<std::optional<Head>> head = audit_internal::ReadHead(head_path());
+  if (!head.ok() && head.status().code() == StatusCode::kIo) return head.status();
+  v.Finish(log_path(), head_path(), head);
+  if (!v.result().ok()) {
+    return Status{StatusCode::kInvalidArgument,
+                  "the audit log does not verify, purge refused: " + Describe(*v.result().problem)};
+  }
+  int64_t cutoff = clock_() - int64_t{older_than_days} * 86400;
+  std::string why;
+  size_t k = 0;
+  int64_t last_time = 0;
+  for (; k < lines.size(); ++k) {
+    std::optional<audit_internal::Record> r = audit_internal::ParseRecord(lines[k], &why);
+    if (!r || r->time >= cutoff) break;  // verified above, so r is always set
+    last_time = r->time;
+  }
+  if (k == 0) return AuditPurgeResult{0, lines.size(), ""};
+  const uint64_t first_removed = v.result().first_seq;
+  const uint64_t last_removed = first_removed + k - 1;
+  AuditPurgeResult result{k, lines.size() - k + 1,
+                          ArchiveName(last_time, first_removed, last_removed)};
+  nlohmann::json details = {{"removed_first_seq", first_removed},
+                            {"removed_last_seq", last_removed},
+                            {"removed_last_hash", LineHash(lines[k - 1])},
+                            {"removed_count", k},
+                            {"kept_count", lines.size() - k},
+                            {"cutoff", FormatUtc(cutoff)},
+                            {"archive", result.archive}};
+  uint64_t seq = v.result().last_seq + 1;
+  std::string checkpoint = FormatRecord(seq, clock_(), AuditEvent::kCheckpoint, actor, "", details,
+                                        v.result().last_hash);
+  // Archive first: a crash before the log is replaced only leaves a duplicate archive that
+  // the retried purge overwrites with the same bytes.
+  std::string archive = state_dir_ + "/" + result.archive;
+  if (Status s = WriteFileAtomically(archive, Join(lines, 0, k), 0600, true); !s.ok()) return s;
+  std::string kept = Join(lines, k, lines.size()) + checkpoint + "\n";
+  if (Status s = WriteFileAtomically(log_path(), kept, 0600, true); !s.ok()) return s;
+  if (Status s = audit_internal::WriteHead(head_path(), Head{seq, LineHash(checkpoint)}); !s.ok()) {
+    return s;
+  }
+  return result;
+}
+
+}  // namespace mugai

@@ -1,0 +1,118 @@
+// Tamper-evident audit log, <state>/audit.log: one JSON object per line, each carrying the
+// sha256 of the previous line, plus <state>/audit.head (seq and hash of the last record) so
+// that removing records from the end is detected too. Safe for several processes at once.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "quarantine/utc_time.h"
+
+namespace mugai {
+
+// Records older than this are moved out by Purge (config key audit.retention_days).
+inline constexpr int kAuditRetentionDays = 1096;  // 3 years
+// Longest record Append writes and Verify reads (a longer line is refused / reported).
+inline constexpr size_t kAuditMaxRecordBytes = 64 * 1024;
+// prev of the very first record.
+inline constexpr std::string_view kAuditGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+enum class AuditEvent {
+  kItemProcessed,
+  kDelivered,
+  kQuarantined,
+  kReleaseRequested,
+  kReleaseApproved,
+  kReleaseRejected,
+  kReleased,
+  kResubmitted,
+  kPurged,
+  kConfigLoaded,
+  kSignaturesReloaded,
+  kCheckpoint
+};
+
+// "item_processed", "delivered", ..., "checkpoint".
+std::string_view AuditEventName(AuditEvent event);
+std::optional<AuditEvent> ParseAuditEvent(std::string_view name);
+
+struct AuditEntry {
+  AuditEvent event = AuditEvent::kItemProcessed;
+  std::string actor;    // user name, or "mugai" for the gateway itself
+  std::string item_id;  // "" when the event is not about one item
+  nlohmann::json details = nlohmann::json::object();  // must be an object
+};
+
+// The first bad record Verify found: where it is and what is wrong with it.
+struct AuditProblem {
+  std::string file;   // the log (or archive) holding it
+  uint64_t line = 0;  // 1-based line in that file
+  uint64_t seq = 0;   // the seq the record carries (or should carry, when it is missing)
+  std::string what;
+};
+
+struct AuditVerifyResult {
+  bool ok() const { return !problem.has_value(); }
+  uint64_t records = 0;  // records read
+  uint64_t first_seq = 0, last_seq = 0;
+  std::string last_hash;  // hash of the last record read
+  std::optional<AuditProblem> problem;
+};
+
+struct AuditPurgeResult {
+  uint64_t removed = 0;  // records moved out of the log
+  uint64_t kept = 0;     // records left, the checkpoint included
+  std::string archive;   // file the removed records went to ("" when none removed)
+};
+
+enum class AuditExportFormat { kJson, kCsv };
+
+class AuditLog {
+ public:
+  explicit AuditLog(std::string state_dir, Clock clock = SystemClock)
+      : state_dir_(std::move(state_dir)), clock_(std::move(clock)) {}
+
+  // Appends one record under an exclusive lock: reads the last line to get seq and prev,
+  // checks it against audit.head, writes the line with one write(), fsyncs, then rewrites
+  // audit.head. Returns the record's seq; any failure (including a log whose end does not
+  // match audit.head, or details that are not an object) is a non-ok Status and the caller
+  // must fail the item closed.
+  Result<uint64_t> Append(const AuditEntry& entry);
+
+  // Walks the chain (and, with `with_archives`, the archived segments before it) and
+  // reports the first bad record: unreadable JSON, a missing field, a seq gap or reversal,
+  // a prev that does not match, a start not covered by a checkpoint, or an end that does not
+  // match audit.head. A non-ok Status only when the files cannot be read.
+  Result<AuditVerifyResult> Verify(bool with_archives = false) const;
+
+  // Retention: moves records older than `older_than_days` days out of the log. Under the
+  // lock, appends a "checkpoint" record (sealed into the chain) naming the seq and hash of
+  // the last removed record, writes the removed records to
+  // audit-YYYYMMDD-<first>-<last>.log.archived, and replaces the log atomically with the
+  // records kept. Verify stays green. Refuses a log that does not verify.
+  Result<AuditPurgeResult> Purge(int older_than_days, const std::string& actor);
+
+  // The log as a JSON array or CSV (seq,time,event,actor,item_id,details,prev). With
+  // `redact`, details lose e-mail local parts ("***@example.jp"), subjects ("***") and file
+  // names other than their extension ("***.pdf").
+  Result<std::string> Export(AuditExportFormat format, bool redact) const;
+
+  std::string log_path() const { return state_dir_ + "/audit.log"; }
+  std::string head_path() const { return state_dir_ + "/audit.head"; }
+  std::string lock_path() const { return state_dir_ + "/audit.lock"; }
+  const std::string& state_dir() const { return state_dir_; }
+
+ private:
+  std::string state_dir_;
+  Clock clock_;
+};
+
+// Masks personal data in an audit `details` object (see Export); exposed for tests.
+nlohmann::json RedactAuditDetails(const nlohmann::json& details);
+
+}  // namespace mugai

@@ -1,0 +1,148 @@
+// Index of quarantined items in SQLite (<state>/quarantine/index.sqlite, mode 0600): one row
+// per item with its verdict, report and release history; the original is the BlobStore blob.
+// Safe for several processes at once (WAL, busy timeout, IMMEDIATE transactions).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "quarantine/blob_store.h"
+#include "quarantine/release_rules.h"
+#include "quarantine/sqlite_db.h"
+#include "quarantine/utc_time.h"
+
+namespace mugai {
+
+// How long a writer waits for another before giving up (config key
+// quarantine.index_busy_timeout_ms). Writes are short, so this is only reached when stuck.
+inline constexpr int kIndexBusyTimeoutMs = 30000;
+// Most rows one List() returns; a larger limit is clamped to this.
+inline constexpr int kIndexListMax = 10000;
+// Schema version kept in PRAGMA user_version; a newer database is refused, not downgraded.
+inline constexpr int kIndexSchemaVersion = 1;
+
+struct QuarantineRecord {
+  std::string id;           // "q-" + 16 hex, set by Insert
+  std::string received_at;  // UTC "YYYY-MM-DDTHH:MM:SSZ"; Insert fills it when empty
+  std::string entry_point;  // "milter" | "watch" | "cli"
+  std::string source;       // sender/recipients JSON, or the source path
+  std::string name;         // the original's file name as received
+  int64_t size = 0;
+  std::string sha256;  // of the original = its BlobStore id
+  std::string detected_type;
+  std::string verdict;  // "sanitized" | "blocked"
+  std::string reasons;
+  std::string threats;
+  std::string signature_version;
+  std::string classification;                 // Insert uses the index's default when empty
+  QuarantineState state = QuarantineState::kQuarantined;  // Insert always stores kQuarantined
+  std::string requested_by, request_reason, requested_at;
+  std::string approved_by, approved_at;
+  std::string rejected_by, reject_reason;
+  std::string released_at, release_destination;
+  bool exception = false;  // the release is of the unsanitised original
+  std::string exception_expires_at;
+  std::string purged_at;
+  std::string report_json;  // the item's JSON report
+};
+
+struct QuarantineListFilter {
+  std::optional<QuarantineState> state;
+  std::string entry_point;  // "" = any
+  std::string verdict;      // "" = any
+  std::string since;        // received_at >= since (UTC text); "" = no bound
+  std::string until;        // received_at < until; "" = no bound
+  int limit = 100;          // clamped to 1..kIndexListMax
+};
+
+struct ReleaseRequest {
+  std::string user;
+  std::string reason;
+  bool exception = false;            // release the original itself, not a sanitised copy
+  std::string exception_expires_at;  // required (UTC, in the future) when exception is set
+};
+
+// What Reconcile found; both lists empty means blobs and rows agree.
+struct ReconcileReport {
+  std::vector<std::string> orphan_blobs;   // sha256 of blobs no live (unpurged) row names
+  std::vector<std::string> missing_blobs;  // ids of live rows whose blob is absent
+};
+
+class QuarantineIndex {
+ public:
+  struct Options {
+    std::string default_classification = "unclassified";  // from config
+    int busy_timeout_ms = kIndexBusyTimeoutMs;
+    Clock clock = SystemClock;
+  };
+
+  // "<state_dir>/quarantine/index.sqlite".
+  static std::string PathIn(const std::string& state_dir);
+
+  // Opens or creates the index (parent folder 0700, file 0600), turns on WAL and
+  // synchronous=FULL, and creates or checks the schema. kConfig for a database written by a
+  // newer mugai; kIo for anything else.
+  static Result<QuarantineIndex> Open(const std::string& path, Options options);
+  static Result<QuarantineIndex> Open(const std::string& path) { return Open(path, Options{}); }
+
+  // Stores a new item in state quarantined and returns its generated id. kInvalidArgument
+  // for an unknown entry point or verdict, a bad sha256, a negative size, an empty name or a
+  // malformed received_at.
+  Result<std::string> Insert(const QuarantineRecord& record);
+  // The same, but inside the transaction checks that the blob is in `blobs` (kNotFound if
+  // not), so a concurrent Purge of an identical older item cannot leave this row blob-less.
+  Result<std::string> Insert(const QuarantineRecord& record, const BlobStore& blobs);
+
+  // The item `id`, or kNotFound.
+  Result<QuarantineRecord> Get(const std::string& id);
+
+  // Items matching `filter`, oldest first.
+  Result<std::vector<QuarantineRecord>> List(const QuarantineListFilter& filter);
+
+  // Purgeable items (quarantined, rejected, released) received more than `days` days ago.
+  // Items in the middle of a release are never listed: finish or reject them first.
+  Result<std::vector<QuarantineRecord>> ListOlderThan(int days);
+
+  // State transitions. Each runs in one IMMEDIATE transaction: read the state, check the
+  // rule (release_rules.h) and the arguments, update. A refused transition returns
+  // kInvalidArgument naming the current state and what is allowed; kNotFound for no such id.
+  Status RequestRelease(const std::string& id, const ReleaseRequest& request);
+  // Refuses self-approval (user == requested_by) and an exception past its expiry.
+  Status Approve(const std::string& id, const std::string& user);
+  Status Reject(const std::string& id, const std::string& user, const std::string& reason);
+  // Records the delivery of an approved item.
+  Status MarkReleased(const std::string& id, const std::string& destination);
+  Status MarkPurged(const std::string& id);
+
+  // MarkPurged, then removes the blob unless another unpurged item has the same content.
+  // A crash in between leaves an orphan blob that Reconcile reports.
+  Status Purge(const std::string& id, BlobStore& blobs);
+
+  // Compares the rows with the blobs in `blobs` (after a crash, or on an operator's
+  // request). Reports only: a blob written moments ago by a running process may not have its
+  // row yet, so deleting orphans is left to the caller.
+  Result<ReconcileReport> Reconcile(const BlobStore& blobs);
+
+ private:
+  QuarantineIndex(SqliteDb db, Options options)
+      : db_(std::move(db)), options_(std::move(options)) {}
+
+  using Columns = std::vector<std::pair<const char*, std::string>>;
+  using Check = std::function<Status(const QuarantineRecord& current)>;
+
+  Status EnableWal();
+  Status InitSchema();
+  Result<std::string> InsertChecked(const QuarantineRecord& record, const BlobStore* blobs);
+  // In one transaction: reads the row, applies NextState and `check`, then sets the new
+  // state and `columns` (column name, value; "" stores NULL).
+  Status Apply(const std::string& id, Transition via, const Check& check, const Columns& columns);
+
+  SqliteDb db_;
+  Options options_;
+};
+
+}  // namespace mugai
