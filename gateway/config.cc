@@ -2,6 +2,9 @@
 // naming the file and line, so a typo never silently falls back to a default.
 #include "gateway/config.h"
 
+#include <cctype>
+#include <cstring>
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -45,6 +48,7 @@ Config::Config()
       archive_max_total_bytes(limits::kArchiveMaxTotalBytes),
       archive_max_ratio(limits::kArchiveMaxRatio),
       archive_max_seconds(limits::kArchiveMaxSeconds),
+      audit_retention_days(limits::kAuditRetentionDays),
       html_max_depth(limits::kHtmlMaxDepth) {}
 
 namespace {
@@ -62,6 +66,28 @@ Setter String(std::string* field) {
     auto v = n.value<std::string>();
     if (!v || v->empty()) return {StatusCode::kConfig, where + ": expected a non-empty string"};
     *field = *v;
+    return Status::Ok();
+  };
+}
+
+// An array of user names: non-empty strings of letters, digits and "._-@".
+Setter Users(std::vector<std::string>* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    const toml::array* list = n.as_array();
+    if (!list) return {StatusCode::kConfig, where + ": expected an array of user names"};
+    field->clear();
+    for (const toml::node& item : *list) {
+      auto v = item.value<std::string>();
+      bool ok = v && !v->empty() && v->size() <= 64;
+      for (char c : v.value_or("")) {
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._-@", c));
+      }
+      if (!ok) {
+        return {StatusCode::kConfig,
+                where + ": user names are 1-64 letters, digits, '.', '_', '-' or '@'"};
+      }
+      field->push_back(*v);
+    }
     return Status::Ok();
   };
 }
@@ -190,6 +216,12 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_ratio", Integer(&c->archive_max_ratio, 2, 100000)},
         {"max_seconds", Integer(&c->archive_max_seconds, 1, 86400)},
         {"block_if_member_blocked", Bool(&c->archive_block_if_member_blocked)}}},
+      {"quarantine", {{"classification", String(&c->quarantine_classification)}}},
+      {"audit", {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)}}},
+      {"roles",
+       {{"operators", Users(&c->role_operators)},
+        {"approvers", Users(&c->role_approvers)},
+        {"auditors", Users(&c->role_auditors)}}},
       {"html",
        {{"links", Choice(&c->html_links, {{"show", LinkStyle::kShow},
                                             {"defang", LinkStyle::kDefang},
@@ -309,6 +341,18 @@ std::string ConfigToToml(const Config& c) {
                               {"max_ratio", i(c.archive_max_ratio)},
                               {"max_seconds", i(c.archive_max_seconds)},
                               {"block_if_member_blocked", c.archive_block_if_member_blocked}}},
+      {"quarantine", toml::table{{"classification", c.quarantine_classification}}},
+      {"audit", toml::table{{"retention_days", i(c.audit_retention_days)}}},
+      {"roles", [&c] {
+         auto list = [](const std::vector<std::string>& v) {
+           toml::array a;
+           for (const auto& u : v) a.push_back(u);
+           return a;
+         };
+         return toml::table{{"operators", list(c.role_operators)},
+                            {"approvers", list(c.role_approvers)},
+                            {"auditors", list(c.role_auditors)}};
+       }()},
       {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
   };
   std::ostringstream o;

@@ -66,6 +66,12 @@ struct Config {
   uint32_t archive_max_ratio;
   uint32_t archive_max_seconds;
   bool archive_block_if_member_blocked = false;
+  // [quarantine], [audit], [roles]
+  std::string quarantine_classification = "unclassified";  // quarantine.classification
+  uint32_t audit_retention_days;                            // audit.retention_days
+  std::vector<std::string> role_operators;                  // roles.operators
+  std::vector<std::string> role_approvers;                  // roles.approvers
+  std::vector<std::string> role_auditors;                   // roles.auditors
   // [html]
   LinkStyle html_links = LinkStyle::kDefang;
   uint32_t html_max_depth;

@@ -53,6 +53,9 @@ inline constexpr uint32_t kArchiveMaxRatio = 200;                // archive.max_
 inline constexpr uint64_t kArchiveRatioFloorBytes = 1 * kMiB;    // (fixed) ratio checked beyond this
 inline constexpr uint32_t kArchiveMaxSeconds = 300;              // archive.max_seconds (whole item)
 
+// [audit]
+inline constexpr uint32_t kAuditRetentionDays = 1096;            // audit.retention_days (3 years)
+
 // [html]
 inline constexpr uint32_t kHtmlMaxDepth = 256;             // html.max_depth
 

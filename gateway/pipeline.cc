@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -145,6 +146,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   if (Status s = p->log_.Open(config.state_dir + "/mugai.log"); !s.ok()) {
     return Status{StatusCode::kConfig, s.message()};
   }
+  p->options_ = options;
+  QuarantineIndex::Options index_options;
+  index_options.default_classification = config.quarantine_classification;
+  Result<QuarantineIndex> index =
+      QuarantineIndex::Open(QuarantineIndex::PathIn(config.state_dir), index_options);
+  if (!index.ok()) {
+    return Status{StatusCode::kConfig, "quarantine index: " + index.status().message()};
+  }
+  p->index_ = std::make_unique<QuarantineIndex>(std::move(index.value()));
+  p->audit_ = std::make_unique<AuditLog>(config.state_dir);
   if (Status s = p->identifier_.Load(); !s.ok()) return s;
   if (Status s = InitImageLibrary(); !s.ok()) return s;
   ScanLimits scan_limits{config.scan_max_file_size, config.scan_max_scan_size,
@@ -172,6 +183,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
     fprintf(stderr, "mugai: warning: no Landlock in this kernel; worker writes are not confined\n");
   }
   const EngineInfo& info = p->scanner_.info();
+  if (!p->Audit(AuditEvent::kConfigLoaded, "",
+                {{"entry_point", options.entry_point},
+                 {"signatures", info.signatures_path},
+                 {"signature_count", info.signature_count},
+                 {"database_version", info.database_version}})) {
+    return Status{StatusCode::kConfig,
+                  "cannot write the audit log in " + config.state_dir +
+                      " (see mugai.log; check it with 'mugai audit verify --state " +
+                      config.state_dir + "')"};
+  }
   p->log_.Write("info", "engine_loaded",
                 {{"engine", info.engine_version},
                  {"signatures", std::to_string(info.signature_count)},
@@ -446,6 +467,24 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
   Finish(item);
 }
 
+bool Pipeline::Audit(AuditEvent event, const std::string& item_id, nlohmann::json details) {
+  AuditEntry e;
+  e.event = event;
+  e.actor = options_.actor;
+  e.item_id = item_id;
+  e.details = std::move(details);
+  Result<uint64_t> seq = audit_->Append(e);
+  if (!seq.ok()) {
+    log_.Write("error", "audit_failed",
+               {{"event", std::string(AuditEventName(event))}, {"detail", seq.status().message()}});
+    return false;
+  }
+  return true;
+}
+
+// Keeps the original: blob first, then its index row, then the audit record. A crash between
+// the blob and the row leaves only an unreferenced blob (reported by `mugai quarantine
+// reconcile`), never a row without its original.
 bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   NodeReport& r = item->report;
   Result<std::string> stored = blobs_.Put(r.sha256, item->bytes);
@@ -453,8 +492,49 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", stored.status().message()}});
     return false;
   }
-  r.quarantine_id = r.sha256;
-  return true;
+  if (const char* at = getenv("MUGAI_CRASH_AT"); at && std::string(at) == "quarantine_after_blob") {
+    _exit(70);  // tests: a kill between the blob write and the index write
+  }
+  const std::string& dest = item->input.destination.empty()
+                                ? (item->input.out_dir.empty() ? out_dir_ : item->input.out_dir)
+                                : item->input.destination;
+  QuarantineRecord rec;
+  rec.entry_point = options_.entry_point;
+  rec.source = nlohmann::json{{"path", item->input.source.empty() ? item->input.path
+                                                                   : item->input.source},
+                              {"out_dir", dest}}
+                   .dump();
+  rec.name = r.name;
+  rec.size = static_cast<int64_t>(r.size);
+  rec.sha256 = r.sha256;
+  rec.detected_type = r.detected_type;
+  rec.verdict = r.verdict == Verdict::kBlocked ? "blocked" : "sanitized";
+  rec.reasons = r.reason == Reason::kNone ? "" : std::string(ReasonCode(r.reason)) + ": " + r.reason_detail;
+  for (const auto& t : r.threats) rec.threats += (rec.threats.empty() ? "" : ", ") + t.name;
+  rec.signature_version = std::to_string(scanner_.info().database_version);
+  rec.report_json = NodeToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  Result<std::string> id = index_->Insert(rec, blobs_);
+  if (!id.ok()) {
+    log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", id.status().message()}});
+    return false;
+  }
+  r.quarantine_id = id.value();
+  return Audit(AuditEvent::kQuarantined, r.quarantine_id,
+               {{"name", r.name}, {"sha256", r.sha256}, {"verdict", rec.verdict},
+                {"reason", ReasonCode(r.reason)}, {"source", rec.source}});
+}
+
+// An output was written but its delivery could not be recorded: take it back.
+void Pipeline::UndoDelivery(const std::shared_ptr<ItemState>& item, const std::string& why) {
+  NodeReport& r = item->report;
+  for (const auto& o : r.outputs) {
+    if (!o.path.empty()) unlink(o.path.c_str());
+  }
+  r.outputs.clear();
+  r.verdict = Verdict::kBlocked;
+  r.reason = Reason::kAuditFailed;
+  r.reason_detail = why;
+  r.internal_failure = true;
 }
 
 void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
@@ -507,10 +587,34 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     }
     r.internal_failure = true;
   }
+  // The decision is on record before anything is delivered.
+  bool recorded = Audit(AuditEvent::kItemProcessed, r.quarantine_id,
+                        {{"name", r.name},
+                         {"sha256", r.sha256},
+                         {"source", item->input.source.empty() ? item->input.path
+                                                               : item->input.source},
+                         {"entry_point", options_.entry_point},
+                         {"verdict", VerdictName(r.verdict)},
+                         {"reason", ReasonCode(r.reason)},
+                         {"threats", r.threats.empty() ? "" : r.threats.front().name}});
+  if (!recorded && r.verdict != Verdict::kBlocked) {
+    UndoDelivery(item, "the audit log cannot be written (see mugai.log)");
+  }
   if (r.verdict == Verdict::kClean) {
     Emit(item, item->bytes, r.detected_type);
   } else if (r.verdict == Verdict::kSanitized) {
     Emit(item, item->result.output, item->result.output_type);
+  }
+  for (const auto& o : r.outputs) {
+    const std::string& dest = item->input.destination;
+    if (!Audit(AuditEvent::kDelivered, r.quarantine_id,
+               {{"name", o.name},
+                {"sha256", o.sha256},
+                {"type", o.type},
+                {"destination", dest.empty() ? o.path : dest + "/" + o.name}})) {
+      UndoDelivery(item, "the delivery could not be recorded in the audit log (see mugai.log)");
+      break;
+    }
   }
   if (r.verdict == Verdict::kBlocked && r.quarantine_id.empty() && read &&
       r.reason != Reason::kInputTooLarge && !Quarantine(item)) {

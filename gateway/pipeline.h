@@ -13,7 +13,9 @@
 #include "gateway/item_processor.h"
 #include "gateway/report.h"
 #include "gateway/worker_pool.h"
+#include "quarantine/audit_log.h"
 #include "quarantine/blob_store.h"
+#include "quarantine/quarantine_index.h"
 #include "scanners/malware_scanner.h"
 #include "scanners/type_identifier.h"
 
@@ -21,13 +23,17 @@ namespace mugai {
 
 struct PipelineOptions {
   bool allow_no_signatures = false;  // demo/test only: run without a malware scan
-  std::string password;              // for encrypted inputs (PDF now; archives later)
+  std::string password;              // for encrypted inputs (PDF, zip)
+  std::string entry_point = "cli";   // recorded with each quarantined item: cli, watch, milter
+  std::string actor = "mugai";       // who the audit records name (a user for resubmissions)
 };
 
 struct ItemInput {
   std::string path;     // where to read it
   std::string name;     // the claimed file name (basename) used for type and name checks
   std::string out_dir;  // where its outputs go; "" = the out_dir given to Sanitize()
+  std::string source;       // where it came from, for the records ("" = path)
+  std::string destination;  // the folder its outputs finally reach ("" = out_dir)
 };
 
 class Pipeline {
@@ -44,6 +50,9 @@ class Pipeline {
   const EngineInfo& engine() const { return scanner_.info(); }
   bool scanning_enabled() const { return scanning_enabled_; }
   EventLog& log() { return log_; }
+  QuarantineIndex& index() { return *index_; }
+  AuditLog& audit() { return *audit_; }
+  BlobStore& blobs() { return blobs_; }
 
  private:
   struct ItemState;
@@ -68,6 +77,8 @@ class Pipeline {
   void Finish(const std::shared_ptr<ItemState>& item);
   void FinishChild(const std::shared_ptr<ItemState>& item);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
+  bool Audit(AuditEvent event, const std::string& item_id, nlohmann::json details);
+  void UndoDelivery(const std::shared_ptr<ItemState>& item, const std::string& why);
   void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
             const std::string& type);
 
@@ -77,6 +88,9 @@ class Pipeline {
   bool scanning_enabled_ = true;
   WorkerContext context_;
   BlobStore blobs_;
+  std::unique_ptr<QuarantineIndex> index_;
+  std::unique_ptr<AuditLog> audit_;
+  PipelineOptions options_;
   EventLog log_;
   std::string out_dir_;
   std::string scratch_root_;

@@ -30,6 +30,7 @@ const char* ReasonMessageEn(Reason reason) {
     case Reason::kArchiveName: return "the archive's file names cannot be trusted";
     case Reason::kArchiveBroken: return "the archive is damaged or truncated";
     case Reason::kMemberBlocked: return "files inside the archive were blocked";
+    case Reason::kAuditFailed: return "the audit record could not be written";
     case Reason::kInputTooLarge: return "file is larger than the size limit";
     case Reason::kWorkerCrashed: return "processing crashed";
     case Reason::kWorkerMemory: return "processing exceeded its memory limit";
@@ -65,6 +66,7 @@ const char* ReasonMessageJa(Reason reason) {
     case Reason::kArchiveName: return "圧縮ファイル内のファイル名が信頼できません";
     case Reason::kArchiveBroken: return "圧縮ファイルが壊れているか途中で切れています";
     case Reason::kMemberBlocked: return "圧縮ファイル内のファイルが遮断されました";
+    case Reason::kAuditFailed: return "監査ログを記録できなかったため配送しません";
     case Reason::kInputTooLarge: return "ファイルサイズが上限を超えています";
     case Reason::kWorkerCrashed: return "処理が異常終了しました";
     case Reason::kWorkerMemory: return "処理がメモリ上限を超えました";

@@ -212,6 +212,7 @@ const char* ReasonCode(Reason reason) {
     case Reason::kArchiveName: return "archive_name";
     case Reason::kArchiveBroken: return "archive_broken";
     case Reason::kMemberBlocked: return "member_blocked";
+    case Reason::kAuditFailed: return "audit_failed";
     case Reason::kInputTooLarge: return "input_too_large";
     case Reason::kWorkerCrashed: return "worker_crashed";
     case Reason::kWorkerMemory: return "worker_memory_limit";

@@ -54,7 +54,8 @@ enum class Reason : uint8_t {
   kQuarantineFailed,
   kOutputFailed,
   kMemberBlocked,  // policy archive.block_if_member_blocked, or nothing left to deliver
-  kLast = kMemberBlocked,
+  kAuditFailed,    // the audit record could not be written: nothing is delivered
+  kLast = kAuditFailed,
 };
 
 struct Action {

@@ -193,7 +193,7 @@ int RunSanitizeCommand(const std::vector<std::string>& args) {
     return pipeline.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
   }
   std::vector<ItemInput> items;
-  for (const auto& path : a.inputs) items.push_back(ItemInput{path, BaseName(path), ""});
+  for (const auto& path : a.inputs) items.push_back(ItemInput{path, BaseName(path), "", "", ""});
   std::vector<NodeReport> reports = pipeline.value()->Sanitize(items, a.out_dir);
 
   int rc = kExitDelivered;

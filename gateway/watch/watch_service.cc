@@ -101,6 +101,7 @@ Status WatchService::Load() {
   }
   PipelineOptions po;
   po.allow_no_signatures = options_.allow_no_signatures;
+  po.entry_point = "watch";
   Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, po);
   if (!p.ok()) return p.status();
   pipeline_ = std::move(p.value());
@@ -277,7 +278,7 @@ void WatchService::Process(const std::vector<std::pair<std::string, Candidate>>&
   for (const auto& c : claims) {
     ClaimStore::ClearStaging(c);
     MakeDirs(c.staging, 0700);
-    items.push_back(ItemInput{c.original, BaseName(c.relpath), c.staging});
+    items.push_back(ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir});
   }
   if (items.empty()) return;
   std::vector<NodeReport> reports = pipeline_->Sanitize(items, "");
@@ -304,7 +305,7 @@ void WatchService::Recover() {
       ClaimStore::ClearStaging(c);  // processed (maybe) but not delivered: do it again
       MakeDirs(c.staging, 0700);
       std::vector<NodeReport> r = pipeline_->Sanitize(
-          {ItemInput{c.original, BaseName(c.relpath), c.staging}}, "");
+          {ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir}}, "");
       if (!r[0].internal_failure) Complete(c, r[0]);
     }
   }

@@ -27,7 +27,7 @@ class PipelineTest : public ::testing::Test {
   void TearDown() override { SetWorkerFaultForTesting(WorkerFault::kNone); }
 
   NodeReport SanitizeOne(const std::string& name) {
-    auto reports = pipeline_->Sanitize({ItemInput{in_ / name, name, ""}}, out_.path());
+    auto reports = pipeline_->Sanitize({ItemInput{in_ / name, name, "", "", ""}}, out_.path());
     EXPECT_EQ(reports.size(), 1u);
     return reports.at(0);
   }
@@ -58,10 +58,17 @@ TEST_P(PipelineFaultTest, BlocksQuarantinesAndSurvives) {
   EXPECT_EQ(r.reason, GetParam().reason) << ReasonCode(r.reason) << ": " << r.reason_detail;
   EXPECT_FALSE(r.reason_detail.empty());
   EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
-  ASSERT_EQ(r.quarantine_id, Sha256Hex("予算要求の件\n"));
-  EXPECT_EQ(testing::ReadFile(config_.state_dir + "/quarantine/blobs/" +
-                              r.quarantine_id.substr(0, 2) + "/" + r.quarantine_id),
+  // The original is in the blob store under its sha256, and indexed under the report's id.
+  ASSERT_EQ(r.quarantine_id.rfind("q-", 0), 0u) << r.quarantine_id;
+  std::string sha = Sha256Hex("予算要求の件\n");
+  EXPECT_EQ(testing::ReadFile(config_.state_dir + "/quarantine/blobs/" + sha.substr(0, 2) + "/" +
+                              sha),
             "予算要求の件\n");
+  Result<QuarantineRecord> rec = pipeline_->index().Get(r.quarantine_id);
+  ASSERT_TRUE(rec.ok()) << rec.status().message();
+  EXPECT_EQ(rec->sha256, sha);
+  EXPECT_EQ(rec->verdict, "blocked");
+  EXPECT_EQ(rec->entry_point, "cli");
   // The supervisor is fine: the next item goes through.
   SetWorkerFaultForTesting(WorkerFault::kNone);
   EXPECT_EQ(SanitizeOne("memo.txt").verdict, Verdict::kClean);
@@ -96,7 +103,7 @@ TEST_F(PipelineTest, InputOverTheLimitIsBlockedWithoutReading) {
   config_.max_input_bytes = 4;
   auto p = Pipeline::Create(config_, PipelineOptions{});
   ASSERT_TRUE(p.ok());
-  auto reports = p.value()->Sanitize({ItemInput{in_ / "memo.txt", "memo.txt", ""}}, out_.path());
+  auto reports = p.value()->Sanitize({ItemInput{in_ / "memo.txt", "memo.txt", "", "", ""}}, out_.path());
   EXPECT_EQ(reports[0].verdict, Verdict::kBlocked);
   EXPECT_EQ(reports[0].reason, Reason::kInputTooLarge);
   EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
@@ -107,9 +114,9 @@ TEST_F(PipelineTest, UnwritableQuarantineFailsClosed) {
   auto p = Pipeline::Create(config_, PipelineOptions{});
   ASSERT_TRUE(p.ok());
   // Make the blob folder impossible to create: a file where the folder should be.
-  testing::WriteFile(config_.state_dir + "/quarantine", "not a folder");
+  testing::WriteFile(config_.state_dir + "/quarantine/blobs", "not a folder");
   testing::WriteFile(in_ / "page.html", "<html><body><p>hello</p></body></html>");
-  auto reports = p.value()->Sanitize({ItemInput{in_ / "page.html", "page.html", ""}}, out_.path());
+  auto reports = p.value()->Sanitize({ItemInput{in_ / "page.html", "page.html", "", "", ""}}, out_.path());
   EXPECT_EQ(reports[0].verdict, Verdict::kBlocked);
   EXPECT_EQ(reports[0].reason, Reason::kQuarantineFailed);
   EXPECT_TRUE(reports[0].internal_failure);
