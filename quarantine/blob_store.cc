@@ -131,6 +131,27 @@ Result<std::vector<std::string>> BlobStore::List() const {
 Status BlobStore::Remove(const std::string& sha256_hex) {
   if (!IsHex64(sha256_hex)) return {StatusCode::kInvalidArgument, "bad sha256"};
   std::string path = root_ + "/" + sha256_hex.substr(0, 2) + "/" + sha256_hex;
+  // Overwrite with zeros and sync before unlinking, so the content does not linger in free
+  // blocks. (On copy-on-write file systems and SSDs this is best effort; use an encrypted
+  // volume for the state folder where that matters: docs/QUARANTINE.md.)
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd >= 0) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      std::string zeros(64 * 1024, '\0');
+      off_t left = st.st_size;
+      off_t at = 0;
+      while (left > 0) {
+        size_t n = static_cast<size_t>(std::min<off_t>(left, static_cast<off_t>(zeros.size())));
+        ssize_t w = pwrite(fd, zeros.data(), n, at);
+        if (w <= 0) break;
+        at += w;
+        left -= w;
+      }
+      fsync(fd);
+    }
+    close(fd);
+  }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
     return {StatusCode::kIo, "cannot remove '" + path + "': " + strerror(errno)};
   }

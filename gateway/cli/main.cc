@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/cli/audit_command.h"
+#include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/cli/watch_command.h"
 #include "mugai/version.h"
@@ -18,6 +20,9 @@ Usage: mugai COMMAND [OPTIONS] ...
 Commands:
   sanitize   sanitise files: identify, scan, convert or block (mugai sanitize --help)
   watch      drop-folder transfer: inbox folders → sanitised outbox folders (mugai watch --help)
+  quarantine list, inspect, release (with a second person's approval), resubmit, purge
+             quarantined originals (mugai quarantine --help)
+  audit      verify, export or prune the tamper-evident audit log (mugai audit --help)
 
 Options:
   -h, --help     show this help
@@ -44,6 +49,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "sanitize") return mugai::RunSanitizeCommand(args);
   if (command == "watch") return mugai::RunWatchCommand(args);
+  if (command == "quarantine") return mugai::RunQuarantineCommand(args);
+  if (command == "audit") return mugai::RunAuditCommand(args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;
 }

@@ -1,0 +1,30 @@
+// Small shared argument parser for the operator commands (quarantine, audit): flags with
+// values (--name VALUE or --name=VALUE), boolean switches, and positional words.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mugai {
+
+struct CliArgs {
+  std::map<std::string, std::string> values;  // "--user" → "alice"
+  std::set<std::string> switches;             // "--json"
+  std::vector<std::string> words;             // positional
+  std::string error;                          // non-empty: what was wrong
+
+  bool Has(const std::string& flag) const { return switches.count(flag) || values.count(flag); }
+  std::string Get(const std::string& flag) const {
+    auto it = values.find(flag);
+    return it == values.end() ? "" : it->second;
+  }
+};
+
+// Parses `args`: flags in `with_value` take a value, flags in `switches` do not; anything
+// else starting with "-" is an error.
+CliArgs ParseCliArgs(const std::vector<std::string>& args, const std::set<std::string>& with_value,
+                     const std::set<std::string>& switches);
+
+}  // namespace mugai

@@ -1,0 +1,23 @@
+// `mugai quarantine …`: list, show, request-release, approve, reject, resubmit, purge,
+// reconcile — the release workflow over the quarantine index (docs/QUARANTINE.md).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gateway/cli/operator_context.h"
+
+namespace mugai {
+
+int RunQuarantineCommand(const std::vector<std::string>& args);
+
+// quarantine_release.cc: the two subcommands that deliver (they run the pipeline).
+int ApproveItem(OperatorContext& ctx, const CliArgs& args);
+int ResubmitItem(OperatorContext& ctx, const CliArgs& args);
+
+// The folder a record's outputs go to: --out, else the one recorded at intake ("" if none).
+std::string RecordedDestination(const QuarantineRecord& rec, const CliArgs& args);
+
+extern const char kQuarantineHelp[];
+
+}  // namespace mugai

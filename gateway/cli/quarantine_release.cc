@@ -1,0 +1,220 @@
+// `mugai quarantine approve` and `resubmit`: the two subcommands that deliver something.
+// A sanitised release runs the whole pipeline again (current signatures, optional password)
+// into a staging folder first, so an approval is recorded only for something deliverable.
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/file_util.h"
+#include "gateway/cli/quarantine_command.h"
+#include "gateway/cli/sanitize_command.h"
+#include "gateway/pipeline.h"
+#include "gateway/report.h"
+
+namespace mugai {
+
+namespace {
+
+// Runs the pipeline on a quarantined original. Returns the item's report (or nullopt after
+// printing why the pipeline could not start).
+std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& rec,
+                                const std::string& user, const std::string& password,
+                                const std::string& out_dir, const std::string& destination,
+                                std::string* report_json) {
+  std::string original = ctx.blobs->PathOf(rec.sha256);
+  if (original.empty()) {
+    Fail(&ctx, ctx.command, rec.id + ": the original is missing from the store (run reconcile)",
+         kExitInternal);
+    return std::nullopt;
+  }
+  PipelineOptions options;
+  options.password = password;
+  options.entry_point = rec.entry_point;
+  options.actor = user;
+  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(ctx.config, options);
+  if (!p.ok()) {
+    Fail(&ctx, ctx.command, p.status().message(), kExitUsage);
+    return std::nullopt;
+  }
+  std::vector<NodeReport> reports = p.value()->Sanitize(
+      {ItemInput{original, rec.name, out_dir, "quarantine:" + rec.id, destination}}, "");
+  if (report_json) {
+    *report_json = RunReport(p.value()->engine(), p.value()->scanning_enabled(), reports)
+                       .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  return reports.at(0);
+}
+
+// Moves every file of `staging` into `dest` without replacing anything there.
+Status MoveOutputs(const std::string& staging, const std::string& dest,
+                   std::vector<std::string>* delivered) {
+  for (const auto& e : std::filesystem::directory_iterator(staging)) {
+    std::string name = e.path().filename().string();
+    std::string target = dest + "/" + name;
+    for (int n = 1; access(target.c_str(), F_OK) == 0; ++n) {
+      size_t dot = name.rfind('.');
+      std::string numbered = dot == std::string::npos || dot == 0
+                                 ? name + " (" + std::to_string(n) + ")"
+                                 : name.substr(0, dot) + " (" + std::to_string(n) + ")" + name.substr(dot);
+      target = dest + "/" + numbered;
+    }
+    if (renameat2(AT_FDCWD, e.path().c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
+      return {StatusCode::kIo, "cannot move " + name + " into " + dest};
+    }
+    delivered->push_back(target);
+  }
+  return Status::Ok();
+}
+
+std::string ExceptionNote(const QuarantineRecord& rec, const std::string& approver) {
+  return "【例外配送】この " + rec.name +
+         " は無害化されていない原本です。承認に基づく例外として配送されました。\n"
+         "EXCEPTION RELEASE: " + rec.name + " is the UNSANITISED ORIGINAL, released as an "
+         "approved exception.\n\n"
+         "item: " + rec.id + "\nsha256: " + rec.sha256 + "\nrequested by: " + rec.requested_by +
+         "\nreason: " + rec.request_reason + "\napproved by: " + approver +
+         "\nexpires: " + rec.exception_expires_at + "\noriginal verdict: " + rec.verdict + " (" +
+         rec.reasons + ")\n";
+}
+
+}  // namespace
+
+int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
+  if (a.words.size() != 2) return Fail(&ctx, ctx.command, "approve needs one ID", kExitUsage);
+  std::string user = a.Get("--user");
+  if (!Authorized(ctx, user, Operation::kApprove)) return kExitBlocked;
+  Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
+  if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
+  const QuarantineRecord& rec = got.value();
+  if (rec.state != QuarantineState::kReleaseRequested) {
+    return Fail(&ctx, ctx.command,
+                rec.id + " is " + std::string(StateName(rec.state)) +
+                    ": only a requested release can be approved",
+                kExitBlocked);
+  }
+  if (rec.requested_by == user) {
+    return Fail(&ctx, ctx.command,
+                "'" + user + "' requested this release and may not approve it: another approver "
+                "must (申請者と承認者の兼務はできません)",
+                kExitBlocked);
+  }
+  std::string dest = RecordedDestination(rec, a);
+  if (dest.empty()) {
+    return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",
+                kExitUsage);
+  }
+  if (Status s = MakeDirs(dest, 0755); !s.ok()) {
+    return Fail(&ctx, ctx.command, "--out: " + s.message(), kExitUsage);
+  }
+  std::vector<std::string> delivered;
+  std::string staging = dest + "/.mugai-release-" + rec.id;
+  if (!rec.exception) {
+    std::filesystem::remove_all(staging);
+    if (Status s = MakeDirs(staging, 0700); !s.ok()) return Fail(&ctx, ctx.command, s.message(), kExitInternal);
+    std::optional<NodeReport> r = Rerun(ctx, rec, user, a.Get("--password"), staging, dest, nullptr);
+    if (!r) {
+      std::filesystem::remove_all(staging);
+      return kExitInternal;
+    }
+    if (r->verdict == Verdict::kBlocked || r->internal_failure) {
+      std::filesystem::remove_all(staging);
+      std::fputs(HumanNotice({*r}).c_str(), stderr);
+      return Fail(&ctx, ctx.command,
+                  "not approved: the pipeline still blocks " + rec.name + " (" +
+                      ReasonCode(r->reason) + "). The request stays open: reject it, or ask for "
+                      "an exception release of the original (request-release --original)",
+                  kExitBlocked);
+    }
+  }
+  if (Status s = ctx.index->Approve(rec.id, user); !s.ok()) {
+    std::filesystem::remove_all(staging);
+    return Fail(&ctx, ctx.command, s.message(), kExitBlocked);
+  }
+  if (!AuditOrSay(ctx, AuditEvent::kReleaseApproved, user, rec.id,
+                  {{"requested_by", rec.requested_by}, {"exception", rec.exception}})) {
+    std::filesystem::remove_all(staging);
+    return kExitInternal;
+  }
+  if (rec.exception) {
+    std::string original = ctx.blobs->PathOf(rec.sha256);
+    Result<std::string> bytes = ReadFileLimited(original, UINT64_MAX);
+    if (original.empty() || !bytes.ok()) {
+      return Fail(&ctx, ctx.command, rec.id + ": the original cannot be read", kExitInternal);
+    }
+    std::filesystem::remove_all(staging);
+    MakeDirs(staging, 0700);
+    WriteFileAtomically(staging + "/" + BaseName(rec.name), bytes.value(), 0644, false);
+    WriteFileAtomically(staging + "/" + BaseName(rec.name) + ".mugai-exception.txt",
+                        ExceptionNote(rec, user), 0644, false);
+  }
+  Status moved = MoveOutputs(staging, dest, &delivered);
+  std::filesystem::remove_all(staging);
+  if (!moved.ok()) return Fail(&ctx, ctx.command, moved.message(), kExitInternal);
+  if (Status s = ctx.index->MarkReleased(rec.id, dest); !s.ok()) {
+    return Fail(&ctx, ctx.command, s.message(), kExitInternal);
+  }
+  if (!AuditOrSay(ctx, AuditEvent::kReleased, user, rec.id,
+                  {{"destination", dest}, {"files", delivered}, {"sha256", rec.sha256},
+                   {"exception", rec.exception}, {"requested_by", rec.requested_by},
+                   {"approved_by", user}})) {
+    return kExitInternal;
+  }
+  for (const auto& f : delivered) std::printf("released: %s\n", f.c_str());
+  if (rec.exception) {
+    std::printf("EXCEPTION: the unsanitised original was released (例外: 無害化されていない原本を配送しました)\n");
+  }
+  return kExitDelivered;
+}
+
+int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
+  if (a.words.size() != 2) return Fail(&ctx, ctx.command, "resubmit needs one ID", kExitUsage);
+  std::string user = a.Get("--user");
+  if (!Authorized(ctx, user, Operation::kResubmit)) return kExitBlocked;
+  Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
+  if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
+  const QuarantineRecord& rec = got.value();
+  if (rec.state == QuarantineState::kPurged) {
+    return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
+  }
+  if (rec.entry_point == "milter") {
+    return Fail(&ctx, ctx.command,
+                "mail items are resubmitted by re-injecting them into SMTP, which needs the mail "
+                "gateway (mugai milter); this build has no mail support yet",
+                kExitUsage);
+  }
+  std::string dest = RecordedDestination(rec, a);
+  if (dest.empty()) {
+    return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",
+                kExitUsage);
+  }
+  if (Status s = MakeDirs(dest, 0755); !s.ok()) return Fail(&ctx, ctx.command, "--out: " + s.message(), kExitUsage);
+  std::string report;
+  std::optional<NodeReport> r =
+      Rerun(ctx, rec, user, a.Get("--password"), dest, dest, a.Has("--report") ? &report : nullptr);
+  if (!r) return kExitInternal;
+  nlohmann::json outputs = nlohmann::json::array();
+  for (const auto& o : r->outputs) outputs.push_back(o.path);
+  if (!AuditOrSay(ctx, AuditEvent::kResubmitted, user, rec.id,
+                  {{"verdict", VerdictName(r->verdict)},
+                   {"reason", ReasonCode(r->reason)},
+                   {"new_item", r->quarantine_id},
+                   {"password_given", !a.Get("--password").empty()},
+                   {"outputs", outputs}})) {
+    return kExitInternal;
+  }
+  if (a.Get("--report") == "-") {
+    std::fputs(report.c_str(), stdout);
+  } else if (a.Has("--report")) {
+    WriteFileAtomically(a.Get("--report"), report, 0640, true);
+  }
+  std::fputs(HumanNotice({*r}).c_str(), stderr);
+  if (r->internal_failure) return kExitInternal;
+  return r->verdict == Verdict::kBlocked ? kExitBlocked : kExitDelivered;
+}
+
+}  // namespace mugai
