@@ -1,0 +1,286 @@
+// `mugai quarantine` and `mugai audit` as operators use them: the real binary over a state
+// folder filled by real `mugai sanitize` runs. Asserts exit codes, states, delivered bytes
+// and the audit chain.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/file_util.h"
+#include "test_support.h"
+
+namespace mugai {
+namespace {
+
+using nlohmann::json;
+
+class QuarantineCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteFile(dir_ / "roles.toml",
+                       "[roles]\noperators = [\"alice\"]\napprovers = [\"bob\", \"alice\"]\n"
+                       "auditors = [\"carol\"]\n");
+  }
+  testing::RunResult Sanitize(const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& env_crash = {}) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "sanitize", "--quiet",
+                                     "--signatures", testing::SignaturesDir(),
+                                     "--state", dir_ / "state", "--out", dir_ / "out"};
+    argv.insert(argv.end(), inputs.begin(), inputs.end());
+    (void)env_crash;
+    return testing::Run(argv);
+  }
+  testing::RunResult Q(std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "quarantine"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state", dir_ / "state", "--config", dir_ / "roles.toml",
+                             "--signatures", testing::SignaturesDir()});
+    return testing::Run(argv);
+  }
+  testing::RunResult Audit(std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "audit"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state", dir_ / "state", "--config", dir_ / "roles.toml"});
+    return testing::Run(argv);
+  }
+  json List() {
+    testing::RunResult r = Q({"list", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  }
+  std::string StateOf(const std::string& id) {
+    return json::parse(Q({"show", id}).out)["state"];
+  }
+  // Quarantines one EICAR file named `name` and returns its id.
+  std::string BlockedItem(const std::string& name = "invoice.pdf") {
+    testing::WriteFile(dir_ / ("in/" + name), testing::Eicar());
+    EXPECT_EQ(Sanitize({dir_ / ("in/" + name)}).exit_code, 1);
+    json items = List();
+    return items.back()["id"];
+  }
+  std::vector<std::string> AuditEvents() {
+    json all = json::parse(Audit({"export"}).out);
+    std::vector<std::string> events;
+    for (const auto& r : all) events.push_back(r["event"]);
+    return events;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(QuarantineCli, ExceptionReleaseNeedsASecondPersonAndIsRecorded) {
+  std::filesystem::create_directories(dir_ / "in");
+  std::string id = BlockedItem();
+  EXPECT_EQ(StateOf(id), "quarantined");
+  // The original release needs a reason and an expiry.
+  EXPECT_EQ(Q({"request-release", id, "--user", "alice", "--reason", "false positive", "--original"}).exit_code, 2);
+  testing::RunResult req = Q({"request-release", id, "--user", "alice", "--reason",
+                              "false positive", "--original", "--expires", "2099-01-01T00:00:00Z"});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  EXPECT_EQ(StateOf(id), "release_requested");
+  testing::RunResult self = Q({"approve", id, "--user", "alice", "--out", dir_ / "released"});
+  EXPECT_EQ(self.exit_code, 1);
+  EXPECT_NE(self.err.find("may not approve"), std::string::npos) << self.err;
+  testing::RunResult auditor = Q({"approve", id, "--user", "carol", "--out", dir_ / "released"});
+  EXPECT_EQ(auditor.exit_code, 1);
+  testing::RunResult stranger = Q({"approve", id, "--user", "mallory", "--out", dir_ / "released"});
+  EXPECT_EQ(stranger.exit_code, 1);
+  EXPECT_NE(stranger.err.find("has no role"), std::string::npos);
+  EXPECT_EQ(StateOf(id), "release_requested");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "released/invoice.pdf"));
+  testing::RunResult ok = Q({"approve", id, "--user", "bob", "--out", dir_ / "released"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(testing::ReadFile(dir_ / "released/invoice.pdf"), testing::Eicar());
+  std::string note = testing::ReadFile(dir_ / "released/invoice.pdf.mugai-exception.txt");
+  EXPECT_NE(note.find("UNSANITISED ORIGINAL"), std::string::npos);
+  EXPECT_NE(note.find("approved by: bob"), std::string::npos);
+  EXPECT_EQ(StateOf(id), "released");
+  std::vector<std::string> events = AuditEvents();
+  std::vector<std::string> tail(events.end() - 3, events.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"release_requested", "release_approved", "released"}));
+  EXPECT_EQ(Audit({"verify"}).exit_code, 0);
+}
+
+TEST_F(QuarantineCli, RefusedTransitions) {
+  std::filesystem::create_directories(dir_ / "in");
+  std::string id = BlockedItem();
+  EXPECT_EQ(Q({"approve", id, "--user", "bob", "--out", dir_ / "r"}).exit_code, 1);  // not requested
+  EXPECT_EQ(Q({"reject", id, "--user", "bob", "--reason", "no"}).exit_code, 1);
+  ASSERT_EQ(Q({"request-release", id, "--user", "alice", "--reason", "x"}).exit_code, 0);
+  EXPECT_EQ(Q({"request-release", id, "--user", "alice", "--reason", "x"}).exit_code, 1);
+  EXPECT_EQ(Q({"purge", id, "--user", "alice"}).exit_code, 1);  // in the middle of a release
+  EXPECT_EQ(Q({"reject", id, "--user", "bob", "--reason", "no"}).exit_code, 0);
+  EXPECT_EQ(StateOf(id), "rejected");
+  EXPECT_EQ(Q({"approve", id, "--user", "bob", "--out", dir_ / "r"}).exit_code, 1);
+  EXPECT_EQ(Q({"request-release", id, "--user", "carol", "--reason", "x"}).exit_code, 1);
+  EXPECT_EQ(Q({"show", "q-0000000000000000"}).exit_code, 1);
+  EXPECT_EQ(Q({"frobnicate"}).exit_code, 2);
+}
+
+TEST_F(QuarantineCli, ResubmitWithThePasswordDeliversABlockedPpapZip) {
+  std::string zip = testing::FixturesDir() + "/archive/encrypted-aes.zip";
+  ASSERT_EQ(Sanitize({zip}).exit_code, 1);
+  json items = List();
+  ASSERT_EQ(items.size(), 1u);
+  std::string id = items[0]["id"];
+  EXPECT_NE(items[0]["reasons"].get<std::string>().find("encrypted"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out/encrypted-aes.zip"));
+  testing::RunResult wrong = Q({"resubmit", id, "--user", "alice", "--password", "nope"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  testing::RunResult r = Q({"resubmit", id, "--user", "alice", "--password", "secret",
+                            "--report", "-"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["items"][0]["verdict"], "sanitized");
+  EXPECT_EQ(report["items"][0]["children"].size(), 2u);
+  // Delivered to the folder recorded at intake (the first run's --out).
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out/encrypted-aes.zip"));
+  std::vector<std::string> events = AuditEvents();
+  EXPECT_EQ(events.back(), "resubmitted");
+  EXPECT_EQ(Audit({"verify"}).exit_code, 0);
+  // Only operators resubmit.
+  EXPECT_EQ(Q({"resubmit", id, "--user", "carol", "--password", "secret"}).exit_code, 1);
+}
+
+TEST_F(QuarantineCli, SanitisedReleaseIsApprovedOnlyWhenThePipelineDeliversIt) {
+  std::string zip = testing::FixturesDir() + "/archive/encrypted-zipcrypto.zip";
+  ASSERT_EQ(Sanitize({zip}).exit_code, 1);
+  std::string id = List()[0]["id"];
+  ASSERT_EQ(Q({"request-release", id, "--user", "alice", "--reason", "password by phone"}).exit_code, 0);
+  testing::RunResult still = Q({"approve", id, "--user", "bob"});
+  EXPECT_EQ(still.exit_code, 1);
+  EXPECT_EQ(StateOf(id), "release_requested");
+  testing::RunResult ok = Q({"approve", id, "--user", "bob", "--password", "secret"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(StateOf(id), "released");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out/encrypted-zipcrypto.zip"));
+  EXPECT_EQ(testing::ListFiles(dir_ / "out").size(), 1u);  // no staging left behind
+}
+
+TEST_F(QuarantineCli, AuditVerifyNamesTheFirstEditedRecord) {
+  std::filesystem::create_directories(dir_ / "in");
+  BlockedItem("a.pdf");
+  BlockedItem("b.pdf");
+  ASSERT_EQ(Audit({"verify"}).exit_code, 0);
+  const std::string original = testing::ReadFile(dir_ / "state/audit.log");
+  std::string log = original;
+  size_t at = log.find("a.pdf");  // a record in the middle
+  ASSERT_NE(at, std::string::npos);
+  log[at] = 'c';
+  testing::WriteFile(dir_ / "state/audit.log", log);
+  testing::RunResult v = Audit({"verify"});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.out.find("first bad record"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("line "), std::string::npos) << v.out;
+  // An edit of the last record is caught as well, and nothing more is written on top of it:
+  // processing fails closed until an operator has looked.
+  log = original;
+  at = log.rfind("b.pdf");
+  log[at] = 'c';
+  testing::WriteFile(dir_ / "state/audit.log", log);
+  EXPECT_EQ(Audit({"verify"}).exit_code, 1);
+  testing::WriteFile(dir_ / "in/c.txt", "text\n");
+  testing::RunResult s = Sanitize({dir_ / "in/c.txt"});
+  EXPECT_NE(s.exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out/c.txt"));
+}
+
+TEST_F(QuarantineCli, PurgeRemovesTheOriginalAndRecordsTheDisposal) {
+  std::filesystem::create_directories(dir_ / "in");
+  std::string id = BlockedItem();
+  std::string sha = Sha256Hex(testing::Eicar());
+  std::string blob = dir_ / ("state/quarantine/blobs/" + sha.substr(0, 2) + "/" + sha);
+  ASSERT_TRUE(std::filesystem::exists(blob));
+  EXPECT_EQ(Q({"purge", id, "--user", "bob"}).exit_code, 1);  // approvers do not purge
+  ASSERT_EQ(Q({"purge", id, "--user", "alice"}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(blob));
+  EXPECT_EQ(StateOf(id), "purged");
+  EXPECT_EQ(AuditEvents().back(), "purged");
+  EXPECT_EQ(Audit({"verify"}).exit_code, 0);
+  EXPECT_EQ(Q({"resubmit", id, "--user", "alice"}).exit_code, 1);
+  EXPECT_EQ(Q({"reconcile"}).exit_code, 0);
+}
+
+TEST_F(QuarantineCli, KillBetweenBlobAndIndexLeavesAConsistentStore) {
+  std::filesystem::create_directories(dir_ / "in");
+  testing::WriteFile(dir_ / "in/x.pdf", testing::Eicar());
+  std::string bin = testing::MugaiBinary();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("MUGAI_CRASH_AT", "quarantine_after_blob", 1);
+    execl(bin.c_str(), bin.c_str(), "sanitize", "--quiet", "--signatures",
+          testing::SignaturesDir().c_str(), "--state", (dir_ / "state").c_str(), "--out",
+          (dir_ / "out").c_str(), (dir_ / "in/x.pdf").c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 70);  // died between the two writes
+  EXPECT_TRUE(List().empty());
+  testing::RunResult rec = Q({"reconcile"});
+  EXPECT_EQ(rec.exit_code, 1);  // an original without its row is reported, nothing is lost
+  EXPECT_NE(rec.out.find("orphan original"), std::string::npos);
+  EXPECT_EQ(Audit({"verify"}).exit_code, 0);
+  // After the restart the same file is processed and indexed normally.
+  EXPECT_EQ(Sanitize({dir_ / "in/x.pdf"}).exit_code, 1);
+  EXPECT_EQ(List().size(), 1u);
+  EXPECT_EQ(Q({"reconcile"}).exit_code, 0);
+}
+
+TEST_F(QuarantineCli, TwoProcessesAtOnceLoseNothing) {
+  std::filesystem::create_directories(dir_ / "in");
+  std::vector<std::string> a, b;
+  for (int i = 0; i < 10; ++i) {
+    std::string na = dir_ / ("in/a" + std::to_string(i) + ".pdf");
+    std::string nb = dir_ / ("in/b" + std::to_string(i) + ".pdf");
+    testing::WriteFile(na, testing::Eicar() + std::string(static_cast<size_t>(i), ' '));
+    testing::WriteFile(nb, testing::Eicar() + std::string(static_cast<size_t>(i) + 20, ' '));
+    a.push_back(na);
+    b.push_back(nb);
+  }
+  std::string bin = testing::MugaiBinary();
+  auto spawn = [&](const std::vector<std::string>& files) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      std::vector<std::string> args = {bin, "sanitize", "--quiet", "--signatures",
+                                       testing::SignaturesDir(), "--state", dir_ / "state"};
+      args.insert(args.end(), files.begin(), files.end());
+      std::vector<char*> argv;
+      for (auto& s : args) argv.push_back(s.data());
+      argv.push_back(nullptr);
+      execv(bin.c_str(), argv.data());
+      _exit(127);
+    }
+    return pid;
+  };
+  pid_t p1 = spawn(a), p2 = spawn(b);
+  int s1 = 0, s2 = 0;
+  waitpid(p1, &s1, 0);
+  waitpid(p2, &s2, 0);
+  EXPECT_EQ(WEXITSTATUS(s1), 1);
+  EXPECT_EQ(WEXITSTATUS(s2), 1);
+  EXPECT_EQ(List().size(), 20u);
+  EXPECT_EQ(Audit({"verify"}).exit_code, 0);
+  size_t processed = 0;
+  for (const auto& e : AuditEvents()) processed += e == "item_processed";
+  EXPECT_EQ(processed, 20u);
+}
+
+TEST_F(QuarantineCli, HelpAndErrorsSayWhatToDo) {
+  testing::RunResult h = testing::Run({testing::MugaiBinary(), "quarantine", "--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("request-release"), std::string::npos);
+  testing::RunResult ah = testing::Run({testing::MugaiBinary(), "audit", "--help"});
+  EXPECT_EQ(ah.exit_code, 0);
+  testing::RunResult noroles = testing::Run({testing::MugaiBinary(), "quarantine",
+                                             "request-release", "q-1", "--user", "x", "--reason",
+                                             "r", "--state", dir_ / "state"});
+  EXPECT_EQ(noroles.exit_code, 1);
+  EXPECT_NE(noroles.err.find("[roles]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mugai
