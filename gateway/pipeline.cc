@@ -121,6 +121,7 @@ struct Pipeline::ItemState {
   std::string deliver_path;   // its path there
   std::string deliver_type;
   const std::string* deliver_bytes = nullptr;
+  std::vector<AuditEntry> pending_audit;  // written together with the item's decision
   ~ItemState() {
     if (fd >= 0) close(fd);
     if (output_fd >= 0) close(output_fd);
@@ -467,16 +468,27 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
   Finish(item);
 }
 
-bool Pipeline::Audit(AuditEvent event, const std::string& item_id, nlohmann::json details) {
+AuditEntry Pipeline::Entry(AuditEvent event, const std::string& item_id,
+                           nlohmann::json details) const {
   AuditEntry e;
   e.event = event;
   e.actor = options_.actor;
   e.item_id = item_id;
   e.details = std::move(details);
-  Result<uint64_t> seq = audit_->Append(e);
+  return e;
+}
+
+bool Pipeline::Audit(AuditEvent event, const std::string& item_id, nlohmann::json details) {
+  return Audit(std::vector<AuditEntry>{Entry(event, item_id, std::move(details))});
+}
+
+bool Pipeline::Audit(std::vector<AuditEntry> entries) {
+  if (entries.empty()) return true;
+  Result<uint64_t> seq = audit_->AppendAll(entries);
   if (!seq.ok()) {
     log_.Write("error", "audit_failed",
-               {{"event", std::string(AuditEventName(event))}, {"detail", seq.status().message()}});
+               {{"event", std::string(AuditEventName(entries.front().event))},
+                {"detail", seq.status().message()}});
     return false;
   }
   return true;
@@ -519,9 +531,11 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
     return false;
   }
   r.quarantine_id = id.value();
-  return Audit(AuditEvent::kQuarantined, r.quarantine_id,
-               {{"name", r.name}, {"sha256", r.sha256}, {"verdict", rec.verdict},
-                {"reason", ReasonCode(r.reason)}, {"source", rec.source}});
+  item->pending_audit.push_back(Entry(AuditEvent::kQuarantined, r.quarantine_id,
+                                      {{"name", r.name}, {"sha256", r.sha256},
+                                       {"verdict", rec.verdict}, {"reason", ReasonCode(r.reason)},
+                                       {"source", rec.source}}));
+  return true;
 }
 
 // An output was written but its delivery could not be recorded: take it back.
@@ -587,16 +601,18 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     }
     r.internal_failure = true;
   }
-  // The decision is on record before anything is delivered.
-  bool recorded = Audit(AuditEvent::kItemProcessed, r.quarantine_id,
-                        {{"name", r.name},
-                         {"sha256", r.sha256},
-                         {"source", item->input.source.empty() ? item->input.path
-                                                               : item->input.source},
-                         {"entry_point", options_.entry_point},
-                         {"verdict", VerdictName(r.verdict)},
-                         {"reason", ReasonCode(r.reason)},
-                         {"threats", r.threats.empty() ? "" : r.threats.front().name}});
+  // The decision (and the quarantine) is on record before anything is delivered.
+  item->pending_audit.push_back(
+      Entry(AuditEvent::kItemProcessed, r.quarantine_id,
+            {{"name", r.name},
+             {"sha256", r.sha256},
+             {"source", item->input.source.empty() ? item->input.path : item->input.source},
+             {"entry_point", options_.entry_point},
+             {"verdict", VerdictName(r.verdict)},
+             {"reason", ReasonCode(r.reason)},
+             {"threats", r.threats.empty() ? "" : r.threats.front().name}}));
+  bool recorded = Audit(std::move(item->pending_audit));
+  item->pending_audit.clear();
   if (!recorded && r.verdict != Verdict::kBlocked) {
     UndoDelivery(item, "the audit log cannot be written (see mugai.log)");
   }
@@ -605,20 +621,22 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   } else if (r.verdict == Verdict::kSanitized) {
     Emit(item, item->result.output, item->result.output_type);
   }
+  std::vector<AuditEntry> deliveries;
   for (const auto& o : r.outputs) {
     const std::string& dest = item->input.destination;
-    if (!Audit(AuditEvent::kDelivered, r.quarantine_id,
-               {{"name", o.name},
-                {"sha256", o.sha256},
-                {"type", o.type},
-                {"destination", dest.empty() ? o.path : dest + "/" + o.name}})) {
-      UndoDelivery(item, "the delivery could not be recorded in the audit log (see mugai.log)");
-      break;
-    }
+    deliveries.push_back(Entry(AuditEvent::kDelivered, r.quarantine_id,
+                               {{"name", o.name},
+                                {"sha256", o.sha256},
+                                {"type", o.type},
+                                {"destination", dest.empty() ? o.path : dest + "/" + o.name}}));
+  }
+  if (!Audit(std::move(deliveries))) {
+    UndoDelivery(item, "the delivery could not be recorded in the audit log (see mugai.log)");
   }
   if (r.verdict == Verdict::kBlocked && r.quarantine_id.empty() && read &&
-      r.reason != Reason::kInputTooLarge && !Quarantine(item)) {
-    r.internal_failure = true;  // delivery failed after all and the original is not kept
+      r.reason != Reason::kInputTooLarge) {
+    // Delivery failed after all: keep the original now.
+    if (!Quarantine(item) || !Audit(std::move(item->pending_audit))) r.internal_failure = true;
   }
   if (r.verdict == Verdict::kBlocked && !r.internal_failure && r.reason == Reason::kNone) {
     r.reason = Reason::kWorkerProtocol;  // defensive: never a blocked item without a reason

@@ -78,6 +78,8 @@ class Pipeline {
   void FinishChild(const std::shared_ptr<ItemState>& item);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   bool Audit(AuditEvent event, const std::string& item_id, nlohmann::json details);
+  bool Audit(std::vector<AuditEntry> entries);  // one write and one fsync for all of them
+  AuditEntry Entry(AuditEvent event, const std::string& item_id, nlohmann::json details) const;
   void UndoDelivery(const std::shared_ptr<ItemState>& item, const std::string& why);
   void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
             const std::string& type);

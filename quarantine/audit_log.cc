@@ -222,11 +222,18 @@ std::optional<AuditEvent> ParseAuditEvent(std::string_view name) {
 }
 
 Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
-  if (!entry.details.is_object()) {
-    return Status{StatusCode::kInvalidArgument, "audit details must be a JSON object"};
-  }
-  if (entry.event == AuditEvent::kCheckpoint) {
-    return Status{StatusCode::kInvalidArgument, "checkpoint records are written by Purge"};
+  return AppendAll(std::vector<AuditEntry>{entry});
+}
+
+Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return Status{StatusCode::kInvalidArgument, "no audit records to append"};
+  for (const AuditEntry& entry : entries) {
+    if (!entry.details.is_object()) {
+      return Status{StatusCode::kInvalidArgument, "audit details must be a JSON object"};
+    }
+    if (entry.event == AuditEvent::kCheckpoint) {
+      return Status{StatusCode::kInvalidArgument, "checkpoint records are written by Purge"};
+    }
   }
   if (Status s = MakeDirs(state_dir_, 0700); !s.ok()) return s;
   Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/true);
@@ -240,21 +247,31 @@ Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   } closer{fd};
   Result<Tail> tail = ReadTail(fd, log, head_path());
   if (!tail.ok()) return tail.status();
-  uint64_t seq = tail->seq + 1;
-  std::string line = FormatRecord(seq, clock_(), entry.event, entry.actor, entry.item_id,
-                                  entry.details, tail->hash);
-  if (line.size() > kAuditMaxRecordBytes) {
-    return Status{StatusCode::kLimit,
-                  "audit record over " + std::to_string(kAuditMaxRecordBytes) + " bytes"};
+  uint64_t seq = tail->seq;
+  std::string prev = tail->hash;
+  std::string text;
+  int64_t now = clock_();
+  for (const AuditEntry& entry : entries) {
+    ++seq;
+    std::string line =
+        FormatRecord(seq, now, entry.event, entry.actor, entry.item_id, entry.details, prev);
+    if (line.size() > kAuditMaxRecordBytes) {
+      return Status{StatusCode::kLimit,
+                    "audit record over " + std::to_string(kAuditMaxRecordBytes) + " bytes"};
+    }
+    prev = LineHash(line);
+    text += line + "\n";
   }
+  // The records of one call land with one write and one fsync: they belong to one event
+  // (an item's decision and its quarantine), and a crash keeps all of them or none whole.
   struct stat st;
   if (fstat(fd, &st) != 0) return IoError("cannot stat", log);
-  if (Status s = WriteRecord(fd, static_cast<uint64_t>(st.st_size), line + "\n", log); !s.ok()) {
+  if (Status s = WriteRecord(fd, static_cast<uint64_t>(st.st_size), text, log); !s.ok()) {
     return s;
   }
   if (fsync(fd) != 0) return IoError("cannot fsync", log);
   if (st.st_size == 0) FsyncDir(state_dir_);  // the log file may be new
-  if (Status s = audit_internal::WriteHead(head_path(), Head{seq, LineHash(line)}); !s.ok()) {
+  if (Status s = audit_internal::WriteHead(head_path(), Head{seq, prev}); !s.ok()) {
     return s;
   }
   return seq;

@@ -84,6 +84,10 @@ class AuditLog {
   // must fail the item closed.
   Result<uint64_t> Append(const AuditEntry& entry);
 
+  // The same for several records at once (one lock, one write, one fsync): each still gets
+  // its own seq and is chained to the one before. Returns the last record's seq.
+  Result<uint64_t> AppendAll(const std::vector<AuditEntry>& entries);
+
   // Walks the chain (and, with `with_archives`, the archived segments before it) and
   // reports the first bad record: unreadable JSON, a missing field, a seq gap or reversal,
   // a prev that does not match, a start not covered by a checkpoint, or an end that does not
