@@ -66,6 +66,16 @@ struct Config {
   uint32_t archive_max_ratio;
   uint32_t archive_max_seconds;
   bool archive_block_if_member_blocked = false;
+  // [mail]
+  uint32_t mail_max_parts;
+  uint32_t mail_max_depth;
+  uint32_t mail_max_header_bytes;
+  bool mail_block_if_part_blocked = false;
+  // [milter]
+  std::string milter_socket = "unix:/run/mugai/milter.sock";
+  uint32_t milter_max_message_bytes;
+  uint32_t milter_concurrency;
+  uint32_t milter_timeout_seconds;
   // [quarantine], [audit], [roles]
   std::string quarantine_classification = "unclassified";  // quarantine.classification
   uint32_t audit_retention_days;                            // audit.retention_days

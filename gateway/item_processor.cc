@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "converters/archive/archive_unpacker.h"
 #include "converters/html/html_to_text.h"
+#include "converters/mail/mime_unpacker.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
 #include "converters/pdf/pdf_renderer.h"
@@ -360,14 +361,45 @@ WorkerResult UnpackNode(const WorkerContext& ctx, const std::string& bytes,
   r.is_container = true;
   r.single_file = a.single_file;
   r.members.reserve(a.members.size());
-  for (auto& m : a.members) r.members.emplace_back(std::move(m.path), std::move(m.bytes));
+  for (auto& m : a.members) {
+    Member out;
+    out.path = std::move(m.path);
+    out.bytes = std::move(m.bytes);
+    r.members.push_back(std::move(out));
+  }
+  return r;
+}
+
+// Opens a message and hands its parts back as child nodes, with the headers to keep.
+WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
+  const Config& c = *ctx.config;
+  MailOutcome m = UnpackMail(bytes, MailLimits{c.mail_max_parts, c.mail_max_depth,
+                                               c.mail_max_header_bytes});
+  if (m.problem == MailProblem::kLimit) return Block(std::move(r), Reason::kMailLimit, m.detail);
+  if (m.problem != MailProblem::kNone) return Block(std::move(r), Reason::kMailBroken, m.detail);
+  r.actions.push_back({"unpacked", "message: " + std::to_string(m.mail.parts.size()) + " part(s)"});
+  for (size_t i = 0; i < m.mail.notes.size() && i < 100; ++i) {
+    r.actions.push_back({"mime", m.mail.notes[i]});
+  }
+  r.verdict = Verdict::kSanitized;
+  r.is_container = true;
+  for (auto& p : m.mail.parts) {
+    Member out;
+    out.path = std::move(p.name);
+    out.bytes = std::move(p.bytes);
+    out.role = p.role == MailPartRole::kBody ? MemberRole::kBody : MemberRole::kAttachment;
+    out.declared_type = std::move(p.declared_type);
+    out.charset = std::move(p.charset);
+    r.members.push_back(std::move(out));
+  }
+  r.headers = std::move(m.mail.headers);
   return r;
 }
 
 }  // namespace
 
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
-                         const std::string& scratch_dir) {
+                         const std::string& scratch_dir, bool as_mail) {
   WorkerResult r;
   if (!scratch_dir.empty()) ctx.scanner->UseTempDirInThisProcess(scratch_dir);
   std::string bytes, error;
@@ -379,9 +411,25 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   DetectedType type = IdentifyWithTextCheck(ctx, bytes, &r);
   r.detected_type = type.mime;
   r.family = ClassifyMime(type.mime);
+  if (as_mail) {
+    if (r.family != TypeFamily::kMail) {
+      r.actions.push_back({"identified", "handled as a message (libmagic: " + type.mime + ")"});
+    }
+    r.family = TypeFamily::kMail;
+    r.detected_type = "message/rfc822";
+  }
 
   // scan (always, so that threats are reported even for items blocked by name or type)
   Reason scan_reason = Scan(ctx, fd, name, &r);
+  if (scan_reason == Reason::kMalware && r.family == TypeFamily::kMail) {
+    // A message is not condemned whole for one bad attachment: its parts are scanned one by
+    // one and the infected ones removed. The supervisor blocks the message after all if no
+    // part accounts for what ClamAV found here.
+    r.actions.push_back({"container_threat", r.reason_detail});
+    r.threats.clear();
+    r.reason_detail.clear();
+    scan_reason = Reason::kNone;
+  }
   if (scan_reason != Reason::kNone) {
     std::string detail = r.reason_detail;
     return Block(std::move(r), scan_reason, std::move(detail));
@@ -435,6 +483,7 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     case PolicyAction::kReencodeImage:
       return ReencodeImage(ctx, bytes, std::move(r));
     case PolicyAction::kUnpack:
+      if (r.family == TypeFamily::kMail) return UnpackMailNode(ctx, bytes, std::move(r));
       return UnpackNode(ctx, bytes, name, std::move(r));
     case PolicyAction::kBlock:
       break;
@@ -458,6 +507,18 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
   if (scan_reason != Reason::kNone) {
     std::string detail = r.reason_detail;
     return Block(std::move(r), scan_reason, std::move(detail));
+  }
+  if (promised_family == TypeFamily::kMail) {
+    // A rebuilt (or passed) message must read back as MIME within the limits.
+    const Config& c = *ctx.config;
+    MailOutcome m = UnpackMail(bytes, MailLimits{c.mail_max_parts, c.mail_max_depth,
+                                                 c.mail_max_header_bytes});
+    if (m.problem != MailProblem::kNone) {
+      return Block(std::move(r), Reason::kMailBroken, "the rebuilt message: " + m.detail);
+    }
+    r.family = TypeFamily::kMail;
+    r.verdict = Verdict::kClean;
+    return r;
   }
   if (r.family != promised_family && !(r.family == TypeFamily::kEmpty &&
                                         promised_family == TypeFamily::kText)) {

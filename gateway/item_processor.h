@@ -21,8 +21,10 @@ struct WorkerContext {
 
 // Processes the input readable from `fd` whose claimed basename is `name`.
 // `scratch_dir` is the worker's private folder for libclamav's temporary files.
+// `as_mail`: the input is a message whatever libmagic says (a milter's message, or a part
+// declared message/rfc822), so it is unpacked as one or blocked.
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
-                         const std::string& scratch_dir);
+                         const std::string& scratch_dir, bool as_mail = false);
 
 // Verifies an output readable from `fd`: it must identify as `promised_family` (or empty) and
 // scan clean. Returns kClean, or kBlocked with reason kMalware/kScanError/kUnknownType.

@@ -53,6 +53,16 @@ inline constexpr uint32_t kArchiveMaxRatio = 200;                // archive.max_
 inline constexpr uint64_t kArchiveRatioFloorBytes = 1 * kMiB;    // (fixed) ratio checked beyond this
 inline constexpr uint32_t kArchiveMaxSeconds = 300;              // archive.max_seconds (whole item)
 
+// [mail] (a limit hit blocks the whole message)
+inline constexpr uint32_t kMailMaxParts = 500;                   // mail.max_parts
+inline constexpr uint32_t kMailMaxDepth = 20;                    // mail.max_depth
+inline constexpr uint32_t kMailMaxHeaderBytes = 65536;           // mail.max_header_bytes
+
+// [milter]
+inline constexpr uint32_t kMilterMaxMessageBytes = 50 * kMiB;    // milter.max_message_bytes
+inline constexpr uint32_t kMilterConcurrency = 4;                // milter.concurrency
+inline constexpr uint32_t kMilterTimeoutSeconds = 240;           // milter.timeout_seconds
+
 // [audit]
 inline constexpr uint32_t kAuditRetentionDays = 1096;            // audit.retention_days (3 years)
 
@@ -66,6 +76,8 @@ inline constexpr uint32_t kMaxActions = 256;
 inline constexpr uint32_t kMaxThreats = 64;
 inline constexpr uint32_t kMaxMembers = 100000;       // members in one result (config is lower)
 inline constexpr uint32_t kMaxPathField = 4096;       // a member's path
+inline constexpr uint32_t kMaxHeaders = 64;           // kept headers of one message
+inline constexpr uint32_t kMaxHeaderValue = 16384;    // one kept header's value
 inline constexpr uint64_t kResultOverheadBytes = 4 * kMiB;  // result size = output + this
 
 }  // namespace mugai::limits

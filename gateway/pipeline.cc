@@ -15,6 +15,8 @@
 
 #include "common/file_util.h"
 #include "converters/archive/zip_builder.h"
+#include "converters/mail/mail_builder.h"
+#include "converters/mail/mime_unpacker.h"
 #include "converters/image/image_sanitizer.h"
 #include "gateway/limits.h"
 #include "gateway/policy.h"
@@ -122,6 +124,7 @@ struct Pipeline::ItemState {
   std::string deliver_type;
   const std::string* deliver_bytes = nullptr;
   std::vector<AuditEntry> pending_audit;  // written together with the item's decision
+  Member member;  // what its container said of it (role, declared type; bytes moved out)
   ~ItemState() {
     if (fd >= 0) close(fd);
     if (output_fd >= 0) close(output_fd);
@@ -159,6 +162,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   p->audit_ = std::make_unique<AuditLog>(config.state_dir);
   if (Status s = p->identifier_.Load(); !s.ok()) return s;
   if (Status s = InitImageLibrary(); !s.ok()) return s;
+  InitMailLibrary();
   ScanLimits scan_limits{config.scan_max_file_size, config.scan_max_scan_size,
                          config.scan_max_recursion, config.scan_max_files,
                          config.scan_max_time_ms, config.scan_image_fuzzy_hash};
@@ -308,10 +312,12 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
   }
   const WorkerContext* ctx = &context_;
   std::string name = item->input.name;
+  bool as_mail = item->input.mail || item->member.declared_type == "message/rfc822";
+  item->input.mail = as_mail;
   pool.Submit(
       item->fd,
-      [ctx, name](int fd, const std::string& scratch) {
-        return EncodeWorkerResult(ProcessNode(*ctx, fd, name, scratch));
+      [ctx, name, as_mail](int fd, const std::string& scratch) {
+        return EncodeWorkerResult(ProcessNode(*ctx, fd, name, scratch, as_mail));
       },
       [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); });
 }
@@ -354,7 +360,7 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   r.reason_detail = w.reason_detail;
   if (w.verdict == Verdict::kBlocked) return Finish(item);
   std::string why;
-  if (!CheckWorkerResult(w, &why)) {
+  if (!CheckWorkerResult(w, item->input.mail, &why)) {
     r.verdict = Verdict::kBlocked;
     r.reason = Reason::kWorkerProtocol;
     r.reason_detail = why;
@@ -378,13 +384,19 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
 
 // The supervisor's own checks of a worker's "deliver" answer, from what it knows itself:
 // the policy action of the family, the output type that action produces, the file name.
-bool Pipeline::CheckWorkerResult(const WorkerResult& w, std::string* why) const {
+bool Pipeline::CheckWorkerResult(const WorkerResult& w, bool item_is_mail,
+                                 std::string* why) const {
   PolicyAction action = ActionFor(w.family);
   if (w.verdict == Verdict::kClean && action != PolicyAction::kPass) {
     *why = std::string("worker passed a ") + FamilyName(w.family) + " unchanged";
     return false;
   }
-  if (w.verdict == Verdict::kSanitized && (w.family == TypeFamily::kArchive) != w.is_container) {
+  if (item_is_mail && w.family != TypeFamily::kMail && w.verdict != Verdict::kBlocked) {
+    *why = "worker did not handle a message as one";
+    return false;
+  }
+  bool container_family = w.family == TypeFamily::kArchive || w.family == TypeFamily::kMail;
+  if (w.verdict == Verdict::kSanitized && container_family != w.is_container) {
     *why = std::string("worker answered a ") + FamilyName(w.family) +
            (w.is_container ? " with members" : " without unpacking it");
     return false;
@@ -556,8 +568,9 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
   NodeReport& r = item->report;
   const std::string& out_dir = item->input.out_dir.empty() ? out_dir_ : item->input.out_dir;
   if (out_dir.empty()) return;
-  std::string name = r.verdict == Verdict::kSanitized ? item->output_name
-                                                     : OutputName(r.name, TypeFamily::kText);
+  std::string name = r.verdict == Verdict::kSanitized || item->result.family == TypeFamily::kMail
+                         ? item->output_name
+                         : OutputName(r.name, TypeFamily::kText);
   if (name != r.name && r.verdict == Verdict::kClean) {
     r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
   }
@@ -667,7 +680,9 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
 bool Pipeline::TreeLimitsHold(const std::shared_ptr<ItemState>& item, const WorkerResult& w) {
   NodeReport& r = item->report;
   Tree& tree = *item->tree;
-  for (const auto& [untrusted_path, bytes] : w.members) {
+  for (const Member& m : w.members) {
+    const std::string& untrusted_path = m.path;
+    const std::string& bytes = m.bytes;
     if (!MemberPathIsSafe(untrusted_path)) {
       r.verdict = Verdict::kBlocked;
       r.reason = Reason::kWorkerProtocol;
@@ -720,10 +735,12 @@ void Pipeline::StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>&
     child->depth = item->depth + 1;
     child->batch = item->batch;
     child->index = i;
-    child->input.name = BaseName(members[i].first);
-    child->report.name = members[i].first;
+    child->input.name = BaseName(members[i].path);
+    child->report.name = members[i].path;
     child->report.claimed_type = ClaimedTypeFromName(child->input.name);
-    child->bytes = std::move(members[i].second);
+    child->bytes = std::move(members[i].bytes);
+    child->member = std::move(members[i]);
+    child->member.bytes.clear();
     item->children[i] = std::move(child);
   }
   members.clear();
@@ -741,7 +758,11 @@ void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item) {
     r.reason = Reason::kWorkerProtocol;  // defensive, as in Finish()
   }
   std::string name;
-  if (r.verdict == Verdict::kClean) {
+  if (r.verdict == Verdict::kClean && item->result.family == TypeFamily::kMail) {
+    name = item->output_name;  // a forwarded message that needed no change
+    item->deliver_bytes = &item->bytes;
+    item->deliver_type = "message/rfc822";
+  } else if (r.verdict == Verdict::kClean) {
     name = OutputName(item->input.name, TypeFamily::kText);
     if (name != item->input.name) {
       r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
@@ -785,6 +806,7 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
   if (item->tree->failed != Reason::kNone) {
     return block(item->tree->failed, item->tree->failed_detail);
   }
+  if (item->result.family == TypeFamily::kMail) return AssembleMail(pool, item);
   std::vector<const ItemState*> delivered;
   std::vector<const ItemState*> blocked;
   for (const auto& c : item->children) (c->deliverable ? delivered : blocked).push_back(c.get());
@@ -848,6 +870,132 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
   out.has_output = true;
   item->children.clear();
   Verify(pool, item, item->result.output, item->result.output_type);
+}
+
+}  // namespace mugai
+
+namespace mugai {
+
+namespace {
+
+// The MIME charset name for what the charset detector reported.
+std::string MimeCharset(const std::string& declared, const std::string& detected) {
+  if (!declared.empty()) return declared;
+  if (detected == "CP932") return "Shift_JIS";
+  if (detected == "EUC-JP-MS") return "EUC-JP";
+  if (detected.empty() || detected == "ASCII") return "us-ascii";
+  return detected;
+}
+
+std::string BaseType(const std::string& type) {
+  size_t semi = type.find(';');
+  return semi == std::string::npos ? type : type.substr(0, semi);
+}
+
+}  // namespace
+
+// Every part of a message has reported: deliver it unchanged when nothing had to change,
+// else write a new message from the parts' outputs, a notice in place of each blocked part,
+// and a notice of what was done.
+void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  WorkerResult& out = item->result;
+  std::vector<const ItemState*> blocked;
+  bool all_clean = true;
+  for (const auto& c : item->children) {
+    if (!c->deliverable) blocked.push_back(c.get());
+    if (r.children[c->index].verdict != Verdict::kClean) all_clean = false;
+  }
+  bool dropped = false;
+  std::string container_threat;
+  for (const auto& a : r.actions) {
+    dropped = dropped || a.action == "mime";
+    if (a.action == "container_threat") container_threat = a.detail;
+  }
+  bool explained = false;
+  for (const auto& c : r.children) explained = explained || !c.threats.empty();
+  if (!container_threat.empty() && !explained) {
+    // ClamAV found something in the message that no single part shows: block it whole.
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kMalware;
+    r.reason_detail = container_threat + " (in the message as a whole)";
+    r.threats.push_back({"clamav", container_threat});
+    item->children.clear();
+    return Finish(item);
+  }
+  std::string name = item->input.name.empty() ? "message.eml" : item->input.name;
+  if (PlainExtension(name) != "eml") name += ".eml";
+  item->output_name = name;
+  if (!blocked.empty() && config_.mail_block_if_part_blocked) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kMemberBlocked;
+    r.reason_detail = std::to_string(blocked.size()) +
+                      " part(s) blocked and mail.block_if_part_blocked is on";
+    item->children.clear();
+    return Finish(item);
+  }
+  if (all_clean && !dropped) {
+    // Nothing to change: the message goes on as it came (front ends add X-Mugai headers).
+    r.verdict = Verdict::kClean;
+    item->children.clear();
+    return Verify(pool, item, item->bytes, "");
+  }
+  std::vector<std::string> notices;  // owned here: BuiltPart points into it
+  notices.reserve(item->children.size() + 1);
+  std::vector<BuiltPart> parts;
+  int converted = 0;
+  for (const auto& c : item->children) {
+    const NodeReport& cr = r.children[c->index];
+    bool body = c->member.role == MemberRole::kBody;
+    if (!c->deliverable) {
+      notices.push_back("【mugai】添付ファイル「" + cr.name + "」は配送されませんでした: " +
+                        ReasonMessageJa(cr.reason) + "\n[mugai] The attachment \"" + cr.name +
+                        "\" was removed: " + ReasonMessageEn(cr.reason) + " (" +
+                        ReasonCode(cr.reason) + ")\n");
+      parts.push_back({cr.name + ".removed.txt", &notices.back(), "text/plain", "utf-8", body});
+      continue;
+    }
+    if (cr.verdict == Verdict::kSanitized) ++converted;
+    std::string type = BaseType(c->deliver_type);
+    std::string charset;
+    if (type == "text/plain" || type == "inode/x-empty" || type == "application/x-empty") {
+      charset = cr.verdict == Verdict::kClean ? MimeCharset(c->member.charset, cr.charset) : "utf-8";
+      type = "text/plain";
+    }
+    parts.push_back({body ? "" : BaseName(c->deliver_path), c->deliver_bytes, type, charset, body});
+  }
+  std::string summary = "無害化ゲートウェイ mugai の処理結果 / What mugai did to this message\n\n";
+  for (const auto& a : r.actions) {
+    if (a.action == "mime") summary += "- " + a.detail + "\n";
+  }
+  for (const auto& c : item->children) {
+    const NodeReport& cr = r.children[c->index];
+    if (cr.verdict == Verdict::kBlocked) {
+      summary += "- 除去 removed: " + cr.name + " (" + ReasonCode(cr.reason) + ")\n";
+    } else if (cr.verdict == Verdict::kSanitized) {
+      summary += "- 無害化 sanitised: " + cr.name + " → " + BaseName(c->deliver_path) + "\n";
+    }
+  }
+  notices.push_back(summary);
+  parts.push_back({"mugai-notice.txt", &notices.back(), "text/plain", "utf-8", true});
+  std::string actions = "sanitized=" + std::to_string(converted) +
+                        "; removed=" + std::to_string(blocked.size()) +
+                        "; dropped=" + std::string(dropped ? "yes" : "no");
+  HeaderList added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
+  Result<std::string> built = BuildMail(out.headers, added, parts);
+  item->children.clear();
+  if (!built.ok()) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = Reason::kWorkerProtocol;
+    r.reason_detail = built.status().message();
+    return Finish(item);
+  }
+  r.actions.push_back({"rebuilt", "new message: " + std::to_string(parts.size()) + " part(s), " +
+                                      std::to_string(blocked.size()) + " removed"});
+  out.output = std::move(built.value());
+  out.output_type = "message/rfc822";
+  out.has_output = true;
+  Verify(pool, item, out.output, out.output_type);
 }
 
 }  // namespace mugai

@@ -34,6 +34,7 @@ struct ItemInput {
   std::string out_dir;  // where its outputs go; "" = the out_dir given to Sanitize()
   std::string source;       // where it came from, for the records ("" = path)
   std::string destination;  // the folder its outputs finally reach ("" = out_dir)
+  bool mail = false;        // an RFC 5322 message (mugai mail, the milter), whatever its bytes
 };
 
 class Pipeline {
@@ -68,7 +69,8 @@ class Pipeline {
   void StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void ChildDone(WorkerPool& pool, const std::shared_ptr<ItemState>& child);
   void Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
-  bool CheckWorkerResult(const WorkerResult& w, std::string* why) const;
+  void AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  bool CheckWorkerResult(const WorkerResult& w, bool item_is_mail, std::string* why) const;
   void Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item, const std::string& bytes,
               const std::string& output_type);
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);

@@ -94,6 +94,7 @@ constexpr TypeRow kTypeTable[] = {
     {"application/x-lzh-compressed", TypeFamily::kArchive},
     {"application/vnd.ms-cab-compressed", TypeFamily::kArchive},
     {"application/x-iso9660-image", TypeFamily::kArchive},
+    {"message/rfc822", TypeFamily::kMail},
 };
 
 struct ExtensionRow {
@@ -165,7 +166,8 @@ PolicyAction ActionFor(TypeFamily family) {
     case TypeFamily::kHtml: return PolicyAction::kConvertToText;
     case TypeFamily::kPdf: return PolicyAction::kConvertPdf;
     case TypeFamily::kImage: return PolicyAction::kReencodeImage;
-    case TypeFamily::kArchive: return PolicyAction::kUnpack;
+    case TypeFamily::kArchive:
+    case TypeFamily::kMail: return PolicyAction::kUnpack;
     default: return PolicyAction::kBlock;
   }
 }
@@ -182,6 +184,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kPdf: return "pdf";
     case TypeFamily::kImage: return "image";
     case TypeFamily::kArchive: return "archive";
+    case TypeFamily::kMail: return "mail";
   }
   return "unknown";
 }
@@ -236,6 +239,7 @@ TypeFamily FamilyOfOutput(std::string_view output_mime) {
   if (output_mime.rfind("application/pdf", 0) == 0) return TypeFamily::kPdf;
   if (output_mime.rfind("image/", 0) == 0) return TypeFamily::kImage;
   if (output_mime == "application/zip") return TypeFamily::kArchive;
+  if (output_mime == "message/rfc822") return TypeFamily::kMail;
   return TypeFamily::kText;
 }
 

@@ -21,7 +21,8 @@ enum class TypeFamily : uint8_t {
   kPdf,         // rebuilt through Poppler + cairo (or rasterised, or text)
   kImage,       // decoded and encoded again
   kArchive,     // unpacked; members go through the pipeline; rebuilt as a new zip
-  kLast = kArchive,
+  kMail,        // an RFC 5322 message: parts go through the pipeline; rebuilt as a new message
+  kLast = kMail,
 };
 
 enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kReencodeImage, kUnpack, kBlock };

@@ -29,6 +29,8 @@ const char* ReasonMessageEn(Reason reason) {
     case Reason::kArchiveLimit: return "the archive exceeds an unpacking limit (possible archive bomb)";
     case Reason::kArchiveName: return "the archive's file names cannot be trusted";
     case Reason::kArchiveBroken: return "the archive is damaged or truncated";
+    case Reason::kMailLimit: return "the message exceeds a limit (parts, nesting or header size)";
+    case Reason::kMailBroken: return "the message cannot be read as MIME";
     case Reason::kMemberBlocked: return "files inside the archive were blocked";
     case Reason::kAuditFailed: return "the audit record could not be written";
     case Reason::kInputTooLarge: return "file is larger than the size limit";
@@ -65,6 +67,8 @@ const char* ReasonMessageJa(Reason reason) {
     case Reason::kArchiveLimit: return "圧縮ファイルが展開の上限を超えています（圧縮爆弾の可能性）";
     case Reason::kArchiveName: return "圧縮ファイル内のファイル名が信頼できません";
     case Reason::kArchiveBroken: return "圧縮ファイルが壊れているか途中で切れています";
+    case Reason::kMailLimit: return "メールが上限（パート数・階層・ヘッダー長）を超えています";
+    case Reason::kMailBroken: return "メールを MIME として読み取れません";
     case Reason::kMemberBlocked: return "圧縮ファイル内のファイルが遮断されました";
     case Reason::kAuditFailed: return "監査ログを記録できなかったため配送しません";
     case Reason::kInputTooLarge: return "ファイルサイズが上限を超えています";

@@ -101,8 +101,18 @@ std::string EncodeWorkerResult(const WorkerResult& r) {
     size_t n = std::min<size_t>(r.members.size(), kMaxMembers);
     PutU32(&out, static_cast<uint32_t>(n));
     for (size_t i = 0; i < n; ++i) {
-      PutStr(&out, r.members[i].first, kMaxPathField);
-      PutStr(&out, r.members[i].second, UINT32_MAX);
+      const Member& m = r.members[i];
+      PutStr(&out, m.path, kMaxPathField);
+      PutStr(&out, m.bytes, UINT32_MAX);
+      PutU8(&out, static_cast<uint8_t>(m.role));
+      PutStr(&out, m.declared_type, kMaxShortField);
+      PutStr(&out, m.charset, kMaxShortField);
+    }
+    size_t h = std::min<size_t>(r.headers.size(), kMaxHeaders);
+    PutU32(&out, static_cast<uint32_t>(h));
+    for (size_t i = 0; i < h; ++i) {
+      PutStr(&out, r.headers[i].first, kMaxShortField);
+      PutStr(&out, r.headers[i].second, kMaxHeaderValue);
     }
   }
   return out;
@@ -167,8 +177,9 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
   if (!in.U8(&untrusted_is_container) || untrusted_is_container > 1) return Bad("container flag");
   r.is_container = untrusted_is_container == 1;
   if (r.is_container) {
-    if (r.verdict != Verdict::kSanitized || r.family != TypeFamily::kArchive || r.has_output) {
-      return Bad("members on a node that is not an unpacked archive");
+    if (r.verdict != Verdict::kSanitized ||
+        (r.family != TypeFamily::kArchive && r.family != TypeFamily::kMail) || r.has_output) {
+      return Bad("members on a node that is not an unpacked container");
     }
     uint8_t untrusted_single = 0;
     if (!in.U8(&untrusted_single) || untrusted_single > 1) return Bad("single-file flag");
@@ -177,9 +188,22 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
     if (r.single_file && untrusted_count != 1) return Bad("single file with several members");
     uint64_t budget = max_output_bytes;
     r.members.resize(untrusted_count);
-    for (auto& [path, bytes] : r.members) {
-      if (!in.Str(&path, kMaxPathField) || !in.Str(&bytes, budget)) return Bad("bad member");
-      budget -= bytes.size();
+    for (Member& m : r.members) {
+      uint8_t untrusted_role = 0;
+      if (!in.Str(&m.path, kMaxPathField) || !in.Str(&m.bytes, budget) ||
+          !in.U8(&untrusted_role) || untrusted_role > static_cast<uint8_t>(MemberRole::kLast) ||
+          !in.Str(&m.declared_type, kMaxShortField) || !in.Str(&m.charset, kMaxShortField)) {
+        return Bad("bad member");
+      }
+      m.role = static_cast<MemberRole>(untrusted_role);
+      budget -= m.bytes.size();
+    }
+    if (!in.U32(&untrusted_count) || untrusted_count > kMaxHeaders) return Bad("header count");
+    r.headers.resize(untrusted_count);
+    for (auto& [name, value] : r.headers) {
+      if (!in.Str(&name, kMaxShortField) || !in.Str(&value, kMaxHeaderValue)) {
+        return Bad("bad header");
+      }
     }
   }
   if (r.verdict == Verdict::kSanitized && !r.has_output && !r.is_container) {
@@ -211,6 +235,8 @@ const char* ReasonCode(Reason reason) {
     case Reason::kArchiveLimit: return "archive_limit";
     case Reason::kArchiveName: return "archive_name";
     case Reason::kArchiveBroken: return "archive_broken";
+    case Reason::kMailLimit: return "mail_limit";
+    case Reason::kMailBroken: return "mail_broken";
     case Reason::kMemberBlocked: return "member_blocked";
     case Reason::kAuditFailed: return "audit_failed";
     case Reason::kInputTooLarge: return "input_too_large";

@@ -3,7 +3,8 @@
 // str detected_type, str description, str charset, str reason_detail,
 // u32 n_actions × (str action, str detail), u32 n_threats × (str engine, str name),
 // u8 has_output, [str output_type, blob output],
-// u8 is_container, [u8 single_file, u32 n_members × (str path, blob bytes)]. str/blob = u32 length + bytes.
+// u8 is_container, [u8 single_file, u32 n_members × (str path, blob bytes, u8 role,
+// str declared_type, str charset), u32 n_headers × (str name, str value)]. str/blob = u32 length + bytes.
 // The decoder treats every byte as hostile: a short, over-long, out-of-range or trailing
 // message is a protocol error (and the item is blocked).
 #pragma once
@@ -43,7 +44,9 @@ enum class Reason : uint8_t {
   kArchiveLimit,   // depth, member count, expanded size, ratio or time of an archive
   kArchiveName,    // an archive whose names cannot be trusted (zip local/central mismatch)
   kArchiveBroken,  // truncated or corrupt archive
-  kLastWorkerReason = kArchiveBroken,
+  kMailLimit,      // MIME parts, nesting or header size of a message
+  kMailBroken,     // not a message that can be read
+  kLastWorkerReason = kMailBroken,
   // Supervisor-only from here on.
   kInputTooLarge,
   kWorkerCrashed,
@@ -68,6 +71,22 @@ struct Threat {
   std::string name;
 };
 
+// A container's member: an archive's file or a mail part.
+enum class MemberRole : uint8_t {
+  kFile = 0,        // a file in an archive
+  kBody = 1,        // a message's text body (text/plain or text/html)
+  kAttachment = 2,  // a message's attachment or inline part with a name
+  kLast = kAttachment,
+};
+
+struct Member {
+  std::string path;   // archive path, or the part's decoded file name
+  std::string bytes;  // decoded content
+  MemberRole role = MemberRole::kFile;
+  std::string declared_type;  // mail: the Content-Type the sender declared (lower case)
+  std::string charset;        // mail: its charset parameter
+};
+
 struct WorkerResult {
   Verdict verdict = Verdict::kBlocked;
   TypeFamily family = TypeFamily::kUnknown;
@@ -81,11 +100,13 @@ struct WorkerResult {
   bool has_output = false;
   std::string output_type;
   std::string output;
-  // An unpacked container (archive): its members, each to go through the pipeline as a
+  // An unpacked container (archive or message): its members, each to go through the pipeline as a
   // child node. Paths are untrusted until the supervisor has checked them.
   bool is_container = false;
   bool single_file = false;  // a bare compressed stream: deliver its one member as itself
-  std::vector<std::pair<std::string, std::string>> members;  // (path, bytes)
+  std::vector<Member> members;
+  // A message's headers kept for the rebuilt message (name, value as received).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Serialises `result` (worker side). Oversized fields are truncated to their caps so that a

@@ -1,23 +1,36 @@
-// The system-call filter every worker installs before it touches input (libseccomp).
-// A first, deny-list profile: no network sockets or connections, no exec, no new processes
-// (threads are allowed: libvips and GLib need them), no ptrace, no mounts, namespaces,
-// kernel modules or BPF. The allow-list profile of issue 9 replaces it.
+// Worker confinement, installed by every worker after fork and before it touches input:
+// its own network and mount namespaces (where the kernel permits), Landlock (reads only
+// beneath what the libraries need, writes only in its scratch folder) and a seccomp
+// allow-list (libseccomp): any system call not listed fails with EPERM, exec kills.
 #pragma once
 
 #include <string>
 
 namespace mugai {
 
-// Installs the filter in the calling process. Returns false if it could not be installed;
-// the worker then refuses to run (fail closed).
-bool InstallWorkerSeccomp();
+// Puts the calling process, which must be single-threaded (a worker just after fork), into a
+// new network namespace (no interfaces but a down loopback) and a private mount namespace.
+// Without CAP_SYS_ADMIN it first enters a new user namespace mapping only its own uid and
+// gid. Returns false when the kernel does not permit it; the process is then unchanged or,
+// if a later step failed, in namespaces that are only partly set up.
+bool EnterWorkerNamespaces();
 
-// Landlock: the worker may create, write, rename or delete files only inside `scratch_dir`
-// (reading is not restricted yet). Returns false when the kernel has no Landlock; the
-// supervisor says so in its log at start-up (WorkerLandlockAvailable).
+// Whether EnterWorkerNamespaces works for this process: tried once in a short-lived child,
+// then remembered. The supervisor says so in its log when it does not.
+bool WorkerNamespacesAvailable();
+
+// Landlock: the worker may read only beneath the folders the libraries read after fork
+// (/usr, fontconfig's configuration and cache, ...) and its scratch folder, and create,
+// write, rename or delete files only inside `scratch_dir` ("" = nowhere). Returns false when
+// the kernel has no Landlock or a rule could not be added; the supervisor logs Landlock's
+// absence at start-up (WorkerLandlockAbi).
 bool InstallWorkerLandlock(const std::string& scratch_dir);
 
 // The kernel's Landlock ABI version, 0 when unavailable.
 int WorkerLandlockAbi();
+
+// Installs the system-call allow-list in the calling process. Returns false if it could not
+// be installed; the worker then refuses to run (fail closed).
+bool InstallWorkerSeccomp();
 
 }  // namespace mugai

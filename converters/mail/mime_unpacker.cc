@@ -1,0 +1,330 @@
+// GMime walk of one message. Every leaf becomes a part; nothing is skipped silently: what is
+// dropped (HTML alternatives) is noted, and anything beyond a limit fails the whole message.
+#include "converters/mail/mime_unpacker.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace mugai {
+
+namespace {
+
+template <typename T>
+struct GUnref {
+  void operator()(T* p) const {
+    if (p) g_object_unref(p);
+  }
+};
+template <typename T>
+using GPtr = std::unique_ptr<T, GUnref<T>>;
+
+struct GFreeString {
+  void operator()(char* p) const { g_free(p); }
+};
+using GString_ = std::unique_ptr<char, GFreeString>;
+
+const char* const kKeptHeaders[] = {"From",    "To",         "Cc",        "Reply-To",
+                                    "Sender",  "Subject",    "Date",      "Message-ID",
+                                    "In-Reply-To", "References"};
+const char* const kAddressHeaders[] = {"From", "To", "Cc", "Reply-To", "Sender"};
+
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u == '\t' || (u >= 0x20 && u < 0x7F);
+  });
+}
+
+// "a\r\n b" → "a b": a header value on one line, trimmed.
+std::string Unfold(std::string_view raw) {
+  std::string out;
+  for (char c : raw) {
+    if (c == '\r' || c == '\n') continue;
+    out += c == '\t' ? ' ' : c;
+  }
+  size_t b = out.find_first_not_of(' ');
+  size_t e = out.find_last_not_of(' ');
+  return b == std::string::npos ? "" : out.substr(b, e - b + 1);
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A name safe to use as a single path component.
+std::string PlainName(std::string name) {
+  for (char& c : name) {
+    if (c == '/' || c == '\\') c = '_';
+  }
+  while (!name.empty() && (name.front() == '.' || name.front() == ' ')) name.erase(0, 1);
+  return name;
+}
+
+class Walker {
+ public:
+  Walker(const MailLimits& limits, GMimeParserOptions* options, UnpackedMail* mail)
+      : limits_(limits), options_(options), mail_(mail) {}
+
+  // Returns "" on success, else the problem (and sets *limit for limit problems).
+  std::string Walk(GMimeObject* obj, uint32_t depth, bool* limit) {
+    if (++entities_ > limits_.max_parts) {
+      *limit = true;
+      return "more than " + std::to_string(limits_.max_parts) + " MIME parts (mail.max_parts)";
+    }
+    if (depth > limits_.max_depth) {
+      *limit = true;
+      return "MIME nesting deeper than mail.max_depth (" + std::to_string(limits_.max_depth) + ")";
+    }
+    if (GMIME_IS_MULTIPART(obj)) return WalkMultipart(GMIME_MULTIPART(obj), depth, limit);
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+      GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+      if (!inner) return "empty message/rfc822 part";
+      GString_ text(g_mime_object_to_string(GMIME_OBJECT(inner), nullptr));
+      MailPart p;
+      p.name = "forwarded-" + std::to_string(++forwarded_) + ".eml";
+      p.bytes = text ? text.get() : "";
+      p.role = MailPartRole::kAttachment;
+      p.declared_type = "message/rfc822";
+      mail_->parts.push_back(std::move(p));
+      return "";
+    }
+    if (GMIME_IS_PART(obj)) return Leaf(GMIME_PART(obj));
+    return "unknown MIME entity";
+  }
+
+ private:
+  std::string WalkMultipart(GMimeMultipart* mp, uint32_t depth, bool* limit) {
+    GMimeContentType* ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
+    int n = g_mime_multipart_get_count(mp);
+    bool alternative = ct && g_mime_content_type_is_type(ct, "multipart", "alternative");
+    if (alternative) {
+      // Keep the text; drop the HTML (and other) renderings of the same message.
+      int text = -1;
+      for (int i = 0; i < n && text < 0; ++i) {
+        GMimeObject* part = g_mime_multipart_get_part(mp, i);
+        GMimeContentType* pct = g_mime_object_get_content_type(part);
+        if (GMIME_IS_PART(part) && pct && g_mime_content_type_is_type(pct, "text", "plain")) text = i;
+      }
+      for (int i = 0; i < n; ++i) {
+        GMimeObject* part = g_mime_multipart_get_part(mp, i);
+        if (text >= 0 && i != text) {
+          GMimeContentType* pct = g_mime_object_get_content_type(part);
+          GString_ type(pct ? g_mime_content_type_get_mime_type(pct) : nullptr);
+          mail_->notes.push_back(std::string("alternative ") + (type ? type.get() : "part") +
+                                 " dropped (the text/plain version is kept)");
+          continue;
+        }
+        if (std::string e = Walk(part, depth + 1, limit); !e.empty()) return e;
+      }
+      return "";
+    }
+    for (int i = 0; i < n; ++i) {
+      if (std::string e = Walk(g_mime_multipart_get_part(mp, i), depth + 1, limit); !e.empty()) {
+        return e;
+      }
+    }
+    return "";
+  }
+
+  std::string Leaf(GMimePart* part) {
+    GMimeObject* obj = GMIME_OBJECT(part);
+    GMimeContentType* ct = g_mime_object_get_content_type(obj);
+    GString_ type(ct ? g_mime_content_type_get_mime_type(ct) : nullptr);
+    MailPart p;
+    p.declared_type = Lower(type ? type.get() : "application/octet-stream");
+    const char* charset = ct ? g_mime_content_type_get_parameter(ct, "charset") : nullptr;
+    p.charset = charset ? charset : "";
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    if (content) {
+      GPtr<GMimeStream> mem(g_mime_stream_mem_new());
+      g_mime_data_wrapper_write_to_stream(content, mem.get());
+      GByteArray* arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.get()));
+      p.bytes.assign(reinterpret_cast<const char*>(arr->data), arr->len);
+    }
+    const char* filename = g_mime_part_get_filename(part);
+    const char* disposition = g_mime_object_get_disposition(obj);
+    bool attachment = (disposition && Lower(disposition) == "attachment") ||
+                      (filename && *filename);
+    bool text = p.declared_type == "text/plain" || p.declared_type == "text/html";
+    if (!attachment && text) {
+      p.role = MailPartRole::kBody;
+      p.name = "body-" + std::to_string(++bodies_) +
+               (p.declared_type == "text/html" ? ".html" : ".txt");
+      if (p.declared_type == "text/plain") return CutEncodedBlocks(std::move(p));
+    } else {
+      p.role = MailPartRole::kAttachment;
+      p.name = filename && *filename ? PlainName(filename) : "";
+      if (p.name.empty()) p.name = "attachment-" + std::to_string(++unnamed_);
+    }
+    mail_->parts.push_back(std::move(p));
+    return "";
+  }
+
+  // uuencoded ("begin 644 name" … "end") and yEnc ("=ybegin … name=x" … "=yend") blocks in
+  // a text body are attachments by another name: each is decoded (GMime) into a part of its
+  // own and replaced in the text by a line saying so.
+  std::string CutEncodedBlocks(MailPart body) {
+    std::string text;
+    std::string_view rest = body.bytes;
+    auto next_line = [&rest]() {
+      size_t nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
+      rest.remove_prefix(line.size());
+      return line;
+    };
+    while (!rest.empty()) {
+      std::string_view line = next_line();
+      std::string_view bare = line;
+      while (!bare.empty() && (bare.back() == '\n' || bare.back() == '\r')) bare.remove_suffix(1);
+      bool uu = bare.size() > 10 && bare.substr(0, 6) == "begin " &&
+                std::isdigit(static_cast<unsigned char>(bare[6])) && bare.find(' ', 6) != std::string_view::npos;
+      bool y = bare.substr(0, 8) == "=ybegin " && bare.find(" name=") != std::string_view::npos;
+      if (!uu && !y) {
+        text.append(line);
+        continue;
+      }
+      std::string name = uu ? std::string(bare.substr(bare.find(' ', 6) + 1))
+                            : std::string(bare.substr(bare.find(" name=") + 6));
+      std::string encoded;
+      bool ended = false;
+      while (!rest.empty()) {
+        std::string_view l = next_line();
+        std::string_view b = l;
+        while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.remove_suffix(1);
+        if ((uu && b == "end") || (y && b.substr(0, 5) == "=yend")) {
+          ended = true;
+          break;
+        }
+        if (y && b.substr(0, 6) == "=ypart") continue;
+        encoded.append(b);
+        encoded += '\n';
+      }
+      std::string decoded(encoded.size() + 16, '\0');
+      size_t n = 0;
+      if (uu) {
+        int state = GMIME_UUDECODE_STATE_BEGIN;
+        guint32 save = 0;
+        n = g_mime_encoding_uudecode_step(reinterpret_cast<const unsigned char*>(encoded.data()),
+                                          encoded.size(),
+                                          reinterpret_cast<unsigned char*>(decoded.data()),
+                                          &state, &save);
+      } else {
+        int state = GMIME_YDECODE_STATE_BEGIN | GMIME_YDECODE_STATE_DECODE;
+        guint32 pcrc = GMIME_YENCODE_CRC_INIT, crc = GMIME_YENCODE_CRC_INIT;
+        n = g_mime_ydecode_step(reinterpret_cast<const unsigned char*>(encoded.data()),
+                                encoded.size(), reinterpret_cast<unsigned char*>(decoded.data()),
+                                &state, &pcrc, &crc);
+      }
+      decoded.resize(std::min(n, decoded.size()));
+      MailPart att;
+      att.name = PlainName(Unfold(name));
+      if (att.name.empty()) att.name = "attachment-" + std::to_string(++unnamed_);
+      att.bytes = std::move(decoded);
+      att.role = MailPartRole::kAttachment;
+      att.declared_type = uu ? "application/x-uuencode" : "application/x-yenc";
+      mail_->notes.push_back(std::string(uu ? "uuencoded" : "yEnc") + " block " + att.name +
+                             (ended ? "" : " (unterminated)") + " taken out of the text as an attachment");
+      text += "[" + std::string(uu ? "uuencoded" : "yEnc") + " attachment " + att.name +
+              " / 添付ファイルとして分離]\n";
+      mail_->parts.push_back(std::move(att));
+    }
+    body.bytes = std::move(text);
+    mail_->parts.push_back(std::move(body));
+    return "";
+  }
+
+  const MailLimits& limits_;
+  GMimeParserOptions* options_;
+  UnpackedMail* mail_;
+  uint32_t entities_ = 0;
+  int bodies_ = 0, unnamed_ = 0, forwarded_ = 0;
+};
+
+std::string KeptHeaderValue(GMimeHeader* h, GMimeParserOptions* options, bool address) {
+  const char* raw = g_mime_header_get_raw_value(h);
+  std::string unfolded = Unfold(raw ? raw : "");
+  if (IsAscii(unfolded)) return unfolded;  // as received
+  // 8-bit bytes in a header: decode (fallback charsets) and encode again as RFC 2047 UTF-8.
+  const char* value = g_mime_header_get_value(h);
+  if (!value) return "";
+  if (address) {
+    GPtr<InternetAddressList> list(internet_address_list_parse(options, value));
+    if (list) {
+      GString_ s(internet_address_list_to_string(list.get(), nullptr, TRUE));
+      if (s) return Unfold(s.get());
+    }
+  }
+  GString_ s(g_mime_utils_header_encode_text(nullptr, value, "UTF-8"));
+  return s ? Unfold(s.get()) : "";
+}
+
+}  // namespace
+
+void InitMailLibrary() {
+  static bool done = false;
+  if (!done) {
+    g_mime_init();
+    done = true;
+  }
+}
+
+MailOutcome UnpackMail(std::string_view bytes, const MailLimits& limits) {
+  InitMailLibrary();
+  MailOutcome out;
+  GMimeParserOptions* options = g_mime_parser_options_new();
+  std::unique_ptr<GMimeParserOptions, void (*)(GMimeParserOptions*)> options_guard(
+      options, g_mime_parser_options_free);
+  // Japanese senders' undeclared 8-bit text is CP932 or EUC-JP far more often than Latin-1.
+  static const char* kFallback[] = {"UTF-8", "CP932", "EUC-JP", "ISO-8859-1", nullptr};
+  g_mime_parser_options_set_fallback_charsets(options, kFallback);
+  g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
+  GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
+  GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), options));
+  if (!message) {
+    out.problem = MailProblem::kMalformed;
+    out.detail = "not an RFC 5322 message (no headers GMime can read)";
+    return out;
+  }
+  GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message.get()));
+  int n = g_mime_header_list_get_count(headers);
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
+    const char* name = g_mime_header_get_name(h);
+    const char* raw = g_mime_header_get_raw_value(h);
+    size_t size = (name ? strlen(name) : 0) + (raw ? strlen(raw) : 0);
+    if (size > limits.max_header_bytes) {
+      out.problem = MailProblem::kLimit;
+      out.detail = std::string("header ") + (name ? name : "?") + " is longer than " +
+                   std::to_string(limits.max_header_bytes) + " bytes (mail.max_header_bytes)";
+      return out;
+    }
+    if (!name) continue;
+    for (const char* keep : kKeptHeaders) {
+      if (g_ascii_strcasecmp(name, keep) != 0) continue;
+      bool address = std::any_of(std::begin(kAddressHeaders), std::end(kAddressHeaders),
+                                 [name](const char* a) { return g_ascii_strcasecmp(name, a) == 0; });
+      out.mail.headers.emplace_back(keep, KeptHeaderValue(h, options, address));
+    }
+  }
+  GMimeObject* body = g_mime_message_get_mime_part(message.get());
+  if (body) {
+    Walker walker(limits, options, &out.mail);
+    bool limit = false;
+    if (std::string e = walker.Walk(body, 0, &limit); !e.empty()) {
+      out.problem = limit ? MailProblem::kLimit : MailProblem::kMalformed;
+      out.detail = e;
+      out.mail = UnpackedMail{};
+      return out;
+    }
+  }
+  return out;
+}
+
+}  // namespace mugai

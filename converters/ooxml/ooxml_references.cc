@@ -1,0 +1,176 @@
+// Elements that reference removed relationships: each is removed, unwrapped (a Word
+// hyperlink keeps its text), or replaced by its preview picture (a PowerPoint OLE object).
+#include <strings.h>
+
+#include <cstring>
+
+#include "converters/ooxml/ooxml_internal.h"
+
+namespace mugai::ooxml {
+
+namespace {
+
+constexpr std::string_view kOfficeNs = "urn:schemas-microsoft-com:office:office";
+
+enum class Action {
+  kRemove,          // the element goes
+  kUnwrap,          // the element goes, its children stay (w:hyperlink)
+  kRemoveAncestor,  // the named ancestor goes (a mail merge without its data source)
+  kOleFrame,        // the graphic frame becomes the object's fallback picture (pptx)
+};
+
+struct ElementRule {
+  std::string_view local;
+  Action action;
+  std::string_view ancestor;
+};
+
+// An element not listed here only loses the attribute that names the removed relationship
+// (a:blip r:link, v:imagedata r:id...), which leaves it valid and harmless.
+constexpr ElementRule kRules[] = {
+    {"hlinkClick", Action::kRemove, ""},
+    {"hlinkHover", Action::kRemove, ""},
+    {"hlinkMouseOver", Action::kRemove, ""},
+    {"OLEObject", Action::kRemove, ""},  // docx w:object: the v:shape preview stays
+    {"control", Action::kRemove, ""},    // w:control, xlsx control, p:control
+    {"oleObject", Action::kRemove, ""},  // xlsx
+    {"oleObj", Action::kOleFrame, ""},   // pptx
+    {"sheet", Action::kRemove, ""},
+    {"externalReference", Action::kRemove, ""},
+    {"attachedTemplate", Action::kRemove, ""},
+    {"subDoc", Action::kRemove, ""},
+    {"altChunk", Action::kRemove, ""},
+    {"objectEmbed", Action::kRemove, ""},
+    {"objectLink", Action::kRemove, ""},
+    {"externalData", Action::kRemove, ""},  // a chart's embedded workbook
+    {"audioFile", Action::kRemove, ""},
+    {"videoFile", Action::kRemove, ""},
+    {"quickTimeFile", Action::kRemove, ""},
+    {"wavAudioFile", Action::kRemove, ""},
+    {"dataSource", Action::kRemoveAncestor, "mailMerge"},
+    {"headerSource", Action::kRemoveAncestor, "mailMerge"},
+    {"sourceFileName", Action::kRemoveAncestor, "frame"},
+};
+
+// PowerPoint actions that start a program, a macro or an OLE verb (ppaction://program runs
+// the hyperlink's target; mouse-over needs no click).
+bool IsProgramAction(const xmlNode* n) {
+  if (!Is(n, "hlinkClick") && !Is(n, "hlinkHover") && !Is(n, "hlinkMouseOver")) return false;
+  std::string action = Attr(n, "action");
+  for (const char* p : {"ppaction://program", "ppaction://macro", "ppaction://ole"}) {
+    if (strncasecmp(action.c_str(), p, std::strlen(p)) == 0) return true;
+  }
+  return false;
+}
+
+bool IsWord(const xmlNode* n) {
+  std::string_view href = n->ns && n->ns->href ? reinterpret_cast<const char*>(n->ns->href) : "";
+  return href.ends_with("/wordprocessingml/2006/main") || href.ends_with("/wordprocessingml/main");
+}
+
+xmlNode* Ancestor(xmlNode* n, std::string_view local) {
+  for (xmlNode* p = n->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
+    if (Is(p, local)) return p;
+  }
+  return nullptr;
+}
+
+// The attributes of `n` naming a removed relationship.
+std::vector<xmlAttr*> RemovedRefs(xmlNode* n, const std::set<std::string>& removed_ids) {
+  std::vector<xmlAttr*> out;
+  for (xmlAttr* a = n->properties; a; a = a->next) {
+    if (!IsRelationshipAttr(a)) continue;
+    xmlChar* v = xmlNodeGetContent(reinterpret_cast<xmlNode*>(a));
+    if (v && removed_ids.contains(reinterpret_cast<const char*>(v))) out.push_back(a);
+    xmlFree(v);
+  }
+  return out;
+}
+
+// The v:shape of a w:object no longer stands for an OLE object: drop its o:ole marker.
+void ClearOleMarker(xmlNode* ole_object) {
+  if (!ole_object->parent) return;
+  for (xmlNode* s = ole_object->parent->children; s; s = s->next) {
+    if (!Is(s, "shape")) continue;
+    for (xmlAttr* a = s->properties; a; a = a->next) {
+      if (a->ns && a->ns->href && kOfficeNs == reinterpret_cast<const char*>(a->ns->href) &&
+          std::strcmp(reinterpret_cast<const char*>(a->name), "ole") == 0) {
+        xmlRemoveProp(a);
+        break;
+      }
+    }
+  }
+}
+
+// pptx: <p:graphicFrame>…<p:oleObj r:id><p:embed/><p:pic>preview</p:pic></p:oleObj>… becomes
+// the <p:pic> (PowerPoint writes it in the mc:Fallback branch), or goes if there is none.
+void ReplaceOleFrame(xmlNode* ole, NodeEditor* editor) {
+  xmlNode* frame = Ancestor(ole, "graphicFrame");
+  if (!frame) {
+    editor->Remove(ole);
+    return;
+  }
+  for (xmlNode* n : Elements(frame)) {
+    if (Is(n, "pic") && Ancestor(n, "oleObj")) {
+      editor->Replace(frame, n);
+      return;
+    }
+  }
+  editor->Remove(frame);
+}
+
+void Apply(xmlNode* n, const ElementRule* rule, NodeEditor* editor) {
+  switch (rule->action) {
+    case Action::kRemove:
+      if (Is(n, "OLEObject")) ClearOleMarker(n);
+      editor->Remove(n);
+      break;
+    case Action::kUnwrap:
+      editor->Unwrap(n);
+      break;
+    case Action::kRemoveAncestor: {
+      xmlNode* a = Ancestor(n, rule->ancestor);
+      editor->Remove(a ? a : n);
+      break;
+    }
+    case Action::kOleFrame:
+      ReplaceOleFrame(n, editor);
+      break;
+  }
+}
+
+const ElementRule* RuleFor(const xmlNode* n) {
+  static constexpr ElementRule kWordHyperlink = {"hyperlink", Action::kUnwrap, ""};
+  static constexpr ElementRule kOtherHyperlink = {"hyperlink", Action::kRemove, ""};
+  if (Is(n, "hyperlink")) return IsWord(n) ? &kWordHyperlink : &kOtherHyperlink;
+  for (const ElementRule& r : kRules) {
+    if (Is(n, r.local)) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void EditReferences(xmlDoc* doc, const std::set<std::string>& removed_ids, NodeEditor* editor,
+                    OoxmlFindings* findings) {
+  for (xmlNode* n : Elements(xmlDocGetRootElement(doc))) {
+    if (!editor->Attached(n)) continue;
+    if (IsProgramAction(n)) {
+      findings->removed.emplace_back("program_action", Attr(n, "action"));
+      editor->Remove(n);
+      continue;
+    }
+    if (removed_ids.empty()) continue;
+    std::vector<xmlAttr*> refs = RemovedRefs(n, removed_ids);
+    if (refs.empty()) continue;
+    if (const ElementRule* rule = RuleFor(n)) {
+      Apply(n, rule, editor);
+    } else {
+      for (xmlAttr* a : refs) xmlRemoveProp(a);
+      editor->MarkChanged();
+    }
+  }
+  editor->PruneEmptied();
+}
+
+}  // namespace mugai::ooxml

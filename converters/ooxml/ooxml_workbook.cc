@@ -1,0 +1,248 @@
+// SpreadsheetML edits: macro and dialog sheets leave the workbook with the names that run or
+// point at them; formulas into removed external workbooks keep only their cached values.
+#include <strings.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "converters/ooxml/ooxml_internal.h"
+
+namespace mugai::ooxml {
+
+namespace {
+
+bool NameChar(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '.' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Excel runs a name starting with Auto_Open (Auto_Open2, auto_openX...) when the workbook
+// opens; the _xlnm. form is the built-in name of the same.
+std::string_view AutoRunName(std::string_view name) {
+  if (name.size() >= 6 && strncasecmp(name.data(), "_xlnm.", 6) == 0) name.remove_prefix(6);
+  for (std::string_view prefix : {"auto_open", "auto_close", "auto_activate", "auto_deactivate"}) {
+    if (name.size() >= prefix.size() &&
+        strncasecmp(name.data(), prefix.data(), prefix.size()) == 0) {
+      return prefix;
+    }
+  }
+  return "";
+}
+
+bool IsTrue(const std::string& v) { return v == "1" || v == "true"; }
+
+// The sheet names a formula refers to (Name!A1, 'Na''me'!A1, First:Last!A1), lower case.
+// One pass from left to right: string literals are skipped, quoted names read whole.
+std::vector<std::string> SheetsReferenced(std::string_view f) {
+  std::vector<std::string> out;
+  auto add = [&out](const std::string& names) {  // "first:last" names both ends
+    size_t colon = names.find(':');
+    out.push_back(AsciiLower(names.substr(0, colon)));
+    if (colon != std::string::npos) out.push_back(AsciiLower(names.substr(colon + 1)));
+  };
+  std::string run;  // unquoted name characters just read
+  for (size_t i = 0; i < f.size(); ++i) {
+    char c = f[i];
+    if (c == '"' || c == '\'') {
+      std::string quoted;
+      for (++i; i < f.size(); ++i) {
+        if (f[i] == c && i + 1 < f.size() && f[i + 1] == c) {
+          quoted += c;
+          ++i;
+        } else if (f[i] == c) {
+          break;
+        } else {
+          quoted += f[i];
+        }
+      }
+      if (c == '\'' && i + 1 < f.size() && f[i + 1] == '!') add(quoted);
+      run.clear();
+    } else if (c == '!') {
+      if (!run.empty()) add(run);
+      run.clear();
+    } else if (NameChar(c) || c == ':') {
+      run += c;
+    } else {
+      run.clear();
+    }
+  }
+  return out;
+}
+
+struct SheetIndex {
+  std::vector<int> new_index;  // by old index; -1 for a removed sheet
+  std::vector<std::string> removed_names;
+  std::set<std::string> removed_lower;  // compared without case, as Excel does
+  int kept = 0;
+};
+
+Status RemoveSheets(xmlNode* root, const std::set<std::string>& removed_ids, NodeEditor* editor,
+                    SheetIndex* index) {
+  std::vector<xmlNode*> kept;
+  for (xmlNode* sheets = root->children; sheets; sheets = sheets->next) {
+    if (!Is(sheets, "sheets")) continue;
+    xmlNode* next = nullptr;
+    for (xmlNode* s = sheets->children; s; s = next) {
+      next = s->next;  // before Remove() unlinks s
+      if (!Is(s, "sheet")) continue;
+      bool gone = false;
+      for (xmlAttr* a = s->properties; a; a = a->next) {
+        gone = gone || (IsRelationshipAttr(a) &&
+                        removed_ids.contains(TextOf(reinterpret_cast<xmlNode*>(a))));
+      }
+      index->new_index.push_back(gone ? -1 : index->kept++);
+      if (gone) {
+        index->removed_names.push_back(Attr(s, "name"));
+        index->removed_lower.insert(AsciiLower(index->removed_names.back()));
+        editor->Remove(s);
+      } else {
+        kept.push_back(s);
+      }
+    }
+  }
+  if (kept.empty()) {
+    return {StatusCode::kInvalidArgument,
+            "the workbook has no sheet left once its macro and dialog sheets are removed"};
+  }
+  bool visible = false;
+  for (xmlNode* s : kept)
+    visible = visible || Attr(s, "state").empty() || Attr(s, "state") == "visible";
+  if (!visible) {
+    xmlUnsetProp(kept.front(), BAD_CAST "state");  // Excel needs one visible sheet
+    editor->MarkChanged();
+  }
+  return Status::Ok();
+}
+
+// What makes a defined name go, or "" to keep it.
+std::string_view DefinedNameProblem(xmlNode* n, const SheetIndex& index,
+                                    bool external_links_removed) {
+  std::string name = Attr(n, "name");
+  if (!AutoRunName(name).empty()) return "auto_run_name";
+  if (IsTrue(Attr(n, "function")) || IsTrue(Attr(n, "vbProcedure")) || IsTrue(Attr(n, "xlm"))) {
+    return "macro_name";
+  }
+  std::string local = Attr(n, "localSheetId");
+  if (!local.empty()) {
+    char* end = nullptr;
+    long i = std::strtol(local.c_str(), &end, 10);
+    if (*end != '\0' || i < 0 || static_cast<size_t>(i) >= index.new_index.size() ||
+        index.new_index[static_cast<size_t>(i)] < 0) {
+      return "defined_name";
+    }
+  }
+  std::string formula = TextOf(n);
+  for (const std::string& sheet : SheetsReferenced(formula)) {
+    if (index.removed_lower.contains(sheet)) return "defined_name";
+  }
+  if (external_links_removed && RefersToExternalWorkbook(formula)) return "external_formula";
+  return "";
+}
+
+void FixDefinedNames(xmlNode* root, const SheetIndex& index, bool external_links_removed,
+                     NodeEditor* editor, OoxmlFindings* findings) {
+  for (xmlNode* n : Elements(root)) {
+    if (!Is(n, "definedName")) continue;
+    std::string_view problem = DefinedNameProblem(n, index, external_links_removed);
+    if (!problem.empty()) {
+      findings->removed.emplace_back(std::string(problem), Attr(n, "name") + " = " + TextOf(n));
+      editor->Remove(n);
+      continue;
+    }
+    std::string local = Attr(n, "localSheetId");
+    if (local.empty() || index.removed_names.empty()) continue;
+    int now = index.new_index[static_cast<size_t>(std::strtol(local.c_str(), nullptr, 10))];
+    xmlSetProp(n, BAD_CAST "localSheetId", BAD_CAST std::to_string(now).c_str());
+    editor->MarkChanged();
+  }
+}
+
+// workbookView activeTab/firstSheet are sheet indices too.
+void FixViews(xmlNode* root, const SheetIndex& index, NodeEditor* editor) {
+  if (index.removed_names.empty()) return;
+  for (xmlNode* n : Elements(root)) {
+    if (!Is(n, "workbookView")) continue;
+    for (const char* attr : {"activeTab", "firstSheet"}) {
+      std::string v = Attr(n, attr);
+      if (v.empty()) continue;
+      long i = std::strtol(v.c_str(), nullptr, 10);
+      int now = i >= 0 && static_cast<size_t>(i) < index.new_index.size()
+                    ? index.new_index[static_cast<size_t>(i)]
+                    : -1;
+      xmlSetProp(n, BAD_CAST attr, BAD_CAST std::to_string(now < 0 ? 0 : now).c_str());
+      editor->MarkChanged();
+    }
+  }
+}
+
+// A cell whose formula went keeps its value; a formula string (t="str") becomes an inline one.
+void KeepCachedValue(xmlNode* cell, NodeEditor* editor) {
+  if (Attr(cell, "t") != "str") return;
+  for (xmlNode* v = cell->children; v; v = v->next) {
+    if (!Is(v, "v")) continue;
+    std::string text = TextOf(v);
+    xmlNode* is = xmlNewNode(cell->ns, BAD_CAST "is");
+    xmlNode* t = xmlNewChild(is, cell->ns, BAD_CAST "t", nullptr);
+    xmlNodeAddContent(t, BAD_CAST text.c_str());
+    xmlAddPrevSibling(v, is);
+    editor->Remove(v);
+    break;
+  }
+  xmlSetProp(cell, BAD_CAST "t", BAD_CAST "inlineStr");
+}
+
+}  // namespace
+
+bool RefersToExternalWorkbook(std::string_view formula) {
+  for (size_t at = formula.find('['); at != std::string_view::npos;
+       at = formula.find('[', at + 1)) {
+    size_t digits = at + 1;
+    while (digits < formula.size() && formula[digits] >= '0' && formula[digits] <= '9') ++digits;
+    if (digits == at + 1 || digits >= formula.size() || formula[digits] != ']') continue;
+    if (at == 0 || (!NameChar(formula[at - 1]) && formula[at - 1] != ']')) return true;
+  }
+  return false;
+}
+
+Status DisarmWorkbook(xmlDoc* doc, const std::set<std::string>& removed_ids,
+                      bool external_links_removed, NodeEditor* editor, OoxmlFindings* findings) {
+  xmlNode* root = xmlDocGetRootElement(doc);
+  SheetIndex index;
+  if (Status s = RemoveSheets(root, removed_ids, editor, &index); !s.ok()) return s;
+  FixDefinedNames(root, index, external_links_removed, editor, findings);
+  FixViews(root, index, editor);
+  editor->PruneEmptied();
+  return Status::Ok();
+}
+
+void DropExternalFormulas(xmlDoc* doc, const std::string& part_name, NodeEditor* editor,
+                          OoxmlFindings* findings) {
+  std::set<std::string> shared;  // si of dropped shared-formula masters
+  size_t dropped = 0;
+  std::vector<xmlNode*> formulas;
+  for (xmlNode* n : Elements(xmlDocGetRootElement(doc))) {
+    if (Is(n, "f") && n->parent && Is(n->parent, "c")) formulas.push_back(n);
+  }
+  for (xmlNode* f : formulas) {
+    if (!RefersToExternalWorkbook(TextOf(f))) continue;
+    if (Attr(f, "t") == "shared") shared.insert(Attr(f, "si"));
+    KeepCachedValue(f->parent, editor);
+    editor->Remove(f);
+    ++dropped;
+  }
+  for (xmlNode* f : formulas) {  // cells sharing a dropped master's formula
+    if (!editor->Attached(f) || Attr(f, "t") != "shared" || !shared.contains(Attr(f, "si"))) {
+      continue;
+    }
+    KeepCachedValue(f->parent, editor);
+    editor->Remove(f);
+    ++dropped;
+  }
+  if (dropped > 0) {
+    findings->removed.emplace_back("external_formula",
+                                   part_name + ": " + std::to_string(dropped) +
+                                       " formulas into external workbooks (values kept)");
+  }
+}
+
+}  // namespace mugai::ooxml

@@ -1,0 +1,550 @@
+// OOXML disarming: each kind of active content goes from the package, the visible text stays,
+// the output is a valid macro-free package; entity and zip bombs and non-OOXML input fail.
+#include "converters/ooxml/ooxml_disarm.h"
+
+#include <gtest/gtest.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "converters/archive/zip_builder.h"
+#include "test_support.h"
+
+namespace mugai {
+namespace {
+
+using Members = std::map<std::string, std::string>;
+
+OoxmlLimits Limits() {
+  OoxmlLimits l;
+  l.package = ArchiveLimits{1000, 16 << 20, 32 << 20, 200, 1 << 20};
+  l.max_part_bytes = 8 << 20;
+  l.max_parts = 1000;
+  return l;
+}
+
+std::string Fixture(const std::string& name) {
+  return testing::ReadFile(testing::FixturesDir() + "/ooxml/" + name);
+}
+
+Members Unzip(const std::string& zip) {
+  UnpackOutcome u = UnpackArchive(zip, "", "", Limits().package);
+  EXPECT_EQ(u.problem, ArchiveProblem::kNone) << u.detail;
+  Members m;
+  for (auto& member : u.archive.members) m[member.path] = std::move(member.bytes);
+  return m;
+}
+
+std::string Zip(const Members& members) {
+  std::vector<ZipEntry> entries;
+  for (const auto& [name, bytes] : members) entries.push_back({name, &bytes});
+  return BuildZip(entries).value();
+}
+
+bool IsXmlName(const std::string& name) {
+  return name.ends_with(".xml") || name.ends_with(".rels") || name.ends_with(".vml");
+}
+
+// Every XML part parses (no network, no entities) and has no DOCTYPE.
+void ExpectXmlPartsParse(const Members& m) {
+  for (const auto& [name, bytes] : m) {
+    if (!IsXmlName(name)) continue;
+    xmlDocPtr doc =
+        xmlReadMemory(bytes.data(), static_cast<int>(bytes.size()), name.c_str(), nullptr,
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    EXPECT_NE(doc, nullptr) << name << " does not parse";
+    if (doc) {
+      EXPECT_EQ(doc->intSubset, nullptr) << name;
+      xmlFreeDoc(doc);
+    }
+  }
+}
+
+bool AnyXmlPartHas(const Members& m, const std::string& needle) {
+  for (const auto& [name, bytes] : m) {
+    if (IsXmlName(name) && bytes.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool Has(const OoxmlFindings& f, const std::string& what, const std::string& detail = "") {
+  for (const auto& [w, d] : f.removed) {
+    if (w == what && d.find(detail) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string Describe(const OoxmlFindings& f) {
+  std::string out;
+  for (const auto& [w, d] : f.removed) out += "  " + w + ": " + d + "\n";
+  return out;
+}
+
+std::string KindOf(const std::string& extension) {
+  return extension[0] == 'd' ? "docx" : extension[0] == 'x' ? "xlsx" : "pptx";
+}
+
+struct Case {
+  std::string fixture;
+  std::string extension;
+  bool macro_enabled;
+  std::vector<std::string> gone_parts, kept_parts;
+  std::vector<std::string> gone_strings, kept_strings;        // in any output XML part
+  std::vector<std::pair<std::string, std::string>> findings;  // (what, detail substring)
+  std::vector<std::string> text;  // OoxmlText of the output contains each
+};
+
+const std::vector<Case>& Cases() {
+  static const std::vector<Case> cases = {
+      {"docm-vba.docm",
+       "docx",
+       true,
+       {"word/vbaProject.bin", "word/vbaData.xml", "word/_rels/vbaProject.bin.rels"},
+       {"word/document.xml"},
+       {"vbaProject", "vbaData", "macroEnabled"},
+       {"wordprocessingml.document.main+xml"},
+       {{"vba_project", "word/vbaProject.bin"},
+        {"vba_data", "word/vbaData.xml"},
+        {"macro_content_type", "macroEnabled"}},
+       {"この文書にはマクロがあります。"}},
+      {"docx-with-vba.docx",
+       "docx",
+       true,
+       {"word/vbaProject.bin", "word/vbaData.xml"},
+       {},
+       {"vbaProject", "macroEnabled"},
+       {},
+       {{"vba_project", "word/vbaProject.bin"}},
+       {"この文書にはマクロがあります。"}},
+      {"xlsm-vba.xlsm",
+       "xlsx",
+       true,
+       {"xl/vbaProject.bin"},
+       {"xl/worksheets/sheet1.xml"},
+       {"vbaProject", "macroEnabled"},
+       {"spreadsheetml.sheet.main+xml"},
+       {{"vba_project", "xl/vbaProject.bin"}},
+       {"Macro book"}},
+      {"xlsx-xlm-macrosheet.xlsx",
+       "xlsx",
+       true,
+       {"xl/macrosheets/sheet1.xml", "xl/dialogsheets/sheet1.xml"},
+       {},
+       {"Macro1", "macrosheet", "Auto_Open", "auto_open", "Dialog1", "dialogsheet", "EXEC"},
+       {"Budget"},
+       {{"xlm_macro_sheet", "xl/macrosheets/sheet1.xml"},
+        {"dialog_sheet", "xl/dialogsheets/sheet1.xml"},
+        {"auto_run_name", "_xlnm.Auto_Open"},
+        {"auto_run_name", "auto_open_x"}},
+       {"予算"}},
+      {"docx-activex.docx",
+       "docx",
+       false,
+       {"word/activeX/activeX1.xml", "word/activeX/activeX1.bin",
+        "word/activeX/_rels/activeX1.xml.rels"},
+       {"word/media/image1.png"},
+       {"w:control", "activeX"},
+       {"v:imagedata r:id=\"rId2\""},
+       {{"activex", "word/activeX/activeX1.xml"}, {"activex", "word/activeX/activeX1.bin"}},
+       {"Button:"}},
+      {"docx-ole-object.docx",
+       "docx",
+       false,
+       {"word/embeddings/oleObject1.bin"},
+       {"word/media/image1.png"},
+       {"OLEObject", "oleObject", "o:ole="},
+       {"v:imagedata r:id=\"rId2\"", "<w:object"},
+       {{"embedded_object", "word/embeddings/oleObject1.bin"}},
+       {"添付:"}},
+      {"xlsx-external-link.xlsx",
+       "xlsx",
+       false,
+       {"xl/externalLinks/externalLink1.xml", "xl/externalLinks/externalLink2.xml",
+        "xl/externalLinks/_rels/externalLink1.xml.rels"},
+       {},
+       {"externalReference", "externalLink", "[1]", "[2]", "ddeLink", "evil.example", "Rate"},
+       {"SUM(1,2)", "<v>84</v>"},
+       {{"external_link", "externalLink1.xml"},
+        {"external_link", "externalLink2.xml"},
+        {"external_formula", "3 formulas"},
+        {"external_formula", "Rate"}},
+       {"remote"}},
+      {"docx-remote-template.docx",
+       "docx",
+       false,
+       {},
+       {"word/document.xml"},
+       {"attachedTemplate", "template.evil.example"},
+       {"defaultTabStop"},
+       {{"external_relationship", "attachedTemplate → http://template.evil.example/normal.dotm"}},
+       {"Template document"}},
+      {"docx-dde.docx",
+       "docx",
+       false,
+       {},
+       {},
+       {"DDEAUTO", "cmd.exe", "QUOTE", "fldSimple"},
+       {" PAGE "},
+       {{"dde_field", "DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc.exe\""},
+        {"obfuscated_field", ""}},
+       {"DDE result one", "DDE result two", "Page 1", "Obfuscated result"}},
+      {"docx-includetext.docx",
+       "docx",
+       false,
+       {},
+       {},
+       {"INCLUDETEXT", "INCLUDEPICTURE", "evil.example"},
+       {},
+       {{"include_field", "INCLUDETEXT"}, {"include_field", "INCLUDEPICTURE"}},
+       {"Included text", "Picture placeholder"}},
+      {"docx-hyperlink.docx",
+       "docx",
+       false,
+       {},
+       {},
+       {"city.example", "evil.example", "HYPERLINK", "<w:hyperlink r:id"},
+       {"w:anchor=\"top\""},
+       {{"hyperlink", "https://www.city.example.lg.jp/"}, {"hyperlink_field", "evil.example"}},
+       {"市のサイト", "先頭へ", "Field link text"}},
+      {"docx-customui.docx",
+       "docx",
+       false,
+       {"customUI/customUI.xml", "customUI/customUI14.xml", "customUI/images/icon.png",
+        "customUI/_rels/customUI14.xml.rels"},
+       {},
+       {"customUI", "extensibility", "onAction"},
+       {},
+       {{"custom_ui", "customUI/customUI.xml"}, {"custom_ui", "customUI/customUI14.xml"}},
+       {"Custom ribbon document"}},
+      {"pptx-ole.pptx",
+       "pptx",
+       false,
+       {"ppt/embeddings/oleObject1.bin"},
+       {"ppt/media/image1.png"},
+       {"oleObj", "graphicFrame", "calc.exe", "ppaction", "hlinkClick", "AlternateContent"},
+       {"<p:pic>", "r:embed=\"rId4\""},
+       {{"embedded_object", "ppt/embeddings/oleObject1.bin"},
+        {"hyperlink", "calc.exe"},
+        {"program_action", "ppaction://program"}},
+       {"Slide with an object"}},
+  };
+  return cases;
+}
+
+TEST(OoxmlDisarm, EachRemovalFixture) {
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.fixture);
+    std::string input = Fixture(c.fixture);
+    Result<OoxmlDisarmed> r = DisarmOoxml(input, Limits());
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->output_extension, c.extension);
+    EXPECT_EQ(r->findings.kind, KindOf(c.extension));
+    EXPECT_EQ(r->findings.macro_enabled_input, c.macro_enabled);
+    Members in = Unzip(input);
+    Members out = Unzip(r->bytes);
+    ASSERT_TRUE(out.contains("[Content_Types].xml"));
+    ExpectXmlPartsParse(out);
+    for (const auto& p : c.gone_parts) {
+      EXPECT_TRUE(in.contains(p)) << p << " missing from the fixture";
+      EXPECT_FALSE(out.contains(p)) << p;
+    }
+    for (const auto& p : c.kept_parts) {
+      ASSERT_TRUE(out.contains(p)) << p;
+      EXPECT_EQ(out[p], in[p]) << p << " should be copied unchanged";
+    }
+    for (const auto& s : c.gone_strings) EXPECT_FALSE(AnyXmlPartHas(out, s)) << s;
+    for (const auto& s : c.kept_strings) EXPECT_TRUE(AnyXmlPartHas(out, s)) << s;
+    for (const auto& [what, detail] : c.findings) {
+      EXPECT_TRUE(Has(r->findings, what, detail)) << what << " " << detail << " not in\n"
+                                                  << Describe(r->findings);
+    }
+    Result<std::string> text = OoxmlText(r->bytes, Limits());
+    ASSERT_TRUE(text.ok()) << text.status().message();
+    for (const auto& t : c.text) {
+      EXPECT_NE(text->find(t), std::string::npos) << t << " in\n" << *text;
+    }
+    // Disarming the output again finds nothing left to remove.
+    Result<OoxmlDisarmed> again = DisarmOoxml(r->bytes, Limits());
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_TRUE(again->findings.removed.empty()) << Describe(again->findings);
+    EXPECT_FALSE(again->findings.macro_enabled_input);
+  }
+}
+
+// Edited parts are written back by libxml2 with a full declaration; untouched ones are not.
+TEST(OoxmlDisarm, EditedPartsKeepTheirDeclarationAndOthersTheirBytes) {
+  std::string input = Fixture("docx-hyperlink.docx");
+  Result<OoxmlDisarmed> r = DisarmOoxml(input, Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  Members in = Unzip(input);
+  Members out = Unzip(r->bytes);
+  EXPECT_NE(out["word/document.xml"], in["word/document.xml"]);
+  EXPECT_TRUE(out["word/document.xml"].starts_with(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>"));
+  EXPECT_EQ(out["_rels/.rels"], in["_rels/.rels"]);
+  EXPECT_EQ(r->output_mime,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+}
+
+TEST(OoxmlDisarm, MacroSheetRemovalFixesSheetIndices) {
+  Result<OoxmlDisarmed> r = DisarmOoxml(Fixture("xlsx-xlm-macrosheet.xlsx"), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string wb = Unzip(r->bytes)["xl/workbook.xml"];
+  // Sheet1 was the second sheet after Macro1: its index (print area, active tab) is now 0.
+  EXPECT_NE(wb.find("localSheetId=\"0\""), std::string::npos) << wb;
+  EXPECT_NE(wb.find("activeTab=\"0\""), std::string::npos) << wb;
+  EXPECT_NE(wb.find("<sheet name=\"Sheet1\""), std::string::npos) << wb;
+}
+
+TEST(OoxmlDisarm, ExternalFormulasKeepTheirValues) {
+  Result<OoxmlDisarmed> r = DisarmOoxml(Fixture("xlsx-external-link.xlsx"), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string sheet = Unzip(r->bytes)["xl/worksheets/sheet1.xml"];
+  EXPECT_NE(sheet.find("<c r=\"A1\"><v>84</v></c>"), std::string::npos) << sheet;
+  EXPECT_NE(sheet.find("<c r=\"B1\" t=\"inlineStr\"><is><t>remote</t></is></c>"), std::string::npos)
+      << sheet;
+  EXPECT_NE(sheet.find("<c r=\"C1\"><f>SUM(1,2)</f><v>3</v></c>"), std::string::npos) << sheet;
+}
+
+TEST(OoxmlDisarm, OleObjectsKeepTheirPreviewPicture) {
+  Result<OoxmlDisarmed> docx = DisarmOoxml(Fixture("docx-ole-object.docx"), Limits());
+  ASSERT_TRUE(docx.ok()) << docx.status().message();
+  Members d = Unzip(docx->bytes);
+  EXPECT_NE(d["word/_rels/document.xml.rels"].find("media/image1.png"), std::string::npos);
+  EXPECT_EQ(d["word/_rels/document.xml.rels"].find("rId3"), std::string::npos);
+
+  Result<OoxmlDisarmed> pptx = DisarmOoxml(Fixture("pptx-ole.pptx"), Limits());
+  ASSERT_TRUE(pptx.ok()) << pptx.status().message();
+  Members p = Unzip(pptx->bytes);
+  const std::string& slide = p["ppt/slides/slide1.xml"];
+  // The graphic frame became the fallback picture, in the shape tree.
+  size_t pic = slide.find("<p:pic>");
+  ASSERT_NE(pic, std::string::npos) << slide;
+  EXPECT_LT(pic, slide.find("</p:spTree>"));
+  EXPECT_NE(slide.find("<a:off x=\"914400\" y=\"2286000\"/>"), std::string::npos);
+  EXPECT_NE(p["ppt/slides/_rels/slide1.xml.rels"].find("../media/image1.png"), std::string::npos);
+}
+
+TEST(OoxmlDisarm, HarmlessFieldsStay) {
+  Result<OoxmlDisarmed> r = DisarmOoxml(Fixture("docx-dde.docx"), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string doc = Unzip(r->bytes)["word/document.xml"];
+  // PAGE keeps begin, instruction, separate, result and end.
+  size_t page = doc.find(" PAGE ");
+  ASSERT_NE(page, std::string::npos);
+  EXPECT_NE(doc.rfind("fldCharType=\"begin\"", page), std::string::npos);
+  EXPECT_NE(doc.find("fldCharType=\"end\"", page), std::string::npos);
+  EXPECT_EQ(
+      std::count(r->findings.removed.begin(), r->findings.removed.end(),
+                 std::pair<std::string, std::string>("dde_field",
+                                                     "DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "
+                                                     "\"/k calc.exe\"")),
+      2);
+}
+
+TEST(OoxmlDisarm, JapaneseTextFromAllThreeKinds) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"ja-text.docx", "令和8年度 予算要求 書類\n総務課 作成　（第２版）\n"},
+      // Phonetic guides (rPh) are not text; rich runs join; then inline strings.
+      {"ja-text.xlsx", "令和8年度 予算要求 書類\n総務課 作成\n歳出合計\n"},
+      // Presentation order, not part order.
+      {"ja-text.pptx", "令和8年度 予算要求 書類\n資料一覧\n歳入・歳出の見込み\n"},
+  };
+  for (const auto& [fixture, want] : cases) {
+    std::string input = Fixture(fixture);
+    Result<std::string> text = OoxmlText(input, Limits());
+    ASSERT_TRUE(text.ok()) << fixture << ": " << text.status().message();
+    EXPECT_EQ(*text, want) << fixture;
+    // Nothing to remove: every part comes out byte for byte.
+    Result<OoxmlDisarmed> r = DisarmOoxml(input, Limits());
+    ASSERT_TRUE(r.ok()) << fixture << ": " << r.status().message();
+    EXPECT_TRUE(r->findings.removed.empty()) << fixture << "\n" << Describe(r->findings);
+    EXPECT_EQ(Unzip(r->bytes), Unzip(input)) << fixture;
+  }
+}
+
+TEST(OoxmlDisarm, BombsFailQuickly) {
+  for (const char* fixture : {"billion-laughs.docx", "zip-bomb.docx"}) {
+    auto start = std::chrono::steady_clock::now();
+    Result<OoxmlDisarmed> r = DisarmOoxml(Fixture(fixture), Limits());
+    Result<std::string> t = OoxmlText(Fixture(fixture), Limits());
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(r.ok()) << fixture;
+    EXPECT_EQ(r.status().code(), StatusCode::kLimit) << fixture << ": " << r.status().message();
+    EXPECT_FALSE(t.ok()) << fixture;
+    EXPECT_LT(took, std::chrono::seconds(2)) << fixture;
+  }
+  EXPECT_NE(
+      DisarmOoxml(Fixture("billion-laughs.docx"), Limits()).status().message().find("DOCTYPE"),
+      std::string::npos);
+}
+
+// A DOCTYPE is refused whatever the part's encoding (here UTF-16 with a byte-order mark).
+TEST(OoxmlDisarm, Utf16DoctypeIsRefused) {
+  Members m = Unzip(Fixture("ja-text.docx"));
+  std::string ascii =
+      "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE d [<!ENTITY e \"x\">]>"
+      "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+      "<w:body><w:p><w:r><w:t>&e;</w:t></w:r></w:p></w:body></w:document>";
+  std::string utf16 = "\xFF\xFE";
+  for (char c : ascii) utf16 += std::string{c, '\0'};
+  m["word/document.xml"] = utf16;
+  Result<OoxmlDisarmed> r = DisarmOoxml(Zip(m), Limits());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kLimit) << r.status().message();
+}
+
+TEST(OoxmlDisarm, HostilePackagesAreRefused) {
+  Members ja = Unzip(Fixture("ja-text.docx"));
+  Members no_types = ja;
+  no_types.erase("[Content_Types].xml");
+  Members no_main = ja;
+  no_main.erase("word/document.xml");
+  Members broken = ja;
+  broken["word/document.xml"] = "<w:document><w:body>";
+  Members clash = ja;
+  clash["WORD/document.xml"] = ja["word/document.xml"];
+  Members xlsb = ja;
+  std::string& types = xlsb["[Content_Types].xml"];
+  const std::string docx_main =
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml";
+  types.replace(types.find(docx_main), docx_main.size(),
+                "application/vnd.ms-excel.sheet.binary.macroEnabled.main");
+  const std::pair<const char*, std::string> cases[] = {
+      {"a zip without [Content_Types].xml", Zip({{"readme.txt", "hello"}})},
+      {"no content types", Zip(no_types)},
+      {"no main part", Zip(no_main)},
+      {"a part that does not parse", Zip(broken)},
+      {"names that differ in case only", Zip(clash)},
+      {"an unsupported main type", Zip(xlsb)},
+      {"not a zip", "PK\x03\x04 not really a zip"},
+      {"empty input", ""},
+  };
+  for (const auto& [what, bytes] : cases) {
+    Result<OoxmlDisarmed> r = DisarmOoxml(bytes, Limits());
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument)
+        << what << ": " << r.status().message();
+    EXPECT_FALSE(OoxmlText(bytes, Limits()).ok()) << what;
+  }
+}
+
+TEST(OoxmlDisarm, PartLimits) {
+  std::string docx = Fixture("docx-hyperlink.docx");
+  OoxmlLimits parts = Limits();
+  parts.max_parts = 2;
+  EXPECT_EQ(DisarmOoxml(docx, parts).status().code(), StatusCode::kLimit);
+  OoxmlLimits bytes = Limits();
+  bytes.max_part_bytes = 100;
+  EXPECT_EQ(DisarmOoxml(docx, bytes).status().code(), StatusCode::kLimit);
+  EXPECT_EQ(OoxmlText(docx, bytes).status().code(), StatusCode::kLimit);
+}
+
+// OPC compares part names without case: a renamed VBA project is still found.
+TEST(OoxmlDisarm, PartNamesIgnoreCase) {
+  Members m = Unzip(Fixture("docm-vba.docm"));
+  m["Word/VBAPROJECT.BIN"] = m["word/vbaProject.bin"];
+  m.erase("word/vbaProject.bin");
+  Result<OoxmlDisarmed> r = DisarmOoxml(Zip(m), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(Has(r->findings, "vba_project", "Word/VBAPROJECT.BIN")) << Describe(r->findings);
+  EXPECT_FALSE(Unzip(r->bytes).contains("Word/VBAPROJECT.BIN"));
+}
+
+// ja-text.docx with another body.
+std::string DocxWithBody(const std::string& body) {
+  Members m = Unzip(Fixture("ja-text.docx"));
+  m["word/document.xml"] =
+      "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+      "<w:body>" +
+      body + "</w:body></w:document>";
+  return Zip(m);
+}
+
+std::string Run(const std::string& inner) { return "<w:r>" + inner + "</w:r>"; }
+std::string Begin() { return Run("<w:fldChar w:fldCharType=\"begin\"/>"); }
+std::string Separate() { return Run("<w:fldChar w:fldCharType=\"separate\"/>"); }
+std::string End() { return Run("<w:fldChar w:fldCharType=\"end\"/>"); }
+std::string Instr(const std::string& t) {
+  return Run("<w:instrText xml:space=\"preserve\">" + t + "</w:instrText>");
+}
+std::string Text(const std::string& t) { return Run("<w:t>" + t + "</w:t>"); }
+
+TEST(OoxmlDisarm, FieldEdgeCases) {
+  struct FieldCase {
+    const char* name;
+    std::string body;
+    const char* what;  // "" = nothing removed
+    const char* text;  // the visible text afterwards
+  };
+  const FieldCase cases[] = {
+      {"keyword split by a nested field",
+       "<w:p>" + Begin() + Instr("D") + Begin() + Instr("QUOTE \"DE\"") + Separate() + Text("DE") +
+           End() + Instr("AUTO cmd") + Separate() + Text("shown") + End() + "</w:p>",
+       "obfuscated_field", "shown\n"},
+      {"lower-case simple field",
+       "<w:p><w:fldSimple w:instr=\"ddeauto cmd\">" + Text("shown") + "</w:fldSimple></w:p>",
+       "dde_field", "shown\n"},
+      {"table-of-contents link stays",
+       "<w:p>" + Begin() + Instr("HYPERLINK \\l \"_Toc1\"") + Separate() + Text("shown") + End() +
+           "</w:p>",
+       "", "shown\n"},
+      {"never ended",
+       "<w:p>" + Text("before") + Begin() + Instr(" LINK Excel.Sheet.8 \"x.xls\" ") + "</w:p>",
+       "link_field", "before\n"},
+      {"result across paragraphs",
+       "<w:p>" + Begin() + Instr("INCLUDETEXT x") + Separate() + Text("one") + "</w:p><w:p>" +
+           Text("two") + End() + "</w:p>",
+       "include_field", "one\ntwo\n"},
+  };
+  for (const FieldCase& c : cases) {
+    Result<OoxmlDisarmed> r = DisarmOoxml(DocxWithBody(c.body), Limits());
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.status().message();
+    if (*c.what) {
+      EXPECT_TRUE(Has(r->findings, c.what)) << c.name << "\n" << Describe(r->findings);
+      EXPECT_FALSE(AnyXmlPartHas(Unzip(r->bytes), "instrText")) << c.name;
+    } else {
+      EXPECT_TRUE(r->findings.removed.empty()) << c.name << "\n" << Describe(r->findings);
+    }
+    Result<std::string> text = OoxmlText(r->bytes, Limits());
+    ASSERT_TRUE(text.ok()) << c.name;
+    EXPECT_EQ(*text, c.text) << c.name;
+  }
+}
+
+// Thousands of nested, never-ended fields: linear work, and a bounded report.
+TEST(OoxmlDisarm, ManyFieldsStayLinearAndTheReportBounded) {
+  std::string body = "<w:p>";
+  for (int i = 0; i < 20000; ++i) body += Begin() + Instr("DDE x");
+  body += "</w:p>";
+  OoxmlLimits limits = Limits();
+  limits.package.max_ratio = 100000;  // so repetitive that it compresses like a bomb
+  auto start = std::chrono::steady_clock::now();
+  Result<OoxmlDisarmed> r = DisarmOoxml(DocxWithBody(body), limits);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->findings.removed.size(), 51u);
+  EXPECT_TRUE(Has(r->findings, "dde_field", "and 19950 more"));
+  UnpackOutcome out = UnpackArchive(r->bytes, "", "", limits.package);
+  ASSERT_EQ(out.problem, ArchiveProblem::kNone);
+  for (const auto& m : out.archive.members) {
+    EXPECT_EQ(m.bytes.find("instrText"), std::string::npos) << m.path;
+  }
+}
+
+// A workbook made only of macro sheets has nothing left to deliver.
+TEST(OoxmlDisarm, WorkbookOfMacroSheetsOnlyIsRefused) {
+  Members m = Unzip(Fixture("xlsx-xlm-macrosheet.xlsx"));
+  std::string& wb = m["xl/workbook.xml"];
+  size_t at = wb.find("<sheet name=\"Sheet1\"");
+  wb.erase(at, wb.find("/>", at) + 2 - at);
+  Result<OoxmlDisarmed> r = DisarmOoxml(Zip(m), Limits());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().message();
+}
+
+}  // namespace
+}  // namespace mugai
