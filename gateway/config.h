@@ -66,6 +66,10 @@ struct Config {
   uint32_t archive_max_ratio;
   uint32_t archive_max_seconds;
   bool archive_block_if_member_blocked = false;
+  // [office]
+  bool office_ooxml_text = false;  // office.ooxml_mode: "disarm" (default) or "text"
+  uint64_t office_max_part_bytes;
+  uint32_t office_max_parts;
   // [mail]
   uint32_t mail_max_parts;
   uint32_t mail_max_depth;

@@ -13,6 +13,7 @@
 #include "converters/archive/archive_unpacker.h"
 #include "converters/html/html_to_text.h"
 #include "converters/mail/mime_unpacker.h"
+#include "converters/ooxml/ooxml_disarm.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
 #include "converters/pdf/pdf_renderer.h"
@@ -370,6 +371,53 @@ WorkerResult UnpackNode(const WorkerContext& ctx, const std::string& bytes,
   return r;
 }
 
+OoxmlLimits OoxmlLimitsOf(const Config& c) {
+  OoxmlLimits l;
+  l.package = ArchiveLimits{std::min<uint32_t>(c.archive_max_members, c.office_max_parts),
+                            c.archive_max_member_bytes,
+                            std::min(c.archive_max_total_bytes, c.max_output_bytes),
+                            c.archive_max_ratio, limits::kArchiveRatioFloorBytes};
+  l.max_part_bytes = c.office_max_part_bytes;
+  l.max_parts = c.office_max_parts;
+  return l;
+}
+
+// Word, Excel and PowerPoint 2007+: macros, ActiveX, OLE objects, external links and
+// dangerous fields removed; macro-enabled packages become macro-free (or, in text mode, the
+// document's text).
+WorkerResult DisarmOoxmlNode(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
+  const Config& c = *ctx.config;
+  auto fail = [&r](const Status& s) {
+    return Block(std::move(r),
+                 s.code() == StatusCode::kLimit ? Reason::kConversionLimit
+                                                : Reason::kConversionFailed,
+                 s.message());
+  };
+  if (c.office_ooxml_text) {
+    Result<std::string> text = OoxmlText(bytes, OoxmlLimitsOf(c));
+    if (!text.ok()) return fail(text.status());
+    r.actions.push_back({"converted", "Office document to UTF-8 text (office.ooxml_mode = text)"});
+    r.verdict = Verdict::kSanitized;
+    r.has_output = true;
+    r.output_type = "text/plain; charset=utf-8";
+    r.output = std::move(text.value());
+    return r;
+  }
+  Result<OoxmlDisarmed> d = DisarmOoxml(bytes, OoxmlLimitsOf(c));
+  if (!d.ok()) return fail(d.status());
+  const OoxmlFindings& f = d->findings;
+  r.actions.push_back({"disarmed", f.kind + " → " + d->output_extension +
+                                       (f.macro_enabled_input ? " (macro-enabled input made macro-free)" : "")});
+  for (size_t i = 0; i < f.removed.size() && i < 200; ++i) {
+    r.actions.push_back({"removed", f.removed[i].first + ": " + f.removed[i].second});
+  }
+  r.verdict = Verdict::kSanitized;
+  r.has_output = true;
+  r.output_type = d->output_mime;
+  r.output = std::move(d->bytes);
+  return r;
+}
+
 // Opens a message and hands its parts back as child nodes, with the headers to keep.
 WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
   const Config& c = *ctx.config;
@@ -411,6 +459,11 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   DetectedType type = IdentifyWithTextCheck(ctx, bytes, &r);
   r.detected_type = type.mime;
   r.family = ClassifyMime(type.mime);
+  if (r.family == TypeFamily::kArchive && type.mime == "application/zip" &&
+      bytes.find("[Content_Types].xml") != std::string::npos) {
+    r.family = TypeFamily::kOoxml;  // an Office package libmagic did not recognise as one
+    r.actions.push_back({"identified", "zip holding [Content_Types].xml: an Office document"});
+  }
   if (as_mail) {
     if (r.family != TypeFamily::kMail) {
       r.actions.push_back({"identified", "handled as a message (libmagic: " + type.mime + ")"});
@@ -482,6 +535,8 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
       return ConvertPdf(ctx, bytes, std::move(r));
     case PolicyAction::kReencodeImage:
       return ReencodeImage(ctx, bytes, std::move(r));
+    case PolicyAction::kDisarmOoxml:
+      return DisarmOoxmlNode(ctx, bytes, std::move(r));
     case PolicyAction::kUnpack:
       if (r.family == TypeFamily::kMail) return UnpackMailNode(ctx, bytes, std::move(r));
       return UnpackNode(ctx, bytes, name, std::move(r));
@@ -525,6 +580,16 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     return Block(std::move(r), Reason::kUnknownType,
                  std::string("output identifies as ") + type.mime + ", not " +
                      FamilyName(promised_family));
+  }
+  if (promised_family == TypeFamily::kOoxml) {
+    // The disarmed package, disarmed again, must lose nothing more.
+    Result<OoxmlDisarmed> again = DisarmOoxml(bytes, OoxmlLimitsOf(*ctx.config));
+    if (!again.ok()) return Block(std::move(r), Reason::kConversionFailed, again.status().message());
+    if (again->findings.macro_enabled_input || !again->findings.removed.empty()) {
+      return Block(std::move(r), Reason::kConversionFailed,
+                   "the disarmed document still holds active content: " +
+                       again->findings.removed.front().first);
+    }
   }
   if (promised_family == TypeFamily::kPdf) {
     // The rebuilt PDF must itself hold nothing active: analyse it like an input.

@@ -53,6 +53,10 @@ inline constexpr uint32_t kArchiveMaxRatio = 200;                // archive.max_
 inline constexpr uint64_t kArchiveRatioFloorBytes = 1 * kMiB;    // (fixed) ratio checked beyond this
 inline constexpr uint32_t kArchiveMaxSeconds = 300;              // archive.max_seconds (whole item)
 
+// [office] (the package itself is bounded by the [archive] limits)
+inline constexpr uint64_t kOfficeMaxPartBytes = 64 * kMiB;       // office.max_part_bytes
+inline constexpr uint32_t kOfficeMaxParts = 5000;                // office.max_parts
+
 // [mail] (a limit hit blocks the whole message)
 inline constexpr uint32_t kMailMaxParts = 500;                   // mail.max_parts
 inline constexpr uint32_t kMailMaxDepth = 20;                    // mail.max_depth

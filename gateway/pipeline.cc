@@ -96,6 +96,7 @@ struct Pipeline::Batch {
   const std::vector<ItemInput>* items;
   std::vector<NodeReport>* reports;
   WorkerPool* pool;
+  std::string out_dir;  // where outputs go unless an item names its own
   size_t next = 0;
   size_t in_flight = 0;
   size_t max_in_flight = 4;
@@ -183,9 +184,19 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   p->WarmUp();
   if (WorkerLandlockAbi() == 0) {
     p->log_.Write("warning", "landlock_unavailable",
-                  {{"detail", "this kernel has no Landlock: workers can write wherever the "
-                              "mugai user can; run mugai as a dedicated user"}});
-    fprintf(stderr, "mugai: warning: no Landlock in this kernel; worker writes are not confined\n");
+                  {{"detail", "this kernel has no Landlock: workers can read and write "
+                              "wherever the mugai user can (the quarantine included); run "
+                              "mugai as a dedicated user"}});
+    fprintf(stderr, "mugai: warning: no Landlock in this kernel; worker file access is not "
+                    "confined\n");
+  }
+  if (!WorkerNamespacesAvailable()) {
+    p->log_.Write("warning", "namespaces_unavailable",
+                  {{"detail", "the kernel does not let workers have their own network and "
+                              "mount namespaces (user namespaces disabled?); the system-call "
+                              "filter alone keeps them off the network"}});
+    fprintf(stderr, "mugai: warning: workers run without their own network and mount "
+                    "namespaces\n");
   }
   const EngineInfo& info = p->scanner_.info();
   if (!p->Audit(AuditEvent::kConfigLoaded, "",
@@ -230,7 +241,6 @@ void Pipeline::WarmUp() {
 
 std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
                                            const std::string& out_dir) {
-  out_dir_ = out_dir;
   std::vector<NodeReport> reports(items.size());
   uint64_t max_result = config_.max_output_bytes + limits::kResultOverheadBytes;
   unsigned jobs = DefaultJobs(config_.jobs);
@@ -238,7 +248,7 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
                                 config_.worker_wall_seconds, config_.worker_open_files,
                                 config_.worker_file_size_bytes, max_result},
                   jobs, scratch_root_);
-  Batch batch{&items, &reports, &pool};
+  Batch batch{&items, &reports, &pool, out_dir};
   batch.max_in_flight = 2 * static_cast<size_t>(jobs);
   Fill(batch);
   pool.Run();
@@ -404,6 +414,7 @@ bool Pipeline::CheckWorkerResult(const WorkerResult& w, bool item_is_mail,
   if (w.is_container) return true;
   std::string expected = ExpectedOutputType(w.family, w.detected_type);
   bool type_ok = w.output_type == expected ||
+                 (expected == "ooxml" && IsMacroFreeOoxmlMime(w.output_type)) ||
                  (expected == "image/gif|image/png" &&
                   (w.output_type == "image/gif" || w.output_type == "image/png"));
   if (w.verdict == Verdict::kSanitized &&
@@ -422,6 +433,9 @@ std::string Pipeline::ExpectedOutputType(TypeFamily family, const std::string& d
     return "image/png";
   }
   if (family == TypeFamily::kHtml) return "text/plain; charset=utf-8";
+  if (family == TypeFamily::kOoxml) {
+    return config_.office_ooxml_text ? "text/plain; charset=utf-8" : "ooxml";
+  }
   if (family == TypeFamily::kPdf) {
     return config_.pdf_mode == PdfMode::kText ? "text/plain; charset=utf-8" : "application/pdf";
   }
@@ -520,7 +534,7 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
     _exit(70);  // tests: a kill between the blob write and the index write
   }
   const std::string& dest = item->input.destination.empty()
-                                ? (item->input.out_dir.empty() ? out_dir_ : item->input.out_dir)
+                                ? (item->input.out_dir.empty() ? item->batch->out_dir : item->input.out_dir)
                                 : item->input.destination;
   QuarantineRecord rec;
   rec.entry_point = options_.entry_point;
@@ -537,7 +551,10 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   for (const auto& t : r.threats) rec.threats += (rec.threats.empty() ? "" : ", ") + t.name;
   rec.signature_version = std::to_string(scanner_.info().database_version);
   rec.report_json = NodeToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  Result<std::string> id = index_->Insert(rec, blobs_);
+  Result<std::string> id = [&] {
+    std::lock_guard<std::mutex> lock(index_mutex_);  // one SQLite connection, many threads
+    return index_->Insert(rec, blobs_);
+  }();
   if (!id.ok()) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", id.status().message()}});
     return false;
@@ -566,7 +583,8 @@ void Pipeline::UndoDelivery(const std::shared_ptr<ItemState>& item, const std::s
 void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
                     const std::string& type) {
   NodeReport& r = item->report;
-  const std::string& out_dir = item->input.out_dir.empty() ? out_dir_ : item->input.out_dir;
+  const std::string& out_dir =
+      item->input.out_dir.empty() ? item->batch->out_dir : item->input.out_dir;
   if (out_dir.empty()) return;
   std::string name = r.verdict == Verdict::kSanitized || item->result.family == TypeFamily::kMail
                          ? item->output_name
@@ -855,7 +873,10 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
       }
       entries.push_back({notice_path, &notice});
     }
-    Result<std::string> zip = BuildZip(entries);
+    Result<std::string> zip = [&] {
+      std::lock_guard<std::mutex> lock(ForkMutex());  // no fork while libarchive is in use
+      return BuildZip(entries);
+    }();
     if (!zip.ok()) {
       r.internal_failure = true;
       return block(Reason::kOutputFailed, zip.status().message());
@@ -982,7 +1003,10 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
                         "; removed=" + std::to_string(blocked.size()) +
                         "; dropped=" + std::string(dropped ? "yes" : "no");
   HeaderList added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
-  Result<std::string> built = BuildMail(out.headers, added, parts);
+  Result<std::string> built = [&] {
+    std::lock_guard<std::mutex> lock(ForkMutex());  // no fork while GMime is in use
+    return BuildMail(out.headers, added, parts);
+  }();
   item->children.clear();
   if (!built.ok()) {
     r.verdict = Verdict::kBlocked;

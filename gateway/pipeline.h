@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,8 @@ class Pipeline {
                                                   const PipelineOptions& options);
 
   // Sanitises `items`, writing deliverable outputs into `out_dir` ("" = deliver nothing,
-  // report only). Returns one report per item, in input order.
+  // report only). Returns one report per item, in input order. Several threads may call it
+  // at once (the milter does): each call runs its own worker pool.
   std::vector<NodeReport> Sanitize(const std::vector<ItemInput>& items, const std::string& out_dir);
 
   const EngineInfo& engine() const { return scanner_.info(); }
@@ -96,7 +98,7 @@ class Pipeline {
   std::unique_ptr<AuditLog> audit_;
   PipelineOptions options_;
   EventLog log_;
-  std::string out_dir_;
+  std::mutex index_mutex_;
   std::string scratch_root_;
 };
 

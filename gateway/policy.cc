@@ -2,6 +2,7 @@
 #include "gateway/policy.h"
 
 #include <array>
+#include <cctype>
 
 #include "scanners/name_check.h"
 
@@ -95,6 +96,22 @@ constexpr TypeRow kTypeTable[] = {
     {"application/vnd.ms-cab-compressed", TypeFamily::kArchive},
     {"application/x-iso9660-image", TypeFamily::kArchive},
     {"message/rfc822", TypeFamily::kMail},
+    // Office Open XML, macro-enabled or not: disarmed (converters/ooxml).
+    {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", TypeFamily::kOoxml},
+    {"application/vnd.openxmlformats-officedocument.wordprocessingml.template", TypeFamily::kOoxml},
+    {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", TypeFamily::kOoxml},
+    {"application/vnd.openxmlformats-officedocument.spreadsheetml.template", TypeFamily::kOoxml},
+    {"application/vnd.openxmlformats-officedocument.presentationml.presentation", TypeFamily::kOoxml},
+    {"application/vnd.openxmlformats-officedocument.presentationml.template", TypeFamily::kOoxml},
+    {"application/vnd.openxmlformats-officedocument.presentationml.slideshow", TypeFamily::kOoxml},
+    {"application/vnd.ms-word.document.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-word.template.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-excel.sheet.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-excel.template.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-excel.addin.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-powerpoint.presentation.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-powerpoint.slideshow.macroenabled.12", TypeFamily::kOoxml},
+    {"application/vnd.ms-powerpoint.template.macroenabled.12", TypeFamily::kOoxml},
 };
 
 struct ExtensionRow {
@@ -149,8 +166,10 @@ bool Contains(const List& list, std::string_view value) {
 }  // namespace
 
 TypeFamily ClassifyMime(std::string_view mime) {
+  std::string lower(mime);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (const auto& row : kTypeTable) {
-    if (row.mime == mime) return row.family;
+    if (row.mime == lower) return row.family;
   }
   if (mime.find("script") != std::string_view::npos) return TypeFamily::kScript;
   if (mime.find("executable") != std::string_view::npos) return TypeFamily::kExecutable;
@@ -168,6 +187,7 @@ PolicyAction ActionFor(TypeFamily family) {
     case TypeFamily::kImage: return PolicyAction::kReencodeImage;
     case TypeFamily::kArchive:
     case TypeFamily::kMail: return PolicyAction::kUnpack;
+    case TypeFamily::kOoxml: return PolicyAction::kDisarmOoxml;
     default: return PolicyAction::kBlock;
   }
 }
@@ -185,6 +205,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kImage: return "image";
     case TypeFamily::kArchive: return "archive";
     case TypeFamily::kMail: return "mail";
+    case TypeFamily::kOoxml: return "ooxml";
   }
   return "unknown";
 }
@@ -211,6 +232,24 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
   if (output_mime.rfind("application/pdf", 0) == 0) {
     return ext == "pdf" ? input_name : input_name + ".pdf";
   }
+  if (IsMacroFreeOoxmlMime(output_mime)) {
+    static const std::pair<std::string_view, std::string_view> kExt[] = {
+        {"wordprocessingml.document", "docx"}, {"wordprocessingml.template", "dotx"},
+        {"spreadsheetml.sheet", "xlsx"},       {"spreadsheetml.template", "xltx"},
+        {"presentationml.presentation", "pptx"}, {"presentationml.template", "potx"},
+        {"presentationml.slideshow", "ppsx"}};
+    std::string want = "docx";
+    for (const auto& [suffix, e] : kExt) {
+      if (output_mime.size() > suffix.size() &&
+          output_mime.substr(output_mime.size() - suffix.size()) == suffix) {
+        want = std::string(e);
+      }
+    }
+    static const std::string_view kOffice[] = {"docx", "docm", "dotx", "dotm", "xlsx", "xlsm",
+                                               "xltx", "xltm", "xlam", "pptx", "pptm", "potx",
+                                               "potm", "ppsx", "ppsm", "doc", "xls", "ppt"};
+    return Contains(kOffice, ext) ? stem + want : input_name + "." + want;
+  }
   if (output_mime == "application/zip") {
     std::string base = input_name;
     for (std::string e = ext; !e.empty() && Contains(kArchiveExtensions, e) &&
@@ -235,11 +274,24 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
   return input_name;
 }
 
+bool IsMacroFreeOoxmlMime(std::string_view mime) {
+  static const std::string_view kTypes[] = {
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+      "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+      "application/vnd.openxmlformats-officedocument.presentationml.template",
+      "application/vnd.openxmlformats-officedocument.presentationml.slideshow"};
+  return Contains(kTypes, mime);
+}
+
 TypeFamily FamilyOfOutput(std::string_view output_mime) {
   if (output_mime.rfind("application/pdf", 0) == 0) return TypeFamily::kPdf;
   if (output_mime.rfind("image/", 0) == 0) return TypeFamily::kImage;
   if (output_mime == "application/zip") return TypeFamily::kArchive;
   if (output_mime == "message/rfc822") return TypeFamily::kMail;
+  if (IsMacroFreeOoxmlMime(output_mime)) return TypeFamily::kOoxml;
   return TypeFamily::kText;
 }
 

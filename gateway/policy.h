@@ -22,10 +22,22 @@ enum class TypeFamily : uint8_t {
   kImage,       // decoded and encoded again
   kArchive,     // unpacked; members go through the pipeline; rebuilt as a new zip
   kMail,        // an RFC 5322 message: parts go through the pipeline; rebuilt as a new message
-  kLast = kMail,
+  kOoxml,       // Word/Excel/PowerPoint 2007+ (incl. macro-enabled): disarmed, macro-free
+  kLast = kOoxml,
 };
 
-enum class PolicyAction : uint8_t { kPass, kConvertToText, kConvertPdf, kReencodeImage, kUnpack, kBlock };
+enum class PolicyAction : uint8_t {
+  kPass,
+  kConvertToText,
+  kConvertPdf,
+  kReencodeImage,
+  kUnpack,
+  kDisarmOoxml,
+  kBlock
+};
+
+// True for the macro-free OOXML main types a disarmed document may be delivered as.
+bool IsMacroFreeOoxmlMime(std::string_view mime);
 
 // Maps a libmagic MIME type to its family (kUnknown when not in the table).
 TypeFamily ClassifyMime(std::string_view mime);

@@ -101,10 +101,14 @@ bool CloseOtherFds(int input_fd, int result_fd) {
   return CloseRange(previous + 1, INT32_MAX);
 }
 
-void ApplySandbox(const SandboxLimits& limits, pid_t supervisor, uint64_t user_tasks) {
+// Limits, then namespaces. The order matters: a user namespace created after RLIMIT_NPROC is
+// lowered keeps that limit over the user's tasks outside it (the kernel records it at
+// creation), and the id maps are written before PR_SET_DUMPABLE hands /proc/self to root.
+// Returns false if namespaces were expected here (`namespaces`) but could not be entered.
+bool ApplySandbox(const SandboxLimits& limits, pid_t supervisor, uint64_t user_tasks,
+                  bool namespaces) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // die with the supervisor
   if (getppid() != supervisor) _exit(kExitException);  // it died before the prctl took hold
-  prctl(PR_SET_DUMPABLE, 0);         // no core dumps of hostile data, no ptrace by peers
   SetLimit(RLIMIT_CORE, 0);
 #if !defined(__SANITIZE_ADDRESS__)
   // ASan reserves terabytes of shadow memory, so the address-space limit is left to
@@ -116,9 +120,14 @@ void ApplySandbox(const SandboxLimits& limits, pid_t supervisor, uint64_t user_t
   SetLimit(RLIMIT_NOFILE, limits.open_files);
   // Bounded new tasks: the libraries need a few threads (libvips, GLib), and Linux counts
   // threads against RLIMIT_NPROC, so a worker may start kWorkerExtraTasks more tasks than its
-  // user had when the pool started: a fork bomb stops there. Root bypasses RLIMIT_NPROC; the
-  // seccomp profile (issue 9) will forbid fork and exec outright.
+  // user had when the pool started. Root bypasses RLIMIT_NPROC; the seccomp filter forbids
+  // new processes for everyone, so this bounds threads.
   SetLimit(RLIMIT_NPROC, static_cast<rlim_t>(user_tasks + kWorkerExtraTasks));
+  // Its own network namespace (no interfaces) and mount namespace, where the kernel permits
+  // (the supervisor logged it at start-up when not).
+  bool ok = !namespaces || EnterWorkerNamespaces();
+  prctl(PR_SET_DUMPABLE, 0);  // no core dumps of hostile data, no ptrace by peers
+  return ok;
 }
 
 void InjectFault() {
@@ -155,16 +164,17 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
 
 [[noreturn]] void RunChild(const SandboxLimits& limits, const std::string& scratch_root,
                            int input_fd, int result_fd, const WorkerFunction& fn,
-                           pid_t supervisor, uint64_t user_tasks) {
+                           pid_t supervisor, uint64_t user_tasks, bool namespaces) {
   if (!CloseOtherFds(input_fd, result_fd)) _exit(kExitException);
   std::string scratch;
   if (!scratch_root.empty()) {
     scratch = ScratchPath(scratch_root, getpid());
     if (mkdir(scratch.c_str(), 0700) != 0) _exit(kExitWriteFailed);
   }
-  ApplySandbox(limits, supervisor, user_tasks);
-  // Writes only inside the scratch folder, where the kernel has Landlock (the supervisor logs
-  // its absence at start-up); then the system-call filter, which is mandatory.
+  if (!ApplySandbox(limits, supervisor, user_tasks, namespaces)) _exit(kExitException);
+  // Reads only what the libraries need and writes only inside the scratch folder, where the
+  // kernel has Landlock (the supervisor logs its absence at start-up); then the system-call
+  // allow-list, which is mandatory.
   if (WorkerLandlockAbi() > 0 && !InstallWorkerLandlock(scratch)) _exit(kExitException);
   if (!InstallWorkerSeccomp()) _exit(kExitException);  // never run unfiltered
   int code = 0;
@@ -216,7 +226,8 @@ WorkerPool::WorkerPool(SandboxLimits limits, unsigned parallel, std::string scra
     : limits_(limits), parallel_(parallel == 0 ? 1 : parallel),
       scratch_root_(std::move(scratch_root)),
       // Room for every worker of this pool on top of what runs now.
-      user_tasks_(CountUserTasks() + parallel_ * 2) {}
+      user_tasks_(CountUserTasks() + parallel_ * 2),
+      namespaces_(WorkerNamespacesAvailable()) {}
 
 void WorkerPool::RemoveScratch(pid_t pid) const {
   if (scratch_root_.empty()) return;
@@ -243,6 +254,11 @@ void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done) {
   queue_.push_back(Job{input_fd, std::move(fn), std::move(done)});
 }
 
+std::mutex& ForkMutex() {
+  static std::mutex m;
+  return m;
+}
+
 void WorkerPool::Start(Job job) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -253,7 +269,11 @@ void WorkerPool::Start(Job job) {
   }
   fflush(nullptr);  // nothing buffered may be written twice by the child
   pid_t supervisor = getpid();
-  pid_t pid = fork();
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> lock(ForkMutex());
+    pid = fork();
+  }
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
@@ -265,7 +285,8 @@ void WorkerPool::Start(Job job) {
   if (pid == 0) {
     setpgid(0, 0);  // its own process group, so that whatever it starts can be killed with it
     close(fds[0]);
-    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn, supervisor, user_tasks_);
+    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn, supervisor, user_tasks_,
+             namespaces_);
   }
   setpgid(pid, pid);  // also here: no window in which kill(-pid) misses the group
   close(fds[1]);

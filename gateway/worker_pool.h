@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,11 @@ struct WorkerOutcome {
 // pool has none), returns the encoded result bytes.
 using WorkerFunction = std::function<std::string(int input_fd, const std::string& scratch_dir)>;
 using WorkerDone = std::function<void(WorkerOutcome)>;
+
+// Held around fork() by every pool, and by supervisor code of a multi-threaded front end
+// (the milter) while it is inside a library with internal locks (GMime, libarchive), so that
+// no worker is forked with such a lock held by another thread.
+std::mutex& ForkMutex();
 
 // Faults a test build injects into the next workers (never set in production code paths).
 enum class WorkerFault { kNone, kCrash, kExhaustMemory, kHang, kGarbage };
@@ -97,6 +103,7 @@ class WorkerPool {
   unsigned parallel_;
   std::string scratch_root_;
   uint64_t user_tasks_;  // base for each worker's RLIMIT_NPROC
+  bool namespaces_;      // workers enter their own namespaces; failing to is then fatal
   std::deque<Job> queue_;
   std::vector<Running> running_;
 };

@@ -71,7 +71,7 @@ ArchivePtr OpenReader(std::string_view bytes, const std::string& password) {
   }
   if (!password.empty()) archive_read_add_passphrase(r, password.c_str());
   if (archive_read_open_memory(r, bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    // Keep the handle: the caller reads archive_error_string().
+    return ArchivePtr();  // nothing libarchive recognises (or no memory)
   }
   return a;
 }
@@ -288,7 +288,10 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     return std::move(out);
   };
   ArchivePtr a = OpenReader(bytes, password);
-  if (!a) return fail(ArchiveProblem::kMalformed, "libarchive: out of memory");
+  if (!a) {
+    return fail(ArchiveProblem::kMalformed,
+                "damaged or truncated archive, or a format mugai cannot read");
+  }
   Pass pass;
   std::set<std::string> seen;
   std::map<std::string, size_t> by_raw_name;  // for hard links

@@ -111,6 +111,8 @@ TEST(UnpackArchive, HostileFixtures) {
 TEST(UnpackArchive, NotAnArchiveIsMalformed) {
   EXPECT_EQ(UnpackArchive("just some text", "", "", Generous()).problem,
             ArchiveProblem::kMalformed);
+  EXPECT_EQ(UnpackArchive("", "", "", Generous()).problem, ArchiveProblem::kMalformed);
+  EXPECT_EQ(UnpackArchive("PK", "", "", Generous()).problem, ArchiveProblem::kMalformed);
 }
 
 }  // namespace

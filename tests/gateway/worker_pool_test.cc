@@ -9,17 +9,25 @@
 
 #include <fcntl.h>
 
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace mugai {
 namespace {
@@ -275,6 +283,180 @@ TEST(WorkerLandlock, WritesOnlyInsideTheScratchFolder) {
   EXPECT_FALSE(std::filesystem::exists(outside));
   std::filesystem::remove_all(root);
   unlink("/etc/mugai-landlock-test");
+}
+
+}  // namespace
+}  // namespace mugai
+
+// Issue 9: the allow-list, read confinement and namespaces. In the WorkerPool suite so that
+// tests/run-unprivileged.sh runs them as `nobody` too.
+namespace mugai {
+namespace {
+
+// "ok" if a worker could open `path` for reading, else "denied:<errno name>".
+std::string OpenForReading(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string("denied:") + strerrorname_np(errno);
+  close(fd);
+  return "ok";
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// A worker that tries to read credentials gets an error, which its item turns into a block:
+// Landlock denies every path outside what the libraries need (for root too).
+TEST(WorkerPool, CredentialFilesCannotBeRead) {
+  if (WorkerLandlockAbi() == 0) GTEST_SKIP() << "this kernel has no Landlock";
+  int tried = 0;
+  for (const char* path : {"/etc/shadow", "/etc/gshadow", "/etc/sudoers",
+                           "/etc/ssh/ssh_host_ed25519_key", "/root/.ssh/id_ed25519"}) {
+    if (!Exists(path)) continue;
+    ++tried;
+    WorkerOutcome o = RunOne([path](int, const std::string&) -> std::string {
+      std::string r = OpenForReading(path);
+      return r == "ok" ? "read " + std::string(path) : "blocked " + r;
+    });
+    ASSERT_EQ(o.kind, WorkerOutcome::Kind::kCompleted) << o.detail;
+    EXPECT_TRUE(o.untrusted_result == "blocked denied:EACCES" ||
+                o.untrusted_result == "blocked denied:EPERM")
+        << path << ": " << o.untrusted_result;
+  }
+  EXPECT_GT(tried, 0) << "no credential file on this system to try";
+}
+
+// Reading is confined to what the libraries need (and the worker's own scratch folder): the
+// rest of /etc, home folders, /tmp and a sibling worker's scratch folder are out of reach.
+TEST(WorkerPool, ReadsOnlyWhatTheLibrariesNeed) {
+  if (WorkerLandlockAbi() == 0) GTEST_SKIP() << "this kernel has no Landlock";
+  char templ[] = "/tmp/mugai-read-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  std::string root = templ;
+  std::string sibling = root + "/w-1";  // another worker's scratch folder
+  std::filesystem::create_directory(sibling);
+  std::ofstream(sibling + "/member.bin") << "someone else's item";
+  struct Case {
+    std::string path;
+    bool readable;
+  };
+  std::vector<Case> cases = {
+      {"/etc/passwd", false}, {"/etc/hostname", false}, {"/root", false}, {"/home", false},
+      {"/tmp", false}, {"/var/log", false}, {sibling, false}, {sibling + "/member.bin", false},
+      {"/usr/share/fonts", true}, {"/etc/fonts/fonts.conf", true},
+      {"/etc/ld.so.cache", true}, {"/usr/lib/x86_64-linux-gnu/gconv/gconv-modules", true},
+      {"/proc/self/status", true}, {"/dev/null", true},
+  };
+  std::erase_if(cases, [](const Case& c) { return !Exists(c.path); });
+  WorkerPool pool(Limits(), 1, root);
+  WorkerOutcome out;
+  pool.Submit(0, [&cases](int, const std::string& scratch) -> std::string {
+    std::ofstream(scratch + "/mine.txt") << "x";
+    std::string r = "own:" + OpenForReading(scratch + "/mine.txt") + "\n";
+    for (const Case& c : cases) r += c.path + ":" + OpenForReading(c.path) + "\n";
+    return r;
+  }, [&out](WorkerOutcome o) { out = std::move(o); });
+  pool.Run();
+  ASSERT_EQ(out.kind, WorkerOutcome::Kind::kCompleted) << out.detail;
+  std::string expected = "own:ok\n";
+  for (const Case& c : cases) {
+    expected += c.path + ":" + (c.readable ? "ok" : "denied:EACCES") + "\n";
+  }
+  EXPECT_EQ(out.untrusted_result, expected);
+  std::filesystem::remove_all(root);
+}
+
+// System calls the allow-list does not name fail with EPERM, for root too: the kernel's own
+// permission checks are not what stops them (each would succeed, or fail differently,
+// without the filter).
+TEST(WorkerPool, UnlistedSystemCallsAreDenied) {
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
+    int memfd = memfd_create("t", MFD_CLOEXEC);
+    int dgram = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un log{};
+    log.sun_family = AF_UNIX;
+    strcpy(log.sun_path, "/dev/log");
+    const std::pair<const char*, std::function<long()>> calls[] = {
+        {"acct", [] { return syscall(SYS_acct, nullptr); }},
+        {"swapon", [] { return syscall(SYS_swapon, "/nonexistent", 0); }},
+        {"init_module", [] { return syscall(SYS_init_module, nullptr, 0, ""); }},
+        {"kexec_load", [] { return syscall(SYS_kexec_load, 0, 0, nullptr, 0); }},
+        {"mount", [] { return syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, nullptr); }},
+        {"unshare", [] { return syscall(SYS_unshare, CLONE_NEWNET); }},
+        {"io_uring_setup", [] { return syscall(SYS_io_uring_setup, 1, nullptr); }},
+        {"personality", [] { return syscall(SYS_personality, 0xffffffff); }},
+        {"fchmod", [memfd] { return syscall(SYS_fchmod, memfd, 0600); }},
+        {"sendto", [&] {
+           return syscall(SYS_sendto, dgram, "x", 1, 0, &log, sizeof log);
+         }},
+    };
+    std::string r;
+    for (const auto& [name, call] : calls) {
+      errno = 0;
+      long rc = call();
+      r += std::string(name) + ":" +
+           (rc == -1 && errno == EPERM ? "EPERM" : std::to_string(rc) + "/" +
+                                                       strerrorname_np(errno)) + " ";
+    }
+    return r;
+  });
+  ASSERT_EQ(o.kind, WorkerOutcome::Kind::kCompleted) << o.detail;
+  EXPECT_EQ(o.untrusted_result,
+            "acct:EPERM swapon:EPERM init_module:EPERM kexec_load:EPERM mount:EPERM "
+            "unshare:EPERM io_uring_setup:EPERM personality:EPERM fchmod:EPERM sendto:EPERM ");
+}
+
+// A worker may signal itself (raise, abort) but not the supervisor or a sibling, which run
+// as the same user; nor reach them through F_SETOWN, their limits or the terminal.
+TEST(WorkerPool, WorkerCanSignalOnlyItself) {
+  pid_t supervisor = getpid();
+  WorkerOutcome o = RunOne([supervisor](int, const std::string&) -> std::string {
+    auto denied = [](long rc) { return rc == -1 && errno == EPERM ? "denied" : "allowed"; };
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return "no pipe";
+    rlimit rl{};
+    std::string r = std::string("self:") + (kill(getpid(), 0) == 0 ? "ok" : "failed");
+    r += std::string(" kill:") + denied(kill(supervisor, 0));
+    r += std::string(" tgkill:") + denied(syscall(SYS_tgkill, supervisor, supervisor, 0));
+    r += std::string(" setown:") + denied(fcntl(fds[0], F_SETOWN, supervisor));
+    r += std::string(" prlimit:") + denied(prlimit(supervisor, RLIMIT_NOFILE, nullptr, &rl));
+    r += std::string(" tiocsti:") + denied(ioctl(fds[0], TIOCSTI, "x"));
+    return r;
+  });
+  ASSERT_EQ(o.kind, WorkerOutcome::Kind::kCompleted) << o.detail;
+  EXPECT_EQ(o.untrusted_result,
+            "self:ok kill:denied tgkill:denied setown:denied prlimit:denied tiocsti:denied");
+}
+
+std::string NamespaceOf(const char* kind) {
+  char link[128];
+  ssize_t n = readlink((std::string("/proc/self/ns/") + kind).c_str(), link, sizeof link - 1);
+  return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string("?");
+}
+
+// Where the kernel permits (root; others through a user namespace), each worker has a
+// network namespace of its own, with nothing but a loopback interface, and its own mounts.
+TEST(WorkerPool, WorkerHasItsOwnNetworkAndMountNamespaces) {
+  if (!WorkerNamespacesAvailable()) {
+    GTEST_SKIP() << "this kernel does not let this user create namespaces";
+  }
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
+    std::string interfaces;
+    std::ifstream dev("/proc/self/net/dev");
+    std::string line;
+    for (int i = 0; std::getline(dev, line); ++i) {
+      if (i >= 2) interfaces += line.substr(0, line.find(':')) + ";";
+    }
+    return NamespaceOf("net") + " " + NamespaceOf("mnt") + " " + interfaces;
+  });
+  ASSERT_EQ(o.kind, WorkerOutcome::Kind::kCompleted) << o.detail;
+  std::istringstream in(o.untrusted_result);
+  std::string net, mnt, interfaces;
+  in >> net >> mnt >> interfaces;
+  EXPECT_NE(net, NamespaceOf("net"));
+  EXPECT_NE(mnt, NamespaceOf("mnt"));
+  EXPECT_EQ(interfaces, "lo;");
 }
 
 }  // namespace
