@@ -7,6 +7,7 @@
 
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/mail_command.h"
+#include "gateway/cli/milter_command.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/cli/watch_command.h"
@@ -21,6 +22,7 @@ Usage: mugai COMMAND [OPTIONS] ...
 Commands:
   sanitize   sanitise files: identify, scan, convert or block (mugai sanitize --help)
   mail       sanitise one mail message: stdin → stdout (mugai mail --help)
+  milter     the Postfix milter: every mail sanitised inline (mugai milter --help)
   watch      drop-folder transfer: inbox folders → sanitised outbox folders (mugai watch --help)
   quarantine list, inspect, release (with a second person's approval), resubmit, purge
              quarantined originals (mugai quarantine --help)
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   if (command == "sanitize") return mugai::RunSanitizeCommand(args);
   if (command == "watch") return mugai::RunWatchCommand(args);
   if (command == "mail") return mugai::RunMailCommand(args);
+  if (command == "milter") return mugai::RunMilterCommand(args);
   if (command == "quarantine") return mugai::RunQuarantineCommand(args);
   if (command == "audit") return mugai::RunAuditCommand(args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());

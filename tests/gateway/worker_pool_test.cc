@@ -446,7 +446,8 @@ TEST(WorkerPool, WorkerHasItsOwnNetworkAndMountNamespaces) {
     std::ifstream dev("/proc/self/net/dev");
     std::string line;
     for (int i = 0; std::getline(dev, line); ++i) {
-      if (i >= 2) interfaces += line.substr(0, line.find(':')) + ";";
+      std::string name = line.substr(0, line.find(':'));
+      if (i >= 2) interfaces += name.substr(name.find_first_not_of(' ')) + ";";
     }
     return NamespaceOf("net") + " " + NamespaceOf("mnt") + " " + interfaces;
   });

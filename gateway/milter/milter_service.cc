@@ -1,0 +1,268 @@
+// libmilter glue. libmilter calls back from one thread per SMTP connection; each message's
+// pipeline run happens in that thread (Pipeline::Sanitize is safe to call concurrently),
+// bounded by milter.concurrency: one slow attachment occupies one slot, never the others.
+#include "gateway/milter/milter_service.h"
+
+#include <libmilter/mfapi.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <semaphore>
+
+#include "common/file_util.h"
+#include "gateway/cli/sanitize_command.h"
+#include "gateway/milter/milter_session.h"
+#include "gateway/pipeline.h"
+#include "gateway/report.h"
+
+namespace mugai {
+
+namespace {
+
+struct Service {
+  Config config;
+  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<std::counting_semaphore<>> slots;
+  std::atomic<uint64_t> counter{0};
+};
+Service* g_service = nullptr;
+
+MilterSession* SessionOf(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi_getpriv(ctx)); }
+
+sfsistat Reply(SMFICTX* ctx, const char* rcode, const char* xcode, const std::string& text,
+               sfsistat status) {
+  std::string clean;
+  for (char c : text) clean += (c == '%' || c == '\r' || c == '\n') ? ' ' : c;
+  smfi_setreply(ctx, const_cast<char*>(rcode), const_cast<char*>(xcode), clean.data());
+  return status;
+}
+
+sfsistat TempFail(SMFICTX* ctx, const std::string& why) {
+  g_service->pipeline->log().Write("warning", "milter_tempfail", {{"detail", why}});
+  return Reply(ctx, "451", "4.3.0", "mugai: " + why + "; try again later", SMFIS_TEMPFAIL);
+}
+
+sfsistat OnConnect(SMFICTX* ctx, char*, _SOCK_ADDR*) {
+  smfi_setpriv(ctx, new MilterSession());
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
+  MilterSession* s = SessionOf(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  s->Reset();
+  s->sender = argv && argv[0] ? argv[0] : "";
+  std::vector<std::string> args;
+  for (int i = 1; argv && argv[i]; ++i) args.emplace_back(argv[i]);
+  uint64_t declared = EsmtpSize(args);
+  if (declared > g_service->config.milter_max_message_bytes) {
+    return Reply(ctx, "552", "5.3.4",
+                 "message size exceeds the gateway's limit (milter.max_message_bytes)",
+                 SMFIS_REJECT);
+  }
+  const char* qid = smfi_getsymval(ctx, const_cast<char*>("i"));
+  s->queue_id = qid ? qid : "";
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
+  MilterSession* s = SessionOf(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  if (argv && argv[0]) s->recipients.emplace_back(argv[0]);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) {
+  MilterSession* s = SessionOf(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  std::string n = name ? name : "", v = value ? value : "";
+  if (s->Count(n.size() + v.size() + 4, g_service->config.milter_max_message_bytes)) {
+    s->headers.emplace_back(std::move(n), std::move(v));
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
+  MilterSession* s = SessionOf(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  if (s->Count(len, g_service->config.milter_max_message_bytes)) {
+    s->body.append(reinterpret_cast<const char*>(chunk), len);
+  }
+  return SMFIS_CONTINUE;
+}
+
+// Rewrites the message in Postfix's queue: MIME headers replaced, body replaced.
+bool Rewrite(SMFICTX* ctx, const MilterSession& s, const std::string& rebuilt) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::string body;
+  SplitMessage(rebuilt, &fields, &body);
+  std::map<std::string, int> seen;  // lower-case name → occurrences in the original
+  for (const auto& [name, value] : s.headers) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (IsMimeHeader(name)) ++seen[lower];
+  }
+  for (const auto& [name, value] : s.headers) {
+    if (!IsMimeHeader(name)) continue;
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (int i = seen[lower]; i >= 1; --i) {
+      if (smfi_chgheader(ctx, const_cast<char*>(name.c_str()), i, nullptr) != MI_SUCCESS) return false;
+    }
+    seen[lower] = 0;
+  }
+  for (const auto& [name, value] : fields) {
+    if (!IsMimeHeader(name) && name.rfind("X-Mugai-", 0) != 0) continue;  // kept as they are
+    if (smfi_addheader(ctx, const_cast<char*>(name.c_str()), const_cast<char*>(value.c_str())) !=
+        MI_SUCCESS) {
+      return false;
+    }
+  }
+  std::string crlf;
+  crlf.reserve(body.size() + body.size() / 40);
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) crlf += '\r';
+    crlf += body[i];
+  }
+  for (size_t at = 0; at < crlf.size(); at += 65536) {
+    size_t n = std::min<size_t>(65536, crlf.size() - at);
+    if (smfi_replacebody(ctx, reinterpret_cast<unsigned char*>(crlf.data() + at),
+                         static_cast<int>(n)) != MI_SUCCESS) {
+      return false;
+    }
+  }
+  return true;
+}
+
+sfsistat OnEom(SMFICTX* ctx) {
+  MilterSession* s = SessionOf(ctx);
+  if (!s) return SMFIS_TEMPFAIL;
+  if (s->too_large) {
+    return Reply(ctx, "552", "5.3.4",
+                 "message size exceeds the gateway's limit (milter.max_message_bytes)",
+                 SMFIS_REJECT);
+  }
+  Service& svc = *g_service;
+  auto wait = std::chrono::seconds(svc.config.milter_timeout_seconds);
+  if (!svc.slots->try_acquire_for(wait)) return TempFail(ctx, "gateway busy");
+  struct Release {
+    std::counting_semaphore<>* slots;
+    ~Release() { slots->release(); }
+  } release{svc.slots.get()};
+  std::string work = svc.config.state_dir + "/tmp/milter-" + std::to_string(getpid()) + "-" +
+                     std::to_string(++svc.counter);
+  std::filesystem::remove_all(work);
+  if (!MakeDirs(work + "/out", 0700).ok() ||
+      !WriteFileAtomically(work + "/message.eml", s->Message(), 0600, true).ok()) {
+    std::filesystem::remove_all(work);
+    return TempFail(ctx, "cannot stage the message");
+  }
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{work};
+  ItemInput item{work + "/message.eml", "message.eml", work + "/out", s->SourceJson(), "smtp"};
+  item.mail = true;
+  std::vector<NodeReport> reports = svc.pipeline->Sanitize({item}, "");
+  const NodeReport& r = reports.at(0);
+  if (r.internal_failure) return TempFail(ctx, std::string("internal failure (") + ReasonCode(r.reason) + ")");
+  if (r.verdict == Verdict::kBlocked) {
+    return Reply(ctx, "550", "5.7.1",
+                 std::string("mugai: message blocked: ") + ReasonMessageEn(r.reason) + " (" +
+                     ReasonCode(r.reason) + ")" +
+                     (r.quarantine_id.empty() ? "" : ", quarantine id " + r.quarantine_id),
+                 SMFIS_REJECT);
+  }
+  if (r.verdict == Verdict::kClean) {
+    smfi_addheader(ctx, const_cast<char*>("X-Mugai-Verdict"), const_cast<char*>("clean"));
+    smfi_addheader(ctx, const_cast<char*>("X-Mugai-Actions"), const_cast<char*>("none"));
+    return SMFIS_CONTINUE;
+  }
+  if (r.outputs.empty()) return TempFail(ctx, "no sanitised output");
+  Result<std::string> rebuilt = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
+  if (!rebuilt.ok() || !Rewrite(ctx, *s, rebuilt.value())) {
+    return TempFail(ctx, "cannot rewrite the message");
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnAbort(SMFICTX* ctx) {
+  if (MilterSession* s = SessionOf(ctx)) s->Reset();
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnClose(SMFICTX* ctx) {
+  delete SessionOf(ctx);
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+}  // namespace
+
+int RunMilter(const MilterOptions& o) {
+  static Service svc;
+  if (!o.config_file.empty()) {
+    Result<Config> loaded = LoadConfigFile(o.config_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "mugai milter: config error: %s\n", loaded.status().message().c_str());
+      return kExitUsage;
+    }
+    svc.config = loaded.value();
+  }
+  if (!o.signatures.empty()) svc.config.signatures = o.signatures;
+  if (!o.state.empty()) svc.config.state_dir = o.state;
+  if (!o.socket.empty()) svc.config.milter_socket = o.socket;
+  PipelineOptions po;
+  po.allow_no_signatures = o.allow_no_signatures;
+  po.entry_point = "milter";
+  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(svc.config, po);
+  if (!p.ok()) {
+    std::fprintf(stderr, "mugai milter: %s\n", p.status().message().c_str());
+    return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  }
+  svc.pipeline = std::move(p.value());
+  svc.slots = std::make_unique<std::counting_semaphore<>>(svc.config.milter_concurrency);
+  g_service = &svc;
+  const std::string& sock = svc.config.milter_socket;
+  if (sock.rfind("unix:", 0) == 0 || sock.rfind("local:", 0) == 0) {
+    std::string path = sock.substr(sock.find(':') + 1);
+    unlink(path.c_str());  // a stale socket from an earlier run
+    MakeDirs(std::filesystem::path(path).parent_path().string(), 0755);
+  }
+  static smfiDesc desc{};
+  desc.xxfi_name = const_cast<char*>("mugai");
+  desc.xxfi_version = SMFI_VERSION;
+  desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+  desc.xxfi_connect = OnConnect;
+  desc.xxfi_envfrom = OnEnvFrom;
+  desc.xxfi_envrcpt = OnEnvRcpt;
+  desc.xxfi_header = OnHeader;
+  desc.xxfi_body = OnBody;
+  desc.xxfi_eom = OnEom;
+  desc.xxfi_abort = OnAbort;
+  desc.xxfi_close = OnClose;
+  if (smfi_setconn(const_cast<char*>(sock.c_str())) != MI_SUCCESS ||
+      smfi_register(desc) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) {
+    std::fprintf(stderr,
+                 "mugai milter: cannot listen on '%s' (use unix:/path or inet:PORT@HOST; is "
+                 "another process using it?)\n",
+                 sock.c_str());
+    return kExitUsage;
+  }
+  // libmilter's own I/O deadline: longer than a message's processing may take.
+  smfi_settimeout(static_cast<int>(svc.config.milter_timeout_seconds) + 60);
+  svc.pipeline->log().Write("info", "milter_listening", {{"socket", sock}});
+  std::fprintf(stderr, "mugai milter: listening on %s\n", sock.c_str());
+  int rc = smfi_main();
+  svc.pipeline->log().Write("info", "milter_stopped", {});
+  return rc == MI_SUCCESS ? 0 : kExitInternal;
+}
+
+}  // namespace mugai
