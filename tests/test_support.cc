@@ -61,12 +61,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-RunResult Run(const std::vector<std::string>& argv) {
+RunResult Run(const std::vector<std::string>& argv) { return Run(argv, "/dev/null"); }
+
+RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_path) {
   TempDir io;
   std::string out_path = io / "stdout", err_path = io / "stderr";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT, 0600);
   std::vector<char*> args;

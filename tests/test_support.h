@@ -37,6 +37,8 @@ struct RunResult {
 
 // Runs `argv` (argv[0] is the program path) and captures its output.
 RunResult Run(const std::vector<std::string>& argv);
+// The same with standard input read from the file `stdin_path`.
+RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_path);
 
 // Lists the regular files directly in `dir`, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);

@@ -1,0 +1,275 @@
+// `mugai mail` over crafted messages (table of the cases issue 6 names) and the mail corpora.
+// Assertions are on the parsed output message: parts, types, decoded text, names, headers.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "converters/mail/mime_unpacker.h"
+#include "test_support.h"
+
+namespace mugai {
+namespace {
+
+using nlohmann::json;
+
+std::string Base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+    if ((i / 3 + 1) % 19 == 0) out += "\n";
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out + "\n";
+}
+
+const char kHead[] =
+    "From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@example.jp>\n"
+    "To: soumu@city.example.lg.jp\n"
+    "Subject: =?UTF-8?B?5LqI566X6KaB5rGC?=\n"
+    "Date: Mon, 2 Nov 2026 10:00:00 +0900\n"
+    "Message-ID: <case@example.jp>\n"
+    "MIME-Version: 1.0\n";
+
+std::string Mixed(const std::string& parts) {
+  return std::string(kHead) + "Content-Type: multipart/mixed; boundary=\"B\"\n\n" +
+         "--B\nContent-Type: text/plain; charset=utf-8\n\n本文です。\n" + parts + "--B--\n";
+}
+
+std::string Attachment(const std::string& type, const std::string& disposition_name,
+                       const std::string& bytes) {
+  return "--B\nContent-Type: " + type + "\nContent-Disposition: attachment; " +
+         disposition_name + "\nContent-Transfer-Encoding: base64\n\n" + Base64(bytes);
+}
+
+class MailCli : public ::testing::Test {
+ protected:
+  struct Out {
+    int exit_code;
+    std::string message;
+    json item;
+    UnpackedMail parsed;
+    std::string err;
+  };
+  Out Run(const std::string& message, std::vector<std::string> extra = {}) {
+    testing::WriteFile(dir_ / "in.eml", message);
+    std::vector<std::string> argv = {testing::MugaiBinary(), "mail", "--quiet",
+                                     "--signatures", testing::SignaturesDir(),
+                                     "--state", dir_ / "state", "--report", dir_ / "report.json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    testing::RunResult r = testing::Run(argv, dir_ / "in.eml");
+    Out o{r.exit_code, r.out, json(), {}, r.err};
+    if (std::filesystem::exists(dir_ / "report.json")) {
+      o.item = json::parse(testing::ReadFile(dir_ / "report.json"))["items"][0];
+      std::filesystem::remove(dir_ / "report.json");
+    }
+    if (!r.out.empty()) {
+      MailOutcome m = UnpackMail(r.out, MailLimits{1000, 50, 1 << 20});
+      EXPECT_EQ(m.problem, MailProblem::kNone) << m.detail;
+      o.parsed = m.mail;
+    }
+    return o;
+  }
+  static const MailPart* Part(const Out& o, const std::string& name) {
+    for (const auto& p : o.parsed.parts) {
+      if (p.name == name) return &p;
+    }
+    return nullptr;
+  }
+  static std::string Header(const Out& o, const std::string& name) {
+    for (const auto& [n, v] : o.parsed.headers) {
+      if (n == name) return v;
+    }
+    return "";
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(MailCli, Iso2022JpPlainTextPassesUnchanged) {
+  std::string msg = std::string(kHead) +
+                    "Content-Type: text/plain; charset=ISO-2022-JP\nContent-Transfer-Encoding: 7bit\n\n"
+                    "\x1b$B$3$s$K$A$O\x1b(B\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.item["verdict"], "clean");
+  EXPECT_NE(o.message.find("X-Mugai-Verdict: clean"), std::string::npos);
+  EXPECT_NE(o.message.find(msg), std::string::npos);  // byte for byte after the added headers
+  EXPECT_TRUE(o.item["quarantine_id"].is_null());
+}
+
+TEST_F(MailCli, ShiftJisHtmlOnlyBecomesUtf8Text) {
+  std::string html = "<html><head><meta charset=\"Shift_JIS\"></head><body><p>\x97\x5c\x8e\x5a\x97\x76\x8b\x81"
+                     "<script>alert(1)</script></p></body></html>";
+  std::string msg = std::string(kHead) + "Content-Type: text/html; charset=Shift_JIS\n"
+                    "Content-Transfer-Encoding: base64\n\n" + Base64(html);
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.item["verdict"], "sanitized");
+  ASSERT_FALSE(o.parsed.parts.empty());
+  const MailPart& body = o.parsed.parts[0];
+  EXPECT_EQ(body.declared_type, "text/plain");
+  EXPECT_EQ(body.charset, "utf-8");
+  EXPECT_NE(body.bytes.find("予算要求"), std::string::npos) << body.bytes;
+  EXPECT_EQ(o.message.find("<script"), std::string::npos);
+  EXPECT_EQ(Header(o, "Message-ID"), "<case@example.jp>");
+  EXPECT_EQ(Header(o, "Subject"), "=?UTF-8?B?5LqI566X6KaB5rGC?=");
+  EXPECT_FALSE(o.item["quarantine_id"].is_null());  // something changed: the original is kept
+}
+
+TEST_F(MailCli, AlternativeKeepsItsTextAndDropsTheScriptedHtml) {
+  std::string msg = std::string(kHead) +
+                    "Content-Type: multipart/alternative; boundary=\"A\"\n\n"
+                    "--A\nContent-Type: text/plain; charset=utf-8\n\nplain version\n"
+                    "--A\nContent-Type: text/html; charset=utf-8\n\n<p>x<script>evil()</script></p>\n--A--\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.parsed.parts.at(0).bytes, "plain version");
+  EXPECT_EQ(o.message.find("evil()"), std::string::npos);
+  EXPECT_NE(o.message.find("X-Mugai-Actions: sanitized=0; removed=0; dropped=yes"),
+            std::string::npos);
+}
+
+TEST_F(MailCli, AttachmentsGoThroughThePipelineByTheirRealType) {
+  std::string pdf = testing::ReadFile(testing::FixturesDir() + "/pdf/js-openaction.pdf");
+  std::string zip = testing::ReadFile(testing::FixturesDir() + "/archive/encrypted-aes.zip");
+  std::string tnef = std::string("\x78\x9f\x3e\x22\x01\x00\x01\x06\x90\x08\x00", 11) + std::string(64, '\0');
+  std::string msg = Mixed(
+      Attachment("application/pdf", "filename=\"report.pdf\"", pdf) +
+      Attachment("application/pdf", "filename=\"invoice.pdf\"", testing::Eicar()) +
+      Attachment("application/zip", "filename=\"secret.zip\"", zip) +
+      Attachment("application/ms-tnef", "filename=\"winmail.dat\"", tnef) +
+      Attachment("text/plain", "filename*=UTF-8''%E8%AB%8B%E6%B1%82%E6%9B%B8.txt", "請求書の本文\n"));
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.item["verdict"], "sanitized");
+  const MailPart* rebuilt = Part(o, "report.pdf");
+  ASSERT_NE(rebuilt, nullptr);
+  EXPECT_EQ(rebuilt->bytes.find("/JavaScript"), std::string::npos);
+  EXPECT_EQ(rebuilt->bytes.rfind("%PDF", 0), 0u);
+  EXPECT_EQ(Part(o, "invoice.pdf"), nullptr);
+  ASSERT_NE(Part(o, "invoice.pdf.removed.txt"), nullptr);
+  EXPECT_NE(Part(o, "invoice.pdf.removed.txt")->bytes.find("malware"), std::string::npos);
+  EXPECT_EQ(o.message.find("EICAR"), std::string::npos);
+  ASSERT_NE(Part(o, "secret.zip.removed.txt"), nullptr);
+  EXPECT_NE(Part(o, "secret.zip.removed.txt")->bytes.find("encrypted"), std::string::npos);
+  ASSERT_NE(Part(o, "winmail.dat.removed.txt"), nullptr);
+  ASSERT_NE(Part(o, "請求書.txt"), nullptr);  // RFC 2231 name decoded and written again
+  EXPECT_EQ(Part(o, "請求書.txt")->bytes, "請求書の本文\n");
+  ASSERT_NE(Part(o, "mugai-notice.txt"), nullptr);
+  // With the password the zip goes through as a zip.
+  Out pw = Run(msg, {"--password", "secret"});
+  ASSERT_EQ(pw.exit_code, 0) << pw.err;
+  EXPECT_NE(Part(pw, "secret.zip"), nullptr);
+}
+
+TEST_F(MailCli, ForwardedMessageIsSanitisedToo) {
+  std::string docm = testing::ReadFile(testing::FixturesDir() + "/ooxml/docm-vba.docm");
+  std::string inner = "From: x@example.com\nTo: y@example.jp\nSubject: fwd\nMIME-Version: 1.0\n"
+                      "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nsee attached\n" +
+                      Attachment("application/vnd.ms-word.document.macroEnabled.12",
+                                 "filename=\"plan.docm\"", docm) + "--B--\n";
+  std::string msg = Mixed("--B\nContent-Type: message/rfc822\nContent-Disposition: attachment\n\n" + inner);
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const MailPart* fwd = Part(o, "forwarded-1.eml");
+  ASSERT_NE(fwd, nullptr);
+  EXPECT_EQ(fwd->declared_type, "message/rfc822");
+  MailOutcome inner_out = UnpackMail(fwd->bytes, MailLimits{100, 20, 1 << 20});
+  ASSERT_EQ(inner_out.problem, MailProblem::kNone);
+  bool docx = false;
+  for (const auto& p : inner_out.mail.parts) {
+    if (p.name == "plan.docx") {
+      docx = true;
+      EXPECT_EQ(p.bytes.find("vbaProject"), std::string::npos);
+    }
+    EXPECT_NE(p.name, "plan.docm");
+  }
+  EXPECT_TRUE(docx);
+}
+
+TEST_F(MailCli, UuencodedBlockInTheBodyIsAnAttachment) {
+  std::string msg = std::string(kHead) + "Content-Type: text/plain\n\nsee below\n"
+                    "begin 644 hello.txt\n&:&5L;&\\*\n`\nend\nbye\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const MailPart* att = Part(o, "hello.txt");
+  ASSERT_NE(att, nullptr);
+  EXPECT_EQ(att->bytes, "hello\n");
+  EXPECT_EQ(o.parsed.parts.at(0).bytes.find("begin 644"), std::string::npos);
+}
+
+TEST_F(MailCli, MalformedMimeNeverCrashesOrPassesUnprocessed) {
+  const std::string cases[] = {
+      std::string(kHead) + "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/html\n\n<script>x()</script><p>no end boundary\n",
+      std::string(kHead) + "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n",
+      std::string("From: a\x00b@example.jp\nSubject: \xff\xfe 8-bit\n", 38) + "\nbody with NUL \0 inside\n",
+      std::string(kHead) + "Content-Type: multipart/mixed\n\n--\n--\n",
+      "",
+  };
+  for (const auto& msg : cases) {
+    if (msg.empty()) continue;
+    Out o = Run(msg);
+    EXPECT_TRUE(o.exit_code == 0 || o.exit_code == 1) << o.exit_code << o.err;
+    EXPECT_EQ(o.message.find("<script"), std::string::npos);
+  }
+}
+
+TEST_F(MailCli, TooDeepNestingBlocksTheMessage) {
+  std::string msg = std::string(kHead) + "Content-Type: multipart/mixed; boundary=\"b0\"\n\n";
+  for (int i = 0; i < 30; ++i) {
+    msg += "--b" + std::to_string(i) + "\nContent-Type: multipart/mixed; boundary=\"b" +
+           std::to_string(i + 1) + "\"\n\n";
+  }
+  msg += "--b30\nContent-Type: text/plain\n\ndeep\n";
+  // ClamAV's own nesting limit (scan.max_recursion, 17) would block it first, as scan_limit.
+  testing::WriteFile(dir_ / "c.toml", "[scan]\nmax_recursion = 64\n");
+  Out o = Run(msg, {"--config", dir_ / "c.toml"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.item["reason"]["code"], "mail_limit");
+  EXPECT_TRUE(o.message.empty());
+}
+
+// Every corpus message: no crash, a verdict, and output that parses as MIME.
+void RunMailCorpus(const std::string& folder) {
+  std::string dir = testing::CorporaDir() + "/" + folder;
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "corpus absent, skipped: " << dir;
+  testing::TempDir work;
+  int n = 0, blocked = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().filename() == "MANIFEST.tsv") continue;
+    if (e.file_size() == 0) continue;  // no message at all: a usage error (exit 2), not mail
+    testing::RunResult r = testing::Run(
+        {testing::MugaiBinary(), "mail", "--quiet", "--signatures", testing::SignaturesDir(),
+         "--state", work / "state", "--report", work / "r.json"},
+        e.path().string());
+    ++n;
+    ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << e.path() << " exit " << r.exit_code << r.err;
+    json item = json::parse(testing::ReadFile(work / "r.json"))["items"][0];
+    std::string verdict = item["verdict"];
+    ASSERT_TRUE(verdict == "clean" || verdict == "sanitized" || verdict == "blocked") << e.path();
+    if (verdict == "blocked") {
+      ++blocked;
+      EXPECT_TRUE(r.out.empty()) << e.path();
+      continue;
+    }
+    MailOutcome m = UnpackMail(r.out, MailLimits{10000, 100, 1 << 24});
+    EXPECT_EQ(m.problem, MailProblem::kNone) << e.path() << ": " << m.detail;
+  }
+  std::printf("[mail corpus %s] %d messages, %d blocked\n", folder.c_str(), n, blocked);
+}
+
+TEST(MailCorpus, MikelMail) { RunMailCorpus("mikel-mail"); }
+TEST(MailCorpus, MimeKit) { RunMailCorpus("mimekit"); }
+TEST(MailCorpus, CpythonEmail) { RunMailCorpus("cpython-email"); }
+
+}  // namespace
+}  // namespace mugai
