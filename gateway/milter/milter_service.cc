@@ -89,6 +89,8 @@ sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) {
   return SMFIS_CONTINUE;
 }
 
+sfsistat OnEoh(SMFICTX* ctx) { return SessionOf(ctx) ? SMFIS_CONTINUE : SMFIS_TEMPFAIL; }
+
 sfsistat OnBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
   MilterSession* s = SessionOf(ctx);
   if (!s) return SMFIS_TEMPFAIL;
@@ -244,6 +246,7 @@ int RunMilter(const MilterOptions& o) {
   desc.xxfi_envfrom = OnEnvFrom;
   desc.xxfi_envrcpt = OnEnvRcpt;
   desc.xxfi_header = OnHeader;
+  desc.xxfi_eoh = OnEoh;
   desc.xxfi_body = OnBody;
   desc.xxfi_eom = OnEom;
   desc.xxfi_abort = OnAbort;
