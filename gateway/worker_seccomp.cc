@@ -123,6 +123,7 @@ constexpr LibraryPath kLibraryPaths[] = {
     // Poppler's CMaps, locales, fontconfig's configuration snippets.
     {"/usr", kReadRights},
     {"/etc/ld.so.cache", kReadRights},       // dlopen by soname
+    {"/etc/locale.alias", kReadRights},      // glibc locale names (/usr/share/locale's links here)
     {"/etc/fonts", kReadRights},             // fontconfig
     {"/var/cache/fontconfig", kReadRights},  // fontconfig
     // ImageMagick (BMP decoding only): without its policy.xml every coder would be allowed.
