@@ -27,7 +27,7 @@ for i in range(100):                       # 100 HTML pages of ~30 KB
 data = open(pdf, "rb").read()
 for i in range(12):                        # 12 thirty-page text PDFs
     open(f"{src}/pdf/report{i:02d}.pdf", "wb").write(data)
-for i in range(40):                        # 40 noisy 1600x1200 JPEG photos
+for i in range(26):                        # 26 noisy 1600x1200 JPEG photos
     img = Image.effect_noise((1600, 1200), 64).convert("RGB")
     img.save(f"{src}/photo/photo{i:02d}.jpg", quality=95)
 PY
