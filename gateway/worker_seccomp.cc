@@ -71,7 +71,8 @@ bool EnterWorkerNamespaces() {
   const unsigned gid = getgid();
   if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
     // Not privileged: a user namespace of its own gives the capability over the new network
-    // and mount namespaces, and only there. Its uid and gid map to themselves so that files
+    // and mount namespaces, and only there (the seccomp filter then denies every call that
+    // could use it: mount, unshare, setns, namespace flags to clone). Its uid and gid map to themselves so that files
     // keep their owners; setgroups must be denied before an unprivileged gid_map is written.
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0) return false;
     static const char kDeny[] = "deny\n";
@@ -86,6 +87,8 @@ bool EnterWorkerNamespaces() {
 }
 
 bool WorkerNamespacesAvailable() {
+  // The child makes only raw system calls, so forking here needs no ForkMutex even when
+  // other threads (the milter's) hold library locks.
   static const bool available = [] {
     pid_t pid = fork();
     if (pid < 0) return false;
@@ -110,7 +113,7 @@ constexpr uint64_t kFileRights = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS
                                  LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
 
 // What the libraries open after fork, found by tracing every worker of the test suite and
-// the corpora (strace -f -e trace=openat; ARCHITECTURE-NOTES "worker confinement"). Libraries
+// the corpora (strace -f -ff; ARCHITECTURE-NOTES "worker confinement"). Libraries
 // loaded at start-up (libclamav's database, libmagic's, gconv's cache) are read before fork.
 // Anything else, the quarantine and other workers' scratch folders included, cannot be
 // opened; $HOME (fontconfig and ImageMagick look there) is denied like a missing file.
@@ -129,7 +132,9 @@ constexpr LibraryPath kLibraryPaths[] = {
     // ImageMagick (BMP decoding only): without its policy.xml every coder would be allowed.
     {"/etc/ImageMagick-6", kReadRights},
     {"/etc/localtime", kReadRights},
-    {"/proc/self", kReadRights},                      // resolved to the worker's own /proc/<pid>
+    // Resolved to the worker's own /proc/<pid> when the rule is made. Should the kernel drop
+    // and recreate that entry, reads there are denied: the rule can only narrow, not widen.
+    {"/proc/self", kReadRights},
     {"/proc/sys/vm/overcommit_memory", kReadRights},  // glibc malloc, when trimming
     {"/sys/devices/system/cpu", kReadRights},         // processor count
     {"/dev/null", kReadRights | LANDLOCK_ACCESS_FS_WRITE_FILE},
@@ -179,9 +184,9 @@ int WorkerLandlockAbi() {
 bool InstallWorkerLandlock(const std::string& scratch_dir) {
   int abi = WorkerLandlockAbi();
   if (abi <= 0) return false;
-  // Every right of this ABI is handled, so whatever no rule grants is denied: executing
-  // anything (seccomp kills exec first anyway), reading outside the library paths, changing
-  // anything outside the scratch folder.
+  // Every file-system right up to ABI 3 is handled, so whatever no rule grants is denied:
+  // executing anything (seccomp kills exec first anyway), reading outside the library paths,
+  // changing anything outside the scratch folder.
   const uint64_t handled = HandledRights(abi);
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = handled;

@@ -13,6 +13,7 @@
 #include "common/file_util.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
+#include "gateway/milter/smtp_forward.h"
 #include "gateway/pipeline.h"
 #include "gateway/report.h"
 
@@ -41,8 +42,9 @@ std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& re
     Fail(&ctx, ctx.command, p.status().message(), kExitUsage);
     return std::nullopt;
   }
-  std::vector<NodeReport> reports = p.value()->Sanitize(
-      {ItemInput{original, rec.name, out_dir, "quarantine:" + rec.id, destination}}, "");
+  ItemInput item{original, rec.name, out_dir, "quarantine:" + rec.id, destination};
+  item.mail = rec.entry_point == "milter" || rec.detected_type == "message/rfc822";
+  std::vector<NodeReport> reports = p.value()->Sanitize({item}, "");
   if (report_json) {
     *report_json = RunReport(p.value()->engine(), p.value()->scanning_enabled(), reports)
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -82,6 +84,40 @@ std::string ExceptionNote(const QuarantineRecord& rec, const std::string& approv
          rec.reasons + ")\n";
 }
 
+bool IsMailItem(const QuarantineRecord& rec) { return rec.entry_point == "milter"; }
+
+// A mail item goes back into SMTP, to milter.next_hop, for the envelope recorded at intake.
+Status ForwardToNextHop(const OperatorContext& ctx, const QuarantineRecord& rec,
+                        const std::string& message) {
+  if (ctx.config.milter_next_hop.empty()) {
+    return {StatusCode::kConfig,
+            "mail is delivered through SMTP: set milter.next_hop = \"smtp://HOST:PORT\" in the config"};
+  }
+  nlohmann::json source = nlohmann::json::parse(rec.source, nullptr, false);
+  nlohmann::json envelope =
+      source.is_object() && source.contains("path") && source["path"].is_string()
+          ? nlohmann::json::parse(source["path"].get<std::string>(), nullptr, false)
+          : nlohmann::json();
+  if (!envelope.is_object() || !envelope.contains("recipients")) {
+    return {StatusCode::kInvalidArgument, rec.id + ": no envelope (sender, recipients) recorded"};
+  }
+  std::vector<std::string> rcpts;
+  for (const auto& r : envelope["recipients"]) {
+    if (r.is_string()) rcpts.push_back(r.get<std::string>());
+  }
+  std::string sender = envelope.value("sender", "");
+  return ForwardMail(ctx.config.milter_next_hop, sender, rcpts, message);
+}
+
+// The message a pipeline run delivered (clean: the original, marked as such).
+Result<std::string> DeliveredMessage(const NodeReport& r) {
+  if (r.outputs.empty()) return Status{StatusCode::kInternal, "no output"};
+  Result<std::string> text = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
+  if (!text.ok()) return text.status();
+  if (r.verdict == Verdict::kClean) return "X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + text.value();
+  return text;
+}
+
 }  // namespace
 
 int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
@@ -104,6 +140,16 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                 kExitBlocked);
   }
   std::string dest = RecordedDestination(rec, a);
+  bool mail = IsMailItem(rec) && a.Get("--out").empty();
+  if (mail) {
+    if (ctx.config.milter_next_hop.empty()) {
+      return Fail(&ctx, ctx.command,
+                  "mail is released through SMTP: set milter.next_hop in the config (or give "
+                  "--out DIR to write the message to a folder)",
+                  kExitUsage);
+    }
+    dest = ctx.config.state_dir + "/tmp/release-" + rec.id;  // staging only
+  }
   if (dest.empty()) {
     return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",
                 kExitUsage);
@@ -112,6 +158,7 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     return Fail(&ctx, ctx.command, "--out: " + s.message(), kExitUsage);
   }
   std::vector<std::string> delivered;
+  std::string mail_text;  // the message to re-inject (mail items)
   std::string staging = dest + "/.mugai-release-" + rec.id;
   if (!rec.exception) {
     std::filesystem::remove_all(staging);
@@ -120,6 +167,11 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     if (!r) {
       std::filesystem::remove_all(staging);
       return kExitInternal;
+    }
+    if (mail && r->verdict != Verdict::kBlocked && !r->internal_failure) {
+      Result<std::string> text = DeliveredMessage(*r);
+      if (!text.ok()) return Fail(&ctx, ctx.command, text.status().message(), kExitInternal);
+      mail_text = text.value();
     }
     if (r->verdict == Verdict::kBlocked || r->internal_failure) {
       std::filesystem::remove_all(staging);
@@ -146,15 +198,37 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     if (original.empty() || !bytes.ok()) {
       return Fail(&ctx, ctx.command, rec.id + ": the original cannot be read", kExitInternal);
     }
+    if (mail) {
+      mail_text = "X-Mugai-Verdict: exception\nX-Mugai-Exception: unsanitised original released by " +
+                  user + " (requested by " + rec.requested_by + ", expires " +
+                  rec.exception_expires_at + ")\n" + bytes.value();
+    }
+  }
+  if (mail) {
+    std::filesystem::remove_all(staging);
+    std::filesystem::remove_all(dest);
+    if (Status s = ForwardToNextHop(ctx, rec, mail_text); !s.ok()) {
+      return Fail(&ctx, ctx.command, "approved, but not delivered: " + s.message() +
+                                         " (the item stays approved; fix the next hop and "
+                                         "resubmit it)",
+                  kExitInternal);
+    }
+    dest = ctx.config.milter_next_hop;
+    delivered.push_back(ctx.config.milter_next_hop);
+  } else if (rec.exception) {
+    std::string original = ctx.blobs->PathOf(rec.sha256);
+    Result<std::string> bytes = ReadFileLimited(original, UINT64_MAX);
     std::filesystem::remove_all(staging);
     MakeDirs(staging, 0700);
     WriteFileAtomically(staging + "/" + BaseName(rec.name), bytes.value(), 0644, false);
     WriteFileAtomically(staging + "/" + BaseName(rec.name) + ".mugai-exception.txt",
                         ExceptionNote(rec, user), 0644, false);
   }
-  Status moved = MoveOutputs(staging, dest, &delivered);
-  std::filesystem::remove_all(staging);
-  if (!moved.ok()) return Fail(&ctx, ctx.command, moved.message(), kExitInternal);
+  if (!mail) {
+    Status moved = MoveOutputs(staging, dest, &delivered);
+    std::filesystem::remove_all(staging);
+    if (!moved.ok()) return Fail(&ctx, ctx.command, moved.message(), kExitInternal);
+  }
   if (Status s = ctx.index->MarkReleased(rec.id, dest); !s.ok()) {
     return Fail(&ctx, ctx.command, s.message(), kExitInternal);
   }
@@ -181,13 +255,14 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (rec.state == QuarantineState::kPurged) {
     return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
   }
-  if (rec.entry_point == "milter") {
+  bool mail = IsMailItem(rec) && a.Get("--out").empty();
+  if (mail && ctx.config.milter_next_hop.empty()) {
     return Fail(&ctx, ctx.command,
-                "mail items are resubmitted by re-injecting them into SMTP, which needs the mail "
-                "gateway (mugai milter); this build has no mail support yet",
+                "mail is resubmitted by re-injecting it into SMTP: set milter.next_hop = "
+                "\"smtp://HOST:PORT\" in the config (or give --out DIR)",
                 kExitUsage);
   }
-  std::string dest = RecordedDestination(rec, a);
+  std::string dest = mail ? ctx.config.state_dir + "/tmp/resubmit-" + rec.id : RecordedDestination(rec, a);
   if (dest.empty()) {
     return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",
                 kExitUsage);
@@ -199,6 +274,17 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (!r) return kExitInternal;
   nlohmann::json outputs = nlohmann::json::array();
   for (const auto& o : r->outputs) outputs.push_back(o.path);
+  if (mail) {
+    outputs = nlohmann::json::array();
+    if (r->verdict != Verdict::kBlocked && !r->internal_failure) {
+      Result<std::string> text = DeliveredMessage(*r);
+      Status sent = text.ok() ? ForwardToNextHop(ctx, rec, text.value()) : text.status();
+      std::filesystem::remove_all(dest);
+      if (!sent.ok()) return Fail(&ctx, ctx.command, "not delivered: " + sent.message(), kExitInternal);
+      outputs.push_back(ctx.config.milter_next_hop);
+    }
+    std::filesystem::remove_all(dest);
+  }
   if (!AuditOrSay(ctx, AuditEvent::kResubmitted, user, rec.id,
                   {{"verdict", VerdictName(r->verdict)},
                    {"reason", ReasonCode(r->reason)},

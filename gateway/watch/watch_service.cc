@@ -104,7 +104,19 @@ Status WatchService::Load() {
   po.entry_point = "watch";
   Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, po);
   if (!p.ok()) return p.status();
+  bool reload = pipeline_ != nullptr;
   pipeline_ = std::move(p.value());
+  if (reload) {
+    // SIGHUP: the engine was compiled again from the signatures on disk (freshclam's update).
+    const EngineInfo& info = pipeline_->engine();
+    AuditEntry e;
+    e.event = AuditEvent::kSignaturesReloaded;
+    e.actor = "mugai";
+    e.details = {{"signatures", info.signatures_path},
+                 {"signature_count", info.signature_count},
+                 {"database_version", info.database_version}};
+    if (Result<uint64_t> seq = pipeline_->audit().Append(e); !seq.ok()) return seq.status();
+  }
   originals_ = std::make_unique<BlobStore>(config.state_dir + "/quarantine/blobs");
   config_ = config;
   pipeline_->log().Write("info", "watch_config_loaded",

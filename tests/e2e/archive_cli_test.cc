@@ -200,6 +200,23 @@ TEST_F(ArchiveCli, Cp932NamesAreDecodedAndWrittenAsFlaggedUtf8) {
   EXPECT_EQ(Item()["children"][0]["name"], "予算要求.txt");
 }
 
+TEST_F(ArchiveCli, DocmInsideAZipComesOutAsADocxWithoutVba) {
+  std::string docm = testing::ReadFile(testing::FixturesDir() + "/ooxml/docm-vba.docm");
+  testing::WriteFile(dir_ / "office.zip", Zip({{"資料/plan.docm", docm}}));
+  testing::RunResult r = Sanitize({dir_ / "office.zip"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<ZipName> names = CentralNames(Out("office.zip"));
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].name, "資料/plan.docx");
+  EXPECT_EQ(Item()["children"][0]["verdict"], "sanitized");
+  bool vba_removed = false;
+  for (const auto& a : Item()["children"][0]["actions"]) {
+    vba_removed = vba_removed || (a["action"] == "removed" &&
+                                  a["detail"].get<std::string>().rfind("vba_project", 0) == 0);
+  }
+  EXPECT_TRUE(vba_removed) << Item()["children"][0]["actions"].dump();
+}
+
 TEST_F(ArchiveCli, TraversalNamesAreMadeRelative) {
   testing::RunResult r = Sanitize({Fixture("traversal.zip")});
   ASSERT_EQ(r.exit_code, 0) << r.err;

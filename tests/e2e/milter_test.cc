@@ -18,6 +18,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.h"
 
 namespace mugai {
@@ -248,6 +250,70 @@ mt.disconnect(conn)
   testing::WriteFile(dir / "t.lua", script);
   testing::RunResult r = testing::Run({"/usr/bin/miltertest", "-s", dir / "t.lua"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << testing::ReadFile(dir / "milter.log");
+}
+
+// A mail item quarantined by the milter is resubmitted (and released) back into SMTP, to
+// milter.next_hop, for the envelope recorded when it arrived.
+TEST(MilterQuarantine, ResubmittedAndReleasedMailIsReinjectedIntoSmtp) {
+  if (access("/usr/bin/miltertest", X_OK) != 0) GTEST_SKIP() << "miltertest not installed";
+  testing::TempDir dir;
+  int sink_port = FreePort();
+  SmtpSink sink(sink_port);
+  std::string config = std::string(kMilterConfig) + "next_hop = \"smtp://127.0.0.1:" +
+                       std::to_string(sink_port) + "\"\n[roles]\noperators = [\"alice\"]\n"
+                       "approvers = [\"bob\"]\n";
+  MilterRun milter(dir, config);
+  ASSERT_TRUE(milter.ready) << testing::ReadFile(dir / "milter.log");
+  std::string script = R"(
+local conn = mt.connect("inet:)" + std::to_string(milter.port) + R"(@127.0.0.1")
+assert(conn ~= nil, "connect")
+assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil, "conninfo")
+assert(mt.mailfrom(conn, "sender@example.com") == nil, "mailfrom")
+assert(mt.rcptto(conn, "soumu@city.example.lg.jp") == nil, "rcptto")
+assert(mt.header(conn, "From", "sender@example.com") == nil, "header")
+assert(mt.header(conn, "Subject", "invoice") == nil, "header")
+assert(mt.header(conn, "MIME-Version", "1.0") == nil, "header")
+assert(mt.header(conn, "Content-Type", "multipart/mixed; boundary=\"B\"") == nil, "header")
+assert(mt.eoh(conn) == nil, "eoh")
+assert(mt.bodystring(conn, "--B\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"invoice.pdf\"\r\n\r\n" .. [[)" + testing::Eicar() + R"(]] .. "\r\n--B--\r\n") == nil, "body")
+assert(mt.eom(conn) == nil, "eom")
+assert(mt.eom_check(conn, MT_HDRADD, "X-Mugai-Verdict", "sanitized"), "sanitized")
+mt.disconnect(conn)
+)";
+  testing::WriteFile(dir / "t.lua", script);
+  testing::RunResult send = testing::Run({"/usr/bin/miltertest", "-s", dir / "t.lua"});
+  ASSERT_EQ(send.exit_code, 0) << send.out << send.err << testing::ReadFile(dir / "milter.log")
+                               << testing::ReadFile(dir / "milter.toml") << script;
+  auto q = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "quarantine"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state", dir / "state", "--config", dir / "milter.toml",
+                             "--signatures", testing::SignaturesDir()});
+    return testing::Run(argv);
+  };
+  testing::RunResult list = q({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  nlohmann::json items = nlohmann::json::parse(list.out);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["entry_point"], "milter");
+  std::string id = items[0]["id"];
+  testing::RunResult re = q({"resubmit", id, "--user", "alice"});
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  ASSERT_TRUE(sink.WaitFor(1, 30));
+  std::string got = sink.Messages()[0];
+  EXPECT_NE(got.find("X-Mugai-Verdict: sanitized"), std::string::npos) << got;
+  EXPECT_EQ(got.find("EICAR"), std::string::npos);
+  EXPECT_NE(got.find("invoice.pdf.removed.txt"), std::string::npos);
+  // The original itself, as an approved exception.
+  ASSERT_EQ(q({"request-release", id, "--user", "alice", "--reason", "sender confirmed",
+               "--original", "--expires", "2099-01-01T00:00:00Z"}).exit_code, 0);
+  testing::RunResult ok = q({"approve", id, "--user", "bob"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  ASSERT_TRUE(sink.WaitFor(2, 30));
+  got = sink.Messages()[1];
+  EXPECT_NE(got.find("X-Mugai-Verdict: exception"), std::string::npos);
+  EXPECT_NE(got.find("EICAR"), std::string::npos);  // what was approved, exactly
+  EXPECT_EQ(nlohmann::json::parse(q({"show", id}).out)["state"], "released");
 }
 
 class PostfixMilter : public ::testing::Test {
