@@ -371,11 +371,14 @@ std::string ConfigToToml(const Config& c) {
                            {"max_depth", i(c.mail_max_depth)},
                            {"max_header_bytes", i(c.mail_max_header_bytes)},
                            {"block_if_part_blocked", c.mail_block_if_part_blocked}}},
-      {"milter", toml::table{{"socket", c.milter_socket},
-                             {"max_message_bytes", i(c.milter_max_message_bytes)},
-                             {"concurrency", i(c.milter_concurrency)},
-                             {"timeout_seconds", i(c.milter_timeout_seconds)},
-                             {"next_hop", c.milter_next_hop}}},
+      {"milter", [&c, &i] {
+         toml::table t{{"socket", c.milter_socket},
+                       {"max_message_bytes", i(c.milter_max_message_bytes)},
+                       {"concurrency", i(c.milter_concurrency)},
+                       {"timeout_seconds", i(c.milter_timeout_seconds)}};
+         if (!c.milter_next_hop.empty()) t.insert("next_hop", c.milter_next_hop);  // "" = none
+         return t;
+       }()},
       {"quarantine", toml::table{{"classification", c.quarantine_classification}}},
       {"audit", toml::table{{"retention_days", i(c.audit_retention_days)}}},
       {"roles", [&c] {
