@@ -239,6 +239,7 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"concurrency", Integer(&c->milter_concurrency, 1, 256)},
         {"timeout_seconds", Integer(&c->milter_timeout_seconds, 1, 3600)},
         {"next_hop", String(&c->milter_next_hop)}}},
+      {"process", {{"user", String(&c->process_user)}}},
       {"quarantine", {{"classification", String(&c->quarantine_classification)}}},
       {"audit", {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)}}},
       {"roles",
@@ -377,6 +378,11 @@ std::string ConfigToToml(const Config& c) {
                        {"concurrency", i(c.milter_concurrency)},
                        {"timeout_seconds", i(c.milter_timeout_seconds)}};
          if (!c.milter_next_hop.empty()) t.insert("next_hop", c.milter_next_hop);  // "" = none
+         return t;
+       }()},
+      {"process", [&c] {
+         toml::table t;
+         if (!c.process_user.empty()) t.insert("user", c.process_user);
          return t;
        }()},
       {"quarantine", toml::table{{"classification", c.quarantine_classification}}},

@@ -20,6 +20,8 @@ struct WatchMapping {
 };
 
 struct Config {
+  // [process]
+  std::string process_user;  // process.user: the user a root-started mugai becomes ("" = none)
   // [paths]
   std::string signatures = "/var/lib/clamav";  // paths.signatures
   std::string state_dir = "mugai-state";        // paths.state (relative: under the cwd)

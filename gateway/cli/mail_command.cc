@@ -13,6 +13,7 @@
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/pipeline.h"
+#include "gateway/privileges.h"
 #include "gateway/report.h"
 
 namespace mugai {
@@ -66,6 +67,7 @@ int RunMailCommand(const std::vector<std::string>& args) {
   }
   if (a.Has("--signatures")) config.signatures = a.Get("--signatures");
   if (a.Has("--state")) config.state_dir = a.Get("--state");
+  if (Status s = DropPrivileges(config.process_user); !s.ok()) return usage(s.message());
   std::string message((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   if (message.empty()) return usage("no message on standard input");
   PipelineOptions options;

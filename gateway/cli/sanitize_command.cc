@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "gateway/config.h"
 #include "gateway/pipeline.h"
+#include "gateway/privileges.h"
 #include "gateway/report.h"
 
 namespace mugai {
@@ -179,6 +180,10 @@ int RunSanitizeCommand(const std::vector<std::string>& args) {
     return kExitDelivered;
   }
   if (int rc = CheckInputs(a.inputs); rc >= 0) return rc;
+  if (Status s = DropPrivileges(config.process_user); !s.ok()) {
+    std::fprintf(stderr, "mugai sanitize: %s\n", s.message().c_str());
+    return s.code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  }
   if (!a.out_dir.empty()) {
     if (Status s = MakeDirs(a.out_dir, 0755); !s.ok()) {
       std::fprintf(stderr, "mugai sanitize: --out: %s\n", s.message().c_str());

@@ -4,6 +4,7 @@
 #include "gateway/milter/milter_service.h"
 
 #include <libmilter/mfapi.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/milter_session.h"
 #include "gateway/pipeline.h"
+#include "gateway/privileges.h"
 #include "gateway/report.h"
 
 namespace mugai {
@@ -221,17 +223,6 @@ int RunMilter(const MilterOptions& o) {
   if (!o.signatures.empty()) svc.config.signatures = o.signatures;
   if (!o.state.empty()) svc.config.state_dir = o.state;
   if (!o.socket.empty()) svc.config.milter_socket = o.socket;
-  PipelineOptions po;
-  po.allow_no_signatures = o.allow_no_signatures;
-  po.entry_point = "milter";
-  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(svc.config, po);
-  if (!p.ok()) {
-    std::fprintf(stderr, "mugai milter: %s\n", p.status().message().c_str());
-    return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
-  }
-  svc.pipeline = std::move(p.value());
-  svc.slots = std::make_unique<std::counting_semaphore<>>(svc.config.milter_concurrency);
-  g_service = &svc;
   const std::string& sock = svc.config.milter_socket;
   if (sock.rfind("unix:", 0) == 0 || sock.rfind("local:", 0) == 0) {
     std::string path = sock.substr(sock.find(':') + 1);
@@ -259,6 +250,33 @@ int RunMilter(const MilterOptions& o) {
                  sock.c_str());
     return kExitUsage;
   }
+  // The socket is bound (a low port or /run may need root): now become the mugai user, before
+  // the state folder, the engine or any message is touched.
+  if (!svc.config.process_user.empty() && geteuid() == 0 &&
+      (sock.rfind("unix:", 0) == 0 || sock.rfind("local:", 0) == 0)) {
+    if (passwd* pw = getpwnam(svc.config.process_user.c_str())) {
+      std::string path = sock.substr(sock.find(':') + 1);
+      if (chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        std::fprintf(stderr, "mugai milter: cannot hand %s to %s\n", path.c_str(),
+                     svc.config.process_user.c_str());
+      }
+    }
+  }
+  if (Status s = DropPrivileges(svc.config.process_user); !s.ok()) {
+    std::fprintf(stderr, "mugai milter: %s\n", s.message().c_str());
+    return s.code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  }
+  PipelineOptions po;
+  po.allow_no_signatures = o.allow_no_signatures;
+  po.entry_point = "milter";
+  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(svc.config, po);
+  if (!p.ok()) {
+    std::fprintf(stderr, "mugai milter: %s\n", p.status().message().c_str());
+    return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  }
+  svc.pipeline = std::move(p.value());
+  svc.slots = std::make_unique<std::counting_semaphore<>>(svc.config.milter_concurrency);
+  g_service = &svc;
   // libmilter's own I/O deadline: longer than a message's processing may take.
   smfi_settimeout(static_cast<int>(svc.config.milter_timeout_seconds) + 60);
   svc.pipeline->log().Write("info", "milter_listening", {{"socket", sock}});

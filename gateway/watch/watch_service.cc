@@ -1,6 +1,8 @@
 // The watch loop: poll() over inotify and a signalfd, a stability sweep, batches of claims.
 #include "gateway/watch/watch_service.h"
 
+#include "gateway/privileges.h"
+
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -324,6 +326,16 @@ void WatchService::Recover() {
 }
 
 int WatchService::Run() {
+  if (!options_.config_file.empty()) {
+    // A root-started watcher becomes process.user before it opens any folder.
+    Result<Config> c = LoadConfigFile(options_.config_file);
+    if (c.ok()) {
+      if (Status s = DropPrivileges(c->process_user); !s.ok()) {
+        fprintf(stderr, "mugai watch: %s\n", s.message().c_str());
+        return s.code() == StatusCode::kConfig ? 2 : 3;
+      }
+    }
+  }
   if (Status s = Load(); !s.ok()) {
     fprintf(stderr, "mugai watch: %s\n", s.message().c_str());
     return s.code() == StatusCode::kConfig ? 2 : 3;

@@ -191,11 +191,13 @@ std::string TooDeep() {
 
 class MilterRun {
  public:
-  MilterRun(const testing::TempDir& dir, const std::string& config) : port(FreePort()) {
+  MilterRun(const testing::TempDir& dir, const std::string& config,
+            const std::string& signatures = testing::SignaturesDir())
+      : port(FreePort()) {
     testing::WriteFile(dir / "milter.toml", config);
     pid = Spawn({testing::MugaiBinary(), "milter", "--socket",
                  "inet:" + std::to_string(port) + "@127.0.0.1", "--signatures",
-                 testing::SignaturesDir(), "--state", dir / "state", "--config",
+                 signatures, "--state", dir / "state", "--config",
                  dir / "milter.toml"},
                 dir / "milter.log");
     ready = WaitForPort(port, 30);
@@ -314,6 +316,47 @@ mt.disconnect(conn)
   EXPECT_NE(got.find("X-Mugai-Verdict: exception"), std::string::npos);
   EXPECT_NE(got.find("EICAR"), std::string::npos);  // what was approved, exactly
   EXPECT_EQ(nlohmann::json::parse(q({"show", id}).out)["state"], "released");
+}
+
+// Started as root, the milter binds its socket and then becomes process.user for good.
+TEST(MilterPrivileges, DropsToProcessUserAfterBinding) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop privileges; skipped";
+  if (access("/usr/bin/miltertest", X_OK) != 0) GTEST_SKIP() << "miltertest not installed";
+  passwd* nobody = getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  testing::TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  std::filesystem::create_directories(dir / "state");
+  ASSERT_EQ(chown((dir / "state").c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+  // The signatures are read after the drop: a copy nobody can reach (the build tree may sit
+  // under a folder only root can enter).
+  std::filesystem::copy(testing::SignaturesDir(), dir / "sigs");
+  chmod((dir / "sigs").c_str(), 0755);
+  MilterRun milter(dir, "[process]\nuser = \"nobody\"\n", dir / "sigs");
+  ASSERT_TRUE(milter.ready) << testing::ReadFile(dir / "milter.log");
+  std::string status = testing::ReadFile("/proc/" + std::to_string(milter.pid) + "/status");
+  size_t at = status.find("Uid:");
+  ASSERT_NE(at, std::string::npos);
+  std::string uid = std::to_string(nobody->pw_uid);
+  std::string line = status.substr(at, status.find('\n', at) - at);
+  EXPECT_EQ(line, "Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid) << line;
+  // And it still sanitises: a clean message passes with its header.
+  std::string script = R"(
+local conn = mt.connect("inet:)" + std::to_string(milter.port) + R"(@127.0.0.1")
+assert(conn ~= nil, "connect")
+assert(mt.conninfo(conn, "localhost", "127.0.0.1") == nil, "conninfo")
+assert(mt.mailfrom(conn, "a@example.jp") == nil, "mailfrom")
+assert(mt.rcptto(conn, "b@example.jp") == nil, "rcptto")
+assert(mt.header(conn, "Subject", "hello") == nil, "header")
+assert(mt.eoh(conn) == nil, "eoh")
+assert(mt.bodystring(conn, "hello\r\n") == nil, "body")
+assert(mt.eom(conn) == nil, "eom")
+assert(mt.eom_check(conn, MT_HDRADD, "X-Mugai-Verdict", "clean"), "clean")
+mt.disconnect(conn)
+)";
+  testing::WriteFile(dir / "t.lua", script);
+  testing::RunResult r = testing::Run({"/usr/bin/miltertest", "-s", dir / "t.lua"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << testing::ReadFile(dir / "milter.log");
 }
 
 class PostfixMilter : public ::testing::Test {
