@@ -571,6 +571,12 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     if (m.problem != MailProblem::kNone) {
       return Block(std::move(r), Reason::kMailBroken, "the rebuilt message: " + m.detail);
     }
+    // What this reading found, for the supervisor to compare with what it checked.
+    for (size_t i = 0; i < m.mail.parts.size() && i < 64; ++i) {
+      const MailPart& p = m.mail.parts[i];
+      r.actions.push_back({"mail_part", Sha256Hex(p.bytes) + " " + p.declared_type + " " +
+                                            (p.role == MailPartRole::kBody ? "body" : "attachment")});
+    }
     r.family = TypeFamily::kMail;
     r.verdict = Verdict::kClean;
     return r;

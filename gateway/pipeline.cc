@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <strings.h>
 #include <time.h>
 
 #include <cerrno>
@@ -126,6 +127,7 @@ struct Pipeline::ItemState {
   const std::string* deliver_bytes = nullptr;
   std::vector<AuditEntry> pending_audit;  // written together with the item's decision
   Member member;  // what its container said of it (role, declared type; bytes moved out)
+  std::string clean_mail_part;  // a message delivered unchanged: the sha256 of its only part
   ~ItemState() {
     if (fd >= 0) close(fd);
     if (output_fd >= 0) close(output_fd);
@@ -482,6 +484,16 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
     } else if (v->verdict != Verdict::kClean) {
       why = std::string(ReasonCode(v->reason)) + ": " + v->reason_detail;
       for (const auto& t : v->threats) r.threats.push_back(t);
+    } else if (!item->clean_mail_part.empty()) {
+      // The verifier's own reading of the unchanged message must be the one part checked.
+      std::vector<std::string> parts;
+      for (const auto& a : v->actions) {
+        if (a.action == "mail_part") parts.push_back(a.detail);
+      }
+      if (parts.size() != 1 || parts[0] != item->clean_mail_part + " text/plain body") {
+        why = "the message reads differently to the verifier (" + std::to_string(parts.size()) +
+              " part(s)): not delivered unchanged";
+      }
     }
   }
   if (!why.empty()) {
@@ -786,7 +798,7 @@ void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item) {
       r.actions.push_back({"renamed", "delivered as " + name + " (content is plain text)"});
     }
     item->deliver_bytes = &item->bytes;
-    item->deliver_type = r.detected_type;
+    item->deliver_type = "text/plain";  // the only family delivered unchanged (verified as text)
   } else if (r.verdict == Verdict::kSanitized) {
     name = item->output_name;
     item->deliver_bytes = &item->result.output;
@@ -955,9 +967,15 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
     item->children.clear();
     return Finish(item);
   }
-  if (all_clean && !dropped) {
-    // Nothing to change: the message goes on as it came (front ends add X-Mugai headers).
+  // Unchanged delivery only for the plainest message: one text/plain body, nothing else. Its
+  // original bytes go on, so the verifier must read the same single part (same sha256) in
+  // them; anything richer is always rebuilt from what was verified.
+  bool single_text = item->children.size() == 1 &&
+                     item->children[0]->member.role == MemberRole::kBody &&
+                     item->children[0]->member.declared_type == "text/plain";
+  if (all_clean && !dropped && single_text) {
     r.verdict = Verdict::kClean;
+    item->clean_mail_part = r.children[item->children[0]->index].sha256;
     item->children.clear();
     return Verify(pool, item, item->bytes, "");
   }
@@ -1003,9 +1021,18 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
                         "; removed=" + std::to_string(blocked.size()) +
                         "; dropped=" + std::string(dropped ? "yes" : "no");
   HeaderList added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
+  // Only the headers mugai keeps, whatever the worker returned (never Content-* or X-Mugai-*).
+  static const char* const kKept[] = {"From", "To", "Cc", "Reply-To", "Sender", "Subject",
+                                      "Date", "Message-ID", "In-Reply-To", "References"};
+  HeaderList kept;
+  for (const auto& [name, value] : out.headers) {
+    for (const char* k : kKept) {
+      if (strcasecmp(name.c_str(), k) == 0) kept.emplace_back(k, value);
+    }
+  }
   Result<std::string> built = [&] {
     std::lock_guard<std::mutex> lock(ForkMutex());  // no fork while GMime is in use
-    return BuildMail(out.headers, added, parts);
+    return BuildMail(kept, added, parts);
   }();
   item->children.clear();
   if (!built.ok()) {

@@ -5,6 +5,7 @@
 
 #include <libmilter/mfapi.h>
 #include <pwd.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -185,6 +186,14 @@ sfsistat OnEom(SMFICTX* ctx) {
                  SMFIS_REJECT);
   }
   if (r.verdict == Verdict::kClean) {
+    // A sender's own X-Mugai-* headers go; mugai's are the only ones.
+    std::map<std::string, int> count;
+    for (const auto& [name, value] : s->headers) {
+      if (strncasecmp(name.c_str(), "X-Mugai-", 8) == 0) ++count[name];
+    }
+    for (const auto& [name, n] : count) {
+      for (int i = n; i >= 1; --i) smfi_chgheader(ctx, const_cast<char*>(name.c_str()), i, nullptr);
+    }
     smfi_addheader(ctx, const_cast<char*>("X-Mugai-Verdict"), const_cast<char*>("clean"));
     smfi_addheader(ctx, const_cast<char*>("X-Mugai-Actions"), const_cast<char*>("none"));
     return SMFIS_CONTINUE;

@@ -78,7 +78,8 @@ void SplitMessage(const std::string& message,
 }
 
 bool IsMimeHeader(const std::string& name) {
-  return strncasecmp(name.c_str(), "Content-", 8) == 0 || strcasecmp(name.c_str(), "MIME-Version") == 0;
+  return strncasecmp(name.c_str(), "Content-", 8) == 0 || strcasecmp(name.c_str(), "MIME-Version") == 0 ||
+         strncasecmp(name.c_str(), "X-Mugai-", 8) == 0;  // a sender's own verdict is never kept
 }
 
 }  // namespace mugai

