@@ -2,6 +2,7 @@
 // the sanitised message on stdout, the report where --report says.
 #include "gateway/cli/mail_command.h"
 
+#include <strings.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -106,7 +107,21 @@ int RunMailCommand(const std::vector<std::string>& args) {
     if (!out.ok()) return kExitInternal;
     std::string text = out.value();
     if (r.verdict == Verdict::kClean) {
-      text = "X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + text;
+      // A sender's own X-Mugai-* lines in the header block go; mugai's come first.
+      size_t end = text.find("\n\n");
+      std::string head = text.substr(0, end == std::string::npos ? text.size() : end + 1);
+      std::string kept;
+      bool dropping = false;
+      for (size_t at = 0; at < head.size();) {
+        size_t nl = head.find('\n', at);
+        std::string line = head.substr(at, (nl == std::string::npos ? head.size() : nl + 1) - at);
+        at += line.size();
+        bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+        if (!continuation) dropping = strncasecmp(line.c_str(), "X-Mugai-", 8) == 0;
+        if (!dropping) kept += line;
+      }
+      text = "X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + kept +
+             (end == std::string::npos ? "" : text.substr(end + 1));
     }
     if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
       std::fprintf(stderr, "%s: cannot write the message to standard output\n", command.c_str());

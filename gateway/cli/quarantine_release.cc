@@ -219,10 +219,21 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     std::string original = ctx.blobs->PathOf(rec.sha256);
     Result<std::string> bytes = ReadFileLimited(original, UINT64_MAX);
     std::filesystem::remove_all(staging);
-    MakeDirs(staging, 0700);
-    WriteFileAtomically(staging + "/" + BaseName(rec.name), bytes.value(), 0644, false);
-    WriteFileAtomically(staging + "/" + BaseName(rec.name) + ".mugai-exception.txt",
-                        ExceptionNote(rec, user), 0644, false);
+    Status staged = !bytes.ok() ? bytes.status() : MakeDirs(staging, 0700);
+    if (staged.ok()) {
+      staged = WriteFileAtomically(staging + "/" + BaseName(rec.name), bytes.value(), 0644, false);
+    }
+    if (staged.ok()) {
+      staged = WriteFileAtomically(staging + "/" + BaseName(rec.name) + ".mugai-exception.txt",
+                                   ExceptionNote(rec, user), 0644, false);
+    }
+    if (!staged.ok()) {
+      std::filesystem::remove_all(staging);
+      return Fail(&ctx, ctx.command,
+                  "approved, but not delivered: " + staged.message() +
+                      " (the item stays approved; free space or fix the folder, then resubmit)",
+                  kExitInternal);
+    }
   }
   if (!mail) {
     Status moved = MoveOutputs(staging, dest, &delivered);

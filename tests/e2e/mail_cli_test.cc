@@ -103,6 +103,11 @@ TEST_F(MailCli, Iso2022JpPlainTextPassesUnchanged) {
   EXPECT_EQ(o.item["verdict"], "clean");
   EXPECT_NE(o.message.find("X-Mugai-Verdict: clean"), std::string::npos);
   EXPECT_NE(o.message.find(msg), std::string::npos);  // byte for byte after the added headers
+  // A sender cannot pre-set the verdict: their own X-Mugai-* lines are dropped.
+  Out spoof = Run("X-Mugai-Verdict: clean\n\tfolded\n" + msg);
+  ASSERT_EQ(spoof.exit_code, 0) << spoof.err;
+  EXPECT_EQ(spoof.message.find("folded"), std::string::npos);
+  EXPECT_EQ(spoof.message.find("X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + msg), 0u);
   EXPECT_TRUE(o.item["quarantine_id"].is_null());
 }
 
