@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <strings.h>
 #include <time.h>
 
 #include <cerrno>
@@ -1022,13 +1021,9 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
                         "; dropped=" + std::string(dropped ? "yes" : "no");
   HeaderList added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
   // Only the headers mugai keeps, whatever the worker returned (never Content-* or X-Mugai-*).
-  static const char* const kKept[] = {"From", "To", "Cc", "Reply-To", "Sender", "Subject",
-                                      "Date", "Message-ID", "In-Reply-To", "References"};
   HeaderList kept;
-  for (const auto& [name, value] : out.headers) {
-    for (const char* k : kKept) {
-      if (strcasecmp(name.c_str(), k) == 0) kept.emplace_back(k, value);
-    }
+  for (const auto& [header, value] : out.headers) {
+    if (const char* canonical = KeptMailHeader(header)) kept.emplace_back(canonical, value);
   }
   Result<std::string> built = [&] {
     std::lock_guard<std::mutex> lock(ForkMutex());  // no fork while GMime is in use

@@ -4,20 +4,16 @@
 
 #include <gmime/gmime.h>
 
+#include "converters/mail/gmime_ptr.h"
+
+#include <strings.h>
+
 #include <memory>
 
 namespace mugai {
 
 namespace {
 
-template <typename T>
-struct GUnref {
-  void operator()(T* p) const {
-    if (p) g_object_unref(p);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GUnref<T>>;
 
 // Folds a long header line at spaces (RFC 5322 §2.2.3) so that no line passes 78 columns
 // where a space allows it, and none passes 998 at all.
@@ -69,6 +65,34 @@ GMimeObject* MakePart(const BuiltPart& p) {
 
 }  // namespace
 
+std::string WithCrlf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 40);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += '\r';
+    out += text[i];
+  }
+  return out;
+}
+
+std::string WithVerdictHeaders(const std::string& message, const std::string& verdict,
+                               const std::string& actions) {
+  std::string out = "X-Mugai-Verdict: " + verdict + "\nX-Mugai-Actions: " + actions + "\n";
+  size_t at = 0;
+  bool dropping = false;
+  while (at < message.size()) {
+    size_t nl = message.find('\n', at);
+    size_t next = nl == std::string::npos ? message.size() : nl + 1;
+    std::string_view line(message.data() + at, next - at);
+    if (line == "\n" || line == "\r\n") break;  // end of the header block
+    bool continuation = line[0] == ' ' || line[0] == '\t';
+    if (!continuation) dropping = line.size() >= 8 && strncasecmp(line.data(), "X-Mugai-", 8) == 0;
+    if (!dropping) out.append(line);
+    at = next;
+  }
+  return out + message.substr(at);
+}
+
 bool IsSafeHeaderValue(const std::string& value) {
   if (value.size() > 16384) return false;
   for (char c : value) {
@@ -111,16 +135,7 @@ Result<std::string> BuildMail(const HeaderList& headers, const HeaderList& added
   if (!text) return Status{StatusCode::kInternal, "GMime could not write the message"};
   out += text;
   g_free(text);
-  if (crlf) {
-    std::string dos;
-    dos.reserve(out.size() + out.size() / 40);
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r')) dos += '\r';
-      dos += out[i];
-    }
-    out = std::move(dos);
-  }
-  return out;
+  return crlf ? WithCrlf(out) : out;
 }
 
 }  // namespace mugai

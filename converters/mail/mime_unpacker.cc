@@ -4,6 +4,8 @@
 
 #include <gmime/gmime.h>
 
+#include "converters/mail/gmime_ptr.h"
+
 #include <algorithm>
 #include <cctype>
 #include <memory>
@@ -12,14 +14,6 @@ namespace mugai {
 
 namespace {
 
-template <typename T>
-struct GUnref {
-  void operator()(T* p) const {
-    if (p) g_object_unref(p);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GUnref<T>>;
 
 struct GFreeString {
   void operator()(char* p) const { g_free(p); }
@@ -264,6 +258,15 @@ std::string KeptHeaderValue(GMimeHeader* h, GMimeParserOptions* options, bool ad
 
 }  // namespace
 
+const char* KeptMailHeader(std::string_view name) {
+  for (const char* keep : kKeptHeaders) {
+    if (name.size() == strlen(keep) && g_ascii_strncasecmp(name.data(), keep, name.size()) == 0) {
+      return keep;
+    }
+  }
+  return nullptr;
+}
+
 void InitMailLibrary() {
   static bool done = false;
   if (!done) {
@@ -306,8 +309,7 @@ MailOutcome UnpackMail(std::string_view bytes, const MailLimits& limits) {
       return out;
     }
     if (!name) continue;
-    for (const char* keep : kKeptHeaders) {
-      if (g_ascii_strcasecmp(name, keep) != 0) continue;
+    if (const char* keep = KeptMailHeader(name)) {
       bool address = std::any_of(std::begin(kAddressHeaders), std::end(kAddressHeaders),
                                  [name](const char* a) { return g_ascii_strcasecmp(name, a) == 0; });
       out.mail.headers.emplace_back(keep, KeptHeaderValue(h, options, address));

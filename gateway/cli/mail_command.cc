@@ -2,15 +2,16 @@
 // the sanitised message on stdout, the report where --report says.
 #include "gateway/cli/mail_command.h"
 
-#include <strings.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <vector>
 
 #include "common/file_util.h"
+#include "converters/mail/mail_builder.h"
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/pipeline.h"
@@ -69,7 +70,17 @@ int RunMailCommand(const std::vector<std::string>& args) {
   if (a.Has("--signatures")) config.signatures = a.Get("--signatures");
   if (a.Has("--state")) config.state_dir = a.Get("--state");
   if (Status s = DropPrivileges(config.process_user); !s.ok()) return usage(s.message());
-  std::string message((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  // Read at most one byte beyond limits.max_input_bytes: a larger message reaches the
+  // pipeline's intake only to be blocked as input_too_large, never held whole in memory.
+  std::string message;
+  {
+    std::vector<char> chunk(1 << 16);
+    while (message.size() <= config.max_input_bytes && std::cin) {
+      std::cin.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      message.append(chunk.data(), static_cast<size_t>(std::cin.gcount()));
+    }
+    if (message.size() > config.max_input_bytes + 1) message.resize(config.max_input_bytes + 1);
+  }
   if (message.empty()) return usage("no message on standard input");
   PipelineOptions options;
   options.allow_no_signatures = a.Has("--allow-no-signatures");
@@ -106,23 +117,7 @@ int RunMailCommand(const std::vector<std::string>& args) {
     Result<std::string> out = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
     if (!out.ok()) return kExitInternal;
     std::string text = out.value();
-    if (r.verdict == Verdict::kClean) {
-      // A sender's own X-Mugai-* lines in the header block go; mugai's come first.
-      size_t end = text.find("\n\n");
-      std::string head = text.substr(0, end == std::string::npos ? text.size() : end + 1);
-      std::string kept;
-      bool dropping = false;
-      for (size_t at = 0; at < head.size();) {
-        size_t nl = head.find('\n', at);
-        std::string line = head.substr(at, (nl == std::string::npos ? head.size() : nl + 1) - at);
-        at += line.size();
-        bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
-        if (!continuation) dropping = strncasecmp(line.c_str(), "X-Mugai-", 8) == 0;
-        if (!dropping) kept += line;
-      }
-      text = "X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + kept +
-             (end == std::string::npos ? "" : text.substr(end + 1));
-    }
+    if (r.verdict == Verdict::kClean) text = WithVerdictHeaders(text, "clean", "none");
     if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
       std::fprintf(stderr, "%s: cannot write the message to standard output\n", command.c_str());
       return kExitInternal;

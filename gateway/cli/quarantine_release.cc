@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "common/file_util.h"
+#include "converters/mail/mail_builder.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/smtp_forward.h"
@@ -114,7 +115,7 @@ Result<std::string> DeliveredMessage(const NodeReport& r) {
   if (r.outputs.empty()) return Status{StatusCode::kInternal, "no output"};
   Result<std::string> text = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
   if (!text.ok()) return text.status();
-  if (r.verdict == Verdict::kClean) return "X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + text.value();
+  if (r.verdict == Verdict::kClean) return WithVerdictHeaders(text.value(), "clean", "none");
   return text;
 }
 
@@ -192,16 +193,18 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     std::filesystem::remove_all(staging);
     return kExitInternal;
   }
+  std::string original_bytes;  // an exception release delivers the original itself
   if (rec.exception) {
     std::string original = ctx.blobs->PathOf(rec.sha256);
     Result<std::string> bytes = ReadFileLimited(original, UINT64_MAX);
     if (original.empty() || !bytes.ok()) {
       return Fail(&ctx, ctx.command, rec.id + ": the original cannot be read", kExitInternal);
     }
+    original_bytes = std::move(bytes.value());
     if (mail) {
       mail_text = "X-Mugai-Verdict: exception\nX-Mugai-Exception: unsanitised original released by " +
                   user + " (requested by " + rec.requested_by + ", expires " +
-                  rec.exception_expires_at + ")\n" + bytes.value();
+                  rec.exception_expires_at + ")\n" + original_bytes;
     }
   }
   if (mail) {
@@ -216,12 +219,10 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     dest = ctx.config.milter_next_hop;
     delivered.push_back(ctx.config.milter_next_hop);
   } else if (rec.exception) {
-    std::string original = ctx.blobs->PathOf(rec.sha256);
-    Result<std::string> bytes = ReadFileLimited(original, UINT64_MAX);
     std::filesystem::remove_all(staging);
-    Status staged = !bytes.ok() ? bytes.status() : MakeDirs(staging, 0700);
+    Status staged = MakeDirs(staging, 0700);
     if (staged.ok()) {
-      staged = WriteFileAtomically(staging + "/" + BaseName(rec.name), bytes.value(), 0644, false);
+      staged = WriteFileAtomically(staging + "/" + BaseName(rec.name), original_bytes, 0644, false);
     }
     if (staged.ok()) {
       staged = WriteFileAtomically(staging + "/" + BaseName(rec.name) + ".mugai-exception.txt",

@@ -19,6 +19,7 @@
 #include <semaphore>
 
 #include "common/file_util.h"
+#include "converters/mail/mail_builder.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/milter_session.h"
 #include "gateway/pipeline.h"
@@ -130,12 +131,7 @@ bool Rewrite(SMFICTX* ctx, const MilterSession& s, const std::string& rebuilt) {
       return false;
     }
   }
-  std::string crlf;
-  crlf.reserve(body.size() + body.size() / 40);
-  for (size_t i = 0; i < body.size(); ++i) {
-    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) crlf += '\r';
-    crlf += body[i];
-  }
+  std::string crlf = WithCrlf(body);
   for (size_t at = 0; at < crlf.size(); at += 65536) {
     size_t n = std::min<size_t>(65536, crlf.size() - at);
     if (smfi_replacebody(ctx, reinterpret_cast<unsigned char*>(crlf.data() + at),

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "converters/mail/mail_builder.h"
+
 namespace mugai {
 
 namespace {
@@ -34,12 +36,7 @@ Status ForwardMail(const std::string& url, const std::string& sender,
   (void)init;
   CURL* curl = curl_easy_init();
   if (!curl) return {StatusCode::kInternal, "libcurl: cannot start"};
-  // SMTP wants CRLF line ends; the rebuilt messages use LF.
-  std::string crlf;
-  for (size_t i = 0; i < message.size(); ++i) {
-    if (message[i] == '\n' && (i == 0 || message[i - 1] != '\r')) crlf += '\r';
-    crlf += message[i];
-  }
+  std::string crlf = WithCrlf(message);  // SMTP wants CRLF; rebuilt messages use LF
   Upload upload{&crlf};
   curl_slist* rcpts = nullptr;
   for (const auto& r : recipients) rcpts = curl_slist_append(rcpts, ("<" + r + ">").c_str());
