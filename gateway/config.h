@@ -72,6 +72,11 @@ struct Config {
   bool office_ooxml_text = false;  // office.ooxml_mode: "disarm" (default) or "text"
   uint64_t office_max_part_bytes;
   uint32_t office_max_parts;
+  std::string office_libreoffice_dir = "/usr/lib/libreoffice/program";  // office.libreoffice_dir
+  uint32_t office_pool_size;         // office.pool_size: warm converter processes
+  uint32_t office_max_documents;     // office.max_documents: before a process is replaced
+  uint32_t office_timeout_seconds;   // office.timeout_seconds: per document
+  uint64_t office_memory_bytes;      // office.memory_bytes: address space of one process
   // [mail]
   uint32_t mail_max_parts;
   uint32_t mail_max_depth;

@@ -13,6 +13,7 @@
 #include "converters/archive/archive_unpacker.h"
 #include "converters/html/html_to_text.h"
 #include "converters/mail/mime_unpacker.h"
+#include "converters/office/office_protocol.h"
 #include "converters/ooxml/ooxml_disarm.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
@@ -444,7 +445,61 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
   return r;
 }
 
+// Legacy Office, RTF and ODF: identified and scanned here; macros reported (libclamav's macro
+// heuristics read the OLE2 VBA and Excel 4.0 streams). The conversion itself is the
+// supervisor's warm LibreOffice pool's, reached through a relay worker.
+WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::string& name,
+                               WorkerResult r) {
+  if (ctx.scanner->loaded()) {
+    std::string macros = ctx.scanner->MacroHeuristic(fd, name);
+    if (!macros.empty()) {
+      r.actions.push_back({"macros_found", macros + ": VBA or Excel 4.0 macros, not carried "
+                                                    "into the PDF"});
+    }
+  }
+  r.actions.push_back({"to_convert", "LibreOffice converts it to PDF; the PDF is rebuilt"});
+  r.verdict = Verdict::kSanitized;
+  return r;
+}
+
 }  // namespace
+
+WorkerResult RelayOfficeConversion(int conn, const std::string& document,
+                                   const std::string& extension, const std::string& password,
+                                   uint64_t max_pdf_bytes) {
+  WorkerResult r;
+  r.family = TypeFamily::kOffice;
+  OfficeRequest req{extension, password, document};
+  if (Status s = WriteAllTo(conn, EncodeOfficeRequest(req)); !s.ok()) {
+    return Block(std::move(r), Reason::kConversionFailed,
+                 "the LibreOffice converter did not take the document: " + s.message());
+  }
+  Result<OfficeResponse> resp = ReadOfficeResponse(conn, max_pdf_bytes);
+  if (!resp.ok()) {
+    if (resp.status().code() == StatusCode::kLimit) {
+      return Block(std::move(r), Reason::kConversionLimit,
+                   "LibreOffice's PDF is larger than limits.max_output_bytes");
+    }
+    return Block(std::move(r), Reason::kConversionFailed,
+                 "LibreOffice stopped while converting it (crash, office.timeout_seconds or "
+                 "office.memory_bytes; the converter is restarted): " + resp.status().message());
+  }
+  switch (resp->status) {
+    case OfficeStatus::kPdf:
+      r.verdict = Verdict::kSanitized;
+      r.has_output = true;
+      r.output_type = "application/pdf";
+      r.output = std::move(resp->body);
+      return r;
+    case OfficeStatus::kPassword:
+      return Block(std::move(r), Reason::kEncrypted,
+                   resp->body + " (resubmit it with the password: mugai quarantine resubmit "
+                                "--password)");
+    case OfficeStatus::kFailed:
+      break;
+  }
+  return Block(std::move(r), Reason::kConversionFailed, resp->body);
+}
 
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
                          const std::string& scratch_dir, bool as_mail) {
@@ -537,6 +592,8 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
       return ReencodeImage(ctx, bytes, std::move(r));
     case PolicyAction::kDisarmOoxml:
       return DisarmOoxmlNode(ctx, bytes, std::move(r));
+    case PolicyAction::kConvertOffice:
+      return PrepareOfficeNode(ctx, fd, name, std::move(r));
     case PolicyAction::kUnpack:
       if (r.family == TypeFamily::kMail) return UnpackMailNode(ctx, bytes, std::move(r));
       return UnpackNode(ctx, bytes, name, std::move(r));

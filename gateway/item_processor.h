@@ -26,6 +26,14 @@ struct WorkerContext {
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
                          const std::string& scratch_dir, bool as_mail = false);
 
+// A relay worker's job for legacy Office, RTF and ODF: sends `document` over `conn` (a
+// connection to a warm LibreOffice converter, gateway/office_pool.h) and returns its PDF as a
+// kSanitized result with output application/pdf, or kBlocked (conversion_failed, encrypted,
+// conversion_limit). The PDF is untrusted: the supervisor processes it as a new node.
+WorkerResult RelayOfficeConversion(int conn, const std::string& document,
+                                   const std::string& extension, const std::string& password,
+                                   uint64_t max_pdf_bytes);
+
 // Verifies an output readable from `fd`: it must identify as `promised_family` (or empty) and
 // scan clean. Returns kClean, or kBlocked with reason kMalware/kScanError/kUnknownType.
 WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& name,

@@ -56,6 +56,11 @@ inline constexpr uint32_t kArchiveMaxSeconds = 300;              // archive.max_
 // [office] (the package itself is bounded by the [archive] limits)
 inline constexpr uint64_t kOfficeMaxPartBytes = 64 * kMiB;       // office.max_part_bytes
 inline constexpr uint32_t kOfficeMaxParts = 5000;                // office.max_parts
+// Legacy Office, RTF and ODF through the warm LibreOffice pool
+inline constexpr uint32_t kOfficePoolSize = 1;                   // office.pool_size
+inline constexpr uint32_t kOfficeMaxDocuments = 200;             // office.max_documents (then recycled)
+inline constexpr uint32_t kOfficeTimeoutSeconds = 60;            // office.timeout_seconds (per document)
+inline constexpr uint64_t kOfficeMemoryBytes = 4096 * kMiB;      // office.memory_bytes (address space)
 
 // [mail] (a limit hit blocks the whole message)
 inline constexpr uint32_t kMailMaxParts = 500;                   // mail.max_parts

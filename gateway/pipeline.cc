@@ -77,6 +77,23 @@ std::string DirName(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash + 1);
 }
 
+// The mugai program, which runs the LibreOffice converters as `mugai office-server`: this
+// process's own binary, or, for a test binary, the mugai built beside it (MUGAI_EXECUTABLE
+// overrides both).
+std::string MugaiExecutable() {
+  if (const char* env = getenv("MUGAI_EXECUTABLE"); env && *env) return env;
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "mugai";
+  std::string self(buf, static_cast<size_t>(n));
+  if (BaseName(self) == "mugai") return self;
+  std::string dir = self.substr(0, self.rfind('/'));
+  for (const char* rel : {"/mugai", "/../gateway/mugai"}) {
+    if (access((dir + rel).c_str(), X_OK) == 0) return dir + rel;
+  }
+  return self;
+}
+
 }  // namespace
 
 // One item's tree of nodes (an archive's members, their members...): the archive limits
@@ -180,6 +197,18 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
             "mugai: 警告: マルウェア定義なしで動作しています。本番では使用しないでください。\n",
             loaded.message().c_str());
   }
+  OfficePoolOptions office;
+  office.program_dir = config.office_libreoffice_dir;
+  office.root = config.state_dir + "/office";
+  office.size = config.office_pool_size;
+  office.max_documents = config.office_max_documents;
+  office.timeout_seconds = config.office_timeout_seconds;
+  office.memory_bytes = config.office_memory_bytes;
+  office.max_document_bytes = config.max_input_bytes;
+  office.max_pdf_bytes = config.max_output_bytes;
+  office.namespaces = WorkerNamespacesAvailable();
+  office.executable = MugaiExecutable();
+  p->office_ = std::make_unique<OfficePool>(std::move(office), &p->log_);
   p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_, p->scanning_enabled_,
                               options.password};
   p->WarmUp();
@@ -216,6 +245,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
                  {"database_version", std::to_string(info.database_version)},
                  {"path", info.signatures_path}});
   return p;
+}
+
+void Pipeline::PrestartOffice() {
+  if (!office_->missing().empty()) {
+    log_.Write("warning", "office_unavailable", {{"detail", office_->missing()}});
+    return;
+  }
+  if (Status s = office_->Prestart(); !s.ok()) {
+    log_.Write("error", "office_unavailable", {{"detail", s.message()}});
+  }
 }
 
 // Runs the worker code once, in the supervisor, on built-in constant samples (never on
@@ -362,6 +401,13 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
     return Finish(item);
   }
   WorkerResult& w = decoded.value();
+  if (item->parent && item->parent->result.family == TypeFamily::kOffice &&
+      w.verdict != Verdict::kBlocked && w.family != TypeFamily::kPdf) {
+    // What LibreOffice made must be a PDF, to be rebuilt like one; nothing else goes on.
+    w.verdict = Verdict::kBlocked;
+    w.reason = Reason::kConversionFailed;
+    w.reason_detail = "LibreOffice's output identifies as " + w.detected_type + ", not a PDF";
+  }
   r.detected_type = w.detected_type;
   r.charset = w.charset;
   r.actions = w.actions;
@@ -378,6 +424,7 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
     return Finish(item);
   }
   item->result = std::move(w);
+  if (item->result.family == TypeFamily::kOffice) return ConvertOffice(pool, item);
   if (item->result.is_container) {
     if (!TreeLimitsHold(item, item->result)) return Finish(item);
     return StartChildren(pool, item);
@@ -413,6 +460,14 @@ bool Pipeline::CheckWorkerResult(const WorkerResult& w, bool item_is_mail,
     return false;
   }
   if (w.is_container) return true;
+  if (w.family == TypeFamily::kOffice) {
+    // The worker only identifies and scans it: the supervisor's pool converts it.
+    if (w.has_output || w.verdict != Verdict::kSanitized) {
+      *why = "worker answered a legacy Office document with an output";
+      return false;
+    }
+    return true;
+  }
   std::string expected = ExpectedOutputType(w.family, w.detected_type);
   bool type_ok = w.output_type == expected ||
                  (expected == "ooxml" && IsMacroFreeOoxmlMime(w.output_type)) ||
@@ -503,6 +558,85 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
     r.actions.push_back({"verified", "output identified and scanned again"});
   }
   Finish(item);
+}
+
+// --- legacy Office, RTF, ODF ---
+
+// The warm LibreOffice pool converts the original to PDF; a relay worker carries the bytes
+// both ways, so the supervisor never reads what LibreOffice says beyond the result frame.
+void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  NodeReport& r = item->report;
+  auto block = [&](Reason reason, std::string detail, bool internal) {
+    r.verdict = Verdict::kBlocked;
+    r.reason = reason;
+    r.reason_detail = std::move(detail);
+    r.internal_failure = internal;
+    Finish(item);
+  };
+  if (!office_->missing().empty()) {
+    return block(Reason::kConverterMissing, office_->missing(), false);
+  }
+  Result<int> conn = office_->Connect();
+  if (!conn.ok()) return block(Reason::kConversionFailed, conn.status().message(), true);
+  const int fd = conn.value();
+  const std::string* bytes = &item->bytes;  // alive until the callback below has run
+  std::string extension = OfficeExtensionFor(item->result.detected_type);
+  std::string password = options_.password;
+  uint64_t max_pdf = config_.max_output_bytes;
+  pool.Submit(
+      fd,
+      [bytes, extension, password, max_pdf](int c, const std::string&) {
+        return EncodeWorkerResult(RelayOfficeConversion(c, *bytes, extension, password, max_pdf));
+      },
+      [this, &pool, item, fd](WorkerOutcome o) {
+        close(fd);
+        OnConverted(pool, item, std::move(o));
+      });
+}
+
+// LibreOffice's PDF becomes the document's only child: processed, rebuilt and verified like
+// any PDF, and delivered in the document's place.
+void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                           WorkerOutcome o) {
+  NodeReport& r = item->report;
+  r.verdict = Verdict::kBlocked;
+  if (o.kind != WorkerOutcome::Kind::kCompleted) {
+    r.reason = ReasonForOutcome(o);
+    r.reason_detail = "converting with LibreOffice: " + o.detail;
+    r.internal_failure = o.kind == WorkerOutcome::Kind::kStartFailed;
+    return Finish(item);
+  }
+  Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);
+  if (!decoded.ok()) {
+    r.reason = Reason::kWorkerProtocol;
+    r.reason_detail = decoded.status().message();
+    return Finish(item);
+  }
+  WorkerResult& w = decoded.value();
+  if (w.verdict == Verdict::kBlocked) {
+    r.reason = w.reason == Reason::kNone ? Reason::kConversionFailed : w.reason;
+    r.reason_detail = w.reason_detail;
+    return Finish(item);
+  }
+  if (w.verdict != Verdict::kSanitized || !w.has_output || w.output_type != "application/pdf") {
+    r.reason = Reason::kWorkerProtocol;
+    r.reason_detail = "the LibreOffice relay answered without a PDF";
+    return Finish(item);
+  }
+  r.verdict = Verdict::kSanitized;
+  r.actions.push_back({"converted", "LibreOffice → PDF (" + std::to_string(w.output.size()) +
+                                        " bytes), rebuilt below like any PDF"});
+  Member m;
+  m.path = OutputName(item->input.name, TypeFamily::kOffice, "application/pdf");
+  m.bytes = std::move(w.output);
+  m.role = MemberRole::kFile;
+  m.declared_type = "application/pdf";
+  item->result.is_container = true;
+  item->result.single_file = true;
+  item->result.members.clear();
+  item->result.members.push_back(std::move(m));
+  if (!TreeLimitsHold(item, item->result)) return Finish(item);
+  StartChildren(pool, item);
 }
 
 AuditEntry Pipeline::Entry(AuditEvent event, const std::string& item_id,
@@ -839,6 +973,12 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
   std::vector<const ItemState*> delivered;
   std::vector<const ItemState*> blocked;
   for (const auto& c : item->children) (c->deliverable ? delivered : blocked).push_back(c.get());
+  if (item->result.family == TypeFamily::kOffice && delivered.empty() && !blocked.empty()) {
+    const NodeReport& c = r.children[blocked.front()->index];
+    for (const auto& t : c.threats) r.threats.push_back(t);
+    return block(c.reason == Reason::kNone ? Reason::kConversionFailed : c.reason,
+                 "the PDF LibreOffice made from it: " + c.reason_detail);
+  }
   if (!blocked.empty() && config_.archive_block_if_member_blocked) {
     return block(Reason::kMemberBlocked,
                  std::to_string(blocked.size()) +
@@ -858,7 +998,9 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
     out.output = *only->deliver_bytes;
     out.output_type = only->deliver_type;
     item->output_name = BaseName(only->deliver_path);
-    r.actions.push_back({"unwrapped", "delivered as its content " + item->output_name});
+    r.actions.push_back({"unwrapped", item->result.family == TypeFamily::kOffice
+                                          ? "delivered as the rebuilt PDF " + item->output_name
+                                          : "delivered as its content " + item->output_name});
   } else {
     std::vector<ZipEntry> entries;
     std::set<std::string> used;

@@ -12,6 +12,7 @@
 #include "gateway/config.h"
 #include "gateway/event_log.h"
 #include "gateway/item_processor.h"
+#include "gateway/office_pool.h"
 #include "gateway/report.h"
 #include "gateway/worker_pool.h"
 #include "quarantine/audit_log.h"
@@ -50,6 +51,11 @@ class Pipeline {
   // at once (the milter does): each call runs its own worker pool.
   std::vector<NodeReport> Sanitize(const std::vector<ItemInput>& items, const std::string& out_dir);
 
+  // Starts the warm LibreOffice converters now (watch, milter) instead of at the first
+  // legacy Office document; logs why not when LibreOffice is missing.
+  void PrestartOffice();
+  OfficePool& office() { return *office_; }
+
   const EngineInfo& engine() const { return scanner_.info(); }
   bool scanning_enabled() const { return scanning_enabled_; }
   EventLog& log() { return log_; }
@@ -77,6 +83,8 @@ class Pipeline {
               const std::string& output_type);
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
+  void ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   std::string ExpectedOutputType(TypeFamily family, const std::string& detected_type) const;
   void Finish(const std::shared_ptr<ItemState>& item);
   void FinishChild(const std::shared_ptr<ItemState>& item);
@@ -100,6 +108,7 @@ class Pipeline {
   EventLog log_;
   std::mutex index_mutex_;
   std::string scratch_root_;
+  std::unique_ptr<OfficePool> office_;
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.

@@ -112,13 +112,26 @@ constexpr TypeRow kTypeTable[] = {
     {"application/vnd.ms-powerpoint.presentation.macroenabled.12", TypeFamily::kOoxml},
     {"application/vnd.ms-powerpoint.slideshow.macroenabled.12", TypeFamily::kOoxml},
     {"application/vnd.ms-powerpoint.template.macroenabled.12", TypeFamily::kOoxml},
+    // Legacy binary Office, RTF and OpenDocument: converted to PDF by LibreOffice (the
+    // supervisor's warm pool), and that PDF rebuilt like any other.
+    {"application/msword", TypeFamily::kOffice},
+    {"application/vnd.ms-excel", TypeFamily::kOffice},
+    {"application/vnd.ms-powerpoint", TypeFamily::kOffice},
+    {"text/rtf", TypeFamily::kOffice},
+    {"application/rtf", TypeFamily::kOffice},
+    {"application/vnd.oasis.opendocument.text", TypeFamily::kOffice},
+    {"application/vnd.oasis.opendocument.text-template", TypeFamily::kOffice},
+    {"application/vnd.oasis.opendocument.spreadsheet", TypeFamily::kOffice},
+    {"application/vnd.oasis.opendocument.spreadsheet-template", TypeFamily::kOffice},
+    {"application/vnd.oasis.opendocument.presentation", TypeFamily::kOffice},
+    {"application/vnd.oasis.opendocument.presentation-template", TypeFamily::kOffice},
 };
 
 struct ExtensionRow {
   std::string_view ext;
   std::string_view mime;
 };
-constexpr std::array<ExtensionRow, 34> kExtensionTable = {{
+constexpr std::array<ExtensionRow, 37> kExtensionTable = {{
     {"txt", "text/plain"}, {"text", "text/plain"}, {"log", "text/plain"},
     {"md", "text/plain"}, {"csv", "text/csv"}, {"tsv", "text/tab-separated-values"},
     {"htm", "text/html"}, {"html", "text/html"}, {"xhtml", "application/xhtml+xml"},
@@ -130,7 +143,9 @@ constexpr std::array<ExtensionRow, 34> kExtensionTable = {{
     {"xlsm", "application/vnd.ms-excel.sheet.macroEnabled.12"},
     {"ppt", "application/vnd.ms-powerpoint"},
     {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
-    {"rtf", "text/rtf"}, {"zip", "application/zip"}, {"7z", "application/x-7z-compressed"},
+    {"rtf", "text/rtf"}, {"odt", "application/vnd.oasis.opendocument.text"},
+    {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+    {"odp", "application/vnd.oasis.opendocument.presentation"}, {"zip", "application/zip"}, {"7z", "application/x-7z-compressed"},
     {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"png", "image/png"},
     {"gif", "image/gif"}, {"exe", "application/x-dosexec"},
     {"dll", "application/x-dosexec"}, {"scr", "application/x-dosexec"},
@@ -188,6 +203,7 @@ PolicyAction ActionFor(TypeFamily family) {
     case TypeFamily::kArchive:
     case TypeFamily::kMail: return PolicyAction::kUnpack;
     case TypeFamily::kOoxml: return PolicyAction::kDisarmOoxml;
+    case TypeFamily::kOffice: return PolicyAction::kConvertOffice;
     default: return PolicyAction::kBlock;
   }
 }
@@ -206,6 +222,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kArchive: return "archive";
     case TypeFamily::kMail: return "mail";
     case TypeFamily::kOoxml: return "ooxml";
+    case TypeFamily::kOffice: return "office";
   }
   return "unknown";
 }
@@ -230,6 +247,11 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
   std::string ext = PlainExtension(input_name);
   std::string stem = input_name.substr(0, input_name.size() - ext.size());  // keeps the dot
   if (output_mime.rfind("application/pdf", 0) == 0) {
+    // A document LibreOffice converted loses its own extension ("memo.doc" → "memo.pdf").
+    static const std::string_view kConverted[] = {"doc", "dot", "xls", "xlt", "ppt", "pps",
+                                                  "pot", "rtf", "odt", "ott", "ods", "ots",
+                                                  "odp", "otp"};
+    if (family == TypeFamily::kOffice && Contains(kConverted, ext)) return stem + "pdf";
     return ext == "pdf" ? input_name : input_name + ".pdf";
   }
   if (IsMacroFreeOoxmlMime(output_mime)) {
@@ -272,6 +294,25 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
     return input_name + ".txt";
   }
   return input_name;
+}
+
+std::string OfficeExtensionFor(std::string_view mime) {
+  static const std::pair<std::string_view, std::string_view> kExt[] = {
+      {"application/msword", "doc"},
+      {"application/vnd.ms-excel", "xls"},
+      {"application/vnd.ms-powerpoint", "ppt"},
+      {"text/rtf", "rtf"},
+      {"application/rtf", "rtf"},
+      {"application/vnd.oasis.opendocument.text", "odt"},
+      {"application/vnd.oasis.opendocument.text-template", "ott"},
+      {"application/vnd.oasis.opendocument.spreadsheet", "ods"},
+      {"application/vnd.oasis.opendocument.spreadsheet-template", "ots"},
+      {"application/vnd.oasis.opendocument.presentation", "odp"},
+      {"application/vnd.oasis.opendocument.presentation-template", "otp"}};
+  for (const auto& [m, e] : kExt) {
+    if (m == mime) return std::string(e);
+  }
+  return "bin";
 }
 
 bool IsMacroFreeOoxmlMime(std::string_view mime) {

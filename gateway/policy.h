@@ -23,7 +23,8 @@ enum class TypeFamily : uint8_t {
   kArchive,     // unpacked; members go through the pipeline; rebuilt as a new zip
   kMail,        // an RFC 5322 message: parts go through the pipeline; rebuilt as a new message
   kOoxml,       // Word/Excel/PowerPoint 2007+ (incl. macro-enabled): disarmed, macro-free
-  kLast = kOoxml,
+  kOffice,      // legacy .doc/.xls/.ppt, RTF, ODF: LibreOffice → PDF → rebuilt as any PDF
+  kLast = kOffice,
 };
 
 enum class PolicyAction : uint8_t {
@@ -33,11 +34,15 @@ enum class PolicyAction : uint8_t {
   kReencodeImage,
   kUnpack,
   kDisarmOoxml,
+  kConvertOffice,  // the supervisor has the warm LibreOffice pool convert it to PDF
   kBlock
 };
 
 // True for the macro-free OOXML main types a disarmed document may be delivered as.
 bool IsMacroFreeOoxmlMime(std::string_view mime);
+
+// The file extension LibreOffice is given for a kOffice type ("doc", "xls", "rtf", "odt"...).
+std::string OfficeExtensionFor(std::string_view mime);
 
 // Maps a libmagic MIME type to its family (kUnknown when not in the table).
 TypeFamily ClassifyMime(std::string_view mime);

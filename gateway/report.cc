@@ -33,6 +33,8 @@ const char* ReasonMessageEn(Reason reason) {
     case Reason::kMailBroken: return "the message cannot be read as MIME";
     case Reason::kMemberBlocked: return "files inside the archive were blocked";
     case Reason::kAuditFailed: return "the audit record could not be written";
+    case Reason::kConverterMissing:
+      return "the converter for this format (LibreOffice) is not installed on the gateway";
     case Reason::kInputTooLarge: return "file is larger than the size limit";
     case Reason::kWorkerCrashed: return "processing crashed";
     case Reason::kWorkerMemory: return "processing exceeded its memory limit";
@@ -71,6 +73,8 @@ const char* ReasonMessageJa(Reason reason) {
     case Reason::kMailBroken: return "メールを MIME として読み取れません";
     case Reason::kMemberBlocked: return "圧縮ファイル内のファイルが遮断されました";
     case Reason::kAuditFailed: return "監査ログを記録できなかったため配送しません";
+    case Reason::kConverterMissing:
+      return "この形式の変換ソフト（LibreOffice）がゲートウェイに導入されていません";
     case Reason::kInputTooLarge: return "ファイルサイズが上限を超えています";
     case Reason::kWorkerCrashed: return "処理が異常終了しました";
     case Reason::kWorkerMemory: return "処理がメモリ上限を超えました";

@@ -206,7 +206,10 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
       }
     }
   }
-  if (r.verdict == Verdict::kSanitized && !r.has_output && !r.is_container) {
+  // A legacy Office document is the one node answered "to convert" without an output: the
+  // supervisor's LibreOffice pool converts it.
+  if (r.verdict == Verdict::kSanitized && !r.has_output && !r.is_container &&
+      r.family != TypeFamily::kOffice) {
     return Bad("sanitized verdict without output");
   }
   if (!in.AtEnd()) return Bad("trailing bytes");
@@ -239,6 +242,7 @@ const char* ReasonCode(Reason reason) {
     case Reason::kMailBroken: return "mail_broken";
     case Reason::kMemberBlocked: return "member_blocked";
     case Reason::kAuditFailed: return "audit_failed";
+    case Reason::kConverterMissing: return "converter_missing";
     case Reason::kInputTooLarge: return "input_too_large";
     case Reason::kWorkerCrashed: return "worker_crashed";
     case Reason::kWorkerMemory: return "worker_memory_limit";

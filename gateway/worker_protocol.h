@@ -58,7 +58,8 @@ enum class Reason : uint8_t {
   kOutputFailed,
   kMemberBlocked,  // policy archive.block_if_member_blocked, or nothing left to deliver
   kAuditFailed,    // the audit record could not be written: nothing is delivered
-  kLast = kAuditFailed,
+  kConverterMissing,  // LibreOffice is not installed: legacy Office/RTF/ODF cannot be converted
+  kLast = kConverterMissing,
 };
 
 struct Action {

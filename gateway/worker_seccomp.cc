@@ -19,7 +19,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
+#include <utility>
 
 // The kernel may well be newer than the installed headers.
 #ifndef LANDLOCK_ACCESS_FS_REFER
@@ -181,7 +184,25 @@ int WorkerLandlockAbi() {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
-bool InstallWorkerLandlock(const std::string& scratch_dir) {
+namespace {
+
+// LibreOffice's converter process reads, beyond the worker's paths, LibreOffice's own
+// configuration link target and a few facts under /proc. Not /etc as a whole: a document's
+// INCLUDETEXT or link to a local file must find nothing worth reading.
+constexpr LibraryPath kOfficePaths[] = {
+    {"/etc/libreoffice", kReadRights},
+    {"/var/spool/libreoffice", kReadRights},  // the shared extension cache (Debian links it)
+    {"/var/lib/libreoffice", kReadRights},
+    {"/proc/meminfo", kReadRights},
+    {"/proc/cpuinfo", kReadRights},
+    {"/dev/random", kReadRights},
+    {"/dev/zero", kReadRights},
+};
+
+// Restricts the calling process to `lists` (read rights) plus every right but execute
+// beneath `writable` ("" = nowhere) and `extra_read` ("" = none).
+bool InstallLandlock(std::initializer_list<std::pair<const LibraryPath*, size_t>> lists,
+                     const std::string& writable, const std::string& extra_read) {
   int abi = WorkerLandlockAbi();
   if (abi <= 0) return false;
   // Every file-system right up to ABI 3 is handled, so whatever no rule grants is denied:
@@ -193,17 +214,34 @@ bool InstallWorkerLandlock(const std::string& scratch_dir) {
   int ruleset = static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
   if (ruleset < 0) return false;
   bool ok = true;
-  for (const LibraryPath& p : kLibraryPaths) {
-    ok = ok && AllowBeneath(ruleset, p.path, p.rights, handled, false);
+  for (const auto& [list, n] : lists) {
+    for (size_t i = 0; i < n; ++i) {
+      ok = ok && AllowBeneath(ruleset, list[i].path, list[i].rights, handled, false);
+    }
   }
-  if (!scratch_dir.empty()) {
-    ok = ok && AllowBeneath(ruleset, scratch_dir.c_str(), handled & ~LANDLOCK_ACCESS_FS_EXECUTE,
+  if (!extra_read.empty()) {
+    ok = ok && AllowBeneath(ruleset, extra_read.c_str(), kReadRights, handled, true);
+  }
+  if (!writable.empty()) {
+    ok = ok && AllowBeneath(ruleset, writable.c_str(), handled & ~LANDLOCK_ACCESS_FS_EXECUTE,
                             handled, true);
   }
   ok = ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
        syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
   close(ruleset);
   return ok;
+}
+
+}  // namespace
+
+bool InstallWorkerLandlock(const std::string& scratch_dir) {
+  return InstallLandlock({{kLibraryPaths, std::size(kLibraryPaths)}}, scratch_dir, "");
+}
+
+bool InstallOfficeLandlock(const std::string& work_dir, const std::string& program_dir) {
+  return InstallLandlock({{kLibraryPaths, std::size(kLibraryPaths)},
+                          {kOfficePaths, std::size(kOfficePaths)}},
+                         work_dir, program_dir);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -356,6 +394,68 @@ bool InstallWorkerSeccomp() {
 
   if (rc != 0) return false;
   return seccomp_load(ctx) == 0;  // sets no_new_privs first (libseccomp's default)
+}
+
+bool InstallOfficeSeccomp() {
+  // LibreOffice makes far more kinds of system call than a worker, and which ones depends on
+  // the document: an allow-list would fail documents at random. This filter allows by
+  // default and denies what no converter needs and an attacker would: running programs
+  // (kills), other processes, the network, namespaces, mounts, modules, BPF, keys, io_uring,
+  // identities and clocks. Landlock confines the files, the network namespace the network.
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return false;
+  std::unique_ptr<void, void (*)(scmp_filter_ctx)> guard(ctx, seccomp_release);
+  int rc = 0;
+  rc |= seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execve), 0);
+  rc |= seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execveat), 0);
+  const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
+  constexpr int kOfficeDenied[] = {
+      SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+      SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_send_signal), SCMP_SYS(kcmp),
+      SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo), SCMP_SYS(tkill),
+      SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+      SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(init_module), SCMP_SYS(finit_module),
+      SCMP_SYS(delete_module), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
+      SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(acct), SCMP_SYS(bpf),
+      SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+      SCMP_SYS(userfaultfd), SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+      SCMP_SYS(io_uring_register), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
+      SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
+      SCMP_SYS(capset), SCMP_SYS(personality), SCMP_SYS(settimeofday),
+      SCMP_SYS(clock_settime), SCMP_SYS(adjtimex), SCMP_SYS(sethostname),
+      SCMP_SYS(setdomainname), SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(open_by_handle_at),
+      SCMP_SYS(name_to_handle_at), SCMP_SYS(fanotify_init), SCMP_SYS(quotactl),
+      SCMP_SYS(syslog), SCMP_SYS(vhangup), SCMP_SYS(move_mount), SCMP_SYS(fsopen),
+      SCMP_SYS(fsmount), SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(open_tree),
+      SCMP_SYS(mount_setattr), SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmmsg),
+  };
+  for (int s : kOfficeDenied) rc |= seccomp_rule_add(ctx, deny, s, 0);
+  // Sockets: Unix only (its own connection, and threads' socketpairs).
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET6});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_PACKET});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_NETLINK});
+  // Threads, not new namespaces.
+  constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
+                                       CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                       CLONE_NEWNET;
+  for (uint64_t flag = 1; flag != 0 && flag <= kNamespaceFlags; flag <<= 1) {
+    if ((kNamespaceFlags & flag) == 0) continue;
+    rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+  }
+  rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+  // Signals to itself only: never the supervisor, which runs as the same user.
+  const uint64_t self = static_cast<uint64_t>(getpid());
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(kill), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_NE, self, 0});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(tgkill), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_NE, self, 0});
+  if (rc != 0) return false;
+  return seccomp_load(ctx) == 0;
 }
 
 }  // namespace mugai

@@ -26,6 +26,16 @@ bool WorkerNamespacesAvailable();
 // absence at start-up (WorkerLandlockAbi).
 bool InstallWorkerLandlock(const std::string& scratch_dir);
 
+// Landlock for LibreOffice's converter process (`mugai office-server`): the worker's read
+// paths plus LibreOffice's (`program_dir`, /etc/libreoffice), every right but execute
+// beneath `work_dir` (its profile and the document), nothing else.
+bool InstallOfficeLandlock(const std::string& work_dir, const std::string& program_dir);
+
+// The converter process's seccomp filter: allow by default (LibreOffice's system calls vary
+// with the document), deny exec (kills), ptrace and other processes, signals to anyone but
+// itself, the network, connect, namespaces, mounts, modules, BPF, keys, io_uring, identities.
+bool InstallOfficeSeccomp();
+
 // The kernel's Landlock ABI version, 0 when unavailable.
 int WorkerLandlockAbi();
 

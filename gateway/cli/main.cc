@@ -8,6 +8,7 @@
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/mail_command.h"
 #include "gateway/cli/milter_command.h"
+#include "gateway/cli/office_server_command.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/cli/watch_command.h"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   if (command == "milter") return mugai::RunMilterCommand(args);
   if (command == "quarantine") return mugai::RunQuarantineCommand(args);
   if (command == "audit") return mugai::RunAuditCommand(args);
+  if (command == "office-server") return mugai::RunOfficeServerCommand(args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;
 }

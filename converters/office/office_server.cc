@@ -1,0 +1,209 @@
+// LibreOffice through LibreOfficeKit, one process serving many documents so that the seconds
+// LibreOffice needs to start are paid once per process, not once per document.
+#define LOK_USE_UNSTABLE_API
+#include "converters/office/office_server.h"
+
+#include <LibreOfficeKit/LibreOfficeKit.hxx>
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "converters/office/office_protocol.h"
+
+namespace mugai {
+
+namespace {
+
+// The profile's settings: no macro ever runs (security level "very high" with no trusted
+// location, and macro execution disabled), links to untrusted places are not followed.
+constexpr char kRegistry[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseLocking" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="ShowTipOfTheDay" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+)";
+
+bool WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+bool ReadSmallFile(const std::string& path, uint64_t max, std::string* out, bool* too_big) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return false;
+  if (static_cast<uint64_t>(st.st_size) > max) {
+    *too_big = true;
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return static_cast<bool>(in) || in.eof();
+}
+
+// Only letters and digits reach a file name.
+std::string SafeExtension(const std::string& untrusted) {
+  std::string ext;
+  for (char c : untrusted) {
+    if (std::isalnum(static_cast<unsigned char>(c)) && ext.size() < 8) ext.push_back(c);
+  }
+  return ext.empty() ? "bin" : ext;
+}
+
+struct PasswordState {
+  lok::Office* office = nullptr;
+  std::string password;
+  bool asked = false;
+  bool refused = false;  // asked again after the password was given: it is wrong
+};
+
+void OnCallback(int type, const char* payload, void* data) {
+  auto* s = static_cast<PasswordState*>(data);
+  if (type != LOK_CALLBACK_DOCUMENT_PASSWORD && type != LOK_CALLBACK_DOCUMENT_PASSWORD_TO_MODIFY) {
+    return;
+  }
+  if (type == LOK_CALLBACK_DOCUMENT_PASSWORD_TO_MODIFY) {
+    // Opening read-only needs no password: decline the one for editing.
+    s->office->setDocumentPassword(payload, nullptr);
+    return;
+  }
+  if (!s->asked && !s->password.empty()) {
+    s->asked = true;
+    s->office->setDocumentPassword(payload, s->password.c_str());
+  } else {
+    s->refused = true;
+    s->office->setDocumentPassword(payload, nullptr);
+  }
+}
+
+// Ends the process without LibreOffice's shutdown (seconds, and nothing to save).
+[[noreturn]] void Exit(int code) {
+  std::fflush(stderr);
+  _exit(code);
+}
+
+}  // namespace
+
+std::string LibreOfficeMissing(const std::string& program_dir) {
+  for (const char* lib : {"libmergedlo.so", "libsofficeapp.so"}) {
+    if (access((program_dir + "/" + lib).c_str(), R_OK) == 0) return "";
+  }
+  return "LibreOffice is not installed (no libmergedlo.so in " + program_dir +
+         "): install the Debian packages libreoffice-writer-nogui, libreoffice-calc-nogui and "
+         "libreoffice-impress-nogui, or set office.libreoffice_dir";
+}
+
+int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& confine) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string profile = o.work_dir + "/profile";
+  const std::string tmp = o.work_dir + "/tmp";
+  fs::create_directories(profile + "/user", ec);
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (!WriteText(profile + "/user/registrymodifications.xcu", kRegistry)) {
+    std::fprintf(stderr, "mugai office-server: cannot write the profile in %s\n", profile.c_str());
+    return 4;
+  }
+  setenv("HOME", o.work_dir.c_str(), 1);
+  setenv("TMPDIR", tmp.c_str(), 1);
+  setenv("SAL_DISABLE_OPENCL", "1", 1);
+  if (!confine()) {
+    std::fprintf(stderr, "mugai office-server: the sandbox could not be set up\n");
+    return 4;
+  }
+  std::unique_ptr<lok::Office> office(
+      lok::lok_cpp_init(o.program_dir.c_str(), ("file://" + profile).c_str()));
+  if (!office) {
+    std::fprintf(stderr, "mugai office-server: LibreOfficeKit did not start from %s\n",
+                 o.program_dir.c_str());
+    return 4;
+  }
+  PasswordState passwords;
+  passwords.office = office.get();
+  office->setOptionalFeatures(LOK_FEATURE_DOCUMENT_PASSWORD |
+                              LOK_FEATURE_DOCUMENT_PASSWORD_TO_MODIFY);
+  office->registerCallback(OnCallback, &passwords);
+
+  for (uint32_t done = 0; done < o.max_documents; ++done) {
+    int conn = accept4(o.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EINTR) {
+        --done;
+        continue;
+      }
+      std::fprintf(stderr, "mugai office-server: accept failed: %s\n", strerror(errno));
+      Exit(3);
+    }
+    alarm(o.timeout_seconds);  // SIGALRM's default action ends this process
+    OfficeResponse resp;
+    Result<OfficeRequest> req = ReadOfficeRequest(conn, o.max_document_bytes);
+    bool failed = true;
+    if (!req.ok()) {
+      resp.body = "bad request: " + req.status().message();
+    } else {
+      const std::string in = tmp + "/document." + SafeExtension(req->extension);
+      const std::string out = tmp + "/document.pdf";
+      fs::remove(out, ec);
+      passwords.password = req->password;
+      passwords.asked = passwords.refused = false;
+      if (!WriteText(in, req->document)) {
+        resp.body = "cannot write the document to " + tmp;
+      } else {
+        std::unique_ptr<lok::Document> doc(office->documentLoad(in.c_str(), "Batch=1"));
+        if (!doc) {
+          const char* err = office->getError();
+          if (passwords.refused || passwords.asked) {
+            resp.status = OfficeStatus::kPassword;
+            resp.body = req->password.empty() ? "the document is encrypted"
+                                              : "the password does not open the document";
+          } else {
+            resp.body = std::string("LibreOffice could not open it: ") + (err ? err : "");
+          }
+        } else if (!doc->saveAs(out.c_str(), "pdf", nullptr)) {
+          const char* err = office->getError();
+          resp.body = std::string("LibreOffice could not export it as PDF: ") + (err ? err : "");
+        } else {
+          bool too_big = false;
+          std::string pdf;
+          if (!ReadSmallFile(out, o.max_pdf_bytes, &pdf, &too_big)) {
+            resp.body = too_big ? "the PDF is larger than the output limit"
+                                : "LibreOffice wrote no PDF";
+          } else if (pdf.rfind("%PDF-", 0) != 0) {
+            resp.body = "LibreOffice's output is not a PDF";
+          } else {
+            resp.status = OfficeStatus::kPdf;
+            resp.body = std::move(pdf);
+            failed = false;
+          }
+        }
+      }
+      fs::remove(in, ec);
+      fs::remove(out, ec);
+    }
+    // A password refusal is an answer, not a fault of this process.
+    if (resp.status == OfficeStatus::kPassword) failed = false;
+    (void)WriteAllTo(conn, EncodeOfficeResponse(resp));
+    close(conn);
+    alarm(0);
+    if (failed) Exit(3);  // recycled after any failure
+  }
+  Exit(0);
+}
+
+}  // namespace mugai

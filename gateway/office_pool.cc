@@ -1,0 +1,261 @@
+// Converter processes for legacy Office documents: started, watched and restarted by one
+// manager thread; see office_pool.h.
+#include "gateway/office_pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "converters/office/office_server.h"
+#include "gateway/worker_pool.h"
+#include "gateway/worker_seccomp.h"
+
+namespace mugai {
+
+namespace {
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+constexpr int kExitCannotStart = 4;  // office-server: sandbox or LibreOffice did not come up
+
+}  // namespace
+
+OfficePool::OfficePool(OfficePoolOptions options, EventLog* log)
+    : options_(std::move(options)), log_(log) {
+  missing_ = LibreOfficeMissing(options_.program_dir);
+  if (options_.size == 0) options_.size = 1;
+}
+
+OfficePool::~OfficePool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_) return;
+  }
+  stop_ = true;
+  uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+  if (manager_.joinable()) manager_.join();
+  for (Slot& s : slots_) {
+    if (s.listen_fd >= 0) close(s.listen_fd);
+    unlink(s.socket_path.c_str());
+  }
+  close(wake_fd_);
+}
+
+Status OfficePool::Prestart() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return StartLocked();
+}
+
+Status OfficePool::StartLocked() {
+  if (!missing_.empty()) return Status(StatusCode::kNotFound, missing_);
+  if (running_) return Status::Ok();
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string sockets = options_.root + "/sockets";
+  fs::create_directories(sockets, ec);
+  chmod(options_.root.c_str(), 0700);
+  chmod(sockets.c_str(), 0700);
+  for (unsigned i = 0; i < options_.size; ++i) {
+    Slot s;
+    s.work_dir = options_.root + "/slot-" + std::to_string(i);
+    s.socket_path = sockets + "/slot-" + std::to_string(i) + ".sock";
+    fs::create_directories(s.work_dir, ec);
+    chmod(s.work_dir.c_str(), 0700);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (s.socket_path.size() >= sizeof addr.sun_path) {
+      return Status(StatusCode::kConfig,
+                    "the state folder's path is too long for the LibreOffice pool's socket (" +
+                        s.socket_path + "): use a shorter state folder");
+    }
+    std::memcpy(addr.sun_path, s.socket_path.c_str(), s.socket_path.size() + 1);
+    unlink(s.socket_path.c_str());
+    s.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s.listen_fd < 0 || bind(s.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(s.listen_fd, 128) != 0) {
+      Status st(StatusCode::kIo, "cannot listen on " + s.socket_path + ": " + strerror(errno));
+      if (s.listen_fd >= 0) close(s.listen_fd);
+      for (Slot& done : slots_) close(done.listen_fd);
+      slots_.clear();
+      return st;
+    }
+    slots_.push_back(std::move(s));
+  }
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  running_ = true;
+  manager_ = std::thread([this] { Manage(); });
+  return Status::Ok();
+}
+
+Result<int> OfficePool::Connect() {
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Status s = StartLocked(); !s.ok()) return s;
+    bool any_alive = false;
+    for (const Slot& s : slots_) any_alive = any_alive || s.pid != 0 || s.failures < 3;
+    if (!any_alive && !start_error_.empty()) {
+      return Status(StatusCode::kInternal, "the LibreOffice converter does not start: " + start_error_);
+    }
+    path = slots_[next_++ % slots_.size()].socket_path;
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status(StatusCode::kIo, std::string("socket: ") + strerror(errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    Status st(StatusCode::kIo, "cannot reach the LibreOffice converter at " + path + ": " +
+                                   strerror(errno));
+    close(fd);
+    return st;
+  }
+  return fd;
+}
+
+void OfficePool::Spawn(Slot& slot) {
+  // Everything the child needs is prepared here: after fork() in a process with threads, the
+  // child may only make async-signal-safe calls until exec.
+  std::vector<std::string> args = {
+      options_.executable, "office-server", "--work-dir", slot.work_dir, "--program-dir",
+      options_.program_dir, "--max-documents", std::to_string(options_.max_documents),
+      "--timeout-seconds", std::to_string(options_.timeout_seconds), "--max-document-bytes",
+      std::to_string(options_.max_document_bytes), "--max-pdf-bytes",
+      std::to_string(options_.max_pdf_bytes)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string log_path = slot.work_dir + "/server.log";
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  rlimit as{options_.memory_bytes, options_.memory_bytes};
+  rlimit core{0, 0};
+  rlimit files{1024, 1024};
+  uint64_t fsize_bytes = 2 * std::max(options_.max_document_bytes, options_.max_pdf_bytes) +
+                         (256ULL << 20);
+  rlimit fsize{fsize_bytes, fsize_bytes};
+  const int listen_fd = slot.listen_fd;
+  const bool namespaces = options_.namespaces;
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> lock(ForkMutex());
+    pid = fork();
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the manager thread's process
+    setrlimit(RLIMIT_CORE, &core);
+#if !defined(__SANITIZE_ADDRESS__)
+    if (as.rlim_cur != 0) setrlimit(RLIMIT_AS, &as);
+#endif
+    setrlimit(RLIMIT_NOFILE, &files);
+    setrlimit(RLIMIT_FSIZE, &fsize);
+    if (namespaces && !EnterWorkerNamespaces()) _exit(kExitCannotStart);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      dup2(devnull, 1);
+    }
+    if (log_fd >= 0) dup2(log_fd, 2);
+    if (dup2(listen_fd, 3) != 3) _exit(kExitCannotStart);
+    syscall(SYS_close_range, 4U, ~0U, 0U);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  if (log_fd >= 0) close(log_fd);
+  if (pid < 0) {
+    start_error_ = std::string("cannot fork: ") + strerror(errno);
+    slot.next_start_ms = NowMs() + 1000;
+    return;
+  }
+  setpgid(pid, pid);
+  slot.pid = pid;
+  slot.pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  slot.started_ms = NowMs();
+  ++started_count_;
+  if (log_) {
+    log_->Write("info", "office_converter_started",
+                {{"slot", slot.work_dir}, {"pid", std::to_string(pid)}});
+  }
+}
+
+void OfficePool::Reap(Slot& slot, bool wait) {
+  int status = 0;
+  pid_t got = waitpid(slot.pid, &status, wait ? 0 : WNOHANG);
+  if (got != slot.pid) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (slot.pidfd >= 0) close(slot.pidfd);
+  slot.pidfd = -1;
+  slot.pid = 0;
+  if (stop_) return;
+  std::string how = WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                    : WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
+                                          : "ended";
+  // Exit 0: served its documents; exit 3: a document failed and it stepped down. Anything
+  // else within seconds of starting means LibreOffice itself does not come up here.
+  bool served = WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3);
+  bool cannot_start = (WIFEXITED(status) && (WEXITSTATUS(status) == kExitCannotStart ||
+                                             WEXITSTATUS(status) == 127)) ||
+                      (!served && NowMs() - slot.started_ms < 5000);
+  if (cannot_start) {
+    ++slot.failures;
+    start_error_ = how + " (see " + slot.work_dir + "/server.log)";
+    slot.next_start_ms = NowMs() + std::min<int64_t>(30000, 1000LL << std::min(slot.failures, 5U));
+  } else {
+    slot.failures = 0;
+    slot.next_start_ms = 0;
+  }
+  if (log_) {
+    bool normal = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    log_->Write(normal ? "info" : "warning", "office_converter_ended",
+                {{"slot", slot.work_dir}, {"how", how},
+                 {"detail", normal ? "served office.max_documents documents; restarted"
+                            : cannot_start ? "could not start; see server.log in the slot folder"
+                                           : "a document failed, timed out or crashed it; restarted"}});
+  }
+}
+
+void OfficePool::Manage() {
+  while (!stop_) {
+    int64_t now = NowMs();
+    std::vector<pollfd> fds;
+    fds.push_back({wake_fd_, POLLIN, 0});
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (Slot& s : slots_) {
+        if (s.pid == 0 && now >= s.next_start_ms) Spawn(s);
+        fds.push_back({s.pidfd, POLLIN, 0});
+      }
+    }
+    int rc = poll(fds.data(), fds.size(), 500);
+    if (stop_) break;
+    if (rc < 0 && errno != EINTR) usleep(100000);
+    for (Slot& s : slots_) {
+      if (s.pid != 0) Reap(s, false);
+    }
+  }
+  for (Slot& s : slots_) {
+    if (s.pid == 0) continue;
+    kill(-s.pid, SIGKILL);
+    Reap(s, true);
+  }
+}
+
+}  // namespace mugai
