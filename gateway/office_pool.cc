@@ -40,6 +40,9 @@ constexpr int kExitCannotStart = 4;  // office-server: sandbox or LibreOffice di
 OfficePool::OfficePool(OfficePoolOptions options, EventLog* log)
     : options_(std::move(options)), log_(log) {
   missing_ = LibreOfficeMissing(options_.program_dir);
+  std::error_code ec;
+  std::string root = std::filesystem::absolute(options_.root, ec).string();
+  if (!ec) options_.root = root;
   if (options_.size == 0) options_.size = 1;
 }
 
@@ -144,6 +147,7 @@ void OfficePool::Spawn(Slot& slot) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string log_path = slot.work_dir + "/server.log";
+  unlink((slot.work_dir + "/ready").c_str());  // written by the server once LibreOffice is up
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   rlimit as{options_.memory_bytes, options_.memory_bytes};
   rlimit core{0, 0};
@@ -208,12 +212,13 @@ void OfficePool::Reap(Slot& slot, bool wait) {
   std::string how = WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
                     : WIFSIGNALED(status) ? std::string("signal ") + strsignal(WTERMSIG(status))
                                           : "ended";
-  // Exit 0: served its documents; exit 3: a document failed and it stepped down. Anything
-  // else within seconds of starting means LibreOffice itself does not come up here.
-  bool served = WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3);
-  bool cannot_start = (WIFEXITED(status) && (WEXITSTATUS(status) == kExitCannotStart ||
-                                             WEXITSTATUS(status) == 127)) ||
-                      (!served && NowMs() - slot.started_ms < 5000);
+  // Exit 0: served its documents; 3: a document failed and it stepped down; 5: a document
+  // overran office.timeout_seconds. A process that never wrote "ready" did not get
+  // LibreOffice up at all.
+  bool ready = access((slot.work_dir + "/ready").c_str(), F_OK) == 0;
+  bool cannot_start = !ready || (WIFEXITED(status) && (WEXITSTATUS(status) == kExitCannotStart ||
+                                                       WEXITSTATUS(status) == 127));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 5) how += " (a document overran office.timeout_seconds)";
   if (cannot_start) {
     ++slot.failures;
     start_error_ = how + " (see " + slot.work_dir + "/server.log)";

@@ -65,8 +65,25 @@ std::string SafeExtension(const std::string& untrusted) {
   return ext.empty() ? "bin" : ext;
 }
 
+// file:// URL of an absolute path, every byte but unreserved ones and '/' percent-encoded.
+std::string FileUrl(const std::string& path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string url = "file://";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      url.push_back(static_cast<char>(c));
+    } else {
+      url.push_back('%');
+      url.push_back(kHex[c >> 4]);
+      url.push_back(kHex[c & 15]);
+    }
+  }
+  return url;
+}
+
 struct PasswordState {
   lok::Office* office = nullptr;
+  std::string url;  // the document being loaded: LibreOfficeKit keys its request by it
   std::string password;
   bool asked = false;
   bool refused = false;  // asked again after the password was given: it is wrong
@@ -79,17 +96,22 @@ void OnCallback(int type, const char* payload, void* data) {
   }
   if (type == LOK_CALLBACK_DOCUMENT_PASSWORD_TO_MODIFY) {
     // Opening read-only needs no password: decline the one for editing.
-    s->office->setDocumentPassword(payload, nullptr);
+    s->office->setDocumentPassword(s->url.c_str(), nullptr);
     return;
   }
+  // The payload is not always that URL (Word's filter names the file), and an unknown URL
+  // aborts LibreOfficeKit: answer for the document this process is loading.
+  (void)payload;
   if (!s->asked && !s->password.empty()) {
     s->asked = true;
-    s->office->setDocumentPassword(payload, s->password.c_str());
+    s->office->setDocumentPassword(s->url.c_str(), s->password.c_str());
   } else {
     s->refused = true;
-    s->office->setDocumentPassword(payload, nullptr);
+    s->office->setDocumentPassword(s->url.c_str(), nullptr);
   }
 }
+
+constexpr int kExitTimedOut = 5;
 
 // Ends the process without LibreOffice's shutdown (seconds, and nothing to save).
 [[noreturn]] void Exit(int code) {
@@ -111,8 +133,9 @@ std::string LibreOfficeMissing(const std::string& program_dir) {
 int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& confine) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const std::string profile = o.work_dir + "/profile";
-  const std::string tmp = o.work_dir + "/tmp";
+  const std::string work_dir = fs::absolute(o.work_dir, ec).string();
+  const std::string profile = work_dir + "/profile";
+  const std::string tmp = work_dir + "/tmp";
   fs::create_directories(profile + "/user", ec);
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
@@ -120,7 +143,7 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
     std::fprintf(stderr, "mugai office-server: cannot write the profile in %s\n", profile.c_str());
     return 4;
   }
-  setenv("HOME", o.work_dir.c_str(), 1);
+  setenv("HOME", work_dir.c_str(), 1);
   setenv("TMPDIR", tmp.c_str(), 1);
   setenv("SAL_DISABLE_OPENCL", "1", 1);
   if (!confine()) {
@@ -128,12 +151,17 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
     return 4;
   }
   std::unique_ptr<lok::Office> office(
-      lok::lok_cpp_init(o.program_dir.c_str(), ("file://" + profile).c_str()));
+      lok::lok_cpp_init(o.program_dir.c_str(), FileUrl(profile).c_str()));
   if (!office) {
     std::fprintf(stderr, "mugai office-server: LibreOfficeKit did not start from %s\n",
                  o.program_dir.c_str());
     return 4;
   }
+  // LibreOffice installs its own handlers (a crash or SIGALRM becomes "exit 1"/"exit 255"):
+  // the per-document deadline gets a handler of its own, and "ready" tells the pool that this
+  // process did start, so that a later exit is a document's fault, not LibreOffice's.
+  signal(SIGALRM, [](int) { _exit(kExitTimedOut); });
+  WriteText(work_dir + "/ready", "");
   PasswordState passwords;
   passwords.office = office.get();
   office->setOptionalFeatures(LOK_FEATURE_DOCUMENT_PASSWORD |
@@ -157,15 +185,24 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
     if (!req.ok()) {
       resp.body = "bad request: " + req.status().message();
     } else {
+      // Fault injection for the tests of the failure paths (MUGAI_OFFICE_FAULTS=1 and a
+      // marker in the document): a crash, and a document that never finishes.
+      if (getenv("MUGAI_OFFICE_FAULTS")) {
+        if (req->document.find("MUGAI-OFFICE-FAULT-CRASH") != std::string::npos) abort();
+        if (req->document.find("MUGAI-OFFICE-FAULT-HANG") != std::string::npos) {
+          for (;;) pause();
+        }
+      }
       const std::string in = tmp + "/document." + SafeExtension(req->extension);
       const std::string out = tmp + "/document.pdf";
       fs::remove(out, ec);
       passwords.password = req->password;
       passwords.asked = passwords.refused = false;
+      passwords.url = FileUrl(in);
       if (!WriteText(in, req->document)) {
         resp.body = "cannot write the document to " + tmp;
       } else {
-        std::unique_ptr<lok::Document> doc(office->documentLoad(in.c_str(), "Batch=1"));
+        std::unique_ptr<lok::Document> doc(office->documentLoad(passwords.url.c_str(), "Batch=1"));
         if (!doc) {
           const char* err = office->getError();
           if (passwords.refused || passwords.asked) {

@@ -1,0 +1,246 @@
+// Legacy Office, RTF and ODF through `mugai sanitize` and the warm LibreOffice pool: crafted
+// fixtures (fixtures/office), the oletools corpus for VBA, embedded OLE objects and
+// encryption, and the failure paths (no LibreOffice, a converter that crashes or hangs, the
+// pool recycling its processes). Also: disarmed OOXML outputs open in LibreOffice.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "converters/pdf/pdf_analyzer.h"
+#include "test_support.h"
+
+namespace mugai {
+namespace {
+
+using nlohmann::json;
+
+bool HaveLibreOffice() {
+  return access("/usr/lib/libreoffice/program/libmergedlo.so", R_OK) == 0;
+}
+
+class OfficeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveLibreOffice()) GTEST_SKIP() << "LibreOffice is not installed: skipped";
+  }
+  testing::RunResult Sanitize(const std::vector<std::string>& inputs,
+                              std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "sanitize", "--quiet",
+                                     "--signatures", testing::SignaturesDir(),
+                                     "--state", dir_ / "state", "--out", dir_ / "out",
+                                     "--report", dir_ / "report.json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), inputs.begin(), inputs.end());
+    testing::RunResult r = testing::Run(argv);
+    report_ = json::parse(testing::ReadFile(dir_ / "report.json"));
+    return r;
+  }
+  std::string Fixture(const std::string& name) { return testing::FixturesDir() + "/office/" + name; }
+  std::string Corpus(const std::string& rel) {
+    std::string path = testing::CorporaDir() + "/oletools/" + rel;
+    return std::filesystem::exists(path) ? path : "";
+  }
+  const json& Item(size_t i = 0) const { return report_["items"][i]; }
+  std::string Reason(size_t i = 0) const {
+    return Item(i)["reason"].is_null() ? "" : Item(i)["reason"]["code"].get<std::string>();
+  }
+  bool HasAction(size_t i, const std::string& action, const std::string& detail_part = "") {
+    for (const auto& a : Item(i)["actions"]) {
+      if (a["action"] == action &&
+          a["detail"].get<std::string>().find(detail_part) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+  std::string PdfText(const std::string& name) {
+    return testing::Run({"/usr/bin/pdftotext", dir_ / ("out/" + name), "-"}).out;
+  }
+  // A delivered PDF: rebuilt (no active content, nothing embedded) and holding `text`.
+  void ExpectRebuiltPdf(const std::string& name, const std::vector<std::string>& texts) {
+    std::string pdf = testing::ReadFile(dir_ / ("out/" + name));
+    ASSERT_EQ(pdf.rfind("%PDF-", 0), 0u) << name;
+    Result<PdfFindings> f = AnalyzePdf(pdf, "", PdfLimits{});
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    EXPECT_FALSE(f->HasActiveContent()) << name;
+    EXPECT_EQ(pdf.find("/EmbeddedFile"), std::string::npos) << name;
+    std::string text = PdfText(name);
+    for (const auto& t : texts) EXPECT_NE(text.find(t), std::string::npos) << name << ": " << t << "\n" << text;
+  }
+  std::string Log() { return testing::ReadFile(dir_ / "state/mugai.log"); }
+  static size_t Count(const std::string& hay, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+    return n;
+  }
+
+  testing::TempDir dir_;
+  json report_;
+};
+
+TEST_F(OfficeCli, WordExcelPowerPointAndOdtBecomeRebuiltPdfsWithTheirJapaneseText) {
+  testing::RunResult r = Sanitize({Fixture("memo-ja.doc"), Fixture("table-ja.xls"),
+                                   Fixture("slides-ja.ppt"), Fixture("memo-ja.odt")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const char* kTypes[] = {"application/msword", "application/vnd.ms-excel",
+                          "application/vnd.ms-powerpoint", "application/vnd.oasis.opendocument.text"};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(Item(i)["verdict"], "sanitized") << i;
+    EXPECT_EQ(Item(i)["detected_type"], kTypes[i]);
+    EXPECT_TRUE(HasAction(i, "converted", "LibreOffice")) << i;
+    // The PDF LibreOffice made is a child node, rebuilt and verified like any PDF.
+    ASSERT_EQ(Item(i)["children"].size(), 1u);
+    EXPECT_EQ(Item(i)["children"][0]["detected_type"], "application/pdf");
+    EXPECT_EQ(Item(i)["children"][0]["verdict"], "sanitized");
+    EXPECT_FALSE(Item(i)["quarantine_id"].is_null());
+  }
+  EXPECT_EQ(Item(0)["outputs"][0]["name"], "memo-ja.pdf");
+  EXPECT_EQ(Item(1)["outputs"][0]["name"], "table-ja.pdf");
+  EXPECT_EQ(Item(2)["outputs"][0]["name"], "slides-ja.pdf");
+  // memo-ja.odt and memo-ja.doc both become memo-ja.pdf: the second is renamed, not lost.
+  EXPECT_EQ(Item(3)["outputs"].size(), 1u);
+  ExpectRebuiltPdf("memo-ja.pdf", {"会議資料のお知らせ", "MEMO-FIXTURE-TEXT", "よろしくお願いいたします"});
+  ExpectRebuiltPdf("table-ja.pdf", {"りんご", "TABLE-FIXTURE-TEXT", "産地直送"});
+  ExpectRebuiltPdf("slides-ja.pdf", {"住民説明会", "SLIDES-FIXTURE-TEXT"});
+  // Nothing but the four PDFs reached the output folder.
+  EXPECT_EQ(testing::ListFiles(dir_ / "out").size(), 4u);
+}
+
+TEST_F(OfficeCli, RtfWithAnEmbeddedPackageObjectKeepsTheTextAndLosesTheObject) {
+  testing::RunResult r = Sanitize({Fixture("object.rtf")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Item()["detected_type"], "text/rtf");
+  EXPECT_EQ(Item()["outputs"][0]["name"], "object.pdf");
+  ExpectRebuiltPdf("object.pdf", {"埋め込みオブジェクト付きの文書", "RTF-FIXTURE-TEXT", "以上です"});
+  std::string pdf = testing::ReadFile(dir_ / "out/object.pdf");
+  EXPECT_EQ(pdf.find("PAYLOAD-MUST-NOT-ARRIVE"), std::string::npos);
+  EXPECT_EQ(PdfText("object.pdf").find("PAYLOAD-MUST-NOT-ARRIVE"), std::string::npos);
+  EXPECT_EQ(PdfText("object.pdf").find("payload.bat"), std::string::npos);
+}
+
+TEST_F(OfficeCli, DocWithAnEmbeddedOleObjectFromTheCorpus) {
+  std::string doc = Corpus("oleobj/sample_with_calc_embedded.doc");
+  if (doc.empty()) GTEST_SKIP() << "corpus absent, skipped: ../shared/corpora/oletools";
+  testing::RunResult r = Sanitize({doc});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Item()["verdict"], "sanitized");
+  ExpectRebuiltPdf("sample_with_calc_embedded.pdf", {});
+  std::string pdf = testing::ReadFile(dir_ / "out/sample_with_calc_embedded.pdf");
+  EXPECT_EQ(pdf.find("Ole10Native"), std::string::npos);
+  EXPECT_EQ(pdf.find("/Launch"), std::string::npos);
+}
+
+TEST_F(OfficeCli, VbaInAnOle2DocumentIsReportedAndNotCarriedIntoThePdf) {
+  std::string ppt = Corpus("olevba/sample_with_vba.ppt");
+  std::string xls = Corpus("excel4-macros/excel4_sample_macro.xls");
+  if (ppt.empty() || xls.empty()) GTEST_SKIP() << "corpus absent, skipped: ../shared/corpora/oletools";
+  testing::RunResult r = Sanitize({ppt, xls});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(HasAction(0, "macros_found", "Heuristics.OLE2.ContainsMacros")) << Item(0).dump(1);
+  EXPECT_TRUE(HasAction(1, "macros_found", "Heuristics.OLE2.ContainsMacros")) << Item(1).dump(1);
+  for (const auto& name : testing::ListFiles(dir_ / "out")) {
+    std::string out = testing::ReadFile(dir_ / ("out/" + name));
+    EXPECT_EQ(out.rfind("%PDF-", 0), 0u) << name;
+    EXPECT_EQ(out.find("_VBA_PROJECT"), std::string::npos) << name;
+    EXPECT_EQ(out.find("Attribute VB_"), std::string::npos) << name;
+  }
+}
+
+TEST_F(OfficeCli, AnEncryptedDocIsBlockedAsEncryptedAndAWrongPasswordDoesNotOpenIt) {
+  std::string doc = Corpus("encrypted/encrypted.doc");
+  if (doc.empty()) GTEST_SKIP() << "corpus absent, skipped: ../shared/corpora/oletools";
+  testing::RunResult r = Sanitize({doc});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "encrypted");
+  EXPECT_FALSE(Item()["quarantine_id"].is_null());
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
+  r = Sanitize({doc}, {"--password", "not-the-password"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "encrypted");
+  EXPECT_NE(Item()["reason"]["detail"].get<std::string>().find("does not open"), std::string::npos);
+}
+
+TEST_F(OfficeCli, WithoutLibreOfficeTheDocumentIsBlockedWithAClearReason) {
+  testing::WriteFile(dir_ / "c.toml", "[office]\nlibreoffice_dir = \"/nonexistent/libreoffice\"\n");
+  testing::RunResult r = Sanitize({Fixture("memo-ja.doc")}, {"--config", dir_ / "c.toml"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "converter_missing");
+  std::string detail = Item()["reason"]["detail"];
+  EXPECT_NE(detail.find("LibreOffice is not installed"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("libreoffice-writer"), std::string::npos) << detail;
+  EXPECT_NE(Item()["reason"]["message_ja"].get<std::string>().find("LibreOffice"), std::string::npos);
+  EXPECT_FALSE(Item()["quarantine_id"].is_null());
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
+}
+
+// A converter that crashes, and one that hangs past office.timeout_seconds: the document is
+// blocked and kept, the converter replaced, and the next document converted.
+TEST_F(OfficeCli, AConverterThatCrashesOrHangsBlocksOnlyThatDocument) {
+  std::string rtf = "{\\rtf1\\ansi ";
+  testing::WriteFile(dir_ / "crash.rtf", rtf + "MUGAI-OFFICE-FAULT-CRASH\\par}\n");
+  testing::WriteFile(dir_ / "hang.rtf", rtf + "MUGAI-OFFICE-FAULT-HANG\\par}\n");
+  testing::WriteFile(dir_ / "fine.rtf", rtf + "FINE-AFTER-FAULTS\\par}\n");
+  testing::WriteFile(dir_ / "c.toml", "[office]\ntimeout_seconds = 3\n[worker]\njobs = 1\n");
+  setenv("MUGAI_OFFICE_FAULTS", "1", 1);
+  testing::RunResult r = Sanitize({dir_ / "crash.rtf", dir_ / "hang.rtf", dir_ / "fine.rtf"},
+                                  {"--config", dir_ / "c.toml"});
+  unsetenv("MUGAI_OFFICE_FAULTS");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(Item(0)["verdict"], "blocked");
+  EXPECT_EQ(Reason(0), "conversion_failed");
+  EXPECT_EQ(Item(1)["verdict"], "blocked");
+  EXPECT_EQ(Reason(1), "conversion_failed");
+  EXPECT_EQ(Item(2)["verdict"], "sanitized") << Item(2).dump(1);
+  EXPECT_NE(PdfText("fine.pdf").find("FINE-AFTER-FAULTS"), std::string::npos);
+  std::vector<std::string> outs = testing::ListFiles(dir_ / "out");
+  EXPECT_EQ(outs, std::vector<std::string>{"fine.pdf"});
+  std::string log = Log();
+  EXPECT_GE(Count(log, "event=office_converter_ended"), 2u) << log;
+  EXPECT_NE(log.find("a document overran office.timeout_seconds"), std::string::npos) << log;
+  EXPECT_NE(log.find("a document failed, timed out or crashed it"), std::string::npos) << log;
+  EXPECT_EQ(log.find("could not start"), std::string::npos) << log;
+}
+
+TEST_F(OfficeCli, ConvertersAreReplacedAfterMaxDocuments) {
+  testing::WriteFile(dir_ / "c.toml", "[office]\nmax_documents = 1\n");
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 3; ++i) {
+    std::string p = dir_ / ("doc" + std::to_string(i) + ".rtf");
+    testing::WriteFile(p, "{\\rtf1\\ansi RECYCLE-" + std::to_string(i) + "\\par}\n");
+    inputs.push_back(p);
+  }
+  testing::RunResult r = Sanitize(inputs, {"--config", dir_ / "c.toml"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(PdfText("doc" + std::to_string(i) + ".pdf").find("RECYCLE-" + std::to_string(i)),
+              std::string::npos);
+  }
+  EXPECT_GE(Count(Log(), "event=office_converter_started"), 3u);
+}
+
+// Issue 4: a disarmed OOXML document still opens in LibreOffice, with its text.
+TEST_F(OfficeCli, DisarmedOoxmlOutputsOpenInLibreOffice) {
+  std::string ooxml = testing::FixturesDir() + "/ooxml/";
+  testing::RunResult r = Sanitize({ooxml + "ja-text.docx", ooxml + "ja-text.xlsx",
+                                   ooxml + "ja-text.pptx", ooxml + "docm-vba.docm",
+                                   ooxml + "xlsm-vba.xlsm", ooxml + "docx-dde.docx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> outs = testing::ListFiles(dir_ / "out");
+  ASSERT_EQ(outs.size(), 6u);
+  std::string profile = "file://" + (dir_ / "lo-profile");
+  for (const auto& name : outs) {
+    testing::RunResult c = testing::Run({"/usr/bin/soffice", "--headless",
+                                         "-env:UserInstallation=" + profile, "--convert-to",
+                                         "pdf", "--outdir", dir_ / "pdf", dir_ / ("out/" + name)});
+    EXPECT_EQ(c.exit_code, 0) << name << c.err;
+    std::string stem = name.substr(0, name.rfind('.'));
+    EXPECT_TRUE(std::filesystem::exists(dir_ / ("pdf/" + stem + ".pdf"))) << name << "\n" << c.out << c.err;
+  }
+  std::string text = testing::Run({"/usr/bin/pdftotext", dir_ / "pdf/ja-text.pdf", "-"}).out;
+  EXPECT_FALSE(text.empty());
+}
+
+}  // namespace
+}  // namespace mugai
