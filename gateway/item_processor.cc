@@ -569,6 +569,13 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   if (r.family == TypeFamily::kUnknown) {
     return Block(std::move(r), Reason::kUnknownType, "unknown type (" + r.description + ")");
   }
+  if (r.detected_type == "application/encrypted") {
+    // A password-encrypted Office 2007+ document (OLE2 holding EncryptedPackage). Neither the
+    // OOXML disarm nor LibreOffice (through LibreOfficeKit) can open one, password or not.
+    return Block(std::move(r), Reason::kEncrypted,
+                 "a password-encrypted Office document: mugai cannot open this kind even with "
+                 "the password; ask the sender for an unencrypted copy");
+  }
   if (r.family == TypeFamily::kNotAllowed) {
     return Block(std::move(r), Reason::kTypeNotAllowed,
                  r.detected_type + " (" + r.description + ") is not handled by this build");

@@ -56,8 +56,12 @@ OfficePool::~OfficePool() {
   (void)!write(wake_fd_, &one, sizeof one);
   if (manager_.joinable()) manager_.join();
   for (Slot& s : slots_) {
+    // Only our own socket: a newer pool (a reload) may have bound the same path since.
+    struct stat now;
+    if (s.listen_fd >= 0 && stat(s.socket_path.c_str(), &now) == 0 && now.st_ino == s.socket_ino) {
+      unlink(s.socket_path.c_str());
+    }
     if (s.listen_fd >= 0) close(s.listen_fd);
-    unlink(s.socket_path.c_str());
   }
   close(wake_fd_);
 }
@@ -100,6 +104,8 @@ Status OfficePool::StartLocked() {
       slots_.clear();
       return st;
     }
+    struct stat st;
+    if (stat(s.socket_path.c_str(), &st) == 0) s.socket_ino = st.st_ino;
     slots_.push_back(std::move(s));
   }
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

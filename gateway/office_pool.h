@@ -61,6 +61,7 @@ class OfficePool {
   struct Slot {
     int listen_fd = -1;
     std::string socket_path;
+    ino_t socket_ino = 0;  // the socket file this pool bound (a reload may bind the path anew)
     std::string work_dir;
     pid_t pid = 0;
     int pidfd = -1;

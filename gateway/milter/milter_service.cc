@@ -280,6 +280,7 @@ int RunMilter(const MilterOptions& o) {
     return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
   }
   svc.pipeline = std::move(p.value());
+  svc.pipeline->PrestartOffice();
   svc.slots = std::make_unique<std::counting_semaphore<>>(svc.config.milter_concurrency);
   g_service = &svc;
   // libmilter's own I/O deadline: longer than a message's processing may take.

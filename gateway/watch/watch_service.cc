@@ -108,6 +108,7 @@ Status WatchService::Load() {
   if (!p.ok()) return p.status();
   bool reload = pipeline_ != nullptr;
   pipeline_ = std::move(p.value());
+  pipeline_->PrestartOffice();  // after the previous pipeline (and its converters) is gone
   if (reload) {
     // SIGHUP: the engine was compiled again from the signatures on disk (freshclam's update).
     const EngineInfo& info = pipeline_->engine();

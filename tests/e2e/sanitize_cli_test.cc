@@ -181,8 +181,11 @@ TEST_F(SanitizeCli, UnknownBinaryIsBlocked) {
 }
 
 TEST_F(SanitizeCli, KnownButUnhandledTypeIsBlocked) {
-  Put("letter.rtf", "{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 Times;}} Hello}\n");
-  auto r = Sanitize({"letter.rtf"});
+  // A WAV recording: identified, but no converter of this build handles audio.
+  std::string wav = std::string("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00"
+                                "\x40\x1f\x00\x00\x40\x1f\x00\x00\x01\x00\x08\x00" "data\x00\x00\x00\x00", 44);
+  Put("voice.wav", wav);
+  auto r = Sanitize({"voice.wav"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(Item(r)["reason"]["code"], "type_not_allowed");
 }

@@ -16,13 +16,22 @@ TEST(Policy, Families) {
   EXPECT_EQ(ClassifyMime("application/pdf"), TypeFamily::kPdf);
   EXPECT_EQ(ActionFor(TypeFamily::kPdf), PolicyAction::kConvertPdf);
   EXPECT_EQ(ClassifyMime("image/gif"), TypeFamily::kImage);
-  EXPECT_EQ(ClassifyMime("text/rtf"), TypeFamily::kNotAllowed);  // until the Office issue
+  EXPECT_EQ(ClassifyMime("text/rtf"), TypeFamily::kOffice);
+  EXPECT_EQ(ClassifyMime("application/msword"), TypeFamily::kOffice);
+  EXPECT_EQ(ClassifyMime("application/vnd.oasis.opendocument.spreadsheet"), TypeFamily::kOffice);
+  EXPECT_EQ(ActionFor(TypeFamily::kOffice), PolicyAction::kConvertOffice);
+  EXPECT_EQ(OfficeExtensionFor("application/vnd.ms-powerpoint"), "ppt");
+  EXPECT_EQ(ClassifyMime("audio/x-wav"), TypeFamily::kNotAllowed);
   EXPECT_EQ(ActionFor(TypeFamily::kUnknown), PolicyAction::kBlock);
   EXPECT_EQ(ActionFor(TypeFamily::kNotAllowed), PolicyAction::kBlock);
 }
 
 TEST(Policy, OutputNames) {
   EXPECT_EQ(OutputName("お知らせ.html", TypeFamily::kHtml), "お知らせ.txt");
+  // A document LibreOffice converted takes the PDF's extension in place of its own.
+  EXPECT_EQ(OutputName("議事録.doc", TypeFamily::kOffice, "application/pdf"), "議事録.pdf");
+  EXPECT_EQ(OutputName("表.XLS", TypeFamily::kOffice, "application/pdf"), "表.pdf");
+  EXPECT_EQ(OutputName("memo", TypeFamily::kOffice, "application/pdf"), "memo.pdf");
   EXPECT_EQ(OutputName("page.HTM", TypeFamily::kHtml), "page.txt");
   EXPECT_EQ(OutputName("mail.eml", TypeFamily::kHtml), "mail.eml.txt");
   EXPECT_EQ(OutputName("memo.txt", TypeFamily::kText), "memo.txt");
