@@ -2,7 +2,7 @@
 # Benchmark (issue 4): disarm of a ~1 MB docx (text, a photo, VBA) and a ~500 KB xlsx (shared
 # strings, numbers, a macro sheet), in ms per file: in-process (the disarm alone) and through
 # `mugai sanitize` (identify, scan, disarm, verify in a fresh worker, quarantine). Legacy
-# conversion with LibreOffice (warm pool vs cold soffice) is not built, so not measured.
+# conversion with LibreOffice (warm pool vs cold soffice): bench/office_convert.sh.
 rounds=${1:-20}
 . "$(dirname "$0")/common.sh" python3
 bin=build/bench/ooxml_disarm
