@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -110,7 +111,13 @@ Status OfficePool::StartLocked() {
   }
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   running_ = true;
+  // The manager thread takes no signals: the front ends handle SIGHUP/SIGTERM on their own
+  // threads (a signal the kernel gave this thread would otherwise end the process).
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
   manager_ = std::thread([this] { Manage(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return Status::Ok();
 }
 
@@ -171,6 +178,10 @@ void OfficePool::Spawn(Slot& slot) {
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the manager thread's process
+    // The manager thread blocks every signal; the converter needs its SIGALRM deadline.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     setrlimit(RLIMIT_CORE, &core);
 #if !defined(__SANITIZE_ADDRESS__)
     if (as.rlim_cur != 0) setrlimit(RLIMIT_AS, &as);

@@ -1,6 +1,7 @@
 // `mugai mail` over crafted messages (table of the cases issue 6 names) and the mail corpora.
 // Assertions are on the parsed output message: parts, types, decoded text, names, headers.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -189,6 +190,25 @@ TEST_F(MailCli, AttachmentsGoThroughThePipelineByTheirRealType) {
   Out pw = Run(msg, {"--password", "secret"});
   ASSERT_EQ(pw.exit_code, 0) << pw.err;
   EXPECT_NE(Part(pw, "secret.zip"), nullptr);
+}
+
+// A Word 97 attachment reaches the recipient as the rebuilt PDF LibreOffice made of it.
+TEST_F(MailCli, LegacyWordAttachmentArrivesAsARebuiltPdf) {
+  if (access("/usr/lib/libreoffice/program/libmergedlo.so", R_OK) != 0) {
+    GTEST_SKIP() << "LibreOffice is not installed: skipped";
+  }
+  std::string doc = testing::ReadFile(testing::FixturesDir() + "/office/memo-ja.doc");
+  Out o = Run(Mixed(Attachment("application/msword",
+                               "filename*=UTF-8''%E4%BC%9A%E8%AD%B0%E6%A1%88%E5%86%85.doc", doc)));
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.item["verdict"], "sanitized");
+  EXPECT_EQ(Part(o, "会議案内.doc"), nullptr);
+  const MailPart* pdf = Part(o, "会議案内.pdf");
+  ASSERT_NE(pdf, nullptr) << o.message.substr(0, 2000);
+  EXPECT_EQ(pdf->declared_type, "application/pdf");
+  EXPECT_EQ(pdf->bytes.rfind("%PDF-", 0), 0u);
+  EXPECT_EQ(pdf->bytes.find("/JavaScript"), std::string::npos);
+  EXPECT_EQ(o.message.find(Base64(doc).substr(0, 60)), std::string::npos);  // no trace of the .doc
 }
 
 TEST_F(MailCli, ForwardedMessageIsSanitisedToo) {

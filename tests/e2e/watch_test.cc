@@ -194,6 +194,31 @@ TEST_F(WatchTest, PerUserOutboxesAndReloadOnSighup) {
   EXPECT_EQ(Wait(pid), 0);
 }
 
+// The watcher keeps LibreOffice warm: a .doc dropped in arrives as a PDF, and still does
+// after a SIGHUP reload (a new pipeline with new converters on the same socket paths).
+TEST_F(WatchTest, LegacyOfficeFilesConvertBeforeAndAfterAReload) {
+  if (access("/usr/lib/libreoffice/program/libmergedlo.so", R_OK) != 0) {
+    GTEST_SKIP() << "LibreOffice is not installed: skipped";
+  }
+  pid_t pid = Start(false);
+  std::string doc = testing::ReadFile(testing::FixturesDir() + "/office/memo-ja.doc");
+  testing::WriteFile(root_ / "in/before.doc", doc);
+  EXPECT_TRUE(WaitFor([&] { return fs::exists(root_ / "out/before.pdf"); }, 60));
+  kill(pid, SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  testing::WriteFile(root_ / "in/after.doc", doc);
+  EXPECT_TRUE(WaitFor([&] { return fs::exists(root_ / "out/after.pdf"); }, 60))
+      << testing::ReadFile(root_ / "state/mugai.log");
+  EXPECT_EQ(testing::ReadFile(root_ / "out/after.pdf").rfind("%PDF-", 0), 0u);
+  kill(pid, SIGTERM);
+  EXPECT_EQ(Wait(pid), 0);
+  // The converters went with the watcher.
+  std::string log = testing::ReadFile(root_ / "state/mugai.log");
+  EXPECT_NE(log.find("office_converter_started"), std::string::npos);
+  testing::RunResult ps = testing::Run({"/usr/bin/pgrep", "-f", "office-server --work-dir " + root_.path()});
+  EXPECT_NE(ps.exit_code, 0) << "a converter outlived the watcher: " << ps.out;
+}
+
 TEST_F(WatchTest, UsageErrors) {
   EXPECT_EQ(testing::Run({testing::MugaiBinary(), "watch"}).exit_code, 2);
   EXPECT_EQ(testing::Run({testing::MugaiBinary(), "watch", "--in", "/nonexistent", "--out",
