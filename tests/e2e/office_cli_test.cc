@@ -120,6 +120,24 @@ TEST_F(OfficeCli, RtfWithAnEmbeddedPackageObjectKeepsTheTextAndLosesTheObject) {
   EXPECT_EQ(PdfText("object.pdf").find("payload.bat"), std::string::npos);
 }
 
+// A Word 97 file whose embedded spreadsheet is an OLE object (ObjectPool holding an Excel
+// workbook), and the ODF text it was made from: the text arrives, the object's data does not.
+TEST_F(OfficeCli, CraftedDocAndOdtWithAnEmbeddedObjectKeepTheTextAndLoseTheObject) {
+  std::string doc = testing::ReadFile(Fixture("memo-object.doc"));
+  ASSERT_NE(doc.find(std::string("O\0b\0j\0e\0c\0t\0P\0o\0o\0l\0", 20)), std::string::npos)
+      << "the fixture should hold an ObjectPool";
+  testing::RunResult r = Sanitize({Fixture("memo-object.doc"), Fixture("ole-object.odt")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"memo-object.pdf", "ole-object.pdf"}) {
+    ExpectRebuiltPdf(name, {"表計算オブジェクト入りの文書", "OLE-DOC-TEXT"});
+    std::string pdf = testing::ReadFile(dir_ / (std::string("out/") + name));
+    for (const char* marker : {"ObjectPool", "Workbook", "Ole10Native", "/EmbeddedFiles",
+                               "/Launch", "/RichMedia"}) {
+      EXPECT_EQ(pdf.find(marker), std::string::npos) << name << ": " << marker;
+    }
+  }
+}
+
 TEST_F(OfficeCli, DocWithAnEmbeddedOleObjectFromTheCorpus) {
   std::string doc = Corpus("oleobj/sample_with_calc_embedded.doc");
   if (doc.empty()) GTEST_SKIP() << "corpus absent, skipped: ../shared/corpora/oletools";
