@@ -29,11 +29,12 @@ double Median(std::vector<double> v) {
 }
 
 bool ConvertOnce(mugai::OfficePool& pool, const std::string& doc, size_t* pdf_size) {
-  mugai::Result<int> fd = pool.Connect();
-  if (!fd.ok()) {
-    std::fprintf(stderr, "connect: %s\n", fd.status().message().c_str());
+  mugai::Result<mugai::OfficePool::Connection> c = pool.Connect();
+  if (!c.ok()) {
+    std::fprintf(stderr, "connect: %s\n", c.status().message().c_str());
     return false;
   }
+  const int* fd = &c->fd;
   mugai::OfficeRequest req{"doc", "", doc};
   bool ok = mugai::WriteAllTo(*fd, mugai::EncodeOfficeRequest(req)).ok();
   mugai::Result<mugai::OfficeResponse> resp = mugai::ReadOfficeResponse(*fd, 1ULL << 30);

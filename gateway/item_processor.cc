@@ -480,9 +480,14 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
       return Block(std::move(r), Reason::kConversionLimit,
                    "LibreOffice's PDF is larger than limits.max_output_bytes");
     }
+    if (resp.status().message() == "the connection closed before a frame") {
+      return Block(std::move(r), Reason::kConversionFailed,
+                   "LibreOffice stopped while converting it (a crash, office.timeout_seconds or "
+                   "office.memory_bytes; the converter is restarted)");
+    }
     return Block(std::move(r), Reason::kConversionFailed,
-                 "LibreOffice stopped while converting it (crash, office.timeout_seconds or "
-                 "office.memory_bytes; the converter is restarted): " + resp.status().message());
+                 std::string(kConverterNotAResult) + " (" + resp.status().message() +
+                     "); the converter is restarted");
   }
   switch (resp->status) {
     case OfficeStatus::kPdf:
@@ -495,6 +500,8 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
       return Block(std::move(r), Reason::kEncrypted,
                    resp->body + " (resubmit it with the password: mugai quarantine resubmit "
                                 "--password)");
+    case OfficeStatus::kLimit:
+      return Block(std::move(r), Reason::kConversionLimit, resp->body);
     case OfficeStatus::kFailed:
       break;
   }

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -35,12 +36,20 @@ int64_t NowMs() {
 }
 
 constexpr int kExitCannotStart = 4;  // office-server: sandbox or LibreOffice did not come up
+constexpr int64_t kStartDeadlineMs = 120000;
 
 }  // namespace
 
 OfficePool::OfficePool(OfficePoolOptions options, EventLog* log)
     : options_(std::move(options)), log_(log) {
   missing_ = LibreOfficeMissing(options_.program_dir);
+  if (missing_.empty() && WorkerLandlockAbi() == 0) {
+    // Without Landlock a compromised LibreOffice would have the mugai user's files: the
+    // quarantine, the outboxes. Refused rather than run half-confined.
+    missing_ = "this kernel has no Landlock (Linux 5.13+ with the landlock LSM enabled), "
+               "which LibreOffice conversion requires; legacy Office, RTF and ODF files are "
+               "blocked until it is enabled";
+  }
   std::error_code ec;
   std::string root = std::filesystem::absolute(options_.root, ec).string();
   if (!ec) options_.root = root;
@@ -57,14 +66,11 @@ OfficePool::~OfficePool() {
   (void)!write(wake_fd_, &one, sizeof one);
   if (manager_.joinable()) manager_.join();
   for (Slot& s : slots_) {
-    // Only our own socket: a newer pool (a reload) may have bound the same path since.
-    struct stat now;
-    if (s.listen_fd >= 0 && stat(s.socket_path.c_str(), &now) == 0 && now.st_ino == s.socket_ino) {
-      unlink(s.socket_path.c_str());
-    }
     if (s.listen_fd >= 0) close(s.listen_fd);
   }
   close(wake_fd_);
+  std::error_code ec;
+  std::filesystem::remove_all(pool_dir_, ec);  // this pool's own folder: nobody else uses it
 }
 
 Status OfficePool::Prestart() {
@@ -72,21 +78,44 @@ Status OfficePool::Prestart() {
   return StartLocked();
 }
 
+// Removes the folders of pools whose process is gone (a crash or kill -9 leaves them).
+void RemoveStalePools(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("pool-", 0) != 0 || e.is_symlink()) continue;
+    pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 5));
+    if (owner > 0 && (kill(owner, 0) == 0 || errno == EPERM)) continue;  // alive
+    std::error_code ignored;
+    fs::remove_all(e.path(), ignored);
+  }
+}
+
 Status OfficePool::StartLocked() {
   if (!missing_.empty()) return Status(StatusCode::kNotFound, missing_);
   if (running_) return Status::Ok();
   namespace fs = std::filesystem;
   std::error_code ec;
-  const std::string sockets = options_.root + "/sockets";
-  fs::create_directories(sockets, ec);
+  // Each pool (each gateway process: a watcher, the milter, a one-shot `mugai mail`) has a
+  // folder of its own, so that no two converters ever share a profile, a document or a socket.
+  fs::create_directories(options_.root, ec);
   chmod(options_.root.c_str(), 0700);
-  chmod(sockets.c_str(), 0700);
+  RemoveStalePools(options_.root);
+  std::string tmpl = options_.root + "/pool-" + std::to_string(getpid()) + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    return Status(StatusCode::kIo, "cannot create the LibreOffice pool's folder in " +
+                                       options_.root + ": " + strerror(errno));
+  }
+  pool_dir_ = tmpl;
+  if (mkdir((pool_dir_ + "/s").c_str(), 0700) != 0 || mkdir((pool_dir_ + "/log").c_str(), 0700) != 0) {
+    return Status(StatusCode::kIo, "cannot prepare " + pool_dir_ + ": " + strerror(errno));
+  }
   for (unsigned i = 0; i < options_.size; ++i) {
     Slot s;
-    s.work_dir = options_.root + "/slot-" + std::to_string(i);
-    s.socket_path = sockets + "/slot-" + std::to_string(i) + ".sock";
-    fs::create_directories(s.work_dir, ec);
-    chmod(s.work_dir.c_str(), 0700);
+    s.work_dir = pool_dir_ + "/slot-" + std::to_string(i);
+    s.log_path = pool_dir_ + "/log/slot-" + std::to_string(i) + ".log";
+    s.socket_path = pool_dir_ + "/s/" + std::to_string(i);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (s.socket_path.size() >= sizeof addr.sun_path) {
@@ -95,7 +124,6 @@ Status OfficePool::StartLocked() {
                         s.socket_path + "): use a shorter state folder");
     }
     std::memcpy(addr.sun_path, s.socket_path.c_str(), s.socket_path.size() + 1);
-    unlink(s.socket_path.c_str());
     s.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s.listen_fd < 0 || bind(s.listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         listen(s.listen_fd, 128) != 0) {
@@ -105,8 +133,6 @@ Status OfficePool::StartLocked() {
       slots_.clear();
       return st;
     }
-    struct stat st;
-    if (stat(s.socket_path.c_str(), &st) == 0) s.socket_ino = st.st_ino;
     slots_.push_back(std::move(s));
   }
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -121,8 +147,16 @@ Status OfficePool::StartLocked() {
   return Status::Ok();
 }
 
-Result<int> OfficePool::Connect() {
+void OfficePool::Recycle(unsigned slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (slot >= slots_.size() || slots_[slot].pid == 0) return;
+  kill(-slots_[slot].pid, SIGKILL);
+  kill(slots_[slot].pid, SIGKILL);
+}
+
+Result<OfficePool::Connection> OfficePool::Connect() {
   std::string path;
+  unsigned slot = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (Status s = StartLocked(); !s.ok()) return s;
@@ -131,20 +165,27 @@ Result<int> OfficePool::Connect() {
     if (!any_alive && !start_error_.empty()) {
       return Status(StatusCode::kInternal, "the LibreOffice converter does not start: " + start_error_);
     }
-    path = slots_[next_++ % slots_.size()].socket_path;
+    slot = static_cast<unsigned>(next_++ % slots_.size());
+    path = slots_[slot].socket_path;
   }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: a full backlog (converters stuck or far behind) is an error for this
+  // document, never a supervisor thread frozen in connect().
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Status(StatusCode::kIo, std::string("socket: ") + strerror(errno));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    Status st(StatusCode::kIo, "cannot reach the LibreOffice converter at " + path + ": " +
-                                   strerror(errno));
+    Status st(StatusCode::kIo,
+              errno == EAGAIN
+                  ? "the LibreOffice converters are busy (128 documents already waiting); "
+                    "raise office.pool_size or try again later"
+                  : "cannot reach the LibreOffice converter at " + path + ": " + strerror(errno));
     close(fd);
     return st;
   }
-  return fd;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // the relay reads and writes blocking
+  return Connection{fd, slot};
 }
 
 void OfficePool::Spawn(Slot& slot) {
@@ -159,9 +200,19 @@ void OfficePool::Spawn(Slot& slot) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const std::string log_path = slot.work_dir + "/server.log";
-  unlink((slot.work_dir + "/ready").c_str());  // written by the server once LibreOffice is up
-  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A fresh folder for every process: nothing a previous one left (a profile extension, a
+  // font configuration, a planted link) survives into the next. remove_all does not follow
+  // symbolic links. The log is outside the folder the converter can write.
+  {
+    std::error_code ec;
+    std::filesystem::remove_all(slot.work_dir, ec);
+    if (mkdir(slot.work_dir.c_str(), 0700) != 0) {
+      start_error_ = "cannot create " + slot.work_dir + ": " + strerror(errno);
+      slot.next_start_ms = NowMs() + 1000;
+      return;
+    }
+  }
+  int log_fd = open(slot.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   rlimit as{options_.memory_bytes, options_.memory_bytes};
   rlimit core{0, 0};
   rlimit files{1024, 1024};
@@ -195,7 +246,7 @@ void OfficePool::Spawn(Slot& slot) {
       dup2(devnull, 1);
     }
     if (log_fd >= 0) dup2(log_fd, 2);
-    if (dup2(listen_fd, 3) != 3) _exit(kExitCannotStart);
+    if (dup2(listen_fd, 3) != 3 || fcntl(3, F_SETFD, 0) != 0) _exit(kExitCannotStart);
     syscall(SYS_close_range, 4U, ~0U, 0U);
     execv(argv[0], argv.data());
     _exit(127);
@@ -221,6 +272,7 @@ void OfficePool::Reap(Slot& slot, bool wait) {
   int status = 0;
   pid_t got = waitpid(slot.pid, &status, wait ? 0 : WNOHANG);
   if (got != slot.pid) return;
+  kill(-slot.pid, SIGKILL);  // anything left in its process group goes with it
   std::lock_guard<std::mutex> lock(mu_);
   if (slot.pidfd >= 0) close(slot.pidfd);
   slot.pidfd = -1;
@@ -238,7 +290,9 @@ void OfficePool::Reap(Slot& slot, bool wait) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 5) how += " (a document overran office.timeout_seconds)";
   if (cannot_start) {
     ++slot.failures;
-    start_error_ = how + " (see " + slot.work_dir + "/server.log)";
+    start_error_ = WIFEXITED(status) && WEXITSTATUS(status) == 127
+                       ? "could not run " + options_.executable + " office-server"
+                       : how + " (see " + slot.log_path + ")";
     slot.next_start_ms = NowMs() + std::min<int64_t>(30000, 1000LL << std::min(slot.failures, 5U));
   } else {
     slot.failures = 0;
@@ -249,7 +303,7 @@ void OfficePool::Reap(Slot& slot, bool wait) {
     log_->Write(normal ? "info" : "warning", "office_converter_ended",
                 {{"slot", slot.work_dir}, {"how", how},
                  {"detail", normal ? "served office.max_documents documents; restarted"
-                            : cannot_start ? "could not start; see server.log in the slot folder"
+                            : cannot_start ? "could not start: " + start_error_
                                            : "a document failed, timed out or crashed it; restarted"}});
   }
 }
@@ -270,12 +324,20 @@ void OfficePool::Manage() {
     if (stop_) break;
     if (rc < 0 && errno != EINTR) usleep(100000);
     for (Slot& s : slots_) {
-      if (s.pid != 0) Reap(s, false);
+      if (s.pid == 0) continue;
+      // LibreOffice that has not come up in two minutes is not going to.
+      if (NowMs() - s.started_ms > kStartDeadlineMs &&
+          access((s.work_dir + "/ready").c_str(), F_OK) != 0) {
+        kill(-s.pid, SIGKILL);
+        kill(s.pid, SIGKILL);
+      }
+      Reap(s, false);
     }
   }
   for (Slot& s : slots_) {
     if (s.pid == 0) continue;
     kill(-s.pid, SIGKILL);
+    kill(s.pid, SIGKILL);  // also if it left its process group
     Reap(s, true);
   }
 }

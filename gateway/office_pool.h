@@ -1,10 +1,11 @@
 // The warm LibreOffice pool (ARCHITECTURE §3, issue 4): a few `mugai office-server` processes,
 // each with LibreOffice already loaded, that convert legacy Office, RTF and ODF documents to
-// PDF. The supervisor owns one listening Unix socket per slot (in a 0700 folder of the state
-// folder) and hands each process its socket; a manager thread starts a process per slot,
-// and starts a fresh one whenever a process ends (after office.max_documents documents,
-// after any failure, or killed by its own per-document timeout). Connections waiting on the
-// socket survive that restart.
+// PDF. Each pool has its own folder (<state>/office/pool-<pid>-XXXXXX, 0700), so that two
+// gateway processes on one state folder never share a converter. The supervisor owns one
+// listening Unix socket per slot and hands each process its socket; a manager thread starts
+// a process per slot in a freshly emptied folder, and starts a new one whenever a process
+// ends (after office.max_documents documents, after any failure, or killed by its own
+// per-document timeout). Connections waiting on the socket survive that restart.
 //
 // The supervisor never talks to LibreOffice itself: Connect() gives a connected socket, and a
 // relay worker (sandboxed like every worker) sends the document and reads the PDF back.
@@ -51,8 +52,16 @@ class OfficePool {
   Status Prestart();
 
   // A connected socket to one converter process (round robin), started on first use. The
-  // caller closes it. Fails at once when the converters cannot start (the reason says why).
-  Result<int> Connect();
+  // caller closes `fd`. Fails at once when the converters cannot start (the reason says why).
+  struct Connection {
+    int fd;
+    unsigned slot;
+  };
+  Result<Connection> Connect();
+
+  // Kills the slot's converter (it is started again): it overran a relay's deadline or
+  // answered with something that is not a result.
+  void Recycle(unsigned slot);
 
   // Converter processes started so far, and how many ended in failure (tests, logs).
   uint64_t processes_started() const { return started_count_.load(); }
@@ -61,8 +70,8 @@ class OfficePool {
   struct Slot {
     int listen_fd = -1;
     std::string socket_path;
-    ino_t socket_ino = 0;  // the socket file this pool bound (a reload may bind the path anew)
-    std::string work_dir;
+    std::string work_dir;  // the converter's only writable folder, emptied before each start
+    std::string log_path;  // its standard error (outside work_dir)
     pid_t pid = 0;
     int pidfd = -1;
     int64_t started_ms = 0;
@@ -78,6 +87,7 @@ class OfficePool {
   OfficePoolOptions options_;
   EventLog* log_;
   std::string missing_;
+  std::string pool_dir_;  // <root>/pool-<pid>-XXXXXX: this pool's sockets, logs, slots
   std::mutex mu_;
   bool running_ = false;
   std::string start_error_;  // the last reason a converter could not start

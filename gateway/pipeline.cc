@@ -576,9 +576,14 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
   if (!office_->missing().empty()) {
     return block(Reason::kConverterMissing, office_->missing(), false);
   }
-  Result<int> conn = office_->Connect();
+  if (item->bytes.size() > config_.max_input_bytes) {
+    return block(Reason::kConversionLimit, "larger than limits.max_input_bytes, the most the "
+                                           "LibreOffice converter takes", false);
+  }
+  Result<OfficePool::Connection> conn = office_->Connect();
   if (!conn.ok()) return block(Reason::kConversionFailed, conn.status().message(), true);
-  const int fd = conn.value();
+  const int fd = conn->fd;
+  const unsigned slot = conn->slot;
   const std::string* bytes = &item->bytes;  // alive until the callback below has run
   std::string extension = OfficeExtensionFor(item->result.detected_type);
   std::string password = options_.password;
@@ -588,8 +593,14 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
       [bytes, extension, password, max_pdf](int c, const std::string&) {
         return EncodeWorkerResult(RelayOfficeConversion(c, *bytes, extension, password, max_pdf));
       },
-      [this, &pool, item, fd](WorkerOutcome o) {
+      [this, &pool, item, fd, slot](WorkerOutcome o) {
         close(fd);
+        // A converter that made its relay overrun, or answered nonsense, is replaced.
+        if (o.kind == WorkerOutcome::Kind::kTimedOut ||
+            (o.kind == WorkerOutcome::Kind::kCompleted &&
+             o.untrusted_result.find(kConverterNotAResult) != std::string::npos)) {
+          office_->Recycle(slot);
+        }
         OnConverted(pool, item, std::move(o));
       });
 }

@@ -202,7 +202,8 @@ constexpr LibraryPath kOfficePaths[] = {
 // Restricts the calling process to `lists` (read rights) plus every right but execute
 // beneath `writable` ("" = nowhere) and `extra_read` ("" = none).
 bool InstallLandlock(std::initializer_list<std::pair<const LibraryPath*, size_t>> lists,
-                     const std::string& writable, const std::string& extra_read) {
+                     const std::string& writable, const std::string& extra_read,
+                     uint64_t withheld = LANDLOCK_ACCESS_FS_EXECUTE) {
   int abi = WorkerLandlockAbi();
   if (abi <= 0) return false;
   // Every file-system right up to ABI 3 is handled, so whatever no rule grants is denied:
@@ -223,8 +224,7 @@ bool InstallLandlock(std::initializer_list<std::pair<const LibraryPath*, size_t>
     ok = ok && AllowBeneath(ruleset, extra_read.c_str(), kReadRights, handled, true);
   }
   if (!writable.empty()) {
-    ok = ok && AllowBeneath(ruleset, writable.c_str(), handled & ~LANDLOCK_ACCESS_FS_EXECUTE,
-                            handled, true);
+    ok = ok && AllowBeneath(ruleset, writable.c_str(), handled & ~withheld, handled, true);
   }
   ok = ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
        syscall(SYS_landlock_restrict_self, ruleset, 0) == 0;
@@ -239,9 +239,13 @@ bool InstallWorkerLandlock(const std::string& scratch_dir) {
 }
 
 bool InstallOfficeLandlock(const std::string& work_dir, const std::string& program_dir) {
+  // No devices, no symbolic links in its folder either (a link there could mislead whoever
+  // cleans it up; a device node would be raw disk access for a converter running as root).
   return InstallLandlock({{kLibraryPaths, std::size(kLibraryPaths)},
                           {kOfficePaths, std::size(kOfficePaths)}},
-                         work_dir, program_dir);
+                         work_dir, program_dir,
+                         LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                             LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_SYM);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -428,18 +432,23 @@ bool InstallOfficeSeccomp() {
       SCMP_SYS(syslog), SCMP_SYS(vhangup), SCMP_SYS(move_mount), SCMP_SYS(fsopen),
       SCMP_SYS(fsmount), SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(open_tree),
       SCMP_SYS(mount_setattr), SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmmsg),
+      SCMP_SYS(sendmsg),
+      // new processes and sessions: a converter's child could outlive its recycling
+      SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(setsid), SCMP_SYS(setpgid),
+      // other processes' scheduling and memory (getppid() would name the supervisor)
+      SCMP_SYS(setpriority), SCMP_SYS(process_madvise), SCMP_SYS(migrate_pages),
+      SCMP_SYS(move_pages), SCMP_SYS(mknod), SCMP_SYS(mknodat),
   };
   for (int s : kOfficeDenied) rc |= seccomp_rule_add(ctx, deny, s, 0);
   // Sockets: Unix only (its own connection, and threads' socketpairs).
-  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
-                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET});
-  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
-                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_INET6});
-  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
-                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_PACKET});
-  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1,
-                         scmp_arg_cmp{0, SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, AF_NETLINK});
-  // Threads, not new namespaces.
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1, scmp_arg_cmp{0, SCMP_CMP_NE, AF_UNIX, 0});
+  // Limits and CPU placement: its own only (0 = itself).
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(prlimit64), 1, scmp_arg_cmp{0, SCMP_CMP_NE, 0, 0});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(sched_setaffinity), 1,
+                         scmp_arg_cmp{0, SCMP_CMP_NE, 0, 0});
+  // Threads only: no new processes, no new namespaces.
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1,
+                         SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
   constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
                                        CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
                                        CLONE_NEWNET;

@@ -32,8 +32,10 @@ bool InstallWorkerLandlock(const std::string& scratch_dir);
 bool InstallOfficeLandlock(const std::string& work_dir, const std::string& program_dir);
 
 // The converter process's seccomp filter: allow by default (LibreOffice's system calls vary
-// with the document), deny exec (kills), ptrace and other processes, signals to anyone but
-// itself, the network, connect, namespaces, mounts, modules, BPF, keys, io_uring, identities.
+// with the document), deny exec (kills), new processes and sessions, ptrace and other
+// processes' memory, limits and scheduling, signals to anyone but itself, sockets other than
+// Unix, connect and addressed sends, namespaces, mounts, device nodes, modules, BPF, keys,
+// io_uring, identities and clocks.
 bool InstallOfficeSeccomp();
 
 // The kernel's Landlock ABI version, 0 when unavailable.

@@ -13,6 +13,7 @@ namespace {
 constexpr char kRequestMagic[4] = {'M', 'G', 'O', '1'};
 constexpr char kResponseMagic[4] = {'M', 'G', 'R', '1'};
 constexpr uint32_t kMaxShortField = 4096;  // extension, password
+constexpr const char* kClosedBeforeFrame = "the connection closed before a frame";
 
 void PutU32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -32,7 +33,7 @@ bool ReadExactly(int fd, char* buf, size_t n, std::string* why) {
       return false;
     }
     if (r == 0) {
-      *why = got == 0 && n > 0 ? "the connection closed before a frame" : "the frame was cut short";
+      *why = got == 0 && n > 0 ? kClosedBeforeFrame : "the frame was cut short";
       return false;
     }
     got += static_cast<size_t>(r);
@@ -125,8 +126,10 @@ Status WriteAllTo(int fd, const std::string& bytes) {
 Result<OfficeRequest> ReadOfficeRequest(int fd, uint64_t max_bytes) {
   OfficeRequest req;
   std::string why;
-  if (!MagicIs(fd, kRequestMagic, &why) || !ReadShort(fd, &req.extension, &why) ||
-      !ReadShort(fd, &req.password, &why)) {
+  if (!MagicIs(fd, kRequestMagic, &why)) {
+    return Status(why == kClosedBeforeFrame ? StatusCode::kNotFound : StatusCode::kProtocol, why);
+  }
+  if (!ReadShort(fd, &req.extension, &why) || !ReadShort(fd, &req.password, &why)) {
     return Status(StatusCode::kProtocol, why);
   }
   if (Status s = ReadLong(fd, max_bytes, &req.document); !s.ok()) return s;

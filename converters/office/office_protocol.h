@@ -20,7 +20,8 @@ enum class OfficeStatus : uint8_t {
   kPdf = 0,       // body: the PDF
   kFailed = 1,    // body: what went wrong, UTF-8
   kPassword = 2,  // the document is encrypted and no (or the wrong) password was given
-  kLast = kPassword,
+  kLimit = 3,     // the PDF would be larger than the limit the request allowed
+  kLast = kLimit,
 };
 
 struct OfficeResponse {
@@ -35,7 +36,8 @@ std::string EncodeOfficeResponse(const OfficeResponse& response);
 Status WriteAllTo(int fd, const std::string& bytes);
 
 // Read one frame from `fd`. A document or body longer than `max_bytes`, a bad magic, an
-// unknown status or a connection closed part-way are errors (kLimit for the size).
+// unknown status or a connection closed part-way are errors (kLimit for the size; kNotFound
+// when the connection closed before the first byte: no frame at all).
 Result<OfficeRequest> ReadOfficeRequest(int fd, uint64_t max_bytes);
 Result<OfficeResponse> ReadOfficeResponse(int fd, uint64_t max_bytes);
 

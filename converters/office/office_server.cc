@@ -126,8 +126,8 @@ std::string LibreOfficeMissing(const std::string& program_dir) {
     if (access((program_dir + "/" + lib).c_str(), R_OK) == 0) return "";
   }
   return "LibreOffice is not installed (no libmergedlo.so in " + program_dir +
-         "): install the Debian packages libreoffice-writer-nogui, libreoffice-calc-nogui and "
-         "libreoffice-impress-nogui, or set office.libreoffice_dir";
+         "): install the Debian packages libreoffice-writer, libreoffice-calc and "
+         "libreoffice-impress (not the -nogui ones), or set office.libreoffice_dir";
 }
 
 int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& confine) {
@@ -182,6 +182,13 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
     OfficeResponse resp;
     Result<OfficeRequest> req = ReadOfficeRequest(conn, o.max_document_bytes);
     bool failed = true;
+    if (!req.ok() && req.status().code() == StatusCode::kNotFound) {
+      // A relay that gave up while waiting in the queue: no document, nothing to recycle for.
+      close(conn);
+      alarm(0);
+      --done;
+      continue;
+    }
     if (!req.ok()) {
       resp.body = "bad request: " + req.status().message();
     } else {
@@ -219,7 +226,8 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
           bool too_big = false;
           std::string pdf;
           if (!ReadSmallFile(out, o.max_pdf_bytes, &pdf, &too_big)) {
-            resp.body = too_big ? "the PDF is larger than the output limit"
+            if (too_big) resp.status = OfficeStatus::kLimit;
+            resp.body = too_big ? "LibreOffice's PDF is larger than limits.max_output_bytes"
                                 : "LibreOffice wrote no PDF";
           } else if (pdf.rfind("%PDF-", 0) != 0) {
             resp.body = "LibreOffice's output is not a PDF";
@@ -233,8 +241,10 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
       fs::remove(in, ec);
       fs::remove(out, ec);
     }
-    // A password refusal is an answer, not a fault of this process.
-    if (resp.status == OfficeStatus::kPassword) failed = false;
+    // A password refusal or a PDF over the limit is an answer, not a fault of this process.
+    if (resp.status == OfficeStatus::kPassword || resp.status == OfficeStatus::kLimit) {
+      failed = false;
+    }
     (void)WriteAllTo(conn, EncodeOfficeResponse(resp));
     close(conn);
     alarm(0);

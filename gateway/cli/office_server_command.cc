@@ -103,9 +103,9 @@ int RunOfficeServerCommand(const std::vector<std::string>& args) {
   }
   return RunOfficeServer(o, [&] {
     if (!sandbox) return true;
-    // Landlock may be missing from an old kernel (the supervisor logs that at start-up, as
-    // for workers); the seccomp filter is required.
-    if (WorkerLandlockAbi() > 0 && !InstallOfficeLandlock(o.work_dir, o.program_dir)) {
+    // Both are required: without Landlock, LibreOffice would have every file of the mugai
+    // user (the pool refuses to start converters on such a kernel, too).
+    if (!InstallOfficeLandlock(o.work_dir, o.program_dir)) {
       std::fprintf(stderr, "mugai office-server: Landlock rules could not be installed\n");
       return false;
     }

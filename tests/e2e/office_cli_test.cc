@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "converters/pdf/pdf_analyzer.h"
@@ -262,6 +263,35 @@ TEST_F(OfficeCli, AConverterThatCrashesOrHangsBlocksOnlyThatDocument) {
   EXPECT_NE(log.find("a document overran office.timeout_seconds"), std::string::npos) << log;
   EXPECT_NE(log.find("a document failed, timed out or crashed it"), std::string::npos) << log;
   EXPECT_EQ(log.find("could not start"), std::string::npos) << log;
+}
+
+// Two gateway processes on one state folder (a watcher and a `mugai mail`, say) each get
+// converters of their own; a pool left by a process that died is cleared away.
+TEST_F(OfficeCli, TwoGatewayProcessesOnOneStateFolderNeverShareAConverter) {
+  std::filesystem::create_directories(dir_ / "state/office/pool-999999-dead00/slot-0");
+  auto run = [&](const std::string& input, const std::string& out, testing::RunResult* r) {
+    *r = testing::Run({testing::MugaiBinary(), "sanitize", "--quiet", "--signatures",
+                       testing::SignaturesDir(), "--state", dir_ / "state", "--out", out, input});
+  };
+  testing::RunResult a, b;
+  std::thread ta(run, Fixture("memo-ja.doc"), dir_ / "out-a", &a);
+  std::thread tb(run, Fixture("table-ja.xls"), dir_ / "out-b", &b);
+  ta.join();
+  tb.join();
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  std::string text_a = testing::Run({"/usr/bin/pdftotext", dir_ / "out-a/memo-ja.pdf", "-"}).out;
+  std::string text_b = testing::Run({"/usr/bin/pdftotext", dir_ / "out-b/table-ja.pdf", "-"}).out;
+  EXPECT_NE(text_a.find("MEMO-FIXTURE-TEXT"), std::string::npos);
+  EXPECT_EQ(text_a.find("TABLE-FIXTURE-TEXT"), std::string::npos);
+  EXPECT_NE(text_b.find("TABLE-FIXTURE-TEXT"), std::string::npos);
+  EXPECT_EQ(text_b.find("MEMO-FIXTURE-TEXT"), std::string::npos);
+  // Each pool removed its own folder; the dead one's was removed by whichever started first.
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "state/office")) {
+    left.push_back(e.path().filename().string());
+  }
+  EXPECT_TRUE(left.empty()) << left.front();
 }
 
 TEST_F(OfficeCli, ConvertersAreReplacedAfterMaxDocuments) {

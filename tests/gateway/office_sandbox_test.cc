@@ -7,6 +7,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -99,11 +102,34 @@ TEST(OfficeSandbox, NoNetworkNoSignalsToOthersNoPtraceNoNamespaces) {
     r += std::string(" kill-self:") + Errno(kill(getpid(), 0));
     r += std::string(" ptrace:") + Errno(static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)));
     r += std::string(" unshare:") + Errno(unshare(CLONE_NEWNET));
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    r += std::string(" fork:") + Errno(child);
+    r += std::string(" setsid:") + Errno(setsid());
+    rlimit lim{};
+    r += std::string(" prlimit-parent:") + Errno(prlimit(getppid(), RLIMIT_NOFILE, nullptr, &lim));
+    r += std::string(" prlimit-self:") + Errno(prlimit(0, RLIMIT_NOFILE, nullptr, &lim));
     return r;
   });
   EXPECT_EQ(c.out,
             "inet:EPERM inet6:EPERM unix:ok connect:EPERM kill-parent:EPERM kill-self:ok "
-            "ptrace:EPERM unshare:EPERM");
+            "ptrace:EPERM unshare:EPERM fork:EPERM setsid:EPERM prlimit-parent:EPERM "
+            "prlimit-self:ok");
+}
+
+TEST(OfficeSandbox, NoDevicesOrLinksInItsFolder) {
+  if (WorkerLandlockAbi() == 0) GTEST_SKIP() << "this kernel has no Landlock";
+  testing::TempDir dir;
+  ChildResult c = Confined(dir.path(), [&] {
+    std::string r;
+    r += std::string("symlink:") + Errno(symlink("/etc/shadow", (dir / "link").c_str()));
+    r += std::string(" mknod:") + Errno(mknod((dir / "dev").c_str(), S_IFBLK | 0600, makedev(8, 0)));
+    int fd = open((dir / "plain").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    r += std::string(" file:") + Errno(fd);
+    if (fd >= 0) close(fd);
+    return r;
+  });
+  EXPECT_EQ(c.out, "symlink:EACCES mknod:EPERM file:ok");
 }
 
 TEST(OfficeSandbox, ExecKills) {
