@@ -1,6 +1,8 @@
 // logfmt event log.
 #include "gateway/event_log.h"
 
+#include "quarantine/utc_time.h"
+
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,12 +50,8 @@ std::string LogQuote(std::string_view value) {
 void EventLog::Write(std::string_view level, std::string_view event,
                      std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
   if (!file_) return;
-  time_t now = time(nullptr);
-  tm utc;
-  gmtime_r(&now, &utc);
-  char ts[32];
-  strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  std::string line = std::string(ts) + " pid=" + std::to_string(getpid()) +
+  // No gmtime_r (it locks glibc's time-zone state; see FormatUtc).
+  std::string line = FormatUtc(static_cast<int64_t>(time(nullptr))) + " pid=" + std::to_string(getpid()) +
                      " level=" + std::string(level) + " event=" + std::string(event);
   for (const auto& [key, value] : fields) {
     line += " " + std::string(key) + "=" + LogQuote(value);

@@ -221,11 +221,7 @@ void OfficePool::Spawn(Slot& slot) {
   rlimit fsize{fsize_bytes, fsize_bytes};
   const int listen_fd = slot.listen_fd;
   const bool namespaces = options_.namespaces;
-  pid_t pid;
-  {
-    std::lock_guard<std::mutex> lock(ForkMutex());
-    pid = fork();
-  }
+  pid_t pid = fork();  // the caller (Manage) holds ForkMutex()
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the manager thread's process
@@ -312,9 +308,14 @@ void OfficePool::Manage() {
   while (!stop_) {
     int64_t now = NowMs();
     std::vector<pollfd> fds;
-    fds.push_back({wake_fd_, POLLIN, 0});
     {
+      // Everything this thread does between polls (allocating, logging, removing folders,
+      // forking) holds ForkMutex, so that no worker is forked while this thread is inside a
+      // library lock the worker would then find taken forever.
+      std::lock_guard<std::mutex> fork_lock(ForkMutex());
       std::lock_guard<std::mutex> lock(mu_);
+      fds.reserve(slots_.size() + 1);
+      fds.push_back({wake_fd_, POLLIN, 0});
       for (Slot& s : slots_) {
         if (s.pid == 0 && now >= s.next_start_ms) Spawn(s);
         fds.push_back({s.pidfd, POLLIN, 0});
@@ -323,6 +324,7 @@ void OfficePool::Manage() {
     int rc = poll(fds.data(), fds.size(), 500);
     if (stop_) break;
     if (rc < 0 && errno != EINTR) usleep(100000);
+    std::lock_guard<std::mutex> fork_lock(ForkMutex());
     for (Slot& s : slots_) {
       if (s.pid == 0) continue;
       // LibreOffice that has not come up in two minutes is not going to.
@@ -334,6 +336,7 @@ void OfficePool::Manage() {
       Reap(s, false);
     }
   }
+  std::lock_guard<std::mutex> fork_lock(ForkMutex());
   for (Slot& s : slots_) {
     if (s.pid == 0) continue;
     kill(-s.pid, SIGKILL);
