@@ -213,7 +213,7 @@ void OfficePool::Spawn(Slot& slot) {
     }
   }
   int log_fd = open(slot.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  rlimit as{options_.memory_bytes, options_.memory_bytes};
+  [[maybe_unused]] rlimit as{options_.memory_bytes, options_.memory_bytes};
   rlimit core{0, 0};
   rlimit files{1024, 1024};
   uint64_t fsize_bytes = 2 * std::max(options_.max_document_bytes, options_.max_pdf_bytes) +
