@@ -28,6 +28,9 @@ Commands:
   quarantine list, inspect, release (with a second person's approval), resubmit, purge
              quarantined originals (mugai quarantine --help)
   audit      verify, export or prune the tamper-evident audit log (mugai audit --help)
+  office-server
+             (started by the gateway itself) one LibreOffice converter of the warm pool
+             that turns .doc/.xls/.ppt, RTF and ODF into PDF (mugai office-server --help)
 
 Options:
   -h, --help     show this help

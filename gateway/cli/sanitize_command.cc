@@ -19,9 +19,11 @@ const char kSanitizeHelp[] =
     R"(Usage: mugai sanitize [OPTIONS] INPUT...
 
 Sanitises each INPUT file (無害化): identifies its real type, scans it with ClamAV, and
-delivers it unchanged (plain text), converts it (HTML → text), or blocks it. Only sanitised
-outputs are written to --out; originals of blocked or converted files are kept in the
-quarantine under the state folder.
+delivers it unchanged (plain text), rebuilds it (HTML → text, PDF rebuilt, images re-encoded,
+Word/Excel/PowerPoint 2007+ disarmed, legacy .doc/.xls/.ppt, RTF and ODF → PDF through
+LibreOffice, archives unpacked and re-zipped), or blocks it. Only sanitised outputs are
+written to --out; originals of blocked or converted files are kept in the quarantine under
+the state folder.
 
 Options:
   --out DIR             write deliverable outputs into DIR (created if missing). Without
@@ -31,7 +33,7 @@ Options:
                         a built-in default and unknown keys are errors
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
-  --password PW         password for encrypted inputs (PDF today; archives later)
+  --password PW         password for encrypted inputs (PDF, zip, legacy Word/Excel)
   --jobs N              worker processes at once (default: one per CPU core)
   --allow-no-signatures run even when no signatures can be loaded (demo/test only: files
                         are NOT scanned for malware)
