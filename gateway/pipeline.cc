@@ -384,23 +384,34 @@ Reason ReasonForOutcome(const WorkerOutcome& o) {
   return Reason::kWorkerCrashed;
 }
 
-void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
-                           WorkerOutcome o) {
+std::optional<WorkerResult> Pipeline::DecodeOutcome(const std::shared_ptr<ItemState>& item,
+                                                    const WorkerOutcome& o,
+                                                    const std::string& what) {
   NodeReport& r = item->report;
   r.verdict = Verdict::kBlocked;
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
     r.reason = ReasonForOutcome(o);
-    r.reason_detail = o.detail;
+    r.reason_detail = what + o.detail;
     r.internal_failure = o.kind == WorkerOutcome::Kind::kStartFailed;  // our side failed
-    return Finish(item);
+    Finish(item);
+    return std::nullopt;
   }
   Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);
   if (!decoded.ok()) {
     r.reason = Reason::kWorkerProtocol;
     r.reason_detail = decoded.status().message();
-    return Finish(item);
+    Finish(item);
+    return std::nullopt;
   }
-  WorkerResult& w = decoded.value();
+  return std::move(decoded.value());
+}
+
+void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                           WorkerOutcome o) {
+  NodeReport& r = item->report;
+  std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "");
+  if (!decoded) return;
+  WorkerResult& w = *decoded;
   if (item->parent && item->parent->result.family == TypeFamily::kOffice &&
       w.verdict != Verdict::kBlocked && w.family != TypeFamily::kPdf) {
     // What LibreOffice made must be a PDF, to be rebuilt like one; nothing else goes on.
@@ -610,20 +621,9 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
 void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
                            WorkerOutcome o) {
   NodeReport& r = item->report;
-  r.verdict = Verdict::kBlocked;
-  if (o.kind != WorkerOutcome::Kind::kCompleted) {
-    r.reason = ReasonForOutcome(o);
-    r.reason_detail = "converting with LibreOffice: " + o.detail;
-    r.internal_failure = o.kind == WorkerOutcome::Kind::kStartFailed;
-    return Finish(item);
-  }
-  Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);
-  if (!decoded.ok()) {
-    r.reason = Reason::kWorkerProtocol;
-    r.reason_detail = decoded.status().message();
-    return Finish(item);
-  }
-  WorkerResult& w = decoded.value();
+  std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "converting with LibreOffice: ");
+  if (!decoded) return;
+  WorkerResult& w = *decoded;
   if (w.verdict == Verdict::kBlocked) {
     r.reason = w.reason == Reason::kNone ? Reason::kConversionFailed : w.reason;
     r.reason_detail = w.reason_detail;

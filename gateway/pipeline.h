@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,10 @@ class Pipeline {
   bool CheckWorkerResult(const WorkerResult& w, bool item_is_mail, std::string* why) const;
   void Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item, const std::string& bytes,
               const std::string& output_type);
+  // A worker's outcome decoded; or, after blocking the item for it (crash, limit, timeout,
+  // malformed result; `what` prefixes the detail), nullopt.
+  std::optional<WorkerResult> DecodeOutcome(const std::shared_ptr<ItemState>& item,
+                                            const WorkerOutcome& o, const std::string& what);
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item);

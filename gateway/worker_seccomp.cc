@@ -294,6 +294,26 @@ constexpr int kRestricted[] = {
     SCMP_SYS(kill),     SCMP_SYS(tgkill), SCMP_SYS(execve),    SCMP_SYS(execveat),
 };
 
+// The system: mounts, namespaces, modules, BPF, keys, tracing, io_uring (which would bypass a
+// filter), identities, clocks. Never allowed to a worker; denied to the LibreOffice converter.
+constexpr int kNeverSystem[] = {
+    SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+    SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(init_module), SCMP_SYS(finit_module),
+    SCMP_SYS(delete_module), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
+    SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(acct), SCMP_SYS(bpf),
+    SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+    SCMP_SYS(userfaultfd), SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+    SCMP_SYS(io_uring_register), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
+    SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
+    SCMP_SYS(capset), SCMP_SYS(personality), SCMP_SYS(settimeofday),
+    SCMP_SYS(clock_settime), SCMP_SYS(adjtimex), SCMP_SYS(sethostname),
+    SCMP_SYS(setdomainname), SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(open_by_handle_at),
+    SCMP_SYS(name_to_handle_at), SCMP_SYS(fanotify_init), SCMP_SYS(quotactl),
+    SCMP_SYS(syslog), SCMP_SYS(vhangup), SCMP_SYS(move_mount), SCMP_SYS(fsopen),
+    SCMP_SYS(fsmount), SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(open_tree),
+    SCMP_SYS(mount_setattr),
+};
+
 // Never to be allowed, whatever a library seems to need: a worker that needs one of these
 // needs a different design. Denied by the default action; kept here so that the compiler
 // checks that neither list above ever gains one.
@@ -308,19 +328,6 @@ constexpr int kNeverAllowed[] = {
     SCMP_SYS(pidfd_send_signal), SCMP_SYS(tkill), SCMP_SYS(rt_sigqueueinfo),
     SCMP_SYS(rt_tgsigqueueinfo), SCMP_SYS(kcmp), SCMP_SYS(setpriority),
     SCMP_SYS(sched_setaffinity), SCMP_SYS(sched_setscheduler),
-    // the system: mounts, namespaces, modules, BPF, keys, tracing, io_uring (which would
-    // bypass this filter), identities, clocks
-    SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
-    SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(init_module), SCMP_SYS(finit_module),
-    SCMP_SYS(delete_module), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
-    SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(acct), SCMP_SYS(bpf),
-    SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
-    SCMP_SYS(userfaultfd), SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
-    SCMP_SYS(io_uring_register), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
-    SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
-    SCMP_SYS(capset), SCMP_SYS(personality), SCMP_SYS(settimeofday),
-    SCMP_SYS(clock_settime), SCMP_SYS(adjtimex), SCMP_SYS(sethostname),
-    SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(open_by_handle_at),
     // metadata of files anywhere (Landlock does not cover it): modes, owners, times, links
     SCMP_SYS(chmod), SCMP_SYS(fchmod), SCMP_SYS(fchmodat), SCMP_SYS(chown), SCMP_SYS(fchown),
     SCMP_SYS(lchown), SCMP_SYS(fchownat), SCMP_SYS(utimensat), SCMP_SYS(utimes),
@@ -337,6 +344,8 @@ constexpr bool Disjoint(const int (&a)[N], const int (&b)[M]) {
   }
   return true;
 }
+static_assert(Disjoint(kAllowed, kNeverSystem) && Disjoint(kRestricted, kNeverSystem),
+              "a worker may make a system call that belongs to the system");
 static_assert(Disjoint(kAllowed, kNeverAllowed) && Disjoint(kRestricted, kNeverAllowed) &&
                   Disjoint(kAllowed, kRestricted),
               "a system call is both allowed and never allowed, or allowed twice");
@@ -417,28 +426,15 @@ bool InstallOfficeSeccomp() {
       SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
       SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_send_signal), SCMP_SYS(kcmp),
       SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo), SCMP_SYS(tkill),
-      SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
-      SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(init_module), SCMP_SYS(finit_module),
-      SCMP_SYS(delete_module), SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load),
-      SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(acct), SCMP_SYS(bpf),
-      SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
-      SCMP_SYS(userfaultfd), SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
-      SCMP_SYS(io_uring_register), SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
-      SCMP_SYS(setregid), SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
-      SCMP_SYS(capset), SCMP_SYS(personality), SCMP_SYS(settimeofday),
-      SCMP_SYS(clock_settime), SCMP_SYS(adjtimex), SCMP_SYS(sethostname),
-      SCMP_SYS(setdomainname), SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(open_by_handle_at),
-      SCMP_SYS(name_to_handle_at), SCMP_SYS(fanotify_init), SCMP_SYS(quotactl),
-      SCMP_SYS(syslog), SCMP_SYS(vhangup), SCMP_SYS(move_mount), SCMP_SYS(fsopen),
-      SCMP_SYS(fsmount), SCMP_SYS(fsconfig), SCMP_SYS(fspick), SCMP_SYS(open_tree),
-      SCMP_SYS(mount_setattr), SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmmsg),
-      SCMP_SYS(sendmsg),
+      SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmmsg), SCMP_SYS(sendmsg),
       // new processes and sessions: a converter's child could outlive its recycling
       SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(setsid), SCMP_SYS(setpgid),
       // other processes' scheduling and memory (getppid() would name the supervisor)
       SCMP_SYS(setpriority), SCMP_SYS(process_madvise), SCMP_SYS(migrate_pages),
       SCMP_SYS(move_pages), SCMP_SYS(mknod), SCMP_SYS(mknodat),
   };
+
+  for (int s : kNeverSystem) rc |= seccomp_rule_add(ctx, deny, s, 0);
   for (int s : kOfficeDenied) rc |= seccomp_rule_add(ctx, deny, s, 0);
   // Sockets: Unix only (its own connection, and threads' socketpairs).
   rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1, scmp_arg_cmp{0, SCMP_CMP_NE, AF_UNIX, 0});
