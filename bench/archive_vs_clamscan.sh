@@ -37,10 +37,6 @@ in="$work/mixed.zip"
 in_mb=$(echo "$(stat -c %s "$in") / 1048576" | bc -l)
 members=$(find "$src" -type f | wc -l)
 
-timed() {  # prints wall seconds of "$@"
-  /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || true
-  cat "$work/t"
-}
 machine
 printf 'input: %.1f MB zip, %d members (+10 in a nested zip)\n' "$in_mb" "$members"
 printf '%-16s %8s %8s %10s\n' method seconds MB/s members/s

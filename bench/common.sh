@@ -17,3 +17,19 @@ machine() {
   printf 'machine: %s, %s cores, %s\n' "$(uname -m)" "$(nproc)" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 }
+timed() {  # prints wall seconds of "$@" (its output discarded, its failure ignored)
+  /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || true
+  cat "$work/t"
+}
+# Median wall time in ms of ROUNDS one-shot `mugai sanitize FILE` runs, each with a fresh
+# state folder; the last run's outputs stay in $work/out.
+sanitize_ms() {
+  local rounds=$1 file=$2
+  : > "$work/runs"
+  for _ in $(seq 1 "$rounds"); do
+    rm -rf "$work/out" "$work/sanitize-state"
+    timed "$mugai" sanitize -q --signatures "$work/sigs" --state "$work/sanitize-state" \
+      --out "$work/out" "$file" >> "$work/runs"
+  done
+  printf '%.0f' "$(echo "$(median < "$work/runs") * 1000" | bc -l)"
+}

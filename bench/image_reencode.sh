@@ -29,7 +29,6 @@ for i in range(count):
     small.rotate(i * 3).save(f"{work}/png/shot{i}.png")
 PY
 printf '[scan]\nimage_fuzzy_hash = false\n' > "$work/nofuzzy.toml"
-timed() { /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || true; cat "$work/t"; }
 
 machine
 printf '%-26s %-34s %8s %9s\n' input method seconds images/s

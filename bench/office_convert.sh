@@ -43,13 +43,7 @@ for doc in "$work/memo.doc" "$work/bench.doc"; do
   "$bin" "$doc" "$rounds" "$work/state" "$work/sigs" | tee "$work/warm.txt"
   warm=$(sed -n 's/^warm converter.*median \([0-9.]*\) ms.*/\1/p' "$work/warm.txt")
   printf 'warm pool vs cold soffice: %.1fx faster\n' "$(echo "$cold / $warm" | bc -l)"
-  : > "$work/runs"
-  for r in $(seq 1 3); do
-    rm -rf "$work/out" "$work/st1"
-    /usr/bin/time -f '%e' -o "$work/t" "$mugai" sanitize -q --signatures "$work/sigs" \
-      --state "$work/st1" --out "$work/out" "$doc" >/dev/null 2>&1 || true
-    cat "$work/t" >> "$work/runs"
-  done
-  printf 'one-shot mugai sanitize (its pool started cold): %.0f ms (median of 3), output %s\n' \
-    "$(echo "$(median < "$work/runs") * 1000" | bc -l)" "$(ls "$work/out")"
+  ms=$(sanitize_ms 3 "$doc")
+  printf 'one-shot mugai sanitize (its pool started cold): %s ms (median of 3), output %s\n' \
+    "$ms" "$(ls "$work/out")"
 done

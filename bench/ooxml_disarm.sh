@@ -57,14 +57,7 @@ machine
 for f in big.docm big.xlsx; do
   printf '%-9s %8d bytes  in-process: ' "$f" "$(stat -c %s "$work/$f")"
   "$bin" "$work/$f" "$rounds"
-  : > "$work/runs"
-  for r in $(seq 1 5); do
-    rm -rf "$work/out" "$work/state"
-    /usr/bin/time -f '%e' -o "$work/t" "$mugai" sanitize -q --signatures "$work/sigs" \
-      --state "$work/state" --out "$work/out" "$work/$f" >/dev/null 2>&1 || true
-    cat "$work/t" >> "$work/runs"
-  done
-  ls "$work/out" >/dev/null
-  printf '%-9s mugai sanitize (whole pipeline): %.0f ms per file (median of 5), output %s\n' "$f" \
-    "$(echo "$(median < "$work/runs") * 1000" | bc -l)" "$(ls "$work/out")"
+  ms=$(sanitize_ms 5 "$work/$f")
+  printf '%-9s mugai sanitize (whole pipeline): %s ms per file (median of 5), output %s\n' "$f" \
+    "$ms" "$(ls "$work/out")"
 done

@@ -17,11 +17,6 @@ img2pdf "$work"/scan-*.jpg -o "$work/in/scanned.pdf"
 printf '[pdf]\nmode = "raster"\nraster_dpi = 150\n' > "$work/raster.toml"
 printf '[scan]\nimage_fuzzy_hash = false\n' > "$work/nofuzzy.toml"
 
-timed() {  # prints wall seconds of "$@"
-  /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || true
-  cat "$work/t"
-}
-
 machine
 printf '%-22s %-26s %8s %9s %12s %8s\n' input method seconds pages/s output_bytes size
 for input in text scanned; do

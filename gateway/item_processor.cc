@@ -480,7 +480,7 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
       return Block(std::move(r), Reason::kConversionLimit,
                    "LibreOffice's PDF is larger than limits.max_output_bytes");
     }
-    if (resp.status().message() == "the connection closed before a frame") {
+    if (resp.status().code() == StatusCode::kNotFound) {  // it closed without answering
       return Block(std::move(r), Reason::kConversionFailed,
                    "LibreOffice stopped while converting it (a crash, office.timeout_seconds or "
                    "office.memory_bytes; the converter is restarted)");

@@ -176,11 +176,12 @@ Result<OfficePool::Connection> OfficePool::Connect() {
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int error = errno;
     Status st(StatusCode::kIo,
-              errno == EAGAIN
+              error == EAGAIN
                   ? "the LibreOffice converters are busy (128 documents already waiting); "
                     "raise office.pool_size or try again later"
-                  : "cannot reach the LibreOffice converter at " + path + ": " + strerror(errno));
+                  : "cannot reach the LibreOffice converter at " + path + ": " + strerror(error));
     close(fd);
     return st;
   }
@@ -247,9 +248,10 @@ void OfficePool::Spawn(Slot& slot) {
     execv(argv[0], argv.data());
     _exit(127);
   }
+  const int fork_error = errno;
   if (log_fd >= 0) close(log_fd);
   if (pid < 0) {
-    start_error_ = std::string("cannot fork: ") + strerror(errno);
+    start_error_ = std::string("cannot fork: ") + strerror(fork_error);
     slot.next_start_ms = NowMs() + 1000;
     return;
   }
@@ -265,10 +267,16 @@ void OfficePool::Spawn(Slot& slot) {
 }
 
 void OfficePool::Reap(Slot& slot, bool wait) {
+  siginfo_t info{};
+  if (waitid(P_PID, static_cast<id_t>(slot.pid), &info, WEXITED | WNOWAIT | (wait ? 0 : WNOHANG)) != 0 ||
+      info.si_pid != slot.pid) {
+    return;
+  }
+  // Still a zombie, so its pid (its process group's id) cannot have been given to a worker
+  // yet: anything left in the group goes with it, then it is reaped.
+  kill(-slot.pid, SIGKILL);
   int status = 0;
-  pid_t got = waitpid(slot.pid, &status, wait ? 0 : WNOHANG);
-  if (got != slot.pid) return;
-  kill(-slot.pid, SIGKILL);  // anything left in its process group goes with it
+  waitpid(slot.pid, &status, 0);
   std::lock_guard<std::mutex> lock(mu_);
   if (slot.pidfd >= 0) close(slot.pidfd);
   slot.pidfd = -1;

@@ -81,14 +81,18 @@ Status ReadLong(int fd, uint64_t max_bytes, std::string* out) {
   return Status::Ok();
 }
 
-bool MagicIs(int fd, const char (&magic)[4], std::string* why) {
+// The frame's magic. kNotFound when the connection closed before its first byte (no frame
+// at all: a peer that gave up), kProtocol for anything else that is not `magic`.
+Status ReadMagic(int fd, const char (&magic)[4]) {
   char got[4];
-  if (!ReadExactly(fd, got, 4, why)) return false;
-  if (std::memcmp(got, magic, 4) != 0) {
-    *why = "not a mugai office frame";
-    return false;
+  std::string why;
+  if (!ReadExactly(fd, got, 4, &why)) {
+    return Status(why == kClosedBeforeFrame ? StatusCode::kNotFound : StatusCode::kProtocol, why);
   }
-  return true;
+  if (std::memcmp(got, magic, 4) != 0) {
+    return Status(StatusCode::kProtocol, "not a mugai office frame");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -126,9 +130,7 @@ Status WriteAllTo(int fd, const std::string& bytes) {
 Result<OfficeRequest> ReadOfficeRequest(int fd, uint64_t max_bytes) {
   OfficeRequest req;
   std::string why;
-  if (!MagicIs(fd, kRequestMagic, &why)) {
-    return Status(why == kClosedBeforeFrame ? StatusCode::kNotFound : StatusCode::kProtocol, why);
-  }
+  if (Status s = ReadMagic(fd, kRequestMagic); !s.ok()) return s;
   if (!ReadShort(fd, &req.extension, &why) || !ReadShort(fd, &req.password, &why)) {
     return Status(StatusCode::kProtocol, why);
   }
@@ -139,7 +141,7 @@ Result<OfficeRequest> ReadOfficeRequest(int fd, uint64_t max_bytes) {
 Result<OfficeResponse> ReadOfficeResponse(int fd, uint64_t max_bytes) {
   OfficeResponse resp;
   std::string why;
-  if (!MagicIs(fd, kResponseMagic, &why)) return Status(StatusCode::kProtocol, why);
+  if (Status s = ReadMagic(fd, kResponseMagic); !s.ok()) return s;
   char untrusted_status = 0;
   if (!ReadExactly(fd, &untrusted_status, 1, &why)) return Status(StatusCode::kProtocol, why);
   if (static_cast<uint8_t>(untrusted_status) > static_cast<uint8_t>(OfficeStatus::kLast)) {

@@ -37,7 +37,8 @@ Status WriteAllTo(int fd, const std::string& bytes);
 
 // Read one frame from `fd`. A document or body longer than `max_bytes`, a bad magic, an
 // unknown status or a connection closed part-way are errors (kLimit for the size; kNotFound
-// when the connection closed before the first byte: no frame at all).
+// when the connection closed before the first byte: no frame at all, the peer gave up or
+// died).
 Result<OfficeRequest> ReadOfficeRequest(int fd, uint64_t max_bytes);
 Result<OfficeResponse> ReadOfficeResponse(int fd, uint64_t max_bytes);
 

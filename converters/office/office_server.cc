@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
+#include "common/file_util.h"
 #include "converters/office/office_protocol.h"
 
 namespace mugai {
@@ -40,20 +40,6 @@ bool WriteText(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   return static_cast<bool>(out.flush());
-}
-
-bool ReadSmallFile(const std::string& path, uint64_t max, std::string* out, bool* too_big) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) return false;
-  if (static_cast<uint64_t>(st.st_size) > max) {
-    *too_big = true;
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return static_cast<bool>(in) || in.eof();
 }
 
 // Only letters and digits reach a file name.
@@ -223,17 +209,17 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
           const char* err = office->getError();
           resp.body = std::string("LibreOffice could not export it as PDF: ") + (err ? err : "");
         } else {
-          bool too_big = false;
-          std::string pdf;
-          if (!ReadSmallFile(out, o.max_pdf_bytes, &pdf, &too_big)) {
+          Result<std::string> read = ReadFileLimited(out, o.max_pdf_bytes);
+          if (!read.ok()) {
+            bool too_big = read.status().code() == StatusCode::kLimit;
             if (too_big) resp.status = OfficeStatus::kLimit;
             resp.body = too_big ? "LibreOffice's PDF is larger than limits.max_output_bytes"
                                 : "LibreOffice wrote no PDF";
-          } else if (pdf.rfind("%PDF-", 0) != 0) {
+          } else if (read->rfind("%PDF-", 0) != 0) {
             resp.body = "LibreOffice's output is not a PDF";
           } else {
             resp.status = OfficeStatus::kPdf;
-            resp.body = std::move(pdf);
+            resp.body = std::move(read.value());
             failed = false;
           }
         }

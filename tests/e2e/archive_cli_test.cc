@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "converters/archive/zip_builder.h"
+#include "sanitize_fixture.h"
 #include "test_support.h"
 
 namespace mugai {
@@ -49,31 +50,12 @@ std::string Zip(const std::vector<std::pair<std::string, std::string>>& files) {
   return z.ok() ? z.value() : "";
 }
 
-class ArchiveCli : public ::testing::Test {
+class ArchiveCli : public testing::SanitizeFixture {
  protected:
-  testing::RunResult Sanitize(const std::vector<std::string>& inputs,
-                              std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {testing::MugaiBinary(), "sanitize", "--quiet",
-                                     "--signatures", testing::SignaturesDir(),
-                                     "--state", dir_ / "state", "--out", dir_ / "out",
-                                     "--report", dir_ / "report.json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.insert(argv.end(), inputs.begin(), inputs.end());
-    testing::RunResult r = testing::Run(argv);
-    report_ = json::parse(testing::ReadFile(dir_ / "report.json"));
-    return r;
-  }
   std::string Fixture(const std::string& name) {
     return testing::FixturesDir() + "/archive/" + name;
   }
-  const json& Item(size_t i = 0) const { return report_["items"][i]; }
-  std::string Reason(size_t i = 0) const {
-    return Item(i)["reason"].is_null() ? "" : Item(i)["reason"]["code"].get<std::string>();
-  }
   std::string Out(const std::string& name) { return testing::ReadFile(dir_ / ("out/" + name)); }
-
-  testing::TempDir dir_;
-  json report_;
 };
 
 TEST_F(ArchiveCli, MixedZipDeliversSanitisedMembersAndListsTheBlockedOne) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "converters/pdf/pdf_analyzer.h"
+#include "sanitize_fixture.h"
 #include "test_support.h"
 
 namespace mugai {
@@ -21,31 +22,15 @@ bool HaveLibreOffice() {
   return access("/usr/lib/libreoffice/program/libmergedlo.so", R_OK) == 0;
 }
 
-class OfficeCli : public ::testing::Test {
+class OfficeCli : public testing::SanitizeFixture {
  protected:
   void SetUp() override {
     if (!HaveLibreOffice()) GTEST_SKIP() << "LibreOffice is not installed: skipped";
-  }
-  testing::RunResult Sanitize(const std::vector<std::string>& inputs,
-                              std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {testing::MugaiBinary(), "sanitize", "--quiet",
-                                     "--signatures", testing::SignaturesDir(),
-                                     "--state", dir_ / "state", "--out", dir_ / "out",
-                                     "--report", dir_ / "report.json"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.insert(argv.end(), inputs.begin(), inputs.end());
-    testing::RunResult r = testing::Run(argv);
-    report_ = json::parse(testing::ReadFile(dir_ / "report.json"));
-    return r;
   }
   std::string Fixture(const std::string& name) { return testing::FixturesDir() + "/office/" + name; }
   std::string Corpus(const std::string& rel) {
     std::string path = testing::CorporaDir() + "/oletools/" + rel;
     return std::filesystem::exists(path) ? path : "";
-  }
-  const json& Item(size_t i = 0) const { return report_["items"][i]; }
-  std::string Reason(size_t i = 0) const {
-    return Item(i)["reason"].is_null() ? "" : Item(i)["reason"]["code"].get<std::string>();
   }
   bool HasAction(size_t i, const std::string& action, const std::string& detail_part = "") {
     for (const auto& a : Item(i)["actions"]) {
@@ -76,9 +61,6 @@ class OfficeCli : public ::testing::Test {
     for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
     return n;
   }
-
-  testing::TempDir dir_;
-  json report_;
 };
 
 TEST_F(OfficeCli, WordExcelPowerPointAndOdtBecomeRebuiltPdfsWithTheirJapaneseText) {
