@@ -665,7 +665,8 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     if (again->findings.macro_enabled_input || !again->findings.removed.empty()) {
       return Block(std::move(r), Reason::kConversionFailed,
                    "the disarmed document still holds active content: " +
-                       again->findings.removed.front().first);
+                       (again->findings.removed.empty() ? std::string("macros")
+                                                        : again->findings.removed.front().first));
     }
   }
   if (promised_family == TypeFamily::kPdf) {

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "converters/ooxml/ooxml_internal.h"
@@ -24,6 +25,8 @@ constexpr FieldKind kDangerous[] = {
     {"INCLUDE", "include_field"},
     {"IMPORT", "include_field"},
     {"LINK", "link_field"},
+    {"DATABASE", "include_field"},  // reads outside data (\c connection, \d data source)
+    {"RD", "include_field"},        // a referenced document from outside
 };
 
 bool Space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -47,9 +50,25 @@ std::string_view Classify(std::string_view instr, bool keyword_from_nested_field
     }
   }
   if (keyword.size() == 9 && strncasecmp(keyword.data(), "HYPERLINK", 9) == 0) {
-    // HYPERLINK \l "bookmark" stays inside the document (tables of contents); a target stays not.
-    std::string_view rest = TrimLeft(end == std::string_view::npos ? "" : s.substr(end));
-    if (!rest.empty() && rest.front() != '\\') return "hyperlink_field";
+    // HYPERLINK \l "bookmark" stays inside the document (tables of contents); a target (a
+    // word that is not a switch or a switch's value, wherever it stands) does not.
+    std::string_view rest = end == std::string_view::npos ? "" : s.substr(end);
+    bool value_expected = false;
+    while (!(rest = TrimLeft(rest)).empty()) {
+      size_t len = rest.front() == '"' ? rest.find('"', 1) : rest.find_first_of(" \t\r\n");
+      len = len == std::string_view::npos ? rest.size() : len + (rest.front() == '"' ? 1 : 0);
+      std::string_view word = rest.substr(0, len);
+      rest.remove_prefix(len);
+      if (value_expected) {
+        value_expected = false;
+      } else if (word.size() == 2 && word[0] == '\\') {
+        // \l bookmark, \o tooltip, \t target frame take a value; \m, \n, \h do not.
+        char sw = static_cast<char>(std::tolower(static_cast<unsigned char>(word[1])));
+        value_expected = sw == 'l' || sw == 'o' || sw == 't';
+      } else {
+        return "hyperlink_field";
+      }
+    }
   }
   return "";
 }
@@ -74,9 +93,7 @@ std::string Summary(std::string_view instr) {
 }
 
 bool IsWordElement(const xmlNode* n, std::string_view local) {
-  if (!Is(n, local) || !n->ns || !n->ns->href) return false;
-  std::string_view href = reinterpret_cast<const char*>(n->ns->href);
-  return href.ends_with("/wordprocessingml/2006/main") || href.ends_with("/wordprocessingml/main");
+  return Is(n, local) && IsWordNs(n);
 }
 
 void DisarmSimpleFields(xmlNode* root, NodeEditor* editor, OoxmlFindings* findings) {

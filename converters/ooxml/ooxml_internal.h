@@ -33,6 +33,7 @@ Result<std::string> SerializeXmlPart(xmlDoc* doc);
 
 std::string_view LocalName(const xmlNode* n);
 bool Is(const xmlNode* n, std::string_view local);
+bool IsWordNs(const xmlNode* n);  // in WordprocessingML's namespace (transitional or strict)
 // The value of the attribute `local` in no namespace, or in any namespace (any_ns); "" if absent.
 std::string Attr(const xmlNode* n, std::string_view local, bool any_ns = false);
 std::string TextOf(const xmlNode* n);  // concatenated text content of the subtree

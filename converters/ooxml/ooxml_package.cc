@@ -277,8 +277,8 @@ std::string SourceKeyOfRels(const std::string& rels_key, bool* is_rels) {
 std::string ResolveTarget(const std::string& source_key, std::string_view target) {
   std::string t = PercentDecode(target);
   if (t.find("://") != std::string::npos || t.find('\\') != std::string::npos ||
-      t.find(':') != std::string::npos) {
-    return "";  // an address, a UNC or drive path: never a part
+      t.find(':') != std::string::npos || t.rfind("//", 0) == 0) {
+    return "";  // an address, a UNC, network ("//host/share") or drive path: never a part
   }
   size_t hash = t.find_first_of("#?");
   if (hash != std::string::npos) t.resize(hash);

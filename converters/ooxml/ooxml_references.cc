@@ -63,11 +63,6 @@ bool IsProgramAction(const xmlNode* n) {
   return false;
 }
 
-bool IsWord(const xmlNode* n) {
-  std::string_view href = n->ns && n->ns->href ? reinterpret_cast<const char*>(n->ns->href) : "";
-  return href.ends_with("/wordprocessingml/2006/main") || href.ends_with("/wordprocessingml/main");
-}
-
 xmlNode* Ancestor(xmlNode* n, std::string_view local) {
   for (xmlNode* p = n->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
     if (Is(p, local)) return p;
@@ -142,7 +137,7 @@ void Apply(xmlNode* n, const ElementRule* rule, NodeEditor* editor) {
 const ElementRule* RuleFor(const xmlNode* n) {
   static constexpr ElementRule kWordHyperlink = {"hyperlink", Action::kUnwrap, ""};
   static constexpr ElementRule kOtherHyperlink = {"hyperlink", Action::kRemove, ""};
-  if (Is(n, "hyperlink")) return IsWord(n) ? &kWordHyperlink : &kOtherHyperlink;
+  if (Is(n, "hyperlink")) return IsWordNs(n) ? &kWordHyperlink : &kOtherHyperlink;
   for (const ElementRule& r : kRules) {
     if (Is(n, r.local)) return &r;
   }

@@ -36,11 +36,6 @@ std::string_view NsHref(const xmlNs* ns) {
   return ns && ns->href ? reinterpret_cast<const char*>(ns->href) : "";
 }
 
-bool IsWordNs(const xmlNode* n) {
-  std::string_view href = NsHref(n->ns);
-  return href.ends_with("/wordprocessingml/2006/main") || href.ends_with("/wordprocessingml/main");
-}
-
 // Containers whose schema needs at least one child: emptied by a removal, they go too.
 bool Prunable(const xmlNode* n) {
   static constexpr std::string_view kNames[] = {"controls", "oleObjects", "hyperlinks",
@@ -111,6 +106,11 @@ Result<std::string> SerializeXmlPart(xmlDoc* doc) {
 
 std::string_view LocalName(const xmlNode* n) {
   return n && n->name ? reinterpret_cast<const char*>(n->name) : "";
+}
+
+bool IsWordNs(const xmlNode* n) {
+  std::string_view href = NsHref(n->ns);
+  return href.ends_with("/wordprocessingml/2006/main") || href.ends_with("/wordprocessingml/main");
 }
 
 bool Is(const xmlNode* n, std::string_view local) {

@@ -488,6 +488,18 @@ TEST(OoxmlDisarm, FieldEdgeCases) {
       {"lower-case simple field",
        "<w:p><w:fldSimple w:instr=\"ddeauto cmd\">" + Text("shown") + "</w:fldSimple></w:p>",
        "dde_field", "shown\n"},
+      {"link after a switch",
+       "<w:p>" + Begin() + Instr("HYPERLINK \\o \"tip\" \"http://evil.example/\"") + Separate() +
+           Text("shown") + End() + "</w:p>",
+       "hyperlink_field", "shown\n"},
+      {"database field",
+       "<w:p>" + Begin() + Instr("DATABASE \\d \"\\\\\\\\host\\\\x.mdb\"") + Separate() + Text("shown") +
+           End() + "</w:p>",
+       "include_field", "shown\n"},
+      {"bookmark link with a tooltip stays",
+       "<w:p>" + Begin() + Instr("HYPERLINK \\l \"_Toc2\" \\o \"tip\"") + Separate() + Text("shown") +
+           End() + "</w:p>",
+       "", "shown\n"},
       {"table-of-contents link stays",
        "<w:p>" + Begin() + Instr("HYPERLINK \\l \"_Toc1\"") + Separate() + Text("shown") + End() +
            "</w:p>",
