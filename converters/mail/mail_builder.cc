@@ -58,7 +58,15 @@ GMimeObject* MakePart(const BuiltPart& p) {
     g_mime_part_set_content_encoding(
         part, g_mime_part_get_best_content_encoding(part, GMIME_ENCODING_CONSTRAINT_7BIT));
   }
-  if (!p.filename.empty()) g_mime_part_set_filename(part, p.filename.c_str());
+  if (!p.filename.empty()) {
+    // A name is written into a header parameter: no control character (CR, LF...) reaches
+    // it, whatever name the sender gave the part this one stands for.
+    std::string name = p.filename;
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '_';
+    }
+    g_mime_part_set_filename(part, name.c_str());
+  }
   g_mime_object_set_disposition(GMIME_OBJECT(part), p.inline_part ? "inline" : "attachment");
   return GMIME_OBJECT(part);
 }

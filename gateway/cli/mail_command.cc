@@ -113,7 +113,13 @@ int RunMailCommand(const std::vector<std::string>& args) {
   int rc = r.internal_failure ? kExitInternal
            : r.verdict == Verdict::kBlocked ? kExitBlocked
                                             : kExitDelivered;
-  if (rc == kExitDelivered && !r.outputs.empty()) {
+  if (rc == kExitDelivered && r.outputs.empty()) {
+    // Deliverable yet nothing written: never exit 0 with an empty standard output.
+    std::fprintf(stderr, "%s: the sanitised message was not written (see the log)\n",
+                 command.c_str());
+    rc = kExitInternal;
+  }
+  if (rc == kExitDelivered) {
     Result<std::string> out = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
     if (!out.ok()) return kExitInternal;
     std::string text = out.value();

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -142,7 +143,7 @@ bool Rewrite(SMFICTX* ctx, const MilterSession& s, const std::string& rebuilt) {
   return true;
 }
 
-sfsistat OnEom(SMFICTX* ctx) {
+sfsistat HandleEom(SMFICTX* ctx) {
   MilterSession* s = SessionOf(ctx);
   if (!s) return SMFIS_TEMPFAIL;
   if (s->too_large) {
@@ -159,15 +160,19 @@ sfsistat OnEom(SMFICTX* ctx) {
   } release{svc.slots.get()};
   std::string work = svc.config.state_dir + "/tmp/milter-" + std::to_string(getpid()) + "-" +
                      std::to_string(++svc.counter);
-  std::filesystem::remove_all(work);
+  std::error_code ec;  // no throwing overloads here: an exception would end the daemon
+  std::filesystem::remove_all(work, ec);
   if (!MakeDirs(work + "/out", 0700).ok() ||
       !WriteFileAtomically(work + "/message.eml", s->Message(), 0600, true).ok()) {
-    std::filesystem::remove_all(work);
+    std::filesystem::remove_all(work, ec);
     return TempFail(ctx, "cannot stage the message");
   }
   struct Cleanup {
     std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
+    ~Cleanup() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
   } cleanup{work};
   ItemInput item{work + "/message.eml", "message.eml", work + "/out", s->SourceJson(), "smtp"};
   item.mail = true;
@@ -183,15 +188,23 @@ sfsistat OnEom(SMFICTX* ctx) {
   }
   if (r.verdict == Verdict::kClean) {
     // A sender's own X-Mugai-* headers go; mugai's are the only ones.
+    // Counted by name whatever its case: the MTA numbers occurrences case-insensitively.
     std::map<std::string, int> count;
     for (const auto& [name, value] : s->headers) {
-      if (strncasecmp(name.c_str(), "X-Mugai-", 8) == 0) ++count[name];
+      if (strncasecmp(name.c_str(), "X-Mugai-", 8) != 0) continue;
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      ++count[lower];
     }
+    bool ok = true;
     for (const auto& [name, n] : count) {
-      for (int i = n; i >= 1; --i) smfi_chgheader(ctx, const_cast<char*>(name.c_str()), i, nullptr);
+      for (int i = n; i >= 1; --i) {
+        ok = ok && smfi_chgheader(ctx, const_cast<char*>(name.c_str()), i, nullptr) == MI_SUCCESS;
+      }
     }
-    smfi_addheader(ctx, const_cast<char*>("X-Mugai-Verdict"), const_cast<char*>("clean"));
-    smfi_addheader(ctx, const_cast<char*>("X-Mugai-Actions"), const_cast<char*>("none"));
+    ok = ok && smfi_addheader(ctx, const_cast<char*>("X-Mugai-Verdict"), const_cast<char*>("clean")) == MI_SUCCESS &&
+         smfi_addheader(ctx, const_cast<char*>("X-Mugai-Actions"), const_cast<char*>("none")) == MI_SUCCESS;
+    if (!ok) return TempFail(ctx, "cannot mark the message");
     return SMFIS_CONTINUE;
   }
   if (r.outputs.empty()) return TempFail(ctx, "no sanitised output");
@@ -200,6 +213,18 @@ sfsistat OnEom(SMFICTX* ctx) {
     return TempFail(ctx, "cannot rewrite the message");
   }
   return SMFIS_CONTINUE;
+}
+
+// libmilter calls back on its own threads: an exception escaping one would end the daemon
+// (every connection, not just this message). Any such failure is a tempfail instead.
+sfsistat OnEom(SMFICTX* ctx) {
+  try {
+    return HandleEom(ctx);
+  } catch (const std::exception& e) {
+    return TempFail(ctx, std::string("internal failure (") + e.what() + ")");
+  } catch (...) {
+    return TempFail(ctx, "internal failure");
+  }
 }
 
 sfsistat OnAbort(SMFICTX* ctx) {

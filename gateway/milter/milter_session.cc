@@ -66,7 +66,8 @@ void SplitMessage(const std::string& message,
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     if ((line[0] == ' ' || line[0] == '\t') && !headers->empty()) {
-      headers->back().second += " " + line.substr(line.find_first_not_of(" \t"));
+      size_t text = line.find_first_not_of(" \t");  // a blank continuation adds nothing
+      if (text != std::string::npos) headers->back().second += " " + line.substr(text);
       continue;
     }
     size_t colon = line.find(':');

@@ -39,7 +39,11 @@ Status ForwardMail(const std::string& url, const std::string& sender,
   std::string crlf = WithCrlf(message);  // SMTP wants CRLF; rebuilt messages use LF
   Upload upload{&crlf};
   curl_slist* rcpts = nullptr;
-  for (const auto& r : recipients) rcpts = curl_slist_append(rcpts, ("<" + r + ">").c_str());
+  // As recorded from the envelope, with or without angle brackets (Postfix gives "<b@x>"):
+  // never wrapped twice.
+  for (const auto& r : recipients) {
+    rcpts = curl_slist_append(rcpts, (r.empty() || r.front() == '<' ? r : "<" + r + ">").c_str());
+  }
   std::string from = sender.empty() || sender.front() == '<' ? sender : "<" + sender + ">";
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
