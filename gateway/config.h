@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "gateway/limits.h"
 #include "converters/html/html_to_text.h"
 #include "converters/pdf/pdf_renderer.h"
 
@@ -43,6 +44,7 @@ struct Config {
   uint32_t scan_max_files;
   uint32_t scan_max_time_ms;
   bool scan_image_fuzzy_hash = true;
+  uint32_t scan_reload_check_seconds = limits::kScanReloadCheckSeconds;
   // [pdf]
   PdfMode pdf_mode = PdfMode::kReconstruct;
   uint32_t pdf_raster_dpi;

@@ -20,6 +20,7 @@
 #include "converters/pdf/pdf_renderer.h"
 #include "converters/text/charset_detector.h"
 #include "gateway/limits.h"
+#include "gateway/pipeline/family_table.h"
 #include "gateway/policy.h"
 #include "scanners/name_check.h"
 
@@ -36,30 +37,6 @@ WorkerResult Block(WorkerResult r, Reason reason, std::string detail) {
   return r;
 }
 
-// Reads the whole input (a sealed memfd or regular file) of at most `max` bytes.
-bool ReadInput(int fd, uint64_t max, std::string* out, std::string* error) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    *error = std::string("cannot stat input: ") + strerror(errno);
-    return false;
-  }
-  if (static_cast<uint64_t>(st.st_size) > max) {
-    *error = "input larger than the limit";
-    return false;
-  }
-  out->resize(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < out->size()) {
-    ssize_t n = pread(fd, out->data() + done, out->size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = std::string("cannot read input: ") + (n < 0 ? strerror(errno) : "short read");
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
 
 Reason NameReason(NameProblem p) {
   switch (p) {
@@ -464,6 +441,31 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
 
 }  // namespace
 
+// Reads the whole input (a sealed memfd or regular file) of at most `max` bytes.
+bool ReadInput(int fd, uint64_t max, std::string* out, std::string* error) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    *error = std::string("cannot stat input: ") + strerror(errno);
+    return false;
+  }
+  if (static_cast<uint64_t>(st.st_size) > max) {
+    *error = "input larger than the limit";
+    return false;
+  }
+  out->resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < out->size()) {
+    ssize_t n = pread(fd, out->data() + done, out->size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = std::string("cannot read input: ") + (n < 0 ? strerror(errno) : "short read");
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 WorkerResult RelayOfficeConversion(int conn, const std::string& document,
                                    const std::string& extension, const std::string& password,
                                    uint64_t max_pdf_bytes) {
@@ -589,8 +591,8 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   }
 
   // disarm/convert
-  switch (ActionFor(r.family)) {
-    case PolicyAction::kPass: {
+  switch (FamilyRowFor(r.family).entry) {
+    case WorkerEntry::kPass: {
       if (r.family == TypeFamily::kText) {
         CharsetGuess guess = DetectCharset(bytes);
         r.charset = guess.charset;
@@ -598,20 +600,21 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
       r.verdict = Verdict::kClean;
       return r;
     }
-    case PolicyAction::kConvertToText:
+    case WorkerEntry::kHtmlToText:
       return ConvertHtml(ctx, bytes, std::move(r));
-    case PolicyAction::kConvertPdf:
+    case WorkerEntry::kPdfRebuild:
       return ConvertPdf(ctx, bytes, std::move(r));
-    case PolicyAction::kReencodeImage:
+    case WorkerEntry::kImageReencode:
       return ReencodeImage(ctx, bytes, std::move(r));
-    case PolicyAction::kDisarmOoxml:
+    case WorkerEntry::kOoxmlDisarm:
       return DisarmOoxmlNode(ctx, bytes, std::move(r));
-    case PolicyAction::kConvertOffice:
+    case WorkerEntry::kOfficeRelay:
       return PrepareOfficeNode(ctx, fd, name, std::move(r));
-    case PolicyAction::kUnpack:
-      if (r.family == TypeFamily::kMail) return UnpackMailNode(ctx, bytes, std::move(r));
+    case WorkerEntry::kUnpackMail:
+      return UnpackMailNode(ctx, bytes, std::move(r));
+    case WorkerEntry::kUnpackArchive:
       return UnpackNode(ctx, bytes, name, std::move(r));
-    case PolicyAction::kBlock:
+    case WorkerEntry::kNone:
       break;
   }
   return Block(std::move(r), Reason::kTypeNotAllowed, "blocked by policy");

@@ -7,15 +7,19 @@
 
 #include "gateway/config.h"
 #include "gateway/worker_protocol.h"
-#include "scanners/malware_scanner.h"
+#include "scanners/scanner.h"
 #include "scanners/type_identifier.h"
 
 namespace mugai {
 
+// Reads the whole input (a sealed memfd or regular file) of at most `max` bytes; false with
+// `error` set when it is larger or cannot be read.
+bool ReadInput(int fd, uint64_t max, std::string* out, std::string* error);
+
 struct WorkerContext {
   const Config* config;
   const TypeIdentifier* identifier;
-  const MalwareScanner* scanner;
+  const Scanner* scanner;  // the scanner process, through this worker's connection
   bool scanning_enabled;  // false only under --allow-no-signatures
   std::string password;   // --password, for encrypted inputs ("" when none)
 };

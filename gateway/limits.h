@@ -27,6 +27,7 @@ inline constexpr uint64_t kScanMaxScanSize = 400 * kMiB;   // scan.max_scan_size
 inline constexpr uint32_t kScanMaxRecursion = 17;          // scan.max_recursion
 inline constexpr uint32_t kScanMaxFiles = 10000;           // scan.max_files
 inline constexpr uint32_t kScanMaxTimeMs = 120000;         // scan.max_scan_time_ms
+inline constexpr uint32_t kScanReloadCheckSeconds = 60;    // scan.reload_check_seconds (0 = SIGHUP only)
 
 // [pdf]
 inline constexpr uint32_t kPdfRasterDpi = 150;                   // pdf.raster_dpi

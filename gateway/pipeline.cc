@@ -14,11 +14,12 @@
 #include <set>
 
 #include "common/file_util.h"
-#include "converters/archive/zip_builder.h"
-#include "converters/mail/mail_builder.h"
 #include "converters/mail/mime_unpacker.h"
 #include "converters/image/image_sanitizer.h"
 #include "gateway/limits.h"
+#include "gateway/pipeline/family_table.h"
+#include "gateway/rebuild_protocol.h"
+#include "gateway/worker/rebuild_worker.h"
 #include "gateway/policy.h"
 #include "gateway/worker_seccomp.h"
 #include "scanners/name_check.h"
@@ -121,6 +122,7 @@ struct Pipeline::Batch {
 };
 
 struct Pipeline::ItemState {
+  Stage stage = Stage::kIntake;
   ItemInput input;
   NodeReport report;
   std::string bytes;
@@ -140,7 +142,7 @@ struct Pipeline::ItemState {
   bool deliverable = false;   // a member whose output goes into the rebuilt archive
   std::string deliver_path;   // its path there
   std::string deliver_type;
-  const std::string* deliver_bytes = nullptr;
+  std::string* deliver_bytes = nullptr;  // moved into the rebuild request
   std::vector<AuditEntry> pending_audit;  // written together with the item's decision
   Member member;  // what its container said of it (role, declared type; bytes moved out)
   std::string clean_mail_part;  // a message delivered unchanged: the sha256 of its only part
@@ -151,7 +153,9 @@ struct Pipeline::ItemState {
 };
 
 Pipeline::Pipeline(const Config& config)
-    : config_(config), blobs_(config.state_dir + "/quarantine/blobs") {}
+    : config_(config),
+      output_policy_(OutputPolicy::From(config)),
+      blobs_(config.state_dir + "/quarantine/blobs") {}
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
                                                    const PipelineOptions& options) {
@@ -182,14 +186,26 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   if (Status s = p->identifier_.Load(); !s.ok()) return s;
   if (Status s = InitImageLibrary(); !s.ok()) return s;
   InitMailLibrary();
-  ScanLimits scan_limits{config.scan_max_file_size, config.scan_max_scan_size,
-                         config.scan_max_recursion, config.scan_max_files,
-                         config.scan_max_time_ms, config.scan_image_fuzzy_hash};
-  Status loaded = p->scanner_.Load(config.signatures, scan_limits);
+  // The engine is loaded by the scanner process, never here: a worker forked from this
+  // process then copies a small process, not the signatures (ARCHITECTURE §3).
+  ScannerProcessOptions scan;
+  scan.executable = MugaiExecutable();
+  scan.run_dir = p->scratch_root_ + "/scanner-" + std::to_string(getpid()) + "-" +
+                 std::to_string(reinterpret_cast<uintptr_t>(p.get()) & 0xffffff);
+  scan.signatures = config.signatures;
+  scan.limits = ScanLimits{config.scan_max_file_size, config.scan_max_scan_size,
+                           config.scan_max_recursion, config.scan_max_files,
+                           config.scan_max_time_ms, config.scan_image_fuzzy_hash};
+  scan.reload_check_seconds = config.scan_reload_check_seconds;
+  scan.namespaces = WorkerNamespacesAvailable();
+  p->scanner_ = std::make_unique<ScannerProcess>(scan, &p->log_);
+  Status loaded = p->scanner_->Start();
   if (!loaded.ok()) {
-    if (!options.allow_no_signatures) return loaded;
+    if (!options.allow_no_signatures || loaded.code() != StatusCode::kConfig) return loaded;
     // Explicitly asked for: run without signatures, loudly.
-    if (Status s = p->scanner_.LoadEmpty(scan_limits); !s.ok()) return s;
+    scan.empty = true;
+    p->scanner_ = std::make_unique<ScannerProcess>(scan, &p->log_);
+    if (Status s = p->scanner_->Start(); !s.ok()) return s;
     p->scanning_enabled_ = false;
     p->log_.Write("warning", "no_signatures", {{"detail", loaded.message()}});
     fprintf(stderr,
@@ -209,8 +225,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   office.namespaces = WorkerNamespacesAvailable();
   office.executable = MugaiExecutable();
   p->office_ = std::make_unique<OfficePool>(std::move(office), &p->log_);
-  p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_, p->scanning_enabled_,
-                              options.password};
+  p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_client_,
+                              p->scanning_enabled_, options.password};
   p->WarmUp();
   if (WorkerLandlockAbi() == 0) {
     p->log_.Write("warning", "landlock_unavailable",
@@ -228,7 +244,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
     fprintf(stderr, "mugai: warning: workers run without their own network and mount "
                     "namespaces\n");
   }
-  const EngineInfo& info = p->scanner_.info();
+  const EngineInfo& info = p->scanner_->StartInfo();
   if (!p->Audit(AuditEvent::kConfigLoaded, "",
                 {{"entry_point", options.entry_point},
                  {"signatures", info.signatures_path},
@@ -288,6 +304,7 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
                                 config_.worker_wall_seconds, config_.worker_open_files,
                                 config_.worker_file_size_bytes, max_result},
                   jobs, scratch_root_);
+  pool.SetScannerConnector([this] { return scanner_->Connect(); });
   Batch batch{&items, &reports, &pool, out_dir};
   batch.max_in_flight = 2 * static_cast<size_t>(jobs);
   Fill(batch);
@@ -346,20 +363,15 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
                            std::to_string(config_.archive_max_seconds) + " s)";
     }
     if (tree.failed != Reason::kNone) {
-      r.verdict = Verdict::kBlocked;
-      r.reason = tree.failed;
-      r.reason_detail = "not processed: " + tree.failed_detail;
-      return Finish(item);
+      return Block(item, tree.failed, "not processed: " + tree.failed_detail);
     }
   }
   item->fd = SealedMemfd(item->bytes);
   if (item->fd < 0) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = Reason::kWorkerCrashed;
-    r.reason_detail = std::string("cannot create the worker's input: ") + strerror(errno);
-    r.internal_failure = true;
-    return Finish(item);
+    return Block(item, Reason::kWorkerCrashed,
+                 std::string("cannot create the worker's input: ") + strerror(errno), true);
   }
+  item->stage = Stage::kProcess;
   const WorkerContext* ctx = &context_;
   std::string name = item->input.name;
   bool as_mail = item->input.mail || item->member.declared_type == "message/rfc822";
@@ -369,7 +381,47 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
       [ctx, name, as_mail](int fd, const std::string& scratch) {
         return EncodeWorkerResult(ProcessNode(*ctx, fd, name, scratch, as_mail));
       },
-      [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); });
+      [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); },
+      /*scanner=*/true);
+}
+
+const char* Pipeline::StageName(Stage stage) {
+  switch (stage) {
+    case Stage::kIntake: return "intake";
+    case Stage::kProcess: return "process";
+    case Stage::kConvert: return "convert";
+    case Stage::kChildren: return "children";
+    case Stage::kRebuild: return "rebuild";
+    case Stage::kVerify: return "verify";
+    case Stage::kDone: return "done";
+  }
+  return "unknown";
+}
+
+// The one place a node's verdict becomes blocked (ARCHITECTURE §9). The worker's own blocked
+// answers, the supervisor's checks, limits and failures all come through here.
+void Pipeline::MarkBlocked(NodeReport& r, Reason reason, std::string detail, bool internal) {
+  r.verdict = Verdict::kBlocked;
+  r.reason = reason == Reason::kNone ? Reason::kWorkerProtocol : reason;
+  r.reason_detail = std::move(detail);
+  if (internal) r.internal_failure = true;
+}
+
+void Pipeline::Block(const std::shared_ptr<ItemState>& item, Reason reason, std::string detail,
+                     bool internal) {
+  MarkBlocked(item->report, reason, std::move(detail), internal);
+  Finish(item);
+}
+
+// A worker's answer belongs to the stage the node is in; anything else is our own bug, and
+// blocks the node rather than letting it go on from the wrong place.
+bool Pipeline::AtStage(const std::shared_ptr<ItemState>& item, Stage expected) {
+  if (item->stage == expected) return true;
+  Block(item, Reason::kWorkerProtocol,
+        std::string("internal: an answer for stage ") + StageName(expected) + " came at stage " +
+            StageName(item->stage),
+        true);
+  return false;
 }
 
 Reason ReasonForOutcome(const WorkerOutcome& o) {
@@ -387,20 +439,15 @@ Reason ReasonForOutcome(const WorkerOutcome& o) {
 std::optional<WorkerResult> Pipeline::DecodeOutcome(const std::shared_ptr<ItemState>& item,
                                                     const WorkerOutcome& o,
                                                     const std::string& what) {
-  NodeReport& r = item->report;
-  r.verdict = Verdict::kBlocked;
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
-    r.reason = ReasonForOutcome(o);
-    r.reason_detail = what + o.detail;
-    r.internal_failure = o.kind == WorkerOutcome::Kind::kStartFailed;  // our side failed
-    Finish(item);
+    // A start failure is our side's fault; anything else is the worker's.
+    Block(item, ReasonForOutcome(o), what + o.detail,
+          o.kind == WorkerOutcome::Kind::kStartFailed);
     return std::nullopt;
   }
   Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);
   if (!decoded.ok()) {
-    r.reason = Reason::kWorkerProtocol;
-    r.reason_detail = decoded.status().message();
-    Finish(item);
+    Block(item, Reason::kWorkerProtocol, what + decoded.status().message());
     return std::nullopt;
   }
   return std::move(decoded.value());
@@ -409,33 +456,29 @@ std::optional<WorkerResult> Pipeline::DecodeOutcome(const std::shared_ptr<ItemSt
 void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
                            WorkerOutcome o) {
   NodeReport& r = item->report;
+  if (!AtStage(item, Stage::kProcess)) return;
   std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "");
   if (!decoded) return;
   WorkerResult& w = *decoded;
-  if (item->parent && item->parent->result.family == TypeFamily::kOffice &&
-      w.verdict != Verdict::kBlocked && w.family != TypeFamily::kPdf) {
-    // What LibreOffice made must be a PDF, to be rebuilt like one; nothing else goes on.
-    w.verdict = Verdict::kBlocked;
-    w.reason = Reason::kConversionFailed;
-    w.reason_detail = "LibreOffice's output identifies as " + w.detected_type + ", not a PDF";
-  }
   r.detected_type = w.detected_type;
   r.charset = w.charset;
   r.actions = w.actions;
   r.threats = w.threats;
-  r.verdict = w.verdict;
-  r.reason = w.reason;
-  r.reason_detail = w.reason_detail;
-  if (w.verdict == Verdict::kBlocked) return Finish(item);
-  std::string why;
-  if (!CheckWorkerResult(w, item->input.mail, &why)) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = Reason::kWorkerProtocol;
-    r.reason_detail = why;
-    return Finish(item);
+  if (w.verdict == Verdict::kBlocked) return Block(item, w.reason, w.reason_detail);
+  if (item->parent && FamilyRowFor(item->parent->result.family).rebuild == RebuildKind::kOnlyChild &&
+      w.family != TypeFamily::kPdf) {
+    // What LibreOffice made must be a PDF, to be rebuilt like one; nothing else goes on.
+    return Block(item, Reason::kConversionFailed,
+                 "LibreOffice's output identifies as " + w.detected_type + ", not a PDF");
   }
+  if (std::string why = CheckWorkerAnswer(w, item->input.mail, output_policy_); !why.empty()) {
+    return Block(item, Reason::kWorkerProtocol, why);
+  }
+  r.verdict = w.verdict;
   item->result = std::move(w);
-  if (item->result.family == TypeFamily::kOffice) return ConvertOffice(pool, item);
+  if (FamilyRowFor(item->result.family).entry == WorkerEntry::kOfficeRelay) {
+    return ConvertOffice(pool, item);
+  }
   if (item->result.is_container) {
     if (!TreeLimitsHold(item, item->result)) return Finish(item);
     return StartChildren(pool, item);
@@ -451,79 +494,18 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   }
 }
 
-// The supervisor's own checks of a worker's "deliver" answer, from what it knows itself:
-// the policy action of the family, the output type that action produces, the file name.
-bool Pipeline::CheckWorkerResult(const WorkerResult& w, bool item_is_mail,
-                                 std::string* why) const {
-  PolicyAction action = ActionFor(w.family);
-  if (w.verdict == Verdict::kClean && action != PolicyAction::kPass) {
-    *why = std::string("worker passed a ") + FamilyName(w.family) + " unchanged";
-    return false;
-  }
-  if (item_is_mail && w.family != TypeFamily::kMail && w.verdict != Verdict::kBlocked) {
-    *why = "worker did not handle a message as one";
-    return false;
-  }
-  bool container_family = w.family == TypeFamily::kArchive || w.family == TypeFamily::kMail;
-  if (w.verdict == Verdict::kSanitized && container_family != w.is_container) {
-    *why = std::string("worker answered a ") + FamilyName(w.family) +
-           (w.is_container ? " with members" : " without unpacking it");
-    return false;
-  }
-  if (w.is_container) return true;
-  if (w.family == TypeFamily::kOffice) {
-    // The worker only identifies and scans it: the supervisor's pool converts it.
-    if (w.has_output || w.verdict != Verdict::kSanitized) {
-      *why = "worker answered a legacy Office document with an output";
-      return false;
-    }
-    return true;
-  }
-  std::string expected = ExpectedOutputType(w.family, w.detected_type);
-  bool type_ok = w.output_type == expected ||
-                 (expected == "ooxml" && IsMacroFreeOoxmlMime(w.output_type)) ||
-                 (expected == "image/gif|image/png" &&
-                  (w.output_type == "image/gif" || w.output_type == "image/png"));
-  if (w.verdict == Verdict::kSanitized &&
-      (action == PolicyAction::kPass || action == PolicyAction::kBlock || !type_ok)) {
-    *why = std::string("worker converted a ") + FamilyName(w.family) + " into " + w.output_type;
-    return false;
-  }
-  return true;
-}
-
-std::string Pipeline::ExpectedOutputType(TypeFamily family, const std::string& detected) const {
-  if (family == TypeFamily::kImage) {
-    if (detected == "image/jpeg") return "image/jpeg";
-    // An animated GIF stays a GIF when all frames are kept (one frame is still a PNG).
-    if (detected == "image/gif" && config_.image_gif_all_frames) return "image/gif|image/png";
-    return "image/png";
-  }
-  if (family == TypeFamily::kHtml) return "text/plain; charset=utf-8";
-  if (family == TypeFamily::kOoxml) {
-    return config_.office_ooxml_text ? "text/plain; charset=utf-8" : "ooxml";
-  }
-  if (family == TypeFamily::kPdf) {
-    return config_.pdf_mode == PdfMode::kText ? "text/plain; charset=utf-8" : "application/pdf";
-  }
-  return "";
-}
-
 void Pipeline::Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
                       const std::string& bytes, const std::string& output_type) {
-  NodeReport& r = item->report;
   if (item->fd >= 0) {  // the original's memfd is no longer needed by any worker
     close(item->fd);
     item->fd = -1;
   }
   item->output_fd = SealedMemfd(bytes);
   if (item->output_fd < 0) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = Reason::kVerifyFailed;
-    r.reason_detail = std::string("cannot hand the output to a verifier: ") + strerror(errno);
-    r.internal_failure = true;
-    return Finish(item);
+    return Block(item, Reason::kVerifyFailed,
+                 std::string("cannot hand the output to a verifier: ") + strerror(errno), true);
   }
+  item->stage = Stage::kVerify;
   const WorkerContext* ctx = &context_;
   TypeFamily promised =
       output_type.empty() ? item->result.family : FamilyOfOutput(output_type);
@@ -534,11 +516,12 @@ void Pipeline::Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
       [ctx, out_name, promised](int fd, const std::string& scratch) {
         return EncodeWorkerResult(VerifyNode(*ctx, fd, out_name, promised, scratch));
       },
-      [this, item](WorkerOutcome v) { OnVerified(item, std::move(v)); });
+      [this, item](WorkerOutcome v) { OnVerified(item, std::move(v)); }, /*scanner=*/true);
 }
 
 void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o) {
   NodeReport& r = item->report;
+  if (!AtStage(item, Stage::kVerify)) return;
   std::string why;
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
     why = o.detail;
@@ -561,11 +544,8 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
       }
     }
   }
-  if (!why.empty()) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = Reason::kVerifyFailed;
-    r.reason_detail = why;
-  } else if (r.verdict == Verdict::kSanitized) {
+  if (!why.empty()) return Block(item, Reason::kVerifyFailed, why);
+  if (r.verdict == Verdict::kSanitized) {
     r.actions.push_back({"verified", "output identified and scanned again"});
   }
   Finish(item);
@@ -576,13 +556,8 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
 // The warm LibreOffice pool converts the original to PDF; a relay worker carries the bytes
 // both ways, so the supervisor never reads what LibreOffice says beyond the result frame.
 void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
-  NodeReport& r = item->report;
   auto block = [&](Reason reason, std::string detail, bool internal) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = reason;
-    r.reason_detail = std::move(detail);
-    r.internal_failure = internal;
-    Finish(item);
+    Block(item, reason, std::move(detail), internal);
   };
   if (!office_->missing().empty()) {
     return block(Reason::kConverterMissing, office_->missing(), false);
@@ -599,6 +574,7 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
   std::string extension = OfficeExtensionFor(item->result.detected_type);
   std::string password = options_.password;
   uint64_t max_pdf = config_.max_output_bytes;
+  item->stage = Stage::kConvert;
   pool.Submit(
       fd,
       [bytes, extension, password, max_pdf](int c, const std::string&) {
@@ -621,18 +597,16 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
 void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
                            WorkerOutcome o) {
   NodeReport& r = item->report;
+  if (!AtStage(item, Stage::kConvert)) return;
   std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "converting with LibreOffice: ");
   if (!decoded) return;
   WorkerResult& w = *decoded;
   if (w.verdict == Verdict::kBlocked) {
-    r.reason = w.reason == Reason::kNone ? Reason::kConversionFailed : w.reason;
-    r.reason_detail = w.reason_detail;
-    return Finish(item);
+    return Block(item, w.reason == Reason::kNone ? Reason::kConversionFailed : w.reason,
+                 w.reason_detail);
   }
   if (w.verdict != Verdict::kSanitized || !w.has_output || w.output_type != "application/pdf") {
-    r.reason = Reason::kWorkerProtocol;
-    r.reason_detail = "the LibreOffice relay answered without a PDF";
-    return Finish(item);
+    return Block(item, Reason::kWorkerProtocol, "the LibreOffice relay answered without a PDF");
   }
   r.verdict = Verdict::kSanitized;
   r.actions.push_back({"converted", "LibreOffice → PDF (" + std::to_string(w.output.size()) +
@@ -705,7 +679,7 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   rec.verdict = r.verdict == Verdict::kBlocked ? "blocked" : "sanitized";
   rec.reasons = r.reason == Reason::kNone ? "" : std::string(ReasonCode(r.reason)) + ": " + r.reason_detail;
   for (const auto& t : r.threats) rec.threats += (rec.threats.empty() ? "" : ", ") + t.name;
-  rec.signature_version = std::to_string(scanner_.info().database_version);
+  rec.signature_version = std::to_string(scanner_->CurrentInfo().database_version);
   rec.report_json = NodeToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   Result<std::string> id = [&] {
     std::lock_guard<std::mutex> lock(index_mutex_);  // one SQLite connection, many threads
@@ -730,10 +704,7 @@ void Pipeline::UndoDelivery(const std::shared_ptr<ItemState>& item, const std::s
     if (!o.path.empty()) unlink(o.path.c_str());
   }
   r.outputs.clear();
-  r.verdict = Verdict::kBlocked;
-  r.reason = Reason::kAuditFailed;
-  r.reason_detail = why;
-  r.internal_failure = true;
+  MarkBlocked(r, Reason::kAuditFailed, why, true);
 }
 
 void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
@@ -750,9 +721,8 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
   }
   // Defence in depth: the supervisor checks the delivered name itself (pure string code).
   if (NameCheck check = CheckFileName(name); check.problem != NameProblem::kNone) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = Reason::kNameDangerousExtension;
-    r.reason_detail = "output name " + VisibleName(name) + ": " + check.detail;
+    MarkBlocked(r, Reason::kNameDangerousExtension,
+                "output name " + VisibleName(name) + ": " + check.detail, false);
     return;
   }
   Status last;
@@ -768,23 +738,24 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
     }
     if (lstat(path.c_str(), &st) != 0) break;  // failed for another reason than a race
   }
-  r.verdict = Verdict::kBlocked;
-  r.reason = Reason::kOutputFailed;
-  r.reason_detail = last.ok() ? "no free output name" : last.message();
-  r.internal_failure = true;
+  MarkBlocked(r, Reason::kOutputFailed, last.ok() ? "no free output name" : last.message(), true);
 }
 
 void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
-  if (item->parent) return FinishChild(item);
+  if (item->report.verdict == Verdict::kBlocked && item->report.reason == Reason::kNone) {
+    // Defensive: never a blocked node without a reason.
+    MarkBlocked(item->report, Reason::kWorkerProtocol, "blocked without a reason", false);
+  }
+  const char* stage = StageName(item->stage);
+  item->stage = Stage::kDone;
+  if (item->parent) return FinishChild(item, stage);
   NodeReport& r = item->report;
   bool read = !r.sha256.empty();
   bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge && read;
   if (keep_original && !Quarantine(item)) {
     // Nothing is delivered unless the original is safely kept.
     if (r.verdict == Verdict::kSanitized) {
-      r.verdict = Verdict::kBlocked;
-      r.reason = Reason::kQuarantineFailed;
-      r.reason_detail = "see mugai.log in the state folder";
+      MarkBlocked(r, Reason::kQuarantineFailed, "see mugai.log in the state folder", true);
     }
     r.internal_failure = true;
   }
@@ -825,9 +796,6 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     // Delivery failed after all: keep the original now.
     if (!Quarantine(item) || !Audit(std::move(item->pending_audit))) r.internal_failure = true;
   }
-  if (r.verdict == Verdict::kBlocked && !r.internal_failure && r.reason == Reason::kNone) {
-    r.reason = Reason::kWorkerProtocol;  // defensive: never a blocked item without a reason
-  }
   std::string outputs;
   for (const auto& o : r.outputs) outputs += (outputs.empty() ? "" : ",") + o.path;
   log_.Write(r.verdict == Verdict::kBlocked ? "warning" : "info", "item_done",
@@ -840,6 +808,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
               {"detail", r.reason_detail},
               {"threat", r.threats.empty() ? "" : r.threats.front().name},
               {"quarantine_id", r.quarantine_id},
+              {"stage", r.verdict == Verdict::kBlocked ? stage : "done"},
               {"outputs", outputs}});
   Batch& batch = *item->batch;
   (*batch.reports)[item->index] = std::move(r);
@@ -858,9 +827,8 @@ bool Pipeline::TreeLimitsHold(const std::shared_ptr<ItemState>& item, const Work
     const std::string& untrusted_path = m.path;
     const std::string& bytes = m.bytes;
     if (!MemberPathIsSafe(untrusted_path)) {
-      r.verdict = Verdict::kBlocked;
-      r.reason = Reason::kWorkerProtocol;
-      r.reason_detail = "worker returned an unsafe member path " + VisibleName(untrusted_path);
+      MarkBlocked(r, Reason::kWorkerProtocol,
+                  "worker returned an unsafe member path " + VisibleName(untrusted_path), false);
       return false;
     }
     ++tree.members;
@@ -884,9 +852,7 @@ bool Pipeline::TreeLimitsHold(const std::shared_ptr<ItemState>& item, const Work
     }
   }
   if (tree.failed != Reason::kNone) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = tree.failed;
-    r.reason_detail = tree.failed_detail;
+    MarkBlocked(r, tree.failed, tree.failed_detail, false);
     return false;
   }
   return true;
@@ -899,6 +865,7 @@ void Pipeline::StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>&
     close(item->fd);
     item->fd = -1;
   }
+  item->stage = Stage::kChildren;
   item->report.children.resize(n);
   item->children.resize(n);
   item->pending_children = n;
@@ -926,11 +893,8 @@ void Pipeline::StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>&
 
 // A member is done: it tells its parent what it contributes, and the parent rebuilds itself
 // once every member has reported.
-void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item) {
+void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item, const char* stage) {
   NodeReport& r = item->report;
-  if (r.verdict == Verdict::kBlocked && r.reason == Reason::kNone) {
-    r.reason = Reason::kWorkerProtocol;  // defensive, as in Finish()
-  }
   std::string name;
   if (r.verdict == Verdict::kClean && item->result.family == TypeFamily::kMail) {
     name = item->output_name;  // a forwarded message that needed no change
@@ -960,6 +924,7 @@ void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item) {
                 {"type", r.detected_type},
                 {"reason", ReasonCode(r.reason)},
                 {"detail", r.reason_detail},
+                {"stage", stage},
                 {"threat", r.threats.empty() ? "" : r.threats.front().name}});
   }
   std::shared_ptr<ItemState> parent = std::move(item->parent);
@@ -1013,19 +978,20 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
                                           ? "delivered as the rebuilt PDF " + item->output_name
                                           : "delivered as its content " + item->output_name});
   } else {
-    std::vector<ZipEntry> entries;
+    // The new zip is written by a worker from the members' verified outputs.
+    RebuildRequest rebuild;
+    rebuild.kind = RebuildKind::kZip;
     std::set<std::string> used;
     for (const ItemState* c : delivered) {
       std::string path = c->deliver_path;
       for (int n = 1; !used.insert(path).second; ++n) {
         path = DirName(c->deliver_path) + CollisionName(BaseName(c->deliver_path), n);
       }
-      entries.push_back({path, c->deliver_bytes});
+      rebuild.parts.push_back({path, std::move(*c->deliver_bytes), "", "", false});
     }
-    std::string notice;
     if (!blocked.empty()) {
-      notice = "無害化ゲートウェイ mugai が次のファイルを取り除きました。\n"
-               "mugai removed the following files from this archive.\n\n";
+      std::string notice = "無害化ゲートウェイ mugai が次のファイルを取り除きました。\n"
+                           "mugai removed the following files from this archive.\n\n";
       for (const ItemState* c : blocked) {
         const NodeReport& cr = r.children[c->index];
         notice += cr.name + "\t" + ReasonCode(cr.reason) + "\t" + ReasonMessageJa(cr.reason) +
@@ -1035,22 +1001,14 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
       for (int n = 1; !used.insert(notice_path).second; ++n) {
         notice_path = CollisionName("MUGAI-NOTICE.txt", n);
       }
-      entries.push_back({notice_path, &notice});
+      rebuild.parts.push_back({notice_path, std::move(notice), "", "", false});
     }
-    Result<std::string> zip = [&] {
-      std::lock_guard<std::mutex> lock(ForkMutex());  // no fork while libarchive is in use
-      return BuildZip(entries);
-    }();
-    if (!zip.ok()) {
-      r.internal_failure = true;
-      return block(Reason::kOutputFailed, zip.status().message());
-    }
-    out.output = std::move(zip.value());
-    out.output_type = "application/zip";
     item->output_name = OutputName(item->input.name, TypeFamily::kArchive, "application/zip");
     r.actions.push_back({"rebuilt", "new zip with UTF-8 names: " + std::to_string(delivered.size()) +
                                         " member(s) delivered, " + std::to_string(blocked.size()) +
                                         " left out"});
+    item->children.clear();
+    return Rebuild(pool, item, std::move(rebuild));
   }
   out.has_output = true;
   item->children.clear();
@@ -1131,19 +1089,21 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
     item->children.clear();
     return Verify(pool, item, item->bytes, "");
   }
-  std::vector<std::string> notices;  // owned here: BuiltPart points into it
-  notices.reserve(item->children.size() + 1);
-  std::vector<BuiltPart> parts;
+  // The new message is written by a worker from the parts' verified outputs.
+  RebuildRequest rebuild;
+  rebuild.kind = RebuildKind::kMail;
   int converted = 0;
   for (const auto& c : item->children) {
     const NodeReport& cr = r.children[c->index];
     bool body = c->member.role == MemberRole::kBody;
     if (!c->deliverable) {
-      notices.push_back("【mugai】添付ファイル「" + cr.name + "」は配送されませんでした: " +
-                        ReasonMessageJa(cr.reason) + "\n[mugai] The attachment \"" + cr.name +
-                        "\" was removed: " + ReasonMessageEn(cr.reason) + " (" +
-                        ReasonCode(cr.reason) + ")\n");
-      parts.push_back({cr.name + ".removed.txt", &notices.back(), "text/plain", "utf-8", body});
+      rebuild.parts.push_back(
+          {cr.name + ".removed.txt",
+           "【mugai】添付ファイル「" + cr.name + "」は配送されませんでした: " +
+               ReasonMessageJa(cr.reason) + "\n[mugai] The attachment \"" + cr.name +
+               "\" was removed: " + ReasonMessageEn(cr.reason) + " (" + ReasonCode(cr.reason) +
+               ")\n",
+           "text/plain", "utf-8", body});
       continue;
     }
     if (cr.verdict == Verdict::kSanitized) ++converted;
@@ -1153,7 +1113,8 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
       charset = cr.verdict == Verdict::kClean ? MimeCharset(c->member.charset, cr.charset) : "utf-8";
       type = "text/plain";
     }
-    parts.push_back({body ? "" : BaseName(c->deliver_path), c->deliver_bytes, type, charset, body});
+    rebuild.parts.push_back({body ? "" : BaseName(c->deliver_path), std::move(*c->deliver_bytes),
+                             type, charset, body});
   }
   std::string summary = "無害化ゲートウェイ mugai の処理結果 / What mugai did to this message\n\n";
   for (const auto& a : r.actions) {
@@ -1167,32 +1128,65 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
       summary += "- 無害化 sanitised: " + cr.name + " → " + BaseName(c->deliver_path) + "\n";
     }
   }
-  notices.push_back(summary);
-  parts.push_back({"mugai-notice.txt", &notices.back(), "text/plain", "utf-8", true});
+  rebuild.parts.push_back({"mugai-notice.txt", std::move(summary), "text/plain", "utf-8", true});
   std::string actions = "sanitized=" + std::to_string(converted) +
                         "; removed=" + std::to_string(blocked.size()) +
                         "; dropped=" + std::string(dropped ? "yes" : "no");
-  HeaderList added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
+  rebuild.added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
   // Only the headers mugai keeps, whatever the worker returned (never Content-* or X-Mugai-*).
-  HeaderList kept;
   for (const auto& [header, value] : out.headers) {
-    if (const char* canonical = KeptMailHeader(header)) kept.emplace_back(canonical, value);
+    if (const char* canonical = KeptMailHeader(header)) rebuild.headers.emplace_back(canonical, value);
   }
-  Result<std::string> built = [&] {
-    std::lock_guard<std::mutex> lock(ForkMutex());  // no fork while GMime is in use
-    return BuildMail(kept, added, parts);
-  }();
+  r.actions.push_back({"rebuilt", "new message: " + std::to_string(rebuild.parts.size()) +
+                                      " part(s), " + std::to_string(blocked.size()) + " removed"});
   item->children.clear();
-  if (!built.ok()) {
-    r.verdict = Verdict::kBlocked;
-    r.reason = Reason::kWorkerProtocol;
-    r.reason_detail = built.status().message();
-    return Finish(item);
+  Rebuild(pool, item, std::move(rebuild));
+}
+
+// Hands a container's verified children to a rebuild worker (a zip or a message).
+void Pipeline::Rebuild(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                       RebuildRequest request) {
+  const RebuildKind kind = request.kind;
+  std::string encoded = EncodeRebuildRequest(request);
+  request = {};
+  if (item->fd >= 0) close(item->fd);
+  item->fd = SealedMemfd(encoded);
+  if (item->fd < 0) {
+    return Block(item, Reason::kOutputFailed,
+                 std::string("cannot hand the parts to a rebuild worker: ") + strerror(errno), true);
   }
-  r.actions.push_back({"rebuilt", "new message: " + std::to_string(parts.size()) + " part(s), " +
-                                      std::to_string(blocked.size()) + " removed"});
-  out.output = std::move(built.value());
-  out.output_type = "message/rfc822";
+  item->stage = Stage::kRebuild;
+  const uint64_t max_request = encoded.size();
+  encoded.clear();
+  encoded.shrink_to_fit();
+  pool.Submit(
+      item->fd,
+      [max_request](int fd, const std::string&) {
+        return EncodeWorkerResult(RebuildContainer(fd, max_request));
+      },
+      [this, &pool, item, kind](WorkerOutcome o) { OnRebuilt(pool, item, kind, std::move(o)); });
+}
+
+void Pipeline::OnRebuilt(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                         RebuildKind kind, WorkerOutcome o) {
+  if (!AtStage(item, Stage::kRebuild)) return;
+  std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "rebuilding: ");
+  if (!decoded) return;
+  WorkerResult& w = *decoded;
+  const bool zip = kind == RebuildKind::kZip;
+  if (w.verdict == Verdict::kBlocked) {
+    // A zip that cannot be written is our failure; a message whose kept headers cannot be
+    // written as they came is the sender's.
+    return Block(item, zip ? Reason::kOutputFailed : Reason::kWorkerProtocol, w.reason_detail, zip);
+  }
+  const char* want = zip ? "application/zip" : "message/rfc822";
+  if (w.verdict != Verdict::kSanitized || !w.has_output || w.output_type != want) {
+    return Block(item, Reason::kWorkerProtocol,
+                 std::string("the rebuild worker answered without a ") + want);
+  }
+  WorkerResult& out = item->result;
+  out.output = std::move(w.output);
+  out.output_type = want;
   out.has_output = true;
   Verify(pool, item, out.output, out.output_type);
 }

@@ -14,12 +14,15 @@
 #include "gateway/event_log.h"
 #include "gateway/item_processor.h"
 #include "gateway/office_pool.h"
+#include "gateway/pipeline/family_table.h"
+#include "gateway/rebuild_protocol.h"
 #include "gateway/report.h"
 #include "gateway/worker_pool.h"
 #include "quarantine/audit_log.h"
 #include "quarantine/blob_store.h"
 #include "quarantine/quarantine_index.h"
-#include "scanners/malware_scanner.h"
+#include "gateway/scanner_process.h"
+#include "scanners/scanner_client.h"
 #include "scanners/type_identifier.h"
 
 namespace mugai {
@@ -57,7 +60,8 @@ class Pipeline {
   void PrestartOffice();
   OfficePool& office() { return *office_; }
 
-  const EngineInfo& engine() const { return scanner_.info(); }
+  // The engine and signatures the scanner process uses now (it follows reloads).
+  EngineInfo engine() { return scanner_->CurrentInfo(); }
   bool scanning_enabled() const { return scanning_enabled_; }
   EventLog& log() { return log_; }
   QuarantineIndex& index() { return *index_; }
@@ -68,6 +72,10 @@ class Pipeline {
   struct ItemState;
   struct Batch;
   struct Tree;
+  // Where a node is (ARCHITECTURE §9: a stage per node, as data): every worker answer is
+  // checked against it, and a block is logged with the stage it happened in.
+  enum class Stage : uint8_t { kIntake, kProcess, kConvert, kChildren, kRebuild, kVerify, kDone };
+  static const char* StageName(Stage stage);
   explicit Pipeline(const Config& config);
 
   void WarmUp();
@@ -79,7 +87,14 @@ class Pipeline {
   void ChildDone(WorkerPool& pool, const std::shared_ptr<ItemState>& child);
   void Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
-  bool CheckWorkerResult(const WorkerResult& w, bool item_is_mail, std::string* why) const;
+  void Rebuild(WorkerPool& pool, const std::shared_ptr<ItemState>& item, RebuildRequest request);
+  void OnRebuilt(WorkerPool& pool, const std::shared_ptr<ItemState>& item, RebuildKind kind,
+                 WorkerOutcome o);
+  // The one place a verdict turns to blocked; Block() also finishes the node.
+  static void MarkBlocked(NodeReport& r, Reason reason, std::string detail, bool internal);
+  void Block(const std::shared_ptr<ItemState>& item, Reason reason, std::string detail,
+             bool internal = false);
+  bool AtStage(const std::shared_ptr<ItemState>& item, Stage expected);
   void Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item, const std::string& bytes,
               const std::string& output_type);
   // A worker's outcome decoded; or, after blocking the item for it (crash, limit, timeout,
@@ -90,9 +105,8 @@ class Pipeline {
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
-  std::string ExpectedOutputType(TypeFamily family, const std::string& detected_type) const;
   void Finish(const std::shared_ptr<ItemState>& item);
-  void FinishChild(const std::shared_ptr<ItemState>& item);
+  void FinishChild(const std::shared_ptr<ItemState>& item, const char* stage);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   bool Audit(AuditEvent event, const std::string& item_id, nlohmann::json details);
   bool Audit(std::vector<AuditEntry> entries);  // one write and one fsync for all of them
@@ -102,8 +116,10 @@ class Pipeline {
             const std::string& type);
 
   Config config_;
+  OutputPolicy output_policy_;
   TypeIdentifier identifier_;
-  MalwareScanner scanner_;
+  std::unique_ptr<ScannerProcess> scanner_;  // the engine lives there, not here
+  ScannerClient scanner_client_;             // what worker code scans with
   bool scanning_enabled_ = true;
   WorkerContext context_;
   BlobStore blobs_;

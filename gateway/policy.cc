@@ -193,21 +193,6 @@ TypeFamily ClassifyMime(std::string_view mime) {
   return TypeFamily::kNotAllowed;
 }
 
-PolicyAction ActionFor(TypeFamily family) {
-  switch (family) {
-    case TypeFamily::kEmpty:
-    case TypeFamily::kText: return PolicyAction::kPass;
-    case TypeFamily::kHtml: return PolicyAction::kConvertToText;
-    case TypeFamily::kPdf: return PolicyAction::kConvertPdf;
-    case TypeFamily::kImage: return PolicyAction::kReencodeImage;
-    case TypeFamily::kArchive:
-    case TypeFamily::kMail: return PolicyAction::kUnpack;
-    case TypeFamily::kOoxml: return PolicyAction::kDisarmOoxml;
-    case TypeFamily::kOffice: return PolicyAction::kConvertOffice;
-    default: return PolicyAction::kBlock;
-  }
-}
-
 const char* FamilyName(TypeFamily family) {
   switch (family) {
     case TypeFamily::kUnknown: return "unknown";

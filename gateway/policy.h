@@ -1,5 +1,6 @@
-// The allow-list policy (ARCHITECTURE §4): which detected types are delivered, converted or
-// blocked. Unknown types are blocked. Later converters add rows to kTypeTable.
+// The allow-list policy (ARCHITECTURE §4): which detected types belong to which family (and so
+// are delivered, converted or blocked: gateway/pipeline/family_table.h). Unknown types are
+// blocked. Later converters add rows to kTypeTable.
 #pragma once
 
 #include <cstdint>
@@ -46,9 +47,6 @@ std::string OfficeExtensionFor(std::string_view mime);
 
 // Maps a libmagic MIME type to its family (kUnknown when not in the table).
 TypeFamily ClassifyMime(std::string_view mime);
-
-// The action for a family under the default policy.
-PolicyAction ActionFor(TypeFamily family);
 
 const char* FamilyName(TypeFamily family);
 

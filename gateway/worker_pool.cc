@@ -2,6 +2,7 @@
 #include "gateway/worker_pool.h"
 
 #include "gateway/worker_seccomp.h"
+#include "scanners/scanner_client.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -84,7 +85,7 @@ bool CloseRange(int first, int last) {
 
 // Keeps fds 0-2, `input_fd` and `result_fd`; closes every other inherited descriptor
 // (other workers' pipes and inputs, listeners, logs). Returns false if that failed.
-bool CloseOtherFds(int input_fd, int result_fd) {
+bool CloseOtherFds(int input_fd, int result_fd, int scanner_fd) {
   int devnull = open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     if (input_fd != STDIN_FILENO) dup2(devnull, STDIN_FILENO);
@@ -93,6 +94,7 @@ bool CloseOtherFds(int input_fd, int result_fd) {
     if (devnull > STDERR_FILENO && devnull != input_fd && devnull != result_fd) close(devnull);
   }
   std::set<int> keep = {0, 1, 2, input_fd, result_fd};
+  if (scanner_fd >= 0) keep.insert(scanner_fd);
   int previous = -1;
   for (int fd : keep) {
     if (fd - previous > 1 && !CloseRange(previous + 1, fd - 1)) return false;
@@ -163,9 +165,10 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
 }
 
 [[noreturn]] void RunChild(const SandboxLimits& limits, const std::string& scratch_root,
-                           int input_fd, int result_fd, const WorkerFunction& fn,
+                           int input_fd, int result_fd, int scanner_fd, const WorkerFunction& fn,
                            pid_t supervisor, uint64_t user_tasks, bool namespaces) {
-  if (!CloseOtherFds(input_fd, result_fd)) _exit(kExitException);
+  if (!CloseOtherFds(input_fd, result_fd, scanner_fd)) _exit(kExitException);
+  ScannerClient::SetConnectionInThisProcess(scanner_fd);
   std::string scratch;
   if (!scratch_root.empty()) {
     scratch = ScratchPath(scratch_root, getpid());
@@ -250,8 +253,8 @@ void WorkerPool::KillAndRelease(Running& r) const {
   r.fd = r.pidfd = -1;
 }
 
-void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done) {
-  queue_.push_back(Job{input_fd, std::move(fn), std::move(done)});
+void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner) {
+  queue_.push_back(Job{input_fd, std::move(fn), std::move(done), scanner});
 }
 
 std::mutex& ForkMutex() {
@@ -260,10 +263,21 @@ std::mutex& ForkMutex() {
 }
 
 void WorkerPool::Start(Job job) {
+  int scanner_fd = -1;
+  if (job.scanner && connect_scanner_) {
+    scanner_fd = connect_scanner_();
+    if (scanner_fd < 0) {
+      WorkerOutcome o;
+      o.detail = "cannot reach the scanner process (see mugai.log)";
+      job.done(std::move(o));
+      return;
+    }
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     WorkerOutcome o;
     o.detail = std::string("cannot create a pipe: ") + strerror(errno);
+    if (scanner_fd >= 0) close(scanner_fd);
     job.done(std::move(o));
     return;
   }
@@ -274,6 +288,7 @@ void WorkerPool::Start(Job job) {
     std::lock_guard<std::mutex> lock(ForkMutex());
     pid = fork();
   }
+  if (scanner_fd >= 0 && pid != 0) close(scanner_fd);  // the worker has its own copy
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
@@ -285,8 +300,8 @@ void WorkerPool::Start(Job job) {
   if (pid == 0) {
     setpgid(0, 0);  // its own process group, so that whatever it starts can be killed with it
     close(fds[0]);
-    RunChild(limits_, scratch_root_, job.input_fd, fds[1], job.fn, supervisor, user_tasks_,
-             namespaces_);
+    RunChild(limits_, scratch_root_, job.input_fd, fds[1], scanner_fd, job.fn, supervisor,
+             user_tasks_, namespaces_);
   }
   setpgid(pid, pid);  // also here: no window in which kill(-pid) misses the group
   close(fds[1]);

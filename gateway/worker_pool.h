@@ -64,7 +64,13 @@ class WorkerPool {
 
   // Queues a job. `input_fd` stays owned by the caller and must stay open until `done` runs.
   // `done` is called from Run(); it may Submit() further jobs.
-  void Submit(int input_fd, WorkerFunction fn, WorkerDone done);
+  // `scanner`: the worker scans, so it is started with its own connection to the scanner
+  // process (from the connector; a job whose connection fails ends kStartFailed).
+  void Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner = false);
+
+  // How a scanning worker gets its connection to the scanner process (a new descriptor per
+  // worker, closed by the pool once the child has its copy). Unset: workers get none.
+  void SetScannerConnector(std::function<int()> connect) { connect_scanner_ = std::move(connect); }
 
   // Runs until every queued job (including ones submitted by callbacks) has finished.
   void Run();
@@ -74,6 +80,7 @@ class WorkerPool {
     int input_fd;
     WorkerFunction fn;
     WorkerDone done;
+    bool scanner = false;
   };
   struct Running {
     pid_t pid;
@@ -104,6 +111,7 @@ class WorkerPool {
   std::string scratch_root_;
   uint64_t user_tasks_;  // base for each worker's RLIMIT_NPROC
   bool namespaces_;      // workers enter their own namespaces; failing to is then fatal
+  std::function<int()> connect_scanner_;
   std::deque<Job> queue_;
   std::vector<Running> running_;
 };

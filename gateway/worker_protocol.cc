@@ -4,63 +4,18 @@
 #include <cstring>
 
 #include "gateway/limits.h"
+#include "common/wire_format.h"
 
 namespace mugai {
+
+using wire::PutStr;
+using wire::PutU32;
+using wire::PutU8;
+using wire::Reader;
 
 namespace {
 
 constexpr std::string_view kMagic = "MGW1";
-
-void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void PutStr(std::string* out, std::string_view s, size_t cap) {
-  if (s.size() > cap) s = s.substr(0, cap);
-  PutU32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
-}
-
-class Reader {
- public:
-  explicit Reader(std::string_view untrusted) : data_(untrusted) {}
-
-  bool U8(uint8_t* v) {
-    if (data_.size() - pos_ < 1) return false;
-    *v = static_cast<uint8_t>(data_[pos_++]);
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    if (data_.size() - pos_ < 4) return false;
-    uint32_t out = 0;
-    for (int i = 0; i < 4; ++i) {
-      out |= static_cast<uint32_t>(static_cast<uint8_t>(data_[pos_ + static_cast<size_t>(i)]))
-             << (8 * i);
-    }
-    pos_ += 4;
-    *v = out;
-    return true;
-  }
-  // Reads a length-prefixed string of at most `cap` bytes.
-  bool Str(std::string* s, uint64_t cap) {
-    uint32_t untrusted_len = 0;
-    if (!U32(&untrusted_len)) return false;
-    if (untrusted_len > cap || untrusted_len > data_.size() - pos_) return false;
-    s->assign(data_.substr(pos_, untrusted_len));
-    pos_ += untrusted_len;
-    return true;
-  }
-  bool Magic() {
-    if (data_.substr(0, kMagic.size()) != kMagic) return false;
-    pos_ = kMagic.size();
-    return true;
-  }
-  bool AtEnd() const { return pos_ == data_.size(); }
-
- private:
-  std::string_view data_;
-  size_t pos_ = 0;
-};
 
 Status Bad(const std::string& what) {
   return {StatusCode::kProtocol, "malformed worker result: " + what};
@@ -123,7 +78,7 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
   using namespace limits;
   Reader in(untrusted_bytes);
   WorkerResult r;
-  if (!in.Magic()) return Bad("bad magic or version");
+  if (!in.Magic(kMagic)) return Bad("bad magic or version");
   uint8_t untrusted_verdict = 0, untrusted_family = 0, untrusted_reason = 0;
   if (!in.U8(&untrusted_verdict) || !in.U8(&untrusted_family) || !in.U8(&untrusted_reason)) {
     return Bad("truncated header");

@@ -266,6 +266,8 @@ constexpr int kAllowed[] = {
     SCMP_SYS(writev), SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(dup), SCMP_SYS(dup3),
     SCMP_SYS(ftruncate), SCMP_SYS(fadvise64), SCMP_SYS(getdents64), SCMP_SYS(memfd_create),
     SCMP_SYS(pipe2), SCMP_SYS(eventfd2),
+    // its connection to the scanner process (a descriptor and the verdict come back)
+    SCMP_SYS(recvmsg),
     // paths
     SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(stat),
     SCMP_SYS(lstat), SCMP_SYS(statx), SCMP_SYS(fstatfs), SCMP_SYS(statfs), SCMP_SYS(access),
@@ -292,6 +294,7 @@ constexpr int kRestricted[] = {
     SCMP_SYS(clone),    SCMP_SYS(clone3), SCMP_SYS(socket),    SCMP_SYS(socketpair),
     SCMP_SYS(fcntl),    SCMP_SYS(ioctl),  SCMP_SYS(prctl),     SCMP_SYS(prlimit64),
     SCMP_SYS(kill),     SCMP_SYS(tgkill), SCMP_SYS(execve),    SCMP_SYS(execveat),
+    SCMP_SYS(sendmsg),
 };
 
 // The system: mounts, namespaces, modules, BPF, keys, tracing, io_uring (which would bypass a
@@ -318,10 +321,9 @@ constexpr int kNeverSystem[] = {
 // needs a different design. Denied by the default action; kept here so that the compiler
 // checks that neither list above ever gains one.
 constexpr int kNeverAllowed[] = {
-    // network (socket itself is restricted to AF_UNIX; sendto and sendmsg could name an
-    // address)
+    // network (socket itself is restricted to AF_UNIX streams; sendto could name an address)
     SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
-    SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(sendmmsg),
+    SCMP_SYS(sendto), SCMP_SYS(sendmmsg),
     // other processes
     SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
     SCMP_SYS(process_vm_writev), SCMP_SYS(pidfd_open), SCMP_SYS(pidfd_getfd),
@@ -381,10 +383,23 @@ bool InstallWorkerSeccomp() {
   allow_if(SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | kNamespaceFlags,
                                     CLONE_THREAD));
   rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-  // No network: AF_UNIX sockets only (a socketpair between threads), and no call that could
-  // connect one or address a message (kNeverAllowed).
-  allow_if(SCMP_SYS(socket), IntArgIs(0, AF_UNIX));
-  allow_if(SCMP_SYS(socketpair), IntArgIs(0, AF_UNIX));
+  // No network: AF_UNIX stream sockets only (a socketpair between threads), and no call that
+  // could connect one (kNeverAllowed). sendmsg carries a descriptor to the scanner process over
+  // the connection the worker was started with; the filter cannot read its address field, but
+  // a Unix stream socket refuses an addressed send (EISCONN/EOPNOTSUPP), and the worker can
+  // hold no other kind of socket: it inherits only that connection, and may create only
+  // AF_UNIX SOCK_STREAM sockets (never datagram sockets, which could be addressed).
+  auto unix_stream = [&](int syscall) {
+    scmp_arg_cmp args[2] = {IntArgIs(0, AF_UNIX),
+                            SCMP_A1(SCMP_CMP_MASKED_EQ, ~static_cast<uint64_t>(SOCK_NONBLOCK |
+                                                                                SOCK_CLOEXEC) &
+                                                            0xFFFFFFFFu,
+                                    SOCK_STREAM)};
+    rc |= seccomp_rule_add_array(ctx, allow, syscall, 2, args);
+  };
+  unix_stream(SCMP_SYS(socket));
+  unix_stream(SCMP_SYS(socketpair));
+  rc |= seccomp_rule_add(ctx, allow, SCMP_SYS(sendmsg), 0);
   // Descriptor flags and seals only: F_SETOWN/F_SETSIG would let it signal other processes.
   for (int cmd : {F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_ADD_SEALS,
                   F_GET_SEALS}) {

@@ -9,6 +9,7 @@
 #include "gateway/cli/mail_command.h"
 #include "gateway/cli/milter_command.h"
 #include "gateway/cli/office_server_command.h"
+#include "gateway/cli/scanner_server_command.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/cli/watch_command.h"
@@ -31,6 +32,9 @@ Commands:
   office-server
              (started by the gateway itself) one LibreOffice converter of the warm pool
              that turns .doc/.xls/.ppt, RTF and ODF into PDF (mugai office-server --help)
+  scanner-server
+             (started by the gateway itself) the process that holds the one ClamAV engine
+             and scans for every worker (mugai scanner-server --help)
 
 Options:
   -h, --help     show this help
@@ -62,6 +66,7 @@ int main(int argc, char** argv) {
   if (command == "quarantine") return mugai::RunQuarantineCommand(args);
   if (command == "audit") return mugai::RunAuditCommand(args);
   if (command == "office-server") return mugai::RunOfficeServerCommand(args);
+  if (command == "scanner-server") return mugai::RunScannerServerCommand(args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;
 }

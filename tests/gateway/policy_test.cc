@@ -1,5 +1,6 @@
 // The allow-list: families from MIME types, output names.
 #include "gateway/policy.h"
+#include "gateway/pipeline/family_table.h"
 
 #include <gtest/gtest.h>
 
@@ -14,16 +15,16 @@ TEST(Policy, Families) {
   EXPECT_EQ(ClassifyMime("text/x-shellscript"), TypeFamily::kScript);
   EXPECT_EQ(ClassifyMime("application/octet-stream"), TypeFamily::kUnknown);
   EXPECT_EQ(ClassifyMime("application/pdf"), TypeFamily::kPdf);
-  EXPECT_EQ(ActionFor(TypeFamily::kPdf), PolicyAction::kConvertPdf);
+  EXPECT_EQ(FamilyRowFor(TypeFamily::kPdf).action, PolicyAction::kConvertPdf);
   EXPECT_EQ(ClassifyMime("image/gif"), TypeFamily::kImage);
   EXPECT_EQ(ClassifyMime("text/rtf"), TypeFamily::kOffice);
   EXPECT_EQ(ClassifyMime("application/msword"), TypeFamily::kOffice);
   EXPECT_EQ(ClassifyMime("application/vnd.oasis.opendocument.spreadsheet"), TypeFamily::kOffice);
-  EXPECT_EQ(ActionFor(TypeFamily::kOffice), PolicyAction::kConvertOffice);
+  EXPECT_EQ(FamilyRowFor(TypeFamily::kOffice).action, PolicyAction::kConvertOffice);
   EXPECT_EQ(OfficeExtensionFor("application/vnd.ms-powerpoint"), "ppt");
   EXPECT_EQ(ClassifyMime("audio/x-wav"), TypeFamily::kNotAllowed);
-  EXPECT_EQ(ActionFor(TypeFamily::kUnknown), PolicyAction::kBlock);
-  EXPECT_EQ(ActionFor(TypeFamily::kNotAllowed), PolicyAction::kBlock);
+  EXPECT_EQ(FamilyRowFor(TypeFamily::kUnknown).action, PolicyAction::kBlock);
+  EXPECT_EQ(FamilyRowFor(TypeFamily::kNotAllowed).action, PolicyAction::kBlock);
 }
 
 TEST(Policy, OutputNames) {

@@ -226,6 +226,40 @@ TEST(WorkerSeccomp, NetworkIsDenied) {
   EXPECT_EQ(o.untrusted_result, "inet-denied unix-pair-ok connect-denied");
 }
 
+// sendmsg is allowed (a worker passes its input to the scanner process), so no socket that
+// could carry an addressed message may exist: datagram sockets are refused, and an addressed
+// send on a stream socket fails.
+TEST(WorkerSeccomp, OnlyUnixStreamSocketsSoSendmsgCannotAddressAnything) {
+  WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
+    std::string r = socket(AF_UNIX, SOCK_DGRAM, 0) < 0 && errno == EPERM ? "dgram-denied"
+                                                                           : "dgram-allowed";
+    int fds[2];
+    r += socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) < 0 && errno == EPERM ? " dgram-pair-denied"
+                                                                        : " dgram-pair-allowed";
+    r += socket(AF_UNIX, SOCK_SEQPACKET, 0) < 0 ? " seqpacket-denied" : " seqpacket-allowed";
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return r + " no-pair";
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    strcpy(addr.sun_path, "/dev/log");
+    char byte = 'x';
+    iovec iov{&byte, 1};
+    msghdr msg{};
+    msg.msg_name = &addr;
+    msg.msg_namelen = sizeof addr;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    r += sendmsg(fds[0], &msg, 0) < 0 ? " addressed-send-fails" : " addressed-send-went";
+    msg.msg_name = nullptr;
+    msg.msg_namelen = 0;
+    r += sendmsg(fds[0], &msg, 0) == 1 ? " connected-send-ok" : " connected-send-failed";
+    return r;
+  });
+  ASSERT_EQ(o.kind, WorkerOutcome::Kind::kCompleted) << o.detail;
+  EXPECT_EQ(o.untrusted_result,
+            "dgram-denied dgram-pair-denied seqpacket-denied addressed-send-fails "
+            "connected-send-ok");
+}
+
 TEST(WorkerSeccomp, ExecKillsTheWorker) {
   WorkerOutcome o = RunOne([](int, const std::string&) -> std::string {
     char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
