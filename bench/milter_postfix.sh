@@ -89,6 +89,18 @@ run() {  # label
   done
 }
 reload_with() { postfix_conf "$1"; postfix -c "$work/pf/etc" reload >/dev/null 2>&1; sleep 2; }
+# Resident memory (MiB) of a process and its descendants: RSS summed, and PSS summed (shared
+# pages counted once, which is what the host actually spends).
+mem_of() {  # label pid
+  local pids rss=0 pss=0 p
+  pids="$2 $(pgrep -d ' ' -P "$2" 2>/dev/null) $(for c in $(pgrep -P "$2" 2>/dev/null); do pgrep -d ' ' -P "$c"; done)"
+  for p in $pids; do
+    [ -r "/proc/$p/smaps_rollup" ] || continue
+    rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
+    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+  done
+  printf '%-16s memory: RSS %d MiB, PSS %d MiB (%s)\n' "$1" $((rss / 1024)) $((pss / 1024)) "$(echo $pids | wc -w) processes"
+}
 
 machine
 printf '%-16s %-5s %5s %8s %8s %8s\n' setup load msgs msg/s p50ms p99ms
@@ -104,7 +116,7 @@ PidFile $work/clamd.pid
 MaxThreads 4
 EOF2
 clamd -c "$work/clamd.conf" & clamd_pid=$!
-for i in $(seq 1 100); do [ -S "$work/clamd.sock" ] && break; sleep 0.2; done
+for i in $(seq 1 1500); do [ -S "$work/clamd.sock" ] && break; sleep 0.2; done  # a real-size database loads for ~20 s
 cat > "$work/clamav-milter.conf" <<EOF2
 MilterSocket inet:$milterp@127.0.0.1
 ClamdSocket unix:$work/clamd.sock
@@ -118,11 +130,23 @@ clamav-milter -c "$work/clamav-milter.conf" & milter_pid=$!
 sleep 2
 reload_with "inet:127.0.0.1:$milterp"
 run "clamav-milter"
+mem_of clamd "$clamd_pid"
 kill $milter_pid; wait $milter_pid 2>/dev/null || true
 
 # mugai milter
 "$mugai" milter --socket "inet:$milterp@127.0.0.1" --signatures "$work/sigs" --state "$work/state" \
   2> "$work/mugai-milter.log" & milter_pid=$!
-for i in $(seq 1 100); do grep -q listening "$work/mugai-milter.log" 2>/dev/null && break; sleep 0.2; done
+for i in $(seq 1 1500); do grep -q listening "$work/mugai-milter.log" 2>/dev/null && break; sleep 0.2; done
 reload_with "inet:127.0.0.1:$milterp"
 run "mugai-milter"
+mem_of mugai-milter "$milter_pid"
+# The floor for the PDF mail: one pdftocairo -pdf per core on the same PDF.
+n=20
+start=$(date +%s.%N)
+for c in $(seq 1 "$(nproc)"); do
+  (for i in $(seq 1 $n); do pdftocairo -pdf "$work/att.pdf" "$work/floor-$c.pdf"; done) &
+done
+wait
+end=$(date +%s.%N)
+printf 'pdftocairo floor: %.1f PDFs/s (%s per core, %d cores, %s pages)\n' \
+  "$(echo "$n * $(nproc) / ($end - $start)" | bc -l)" "$n" "$(nproc)" "$(pdfinfo "$work/att.pdf" | awk '/^Pages/ {print $2}')"

@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   o.memory_bytes = 4ULL << 30;
   o.max_document_bytes = 1ULL << 30;
   o.max_pdf_bytes = 1ULL << 30;
-  o.executable = getenv("MUGAI_EXECUTABLE") ? getenv("MUGAI_EXECUTABLE") : "build/gateway/mugai";
+  o.executable = getenv("MUGAI_ZYGOTE") ? getenv("MUGAI_ZYGOTE") : "build/gateway/mugai-zygote";
   {
     mugai::OfficePool pool(o, &log);
     if (!pool.missing().empty()) {

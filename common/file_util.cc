@@ -88,6 +88,79 @@ Result<std::string> ReadFileLimited(const std::string& path, uint64_t max_bytes)
   return out;
 }
 
+Status WriteUserFile(const std::string& path, std::string_view bytes, mode_t mode) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) return {StatusCode::kInvalidArgument, "'" + path + "' is a folder"};
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return {StatusCode::kIo, Errno("cannot open", path)};
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        close(fd);
+        return {StatusCode::kIo, Errno("cannot write", path)};
+      }
+      done += static_cast<size_t>(n);
+    }
+    close(fd);
+    return Status::Ok();
+  }
+  return WriteFileAtomically(path, bytes, mode, /*replace=*/true);
+}
+
+std::string CollisionName(const std::string& name, int n) {
+  size_t dot = name.rfind('.');
+  std::string suffix = " (" + std::to_string(n) + ")";
+  if (dot == std::string::npos || dot == 0) return name + suffix;
+  return name.substr(0, dot) + suffix + name.substr(dot);
+}
+
+Result<std::string> WriteNewFile(const std::string& dir, const std::string& name,
+                                 std::string_view bytes) {
+  Status last;
+  for (int n = 0; n < 1000; ++n) {
+    std::string path = dir + "/" + (n == 0 ? name : CollisionName(name, n));
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0) continue;
+    last = WriteFileAtomically(path, bytes, 0644, /*replace=*/false);
+    if (last.ok()) return path;
+    if (lstat(path.c_str(), &st) != 0) break;  // failed for another reason than a race
+  }
+  return last.ok() ? Status{StatusCode::kIo, "no free output name for " + name + " in " + dir}
+                   : last;
+}
+
+Result<std::string> ReadFdLimited(int fd, uint64_t max_bytes, const std::string& what) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status{StatusCode::kIo, Errno("cannot stat", what)};
+  off_t offset = 0;
+  const bool seekable = S_ISREG(st.st_mode);
+  if (seekable && static_cast<uint64_t>(st.st_size) > max_bytes) {
+    return Status{StatusCode::kLimit, "'" + what + "' is " + std::to_string(st.st_size) +
+                                          " bytes, over the limit of " + std::to_string(max_bytes)};
+  }
+  std::string out;
+  std::array<char, 65536> buf;
+  while (true) {
+    // pread on files (the descriptor's offset is shared with the sender), read on pipes.
+    ssize_t n = seekable ? pread(fd, buf.data(), buf.size(), offset) : read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status{StatusCode::kIo, Errno("cannot read", what)};
+    }
+    if (n == 0) break;
+    offset += n;
+    out.append(buf.data(), static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      return Status{StatusCode::kLimit, "'" + what + "' is over the limit of " +
+                                            std::to_string(max_bytes) + " bytes"};
+    }
+  }
+  return out;
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode_t mode,
                            bool replace) {
   size_t slash = path.rfind('/');

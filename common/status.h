@@ -16,6 +16,7 @@ enum class StatusCode {
   kProtocol,         // a peer (worker) sent something malformed
   kConfig,           // configuration is invalid
   kInternal,
+  kUnavailable,      // a service that should answer does not (exit 3, say how to start it)
 };
 
 class Status {

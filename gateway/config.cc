@@ -250,6 +250,8 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"timeout_seconds", Integer(&c->milter_timeout_seconds, 1, 3600)},
         {"next_hop", String(&c->milter_next_hop)}}},
       {"process", {{"user", String(&c->process_user)}}},
+      {"service",
+       {{"socket", String(&c->service_socket)}, {"socket_group", String(&c->service_socket_group)}}},
       {"quarantine", {{"classification", String(&c->quarantine_classification)}}},
       {"audit", {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)}}},
       {"roles",
@@ -399,6 +401,12 @@ std::string ConfigToToml(const Config& c) {
       {"process", [&c] {
          toml::table t;
          if (!c.process_user.empty()) t.insert("user", c.process_user);
+         return t;
+       }()},
+      {"service", [&c] {
+         toml::table t;
+         t.insert("socket", c.service_socket);
+         if (!c.service_socket_group.empty()) t.insert("socket_group", c.service_socket_group);
          return t;
        }()},
       {"quarantine", toml::table{{"classification", c.quarantine_classification}}},

@@ -23,6 +23,8 @@ struct WatchMapping {
 struct Config {
   // [process]
   std::string process_user;  // process.user: the user a root-started mugai becomes ("" = none)
+  std::string service_socket = "/run/mugai/mugai.sock";  // service.socket
+  std::string service_socket_group;  // service.socket_group ("" = the service user's group)
   // [paths]
   std::string signatures = "/var/lib/clamav";  // paths.signatures
   std::string state_dir = "mugai-state";        // paths.state (relative: under the cwd)

@@ -35,10 +35,6 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
 // connection to a warm LibreOffice converter, gateway/office_pool.h) and returns its PDF as a
 // kSanitized result with output application/pdf, or kBlocked (conversion_failed, encrypted,
 // conversion_limit). The PDF is untrusted: the supervisor processes it as a new node.
-// How a relay's result begins when the converter answered with something that is not a
-// result frame (the supervisor then replaces that converter).
-inline constexpr std::string_view kConverterNotAResult =
-    "the LibreOffice converter answered with something that is not a result";
 
 WorkerResult RelayOfficeConversion(int conn, const std::string& document,
                                    const std::string& extension, const std::string& password,

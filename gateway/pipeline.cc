@@ -14,12 +14,12 @@
 #include <set>
 
 #include "common/file_util.h"
-#include "converters/mail/mime_unpacker.h"
-#include "converters/image/image_sanitizer.h"
+#include "converters/mail/mail_text.h"
 #include "gateway/limits.h"
 #include "gateway/pipeline/family_table.h"
 #include "gateway/rebuild_protocol.h"
-#include "gateway/worker/rebuild_worker.h"
+#include "gateway/worker_job.h"
+#include "gateway/zygote_client.h"
 #include "gateway/policy.h"
 #include "gateway/worker_seccomp.h"
 #include "scanners/name_check.h"
@@ -34,13 +34,6 @@ unsigned DefaultJobs(uint32_t configured) {
   return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
-// "name.txt" → "name (1).txt"; names without an extension get the suffix at the end.
-std::string CollisionName(const std::string& name, int n) {
-  size_t dot = name.rfind('.');
-  std::string suffix = " (" + std::to_string(n) + ")";
-  if (dot == std::string::npos || dot == 0) return name + suffix;
-  return name.substr(0, dot) + suffix + name.substr(dot);
-}
 
 int64_t NowMs() {
   timespec ts;
@@ -78,23 +71,6 @@ std::string DirName(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash + 1);
 }
 
-// The mugai program, which runs the LibreOffice converters as `mugai office-server`: this
-// process's own binary, or, for a test binary, the mugai built beside it (MUGAI_EXECUTABLE
-// overrides both).
-std::string MugaiExecutable() {
-  if (const char* env = getenv("MUGAI_EXECUTABLE"); env && *env) return env;
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "mugai";
-  std::string self(buf, static_cast<size_t>(n));
-  if (BaseName(self) == "mugai") return self;
-  std::string dir = self.substr(0, self.rfind('/'));
-  for (const char* rel : {"/mugai", "/../gateway/mugai"}) {
-    if (access((dir + rel).c_str(), X_OK) == 0) return dir + rel;
-  }
-  return self;
-}
-
 }  // namespace
 
 // One item's tree of nodes (an archive's members, their members...): the archive limits
@@ -115,6 +91,7 @@ struct Pipeline::Batch {
   std::vector<NodeReport>* reports;
   WorkerPool* pool;
   std::string out_dir;  // where outputs go unless an item names its own
+  const OutputSink* sink = nullptr;  // or here, when set
   size_t next = 0;
   size_t in_flight = 0;
   size_t max_in_flight = 4;
@@ -157,6 +134,12 @@ Pipeline::Pipeline(const Config& config)
       output_policy_(OutputPolicy::From(config)),
       blobs_(config.state_dir + "/quarantine/blobs") {}
 
+Pipeline::~Pipeline() {
+  office_.reset();
+  zygote_.reset();
+  scanner_.reset();
+}
+
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
                                                    const PipelineOptions& options) {
   std::unique_ptr<Pipeline> p(new Pipeline(config));
@@ -183,19 +166,16 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   }
   p->index_ = std::make_unique<QuarantineIndex>(std::move(index.value()));
   p->audit_ = std::make_unique<AuditLog>(config.state_dir);
-  if (Status s = p->identifier_.Load(); !s.ok()) return s;
-  if (Status s = InitImageLibrary(); !s.ok()) return s;
-  InitMailLibrary();
   // The engine is loaded by the scanner process, never here: a worker forked from this
   // process then copies a small process, not the signatures (ARCHITECTURE §3).
   ScannerProcessOptions scan;
-  scan.executable = MugaiExecutable();
+  scan.executable = ZygoteExecutable();
   scan.run_dir = p->scratch_root_ + "/scanner-" + std::to_string(getpid()) + "-" +
                  std::to_string(reinterpret_cast<uintptr_t>(p.get()) & 0xffffff);
   scan.signatures = config.signatures;
   scan.limits = ScanLimits{config.scan_max_file_size, config.scan_max_scan_size,
                            config.scan_max_recursion, config.scan_max_files,
-                           config.scan_max_time_ms, config.scan_image_fuzzy_hash};
+                           config.scan_max_time_ms, config.scan_image_fuzzy_hash, false};
   scan.reload_check_seconds = config.scan_reload_check_seconds;
   scan.namespaces = WorkerNamespacesAvailable();
   p->scanner_ = std::make_unique<ScannerProcess>(scan, &p->log_);
@@ -223,11 +203,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   office.max_document_bytes = config.max_input_bytes;
   office.max_pdf_bytes = config.max_output_bytes;
   office.namespaces = WorkerNamespacesAvailable();
-  office.executable = MugaiExecutable();
+  office.executable = ZygoteExecutable();
   p->office_ = std::make_unique<OfficePool>(std::move(office), &p->log_);
-  p->context_ = WorkerContext{&p->config_, &p->identifier_, &p->scanner_client_,
-                              p->scanning_enabled_, options.password};
-  p->WarmUp();
+  // Workers are forked from the zygote, which holds the format libraries warmed up and no
+  // item bytes; this process links none of them.
+  p->zygote_ = std::make_unique<ZygoteClient>(ZygoteExecutable(), &p->log_);
+  if (Status s = p->zygote_->Start(config); !s.ok()) return s;
   if (WorkerLandlockAbi() == 0) {
     p->log_.Write("warning", "landlock_unavailable",
                   {{"detail", "this kernel has no Landlock: workers can read and write "
@@ -273,30 +254,25 @@ void Pipeline::PrestartOffice() {
   }
 }
 
-// Runs the worker code once, in the supervisor, on built-in constant samples (never on
-// received bytes). libmagic, libclamav, iconv, uchardet and libxml2 initialise lazily on
-// first use; doing it here means every forked worker inherits them ready, which cut the
-// cost of a worker from ~3.8 ms to ~1.2 ms in bench/ (docs/PERFORMANCE.md).
-void Pipeline::WarmUp() {
-  static const char* const kSamples[] = {
-      "plain ASCII text\n",
-      "\xE4\xBA\x88\xE7\xAE\x97\xE8\xA6\x81\xE6\xB1\x82\n",  // UTF-8 Japanese
-      "\x97\x5C\x8E\x5A\x97\x76\x8B\x81\x82\xC9\x82\xC2\x82\xA2\x82\xC4\n",  // Shift_JIS
-      "\xCD\xBD\xBB\xBB\xCD\xD7\xB5\xE1\n",                   // EUC-JP
-      "\x1B$B M;;;MWLa\x1B(B\n",                                  // ISO-2022-JP
-      "<html><head><title>t</title></head><body><p>x <a href=\"http://a.example/\">a</a>"
-      "</p></body></html>\n",
-  };
-  for (const char* sample : kSamples) {
-    int fd = SealedMemfd(sample);
-    if (fd < 0) return;
-    (void)ProcessNode(context_, fd, "warmup.txt", "");
-    close(fd);
-  }
+// A job for the zygote, confined as `pool` confines its workers.
+WorkerJob Pipeline::JobFor(const WorkerPool& pool, JobKind kind) const {
+  WorkerJob job;
+  job.kind = kind;
+  job.scanning = scanning_enabled_;
+  job.limits = pool.limits();
+  job.scratch_root = pool.scratch_root();
+  job.user_tasks = pool.user_tasks();
+  job.namespaces = pool.namespaces();
+  job.fault = static_cast<uint8_t>(WorkerFaultForTesting());
+  return job;
+}
+
+std::string Pipeline::PasswordOf(const std::shared_ptr<ItemState>& item) const {
+  return item->input.password.empty() ? options_.password : item->input.password;
 }
 
 std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
-                                           const std::string& out_dir) {
+                                           const std::string& out_dir, const OutputSink* sink) {
   std::vector<NodeReport> reports(items.size());
   uint64_t max_result = config_.max_output_bytes + limits::kResultOverheadBytes;
   unsigned jobs = DefaultJobs(config_.jobs);
@@ -305,7 +281,8 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
                                 config_.worker_file_size_bytes, max_result},
                   jobs, scratch_root_);
   pool.SetScannerConnector([this] { return scanner_->Connect(); });
-  Batch batch{&items, &reports, &pool, out_dir};
+  pool.SetZygote(zygote_.get());
+  Batch batch{&items, &reports, &pool, out_dir, sink};
   batch.max_in_flight = 2 * static_cast<size_t>(jobs);
   Fill(batch);
   pool.Run();
@@ -334,7 +311,10 @@ void Pipeline::Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item) 
   r.name = item->input.name;
   r.source_path = item->input.path;
   r.claimed_type = ClaimedTypeFromName(r.name);
-  Result<std::string> bytes = ReadFileLimited(item->input.path, config_.max_input_bytes);
+  Result<std::string> bytes =
+      item->input.fd >= 0
+          ? ReadFdLimited(item->input.fd, config_.max_input_bytes, item->input.name)
+          : ReadFileLimited(item->input.path, config_.max_input_bytes);
   if (!bytes.ok()) {
     r.reason_detail = bytes.status().message();
     if (bytes.status().code() == StatusCode::kLimit) {
@@ -372,17 +352,16 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
                  std::string("cannot create the worker's input: ") + strerror(errno), true);
   }
   item->stage = Stage::kProcess;
-  const WorkerContext* ctx = &context_;
-  std::string name = item->input.name;
   bool as_mail = item->input.mail || item->member.declared_type == "message/rfc822";
   item->input.mail = as_mail;
-  pool.Submit(
-      item->fd,
-      [ctx, name, as_mail](int fd, const std::string& scratch) {
-        return EncodeWorkerResult(ProcessNode(*ctx, fd, name, scratch, as_mail));
-      },
-      [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); },
-      /*scanner=*/true);
+  WorkerJob job = JobFor(pool, JobKind::kProcess);
+  job.name = item->input.name;
+  job.as_mail = as_mail;
+  // An item's own password goes to its worker only.
+  job.password = PasswordOf(item);
+  pool.SubmitJob(item->fd, EncodeWorkerJob(job),
+                 [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); },
+                 /*scanner=*/true);
 }
 
 const char* Pipeline::StageName(Stage stage) {
@@ -506,17 +485,15 @@ void Pipeline::Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
                  std::string("cannot hand the output to a verifier: ") + strerror(errno), true);
   }
   item->stage = Stage::kVerify;
-  const WorkerContext* ctx = &context_;
   TypeFamily promised =
       output_type.empty() ? item->result.family : FamilyOfOutput(output_type);
-  std::string out_name = item->output_name.empty() ? OutputName(item->input.name, TypeFamily::kText)
-                                                   : item->output_name;
-  pool.Submit(
-      item->output_fd,
-      [ctx, out_name, promised](int fd, const std::string& scratch) {
-        return EncodeWorkerResult(VerifyNode(*ctx, fd, out_name, promised, scratch));
-      },
-      [this, item](WorkerOutcome v) { OnVerified(item, std::move(v)); }, /*scanner=*/true);
+  WorkerJob job = JobFor(pool, JobKind::kVerify);
+  job.name = item->output_name.empty() ? OutputName(item->input.name, TypeFamily::kText)
+                                       : item->output_name;
+  job.promised_family = static_cast<uint8_t>(promised);
+  pool.SubmitJob(item->output_fd, EncodeWorkerJob(job),
+                 [this, item](WorkerOutcome v) { OnVerified(item, std::move(v)); },
+                 /*scanner=*/true);
 }
 
 void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o) {
@@ -570,16 +547,15 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
   if (!conn.ok()) return block(Reason::kConversionFailed, conn.status().message(), true);
   const int fd = conn->fd;
   const unsigned slot = conn->slot;
-  const std::string* bytes = &item->bytes;  // alive until the callback below has run
-  std::string extension = OfficeExtensionFor(item->result.detected_type);
-  std::string password = options_.password;
-  uint64_t max_pdf = config_.max_output_bytes;
+  WorkerJob job = JobFor(pool, JobKind::kOfficeRelay);
+  job.extension = OfficeExtensionFor(item->result.detected_type);
+  job.password = PasswordOf(item);
+  job.max_bytes = config_.max_output_bytes;
   item->stage = Stage::kConvert;
-  pool.Submit(
-      fd,
-      [bytes, extension, password, max_pdf](int c, const std::string&) {
-        return EncodeWorkerResult(RelayOfficeConversion(c, *bytes, extension, password, max_pdf));
-      },
+  // The relay worker reads the document from the original's memfd and talks to the
+  // converter over `fd`.
+  pool.SubmitJob(
+      item->fd, EncodeWorkerJob(job),
       [this, &pool, item, fd, slot](WorkerOutcome o) {
         close(fd);
         // A converter that made its relay overrun, or answered nonsense, is replaced.
@@ -589,7 +565,8 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
           office_->Recycle(slot);
         }
         OnConverted(pool, item, std::move(o));
-      });
+      },
+      /*scanner=*/false, /*extra_fd=*/fd);
 }
 
 // LibreOffice's PDF becomes the document's only child: processed, rebuilt and verified like
@@ -625,10 +602,10 @@ void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& i
 }
 
 AuditEntry Pipeline::Entry(AuditEvent event, const std::string& item_id,
-                           nlohmann::json details) const {
+                           nlohmann::json details, const std::string& actor) const {
   AuditEntry e;
   e.event = event;
-  e.actor = options_.actor;
+  e.actor = actor.empty() ? options_.actor : actor;
   e.item_id = item_id;
   e.details = std::move(details);
   return e;
@@ -660,9 +637,11 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", stored.status().message()}});
     return false;
   }
+#ifdef MUGAI_TEST_HOOKS  // fault injection exists in test builds only
   if (const char* at = getenv("MUGAI_CRASH_AT"); at && std::string(at) == "quarantine_after_blob") {
     _exit(70);  // tests: a kill between the blob write and the index write
   }
+#endif
   const std::string& dest = item->input.destination.empty()
                                 ? (item->input.out_dir.empty() ? item->batch->out_dir : item->input.out_dir)
                                 : item->input.destination;
@@ -693,7 +672,8 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   item->pending_audit.push_back(Entry(AuditEvent::kQuarantined, r.quarantine_id,
                                       {{"name", r.name}, {"sha256", r.sha256},
                                        {"verdict", rec.verdict}, {"reason", ReasonCode(r.reason)},
-                                       {"source", rec.source}}));
+                                       {"source", rec.source}},
+                                      item->input.actor));
   return true;
 }
 
@@ -712,7 +692,8 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
   NodeReport& r = item->report;
   const std::string& out_dir =
       item->input.out_dir.empty() ? item->batch->out_dir : item->input.out_dir;
-  if (out_dir.empty()) return;
+  const OutputSink* sink = item->batch->sink;
+  if (out_dir.empty() && !sink) return;
   std::string name = r.verdict == Verdict::kSanitized || item->result.family == TypeFamily::kMail
                          ? item->output_name
                          : OutputName(r.name, TypeFamily::kText);
@@ -725,20 +706,22 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
                 "output name " + VisibleName(name) + ": " + check.detail, false);
     return;
   }
-  Status last;
-  for (int n = 0; n < 1000; ++n) {
-    std::string candidate = n == 0 ? name : CollisionName(name, n);
-    std::string path = out_dir + "/" + candidate;
-    struct stat st;
-    if (lstat(path.c_str(), &st) == 0) continue;
-    last = WriteFileAtomically(path, bytes, 0644, /*replace=*/false);
-    if (last.ok()) {
-      r.outputs.push_back({candidate, Sha256Hex(bytes), type, path});
+  if (sink) {
+    // A service client writes it (into its --out, or its standard output) and says where.
+    Result<std::string> put = (*sink)(item->index, name, bytes, type, r.verdict);
+    if (!put.ok()) {
+      MarkBlocked(r, Reason::kOutputFailed, put.status().message(), true);
       return;
     }
-    if (lstat(path.c_str(), &st) != 0) break;  // failed for another reason than a race
+    r.outputs.push_back({BaseName(put.value()), Sha256Hex(bytes), type, put.value()});
+    return;
   }
-  MarkBlocked(r, Reason::kOutputFailed, last.ok() ? "no free output name" : last.message(), true);
+  Result<std::string> path = WriteNewFile(out_dir, name, bytes);
+  if (!path.ok()) {
+    MarkBlocked(r, Reason::kOutputFailed, path.status().message(), true);
+    return;
+  }
+  r.outputs.push_back({BaseName(path.value()), Sha256Hex(bytes), type, path.value()});
 }
 
 void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
@@ -768,7 +751,8 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
              {"entry_point", options_.entry_point},
              {"verdict", VerdictName(r.verdict)},
              {"reason", ReasonCode(r.reason)},
-             {"threats", r.threats.empty() ? "" : r.threats.front().name}}));
+             {"threats", r.threats.empty() ? "" : r.threats.front().name}},
+            item->input.actor));
   bool recorded = Audit(std::move(item->pending_audit));
   item->pending_audit.clear();
   if (!recorded && r.verdict != Verdict::kBlocked) {
@@ -786,7 +770,8 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
                                {{"name", o.name},
                                 {"sha256", o.sha256},
                                 {"type", o.type},
-                                {"destination", dest.empty() ? o.path : dest + "/" + o.name}}));
+                                {"destination", dest.empty() ? o.path : dest + "/" + o.name}},
+                               item->input.actor));
   }
   if (!Audit(std::move(deliveries))) {
     UndoDelivery(item, "the delivery could not be recorded in the audit log (see mugai.log)");
@@ -877,6 +862,9 @@ void Pipeline::StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>&
     child->batch = item->batch;
     child->index = i;
     child->input.name = BaseName(members[i].path);
+    // The item's password opens its members too (a PPAP zip inside a message).
+    child->input.password = item->input.password;
+    child->input.actor = item->input.actor;
     child->report.name = members[i].path;
     child->report.claimed_type = ClaimedTypeFromName(child->input.name);
     child->bytes = std::move(members[i].bytes);
@@ -1159,12 +1147,12 @@ void Pipeline::Rebuild(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
   const uint64_t max_request = encoded.size();
   encoded.clear();
   encoded.shrink_to_fit();
-  pool.Submit(
-      item->fd,
-      [max_request](int fd, const std::string&) {
-        return EncodeWorkerResult(RebuildContainer(fd, max_request));
-      },
-      [this, &pool, item, kind](WorkerOutcome o) { OnRebuilt(pool, item, kind, std::move(o)); });
+  WorkerJob job = JobFor(pool, JobKind::kRebuild);
+  job.max_bytes = max_request;
+  pool.SubmitJob(
+      item->fd, EncodeWorkerJob(job),
+      [this, &pool, item, kind](WorkerOutcome o) { OnRebuilt(pool, item, kind, std::move(o)); },
+      /*scanner=*/false);
 }
 
 void Pipeline::OnRebuilt(WorkerPool& pool, const std::shared_ptr<ItemState>& item,

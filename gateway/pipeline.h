@@ -3,6 +3,7 @@
 // watch later). The supervisor itself never parses hostile bytes: it hashes, stores, moves.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,7 +13,8 @@
 #include "common/status.h"
 #include "gateway/config.h"
 #include "gateway/event_log.h"
-#include "gateway/item_processor.h"
+#include "gateway/worker_job.h"
+#include "gateway/zygote_client.h"
 #include "gateway/office_pool.h"
 #include "gateway/pipeline/family_table.h"
 #include "gateway/rebuild_protocol.h"
@@ -22,8 +24,6 @@
 #include "quarantine/blob_store.h"
 #include "quarantine/quarantine_index.h"
 #include "gateway/scanner_process.h"
-#include "scanners/scanner_client.h"
-#include "scanners/type_identifier.h"
 
 namespace mugai {
 
@@ -41,7 +41,18 @@ struct ItemInput {
   std::string source;       // where it came from, for the records ("" = path)
   std::string destination;  // the folder its outputs finally reach ("" = out_dir)
   bool mail = false;        // an RFC 5322 message (mugai mail, the milter), whatever its bytes
+  int fd = -1;              // read from this descriptor instead of `path` (a service client's)
+  std::string actor;        // who the audit records name for it ("" = PipelineOptions::actor)
+  std::string password;     // for it ("" = PipelineOptions::password)
 };
+
+// Where a delivered output goes instead of a file in out_dir (a service client writes it):
+// given the item's index, the name and bytes, returns where it was put, or why it was not
+// (the item is then blocked: nothing half-delivered).
+using OutputSink = std::function<Result<std::string>(size_t item, const std::string& name,
+                                                     const std::string& bytes,
+                                                     const std::string& type,
+                                                     Verdict verdict)>;
 
 class Pipeline {
  public:
@@ -50,14 +61,22 @@ class Pipeline {
   static Result<std::unique_ptr<Pipeline>> Create(const Config& config,
                                                   const PipelineOptions& options);
 
+  // Stops the zygote, the scanner and the converters (their threads log into log_).
+  ~Pipeline();
+
   // Sanitises `items`, writing deliverable outputs into `out_dir` ("" = deliver nothing,
   // report only). Returns one report per item, in input order. Several threads may call it
   // at once (the milter does): each call runs its own worker pool.
-  std::vector<NodeReport> Sanitize(const std::vector<ItemInput>& items, const std::string& out_dir);
+  // With `sink`, outputs go to it instead of `out_dir`.
+  std::vector<NodeReport> Sanitize(const std::vector<ItemInput>& items, const std::string& out_dir,
+                                   const OutputSink* sink = nullptr);
 
   // Starts the warm LibreOffice converters now (watch, milter) instead of at the first
   // legacy Office document; logs why not when LibreOffice is missing.
   void PrestartOffice();
+
+  // Has the scanner process load the signatures again now (beside the engine in use).
+  void ReloadSignatures() { scanner_->Reload(); }
   OfficePool& office() { return *office_; }
 
   // The engine and signatures the scanner process uses now (it follows reloads).
@@ -78,7 +97,8 @@ class Pipeline {
   static const char* StageName(Stage stage);
   explicit Pipeline(const Config& config);
 
-  void WarmUp();
+  WorkerJob JobFor(const WorkerPool& pool, JobKind kind) const;
+  std::string PasswordOf(const std::shared_ptr<ItemState>& item) const;
   void Fill(Batch& batch);
   void Intake(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
@@ -110,18 +130,17 @@ class Pipeline {
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   bool Audit(AuditEvent event, const std::string& item_id, nlohmann::json details);
   bool Audit(std::vector<AuditEntry> entries);  // one write and one fsync for all of them
-  AuditEntry Entry(AuditEvent event, const std::string& item_id, nlohmann::json details) const;
+  AuditEntry Entry(AuditEvent event, const std::string& item_id, nlohmann::json details,
+                   const std::string& actor = "") const;
   void UndoDelivery(const std::shared_ptr<ItemState>& item, const std::string& why);
   void Emit(const std::shared_ptr<ItemState>& item, const std::string& bytes,
             const std::string& type);
 
   Config config_;
   OutputPolicy output_policy_;
-  TypeIdentifier identifier_;
   std::unique_ptr<ScannerProcess> scanner_;  // the engine lives there, not here
-  ScannerClient scanner_client_;             // what worker code scans with
+  std::unique_ptr<ZygoteClient> zygote_;     // workers are forked there, not here
   bool scanning_enabled_ = true;
-  WorkerContext context_;
   BlobStore blobs_;
   std::unique_ptr<QuarantineIndex> index_;
   std::unique_ptr<AuditLog> audit_;

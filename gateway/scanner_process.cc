@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "common/file_util.h"
+#include "common/threads.h"
 #include "gateway/event_log.h"
 #include "gateway/worker_pool.h"
 #include "gateway/worker_seccomp.h"
@@ -48,6 +50,13 @@ ScannerProcess::ScannerProcess(ScannerProcessOptions options, EventLog* log)
 }
 
 ScannerProcess::~ScannerProcess() {
+  if (stop_fd_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof one);
+  }
+  if (watcher_.joinable()) watcher_.join();
+  if (stop_fd_ >= 0) close(stop_fd_);
+  std::lock_guard<std::mutex> lock(mutex_);
   Stop();
   if (listen_fd_ >= 0) close(listen_fd_);
   std::error_code ec;
@@ -75,7 +84,36 @@ Status ScannerProcess::Start() {
     return {StatusCode::kInternal, "cannot listen for the scanner on " + socket_path_ + ": " +
                                        strerror(errno)};
   }
-  return Spawn();
+  if (Status s = Spawn(); !s.ok()) return s;
+  stop_fd_ = eventfd(0, EFD_CLOEXEC);
+  watcher_ = SignalFreeThread([this] { Watch(); });
+  return Status::Ok();
+}
+
+void ScannerProcess::Watch() {
+  for (;;) {
+    int pidfd;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pidfd = pid_ > 0 ? static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)) : -1;
+    }
+    pollfd p[2] = {{stop_fd_, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    // Without a pidfd (old kernels) the scanner is looked at once a second.
+    int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 1000);
+    if (pidfd >= 0) close(pidfd);
+    if (n < 0 && errno != EINTR) return;
+    if (p[0].revents & POLLIN) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (Alive()) continue;
+    // Scans it held have failed (their workers saw the connection close); connections that
+    // wait in the backlog are served by the new one.
+    if (Status s = Spawn(); !s.ok()) {
+      if (log_) log_->Write("error", "scanner_restart_failed", {{"detail", s.message()}});
+      sleep(1);
+      continue;
+    }
+    if (log_) log_->Write("warning", "scanner_restarted", {{"pid", std::to_string(pid_)}});
+  }
 }
 
 Status ScannerProcess::Spawn() {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <mutex>
+#include <thread>
 #include <string>
 
 #include "common/status.h"
@@ -56,6 +57,9 @@ class ScannerProcess {
   Status Spawn();
   void Stop();
   bool Alive();
+  // A thread that restarts the scanner the moment it dies, so that connections waiting in
+  // the listening socket's backlog are served by the new one rather than by nobody.
+  void Watch();
 
   ScannerProcessOptions options_;
   EventLog* log_;
@@ -64,6 +68,8 @@ class ScannerProcess {
   pid_t pid_ = -1;
   EngineInfo info_;
   std::mutex mutex_;  // Connect() from several pools (the milter's threads)
+  std::thread watcher_;
+  int stop_fd_ = -1;  // eventfd: ends the watcher
 };
 
 }  // namespace mugai

@@ -2,6 +2,7 @@
 #include "gateway/worker_pool.h"
 
 #include "gateway/worker_seccomp.h"
+#include "gateway/zygote_client.h"
 #include "scanners/scanner_client.h"
 
 #include <dirent.h>
@@ -85,7 +86,7 @@ bool CloseRange(int first, int last) {
 
 // Keeps fds 0-2, `input_fd` and `result_fd`; closes every other inherited descriptor
 // (other workers' pipes and inputs, listeners, logs). Returns false if that failed.
-bool CloseOtherFds(int input_fd, int result_fd, int scanner_fd) {
+bool CloseOtherFds(int input_fd, int result_fd, int scanner_fd, int extra_fd) {
   int devnull = open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     if (input_fd != STDIN_FILENO) dup2(devnull, STDIN_FILENO);
@@ -95,6 +96,7 @@ bool CloseOtherFds(int input_fd, int result_fd, int scanner_fd) {
   }
   std::set<int> keep = {0, 1, 2, input_fd, result_fd};
   if (scanner_fd >= 0) keep.insert(scanner_fd);
+  if (extra_fd >= 0) keep.insert(extra_fd);
   int previous = -1;
   for (int fd : keep) {
     if (fd - previous > 1 && !CloseRange(previous + 1, fd - 1)) return false;
@@ -132,8 +134,8 @@ bool ApplySandbox(const SandboxLimits& limits, pid_t supervisor, uint64_t user_t
   return ok;
 }
 
-void InjectFault() {
-  switch (g_fault) {
+void InjectFault(WorkerFault fault) {
+  switch (fault) {
     case WorkerFault::kNone: return;
     case WorkerFault::kCrash: raise(SIGSEGV); return;
     case WorkerFault::kExhaustMemory: {
@@ -164,17 +166,17 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
   return root + "/w-" + std::to_string(pid);
 }
 
-[[noreturn]] void RunChild(const SandboxLimits& limits, const std::string& scratch_root,
-                           int input_fd, int result_fd, int scanner_fd, const WorkerFunction& fn,
-                           pid_t supervisor, uint64_t user_tasks, bool namespaces) {
-  if (!CloseOtherFds(input_fd, result_fd, scanner_fd)) _exit(kExitException);
-  ScannerClient::SetConnectionInThisProcess(scanner_fd);
+}  // namespace
+
+[[noreturn]] void RunWorkerChild(const WorkerChildSetup& c, const WorkerFunction& fn) {
+  if (!CloseOtherFds(c.input_fd, c.result_fd, c.scanner_fd, c.extra_fd)) _exit(kExitException);
+  ScannerClient::SetConnectionInThisProcess(c.scanner_fd);
   std::string scratch;
-  if (!scratch_root.empty()) {
-    scratch = ScratchPath(scratch_root, getpid());
+  if (!c.scratch_root.empty()) {
+    scratch = ScratchPath(c.scratch_root, getpid());
     if (mkdir(scratch.c_str(), 0700) != 0) _exit(kExitWriteFailed);
   }
-  if (!ApplySandbox(limits, supervisor, user_tasks, namespaces)) _exit(kExitException);
+  if (!ApplySandbox(c.limits, c.parent, c.user_tasks, c.namespaces)) _exit(kExitException);
   // Reads only what the libraries need and writes only inside the scratch folder, where the
   // kernel has Landlock (the supervisor logs its absence at start-up); then the system-call
   // allow-list, which is mandatory.
@@ -182,19 +184,18 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
   if (!InstallWorkerSeccomp()) _exit(kExitException);  // never run unfiltered
   int code = 0;
   try {
-    InjectFault();
-    std::string result = fn(input_fd, scratch);
-    if (g_fault == WorkerFault::kGarbage) result = "MGW1\x03\x00\x00garbage";
-    if (!WriteAll(result_fd, result)) code = kExitWriteFailed;
+    InjectFault(c.fault);
+    std::string result = fn(c.input_fd, scratch);
+    if (c.fault == WorkerFault::kGarbage) result = "MGW1\x03\x00\x00garbage";
+    if (!WriteAll(c.result_fd, result)) code = kExitWriteFailed;
   } catch (const std::bad_alloc&) {
     code = kExitOutOfMemory;
   } catch (...) {
     code = kExitException;
   }
-  _exit(code);  // never run the supervisor's atexit handlers or flush its stdio
+  _exit(code);  // never run the parent's atexit handlers or flush its stdio
 }
 
-}  // namespace
 
 void SetWorkerFaultForTesting(WorkerFault fault) { g_fault = fault; }
 
@@ -242,11 +243,24 @@ WorkerPool::~WorkerPool() {
   for (auto& r : running_) KillAndRelease(r);
 }
 
+bool WorkerPool::ExitStatus(const Running& r, int* status, bool wait) const {
+  if (r.zygote) {
+    // The zygote reaps its children and reports; a zygote that died took them with it.
+    return wait ? zygote_->WaitExit(r.pid, status, 10000) || (*status = SIGKILL, true)
+                : zygote_->TakeExit(r.pid, status);
+  }
+  pid_t got;
+  do {
+    got = waitpid(r.pid, status, wait ? 0 : WNOHANG);
+  } while (got < 0 && errno == EINTR);
+  return got == r.pid;
+}
+
 void WorkerPool::KillAndRelease(Running& r) const {
   kill(-r.pid, SIGKILL);  // the worker's process group: it and anything it started
   kill(r.pid, SIGKILL);
-  while (waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  int status = 0;
+  ExitStatus(r, &status, /*wait=*/true);
   RemoveScratch(r.pid);
   if (r.fd >= 0) close(r.fd);
   if (r.pidfd >= 0) close(r.pidfd);
@@ -254,8 +268,16 @@ void WorkerPool::KillAndRelease(Running& r) const {
 }
 
 void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner) {
-  queue_.push_back(Job{input_fd, std::move(fn), std::move(done), scanner});
+  queue_.push_back(Job{input_fd, std::move(fn), std::move(done), scanner, "", -1});
 }
+
+void WorkerPool::SubmitJob(int input_fd, std::string encoded_job, WorkerDone done, bool scanner,
+                           int extra_fd) {
+  queue_.push_back(Job{input_fd, nullptr, std::move(done), scanner, std::move(encoded_job),
+                       extra_fd});
+}
+
+WorkerFault WorkerFaultForTesting() { return g_fault; }
 
 std::mutex& ForkMutex() {
   static std::mutex m;
@@ -281,6 +303,28 @@ void WorkerPool::Start(Job job) {
     job.done(std::move(o));
     return;
   }
+  if (!job.zygote_job.empty()) {
+    // Zygote mode: the worker is forked from the zygote, not from this process.
+    Result<pid_t> spawned = zygote_ ? zygote_->Spawn(job.zygote_job, job.input_fd, fds[1],
+                                                     scanner_fd, job.extra_fd)
+                                    : Status{StatusCode::kInternal, "no worker zygote"};
+    close(fds[1]);
+    if (scanner_fd >= 0) close(scanner_fd);
+    if (!spawned.ok()) {
+      close(fds[0]);
+      WorkerOutcome o;
+      o.detail = spawned.status().message();
+      job.done(std::move(o));
+      return;
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    Running r{spawned.value(), fds[0], -1,
+              NowMs() + static_cast<int64_t>(limits_.wall_seconds) * 1000, {},
+              false, std::move(job.done)};
+    r.zygote = true;
+    running_.push_back(std::move(r));
+    return;
+  }
   fflush(nullptr);  // nothing buffered may be written twice by the child
   pid_t supervisor = getpid();
   pid_t pid;
@@ -300,8 +344,9 @@ void WorkerPool::Start(Job job) {
   if (pid == 0) {
     setpgid(0, 0);  // its own process group, so that whatever it starts can be killed with it
     close(fds[0]);
-    RunChild(limits_, scratch_root_, job.input_fd, fds[1], scanner_fd, job.fn, supervisor,
-             user_tasks_, namespaces_);
+    RunWorkerChild(WorkerChildSetup{limits_, scratch_root_, job.input_fd, fds[1], scanner_fd,
+                                    job.extra_fd, supervisor, user_tasks_, namespaces_, g_fault},
+                   job.fn);
   }
   setpgid(pid, pid);  // also here: no window in which kill(-pid) misses the group
   close(fds[1]);
@@ -343,8 +388,8 @@ WorkerOutcome WorkerPool::OutcomeFromStatus(int status, std::string bytes) const
 WorkerOutcome WorkerPool::Kill(Running& r) const {
   kill(-r.pid, SIGKILL);  // the worker's process group: it and anything it started
   kill(r.pid, SIGKILL);
-  while (waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  int status = 0;
+  ExitStatus(r, &status, /*wait=*/true);
   WorkerOutcome o;
   if (r.too_large) {
     o.kind = WorkerOutcome::Kind::kResultTooLarge;
@@ -435,7 +480,7 @@ void WorkerPool::Run() {
       int status = 0;
       if (r.too_large || now >= r.deadline_ms) {
         outcome = Kill(r);
-      } else if (waitpid(r.pid, &status, WNOHANG) == r.pid) {
+      } else if (ExitStatus(r, &status, /*wait=*/false)) {
         // The worker is gone. Anything it started goes too (its process group), and what it
         // wrote is already in the pipe: take it without waiting for an EOF that a leftover
         // descendant holding the pipe could withhold.

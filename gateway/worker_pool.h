@@ -50,8 +50,30 @@ using WorkerDone = std::function<void(WorkerOutcome)>;
 std::mutex& ForkMutex();
 
 // Faults a test build injects into the next workers (never set in production code paths).
-enum class WorkerFault { kNone, kCrash, kExhaustMemory, kHang, kGarbage };
+enum class WorkerFault : uint8_t { kNone, kCrash, kExhaustMemory, kHang, kGarbage, kLast = kGarbage };
 void SetWorkerFaultForTesting(WorkerFault fault);
+WorkerFault WorkerFaultForTesting();
+
+class ZygoteClient;
+
+// Everything a worker process needs to confine itself and run (from the pool's fork, or from
+// the zygote's).
+struct WorkerChildSetup {
+  SandboxLimits limits;
+  std::string scratch_root;
+  int input_fd;
+  int result_fd;
+  int scanner_fd;  // its connection to the scanner process, or -1
+  int extra_fd;    // a LibreOffice converter's connection (relay workers), or -1
+  pid_t parent;    // the process that forked it: the worker ends if that one is gone
+  uint64_t user_tasks;
+  bool namespaces;
+  WorkerFault fault;
+};
+
+// In a freshly forked worker: closes every other descriptor, applies the limits, namespaces,
+// Landlock and the seccomp allow-list, runs `fn` and writes its result; never returns.
+[[noreturn]] void RunWorkerChild(const WorkerChildSetup& setup, const WorkerFunction& fn);
 
 class WorkerPool {
  public:
@@ -72,6 +94,17 @@ class WorkerPool {
   // worker, closed by the pool once the child has its copy). Unset: workers get none.
   void SetScannerConnector(std::function<int()> connect) { connect_scanner_ = std::move(connect); }
 
+  // Zygote mode (production): workers are forked by the zygote from an encoded job
+  // (gateway/worker_job.h), never from this process. `extra_fd` (or -1) goes with it.
+  void SetZygote(ZygoteClient* zygote) { zygote_ = zygote; }
+  void SubmitJob(int input_fd, std::string encoded_job, WorkerDone done, bool scanner,
+                 int extra_fd = -1);
+
+  const SandboxLimits& limits() const { return limits_; }
+  const std::string& scratch_root() const { return scratch_root_; }
+  uint64_t user_tasks() const { return user_tasks_; }
+  bool namespaces() const { return namespaces_; }
+
   // Runs until every queued job (including ones submitted by callbacks) has finished.
   void Run();
 
@@ -81,6 +114,8 @@ class WorkerPool {
     WorkerFunction fn;
     WorkerDone done;
     bool scanner = false;
+    std::string zygote_job;  // zygote mode: the encoded job
+    int extra_fd = -1;
   };
   struct Running {
     pid_t pid;
@@ -90,6 +125,7 @@ class WorkerPool {
     std::string bytes;
     bool too_large = false;
     WorkerDone done;
+    bool zygote = false;  // the zygote's child: its exit status comes from the zygote
   };
 
   void Start(Job job);
@@ -112,6 +148,9 @@ class WorkerPool {
   uint64_t user_tasks_;  // base for each worker's RLIMIT_NPROC
   bool namespaces_;      // workers enter their own namespaces; failing to is then fatal
   std::function<int()> connect_scanner_;
+  ZygoteClient* zygote_ = nullptr;
+  // The worker's wait status, from waitpid (own child) or the zygote; false while it runs.
+  bool ExitStatus(const Running& r, int* status, bool wait) const;
   std::deque<Job> queue_;
   std::vector<Running> running_;
 };

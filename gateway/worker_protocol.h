@@ -119,6 +119,11 @@ std::string EncodeWorkerResult(const WorkerResult& result);
 Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
                                         uint64_t max_output_bytes);
 
+// How a relay's result begins when the converter answered with something that is not a
+// result frame (the supervisor then replaces that converter).
+inline constexpr std::string_view kConverterNotAResult =
+    "the LibreOffice converter answered with something that is not a result";
+
 const char* ReasonCode(Reason reason);  // "malware", "worker_timeout", ...
 const char* VerdictName(Verdict verdict);
 

@@ -49,7 +49,9 @@ class EngineSlot {
 
 Result<std::shared_ptr<const MalwareScanner>> LoadEngine(const ScannerServerOptions& o) {
   auto engine = std::make_shared<MalwareScanner>();
-  Status s = o.empty ? engine->LoadEmpty(o.limits) : engine->Load(o.signatures, o.limits);
+  ScanLimits limits = o.limits;
+  limits.clean_cache = true;
+  Status s = o.empty ? engine->LoadEmpty(limits) : engine->Load(o.signatures, limits);
   if (!s.ok()) return s;
   if (!o.temp_dir.empty()) engine->UseTempDirInThisProcess(o.temp_dir);
   return std::shared_ptr<const MalwareScanner>(std::move(engine));
@@ -71,6 +73,10 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+// The macro heuristic needs no signatures, and must not meet the main engine's clean cache
+// (a document scanned clean before would skip it): it has an empty engine of its own.
+const MalwareScanner* g_macros = nullptr;
+
 // Serves one worker's connection until it closes it or breaks the protocol.
 void Serve(int conn, EngineSlot* slot) {
   for (;;) {
@@ -89,7 +95,7 @@ void Serve(int conn, EngineSlot* slot) {
     if (request->op == ScanOp::kScan) {
       reply.result = engine->Scan(fd, request->name);
     } else if (request->op == ScanOp::kMacros) {
-      std::string found = engine->MacroHeuristic(fd, request->name);
+      std::string found = g_macros ? g_macros->MacroHeuristic(fd, request->name) : "";
       reply.result.outcome = found.empty() ? ScanOutcome::kClean : ScanOutcome::kInfected;
       reply.result.threat = found;
     } else {
@@ -183,6 +189,14 @@ int RunScannerServer(const ScannerServerOptions& o) {
     WriteLine(o.ready_fd, "error\t" + OneLine(first.status().message()) + "\n");
     close(o.ready_fd);
     return 2;
+  }
+  static MalwareScanner macros;
+  if (Status m = macros.LoadEmpty(o.limits); m.ok()) {
+    if (!o.temp_dir.empty()) macros.UseTempDirInThisProcess(o.temp_dir);
+    g_macros = &macros;
+  } else {
+    fprintf(stderr, "mugai scanner: no macro heuristic engine (macros go unreported): %s\n",
+            m.message().c_str());
   }
   EngineSlot slot;
   const EngineInfo info = first.value()->info();

@@ -35,6 +35,7 @@ std::string FixturesDir() { return Env("MUGAI_FIXTURES", MUGAI_FIXTURES); }
 std::string SignaturesDir() { return Env("MUGAI_TEST_SIGNATURES", MUGAI_TEST_SIGNATURES); }
 std::string CorporaDir() { return Env("MUGAI_CORPORA", MUGAI_CORPORA); }
 std::string MugaiBinary() { return Env("MUGAI_BINARY", MUGAI_BINARY); }
+std::string ZygoteBinary() { return Env("MUGAI_ZYGOTE_BINARY", MUGAI_ZYGOTE_BINARY); }
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

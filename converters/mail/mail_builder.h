@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "converters/mail/mail_text.h"
 
 namespace mugai {
 
@@ -29,16 +30,7 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 Result<std::string> BuildMail(const HeaderList& headers, const HeaderList& added,
                               const std::vector<BuiltPart>& parts, bool crlf = false);
 
-// `text` with every bare "\n" turned into "\r\n" (SMTP and milter bodies want CRLF).
-std::string WithCrlf(std::string_view text);
 
-// A message delivered unchanged: mugai's X-Mugai-Verdict/Actions lines (`verdict`, `actions`)
-// first, and any X-Mugai-* field the sender wrote (with its continuation lines) dropped from
-// the header block; the rest byte for byte.
-std::string WithVerdictHeaders(const std::string& message, const std::string& verdict,
-                               const std::string& actions);
 
-// True when `value` may be written as a header value unchanged (printable ASCII, no CR/LF).
-bool IsSafeHeaderValue(const std::string& value);
 
 }  // namespace mugai

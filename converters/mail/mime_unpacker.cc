@@ -20,9 +20,6 @@ struct GFreeString {
 };
 using GString_ = std::unique_ptr<char, GFreeString>;
 
-const char* const kKeptHeaders[] = {"From",    "To",         "Cc",        "Reply-To",
-                                    "Sender",  "Subject",    "Date",      "Message-ID",
-                                    "In-Reply-To", "References"};
 const char* const kAddressHeaders[] = {"From", "To", "Cc", "Reply-To", "Sender"};
 
 bool IsAscii(std::string_view s) {
@@ -257,15 +254,6 @@ std::string KeptHeaderValue(GMimeHeader* h, GMimeParserOptions* options, bool ad
 }
 
 }  // namespace
-
-const char* KeptMailHeader(std::string_view name) {
-  for (const char* keep : kKeptHeaders) {
-    if (name.size() == strlen(keep) && g_ascii_strncasecmp(name.data(), keep, name.size()) == 0) {
-      return keep;
-    }
-  }
-  return nullptr;
-}
 
 void InitMailLibrary() {
   static bool done = false;

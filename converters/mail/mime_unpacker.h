@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "converters/mail/mail_text.h"
+
 namespace mugai {
 
 struct MailLimits {
@@ -44,10 +46,6 @@ struct MailOutcome {
   UnpackedMail mail;
 };
 
-// The canonical spelling of `name` when it is one of the headers a rebuilt message keeps
-// (From, To, Cc, Reply-To, Sender, Subject, Date, Message-ID, In-Reply-To, References),
-// nullptr otherwise. Case-insensitive; pure.
-const char* KeptMailHeader(std::string_view name);
 
 // Call once per process before any other GMime use (the supervisor does, before forking).
 void InitMailLibrary();

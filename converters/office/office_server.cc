@@ -107,15 +107,6 @@ constexpr int kExitTimedOut = 5;
 
 }  // namespace
 
-std::string LibreOfficeMissing(const std::string& program_dir) {
-  for (const char* lib : {"libmergedlo.so", "libsofficeapp.so"}) {
-    if (access((program_dir + "/" + lib).c_str(), R_OK) == 0) return "";
-  }
-  return "LibreOffice is not installed (no libmergedlo.so in " + program_dir +
-         "): install the Debian packages libreoffice-writer, libreoffice-calc and "
-         "libreoffice-impress (not the -nogui ones), or set office.libreoffice_dir";
-}
-
 int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& confine) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -180,12 +171,14 @@ int RunOfficeServer(const OfficeServerOptions& o, const std::function<bool()>& c
     } else {
       // Fault injection for the tests of the failure paths (MUGAI_OFFICE_FAULTS=1 and a
       // marker in the document): a crash, and a document that never finishes.
+#ifdef MUGAI_TEST_HOOKS  // fault injection exists in test builds only
       if (getenv("MUGAI_OFFICE_FAULTS")) {
         if (req->document.find("MUGAI-OFFICE-FAULT-CRASH") != std::string::npos) abort();
         if (req->document.find("MUGAI-OFFICE-FAULT-HANG") != std::string::npos) {
           for (;;) pause();
         }
       }
+#endif
       const std::string in = tmp + "/document." + SafeExtension(req->extension);
       const std::string out = tmp + "/document.pdf";
       fs::remove(out, ec);

@@ -69,15 +69,6 @@ Status DrawRaster(PopplerPage* page, cairo_t* cr, double w, double h,
 
 }  // namespace
 
-const char* PdfModeName(PdfMode mode) {
-  switch (mode) {
-    case PdfMode::kReconstruct: return "reconstruct";
-    case PdfMode::kRaster: return "raster";
-    case PdfMode::kText: return "text";
-  }
-  return "reconstruct";
-}
-
 Result<PdfRendered> RenderPdf(std::string_view pdf, const std::string& password,
                               const PdfRenderOptions& o) {
   g_log_set_handler("Poppler", static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK), QuietLog, nullptr);

@@ -37,6 +37,14 @@ struct PdfRendered {
 Result<PdfRendered> RenderPdf(std::string_view pdf, const std::string& password,
                               const PdfRenderOptions& options);
 
-const char* PdfModeName(PdfMode mode);
+// Inline: the supervisor's settings name it without linking the renderer.
+inline const char* PdfModeName(PdfMode mode) {
+  switch (mode) {
+    case PdfMode::kReconstruct: return "reconstruct";
+    case PdfMode::kRaster: return "raster";
+    case PdfMode::kText: return "text";
+  }
+  return "reconstruct";
+}
 
 }  // namespace mugai

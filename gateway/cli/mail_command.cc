@@ -1,7 +1,8 @@
-// `mugai mail` front end (ARCHITECTURE §6): stdin → a temporary item file → the pipeline →
-// the sanitised message on stdout, the report where --report says.
+// `mugai mail` front end (ARCHITECTURE §6): stdin → a sealed memfd → the service (running, or
+// in this process) → the sanitised message on stdout, the report where --report says.
 #include "gateway/cli/mail_command.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,12 +12,13 @@
 #include <vector>
 
 #include "common/file_util.h"
-#include "converters/mail/mail_builder.h"
+#include "converters/mail/mail_text.h"
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/pipeline.h"
 #include "gateway/privileges.h"
 #include "gateway/report.h"
+#include "gateway/service/service_client.h"
 
 namespace mugai {
 
@@ -38,6 +40,8 @@ Options:
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
   --password PW         password for encrypted attachments (zip, PDF)
+  --service PATH        the mugai service's socket (default: service.socket); without it and
+                        with no socket there, a service runs in this process
   --allow-no-signatures run without malware signatures (demo/test only)
   --quiet               no notice on standard error
   -h, --help            show this help
@@ -48,7 +52,8 @@ Exit status: 0 delivered (clean or sanitized), 1 blocked (nothing written to std
 
 int RunMailCommand(const std::vector<std::string>& args) {
   const std::string command = "mugai mail";
-  CliArgs a = ParseCliArgs(args, {"--report", "--config", "--signatures", "--state", "--password"},
+  CliArgs a = ParseCliArgs(args, {"--report", "--config", "--signatures", "--state", "--password",
+                                  "--service"},
                            {"--allow-no-signatures", "--quiet", "--help"});
   if (a.Has("--help")) {
     std::fputs(kMailHelp, stdout);
@@ -69,7 +74,11 @@ int RunMailCommand(const std::vector<std::string>& args) {
   }
   if (a.Has("--signatures")) config.signatures = a.Get("--signatures");
   if (a.Has("--state")) config.state_dir = a.Get("--state");
-  if (Status s = DropPrivileges(config.process_user); !s.ok()) return usage(s.message());
+  struct stat socket_st;
+  bool remote = a.Has("--service") || lstat(config.service_socket.c_str(), &socket_st) == 0;
+  if (!remote) {
+    if (Status s = DropPrivileges(config.process_user); !s.ok()) return usage(s.message());
+  }
   // Read at most one byte beyond limits.max_input_bytes: a larger message reaches the
   // pipeline's intake only to be blocked as input_too_large, never held whole in memory.
   std::string message;
@@ -82,62 +91,61 @@ int RunMailCommand(const std::vector<std::string>& args) {
     if (message.size() > config.max_input_bytes + 1) message.resize(config.max_input_bytes + 1);
   }
   if (message.empty()) return usage("no message on standard input");
-  PipelineOptions options;
-  options.allow_no_signatures = a.Has("--allow-no-signatures");
-  options.password = a.Get("--password");
-  options.entry_point = "cli";
-  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, options);
-  if (!p.ok()) {
-    std::fprintf(stderr, "%s: %s\n", command.c_str(), p.status().message().c_str());
-    return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
-  }
-  // The message becomes an item file in a private folder under the state folder.
-  std::string work = config.state_dir + "/tmp/mail-" + std::to_string(getpid());
-  std::filesystem::remove_all(work);
-  if (Status s = MakeDirs(work + "/out", 0700); !s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", command.c_str(), s.message().c_str());
+  // The message goes to the service as a sealed in-memory file: no temporary file is
+  // written, read back and deleted.
+  int fd = SealedMemfd(message);
+  if (fd < 0) {
+    std::fprintf(stderr, "%s: cannot hold the message in memory\n", command.c_str());
     return kExitInternal;
   }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{work};
-  if (Status s = WriteFileAtomically(work + "/message.eml", message, 0600, true); !s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", command.c_str(), s.message().c_str());
-    return kExitInternal;
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  message.clear();
+  message.shrink_to_fit();
+  Result<std::unique_ptr<ServiceConnection>> service = ServiceConnection::Open(
+      config, a.Get("--service"), a.Has("--allow-no-signatures"), "mail");
+  if (!service.ok()) {
+    std::fprintf(stderr, "%s: %s\n", command.c_str(), service.status().message().c_str());
+    return service.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
   }
-  ItemInput item{work + "/message.eml", "message.eml", work + "/out", "stdin", "stdout"};
-  item.mail = true;
-  std::vector<NodeReport> reports = p.value()->Sanitize({item}, "");
-  const NodeReport& r = reports.at(0);
-  int rc = r.internal_failure ? kExitInternal
-           : r.verdict == Verdict::kBlocked ? kExitBlocked
-                                            : kExitDelivered;
-  if (rc == kExitDelivered && r.outputs.empty()) {
-    // Deliverable yet nothing written: never exit 0 with an empty standard output.
+  std::string out;
+  bool written = false;
+  ClientWriter writer = [&](size_t, const std::string&, const std::string& verdict,
+                            const std::string& bytes) -> Result<std::string> {
+    out = verdict == "clean" ? WithVerdictHeaders(bytes, "clean", "none") : bytes;
+    written = true;
+    return std::string("-");
+  };
+  Result<ClientOutcome> outcome =
+      service.value()->Run("mail", {ClientItem{"message.eml", "stdin", fd, ""}},
+                           a.Get("--password"), /*deliver=*/true, "stdout", writer);
+  if (!outcome.ok()) {
+    std::fprintf(stderr, "%s: %s\n", command.c_str(), outcome.status().message().c_str());
+    return outcome.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInternal;
+  }
+  int rc = outcome->exit;
+  if (rc == kExitDelivered && !written) {
     std::fprintf(stderr, "%s: the sanitised message was not written (see the log)\n",
                  command.c_str());
     rc = kExitInternal;
   }
   if (rc == kExitDelivered) {
-    Result<std::string> out = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
-    if (!out.ok()) return kExitInternal;
-    std::string text = out.value();
-    if (r.verdict == Verdict::kClean) text = WithVerdictHeaders(text, "clean", "none");
-    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
       std::fprintf(stderr, "%s: cannot write the message to standard output\n", command.c_str());
       return kExitInternal;
     }
   }
   if (a.Has("--report")) {
-    std::string json = RunReport(p.value()->engine(), p.value()->scanning_enabled(), reports)
-                           .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    if (Status s = WriteFileAtomically(a.Get("--report"), json, 0640, true); !s.ok()) {
+    std::string json =
+        outcome->report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    if (Status s = WriteUserFile(a.Get("--report"), json, 0640); !s.ok()) {
       std::fprintf(stderr, "%s: cannot write the report: %s\n", command.c_str(), s.message().c_str());
       return kExitInternal;
     }
   }
-  if (!a.Has("--quiet")) std::fputs(HumanNotice(reports).c_str(), stderr);
+  if (!a.Has("--quiet")) std::fputs(outcome->notice.c_str(), stderr);
   return rc;
 }
 

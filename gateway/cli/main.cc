@@ -8,8 +8,7 @@
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/mail_command.h"
 #include "gateway/cli/milter_command.h"
-#include "gateway/cli/office_server_command.h"
-#include "gateway/cli/scanner_server_command.h"
+#include "gateway/cli/serve_command.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/cli/watch_command.h"
@@ -22,6 +21,8 @@ constexpr char kHelp[] = R"(mugai — file sanitisation gateway (無害化ゲー
 Usage: mugai COMMAND [OPTIONS] ...
 
 Commands:
+  serve      the host service: one engine, quarantine and audit log for every command
+             below; they hand it their inputs through its socket (mugai serve --help)
   sanitize   sanitise files: identify, scan, convert or block (mugai sanitize --help)
   mail       sanitise one mail message: stdin → stdout (mugai mail --help)
   milter     the Postfix milter: every mail sanitised inline (mugai milter --help)
@@ -29,12 +30,9 @@ Commands:
   quarantine list, inspect, release (with a second person's approval), resubmit, purge
              quarantined originals (mugai quarantine --help)
   audit      verify, export or prune the tamper-evident audit log (mugai audit --help)
-  office-server
-             (started by the gateway itself) one LibreOffice converter of the warm pool
-             that turns .doc/.xls/.ppt, RTF and ODF into PDF (mugai office-server --help)
-  scanner-server
-             (started by the gateway itself) the process that holds the one ClamAV engine
-             and scans for every worker (mugai scanner-server --help)
+
+mugai starts mugai-zygote itself (the worker zygote, the scanner process that holds the one
+ClamAV engine, and the LibreOffice converters): see mugai-zygote --help.
 
 Options:
   -h, --help     show this help
@@ -65,8 +63,7 @@ int main(int argc, char** argv) {
   if (command == "milter") return mugai::RunMilterCommand(args);
   if (command == "quarantine") return mugai::RunQuarantineCommand(args);
   if (command == "audit") return mugai::RunAuditCommand(args);
-  if (command == "office-server") return mugai::RunOfficeServerCommand(args);
-  if (command == "scanner-server") return mugai::RunScannerServerCommand(args);
+  if (command == "serve") return mugai::RunServeCommand(args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;
 }

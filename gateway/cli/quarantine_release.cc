@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "common/file_util.h"
-#include "converters/mail/mail_builder.h"
+#include "converters/mail/mail_text.h"
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/smtp_forward.h"
@@ -43,7 +43,7 @@ std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& re
     Fail(&ctx, ctx.command, p.status().message(), kExitUsage);
     return std::nullopt;
   }
-  ItemInput item{original, rec.name, out_dir, "quarantine:" + rec.id, destination};
+  ItemInput item{original, rec.name, out_dir, "quarantine:" + rec.id, destination, false, -1, "", ""};
   item.mail = rec.entry_point == "milter" || rec.detected_type == "message/rfc822";
   std::vector<NodeReport> reports = p.value()->Sanitize({item}, "");
   if (report_json) {
@@ -308,7 +308,7 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (a.Get("--report") == "-") {
     std::fputs(report.c_str(), stdout);
   } else if (a.Has("--report")) {
-    WriteFileAtomically(a.Get("--report"), report, 0640, true);
+    WriteUserFile(a.Get("--report"), report, 0640);
   }
   std::fputs(HumanNotice({*r}).c_str(), stderr);
   if (r->internal_failure) return kExitInternal;

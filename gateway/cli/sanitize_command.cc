@@ -1,4 +1,5 @@
-// `mugai sanitize` front end: arguments → Config → Pipeline → reports → exit status.
+// `mugai sanitize` front end: arguments → Config → the service (running, or started in this
+// process) → outputs written here → reports → exit status.
 #include "gateway/cli/sanitize_command.h"
 
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/privileges.h"
 #include "gateway/report.h"
+#include "gateway/service/service_client.h"
 
 namespace mugai {
 
@@ -33,7 +35,13 @@ Options:
                         a built-in default and unknown keys are errors
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
+                        (these two and --jobs are the service's own when one is running)
   --password PW         password for encrypted inputs (PDF, zip, legacy Word/Excel)
+  --service PATH        the mugai service's socket (default: service.socket,
+                        /run/mugai/mugai.sock). Inputs are opened here and handed to the
+                        service; outputs come back and are written here. With no --service
+                        and no socket there, a service runs in this process for this
+                        command (loading the signatures takes a while with a real database)
   --jobs N              worker processes at once (default: one per CPU core)
   --allow-no-signatures run even when no signatures can be loaded (demo/test only: files
                         are NOT scanned for malware)
@@ -57,7 +65,7 @@ Logs: <state>/mugai.log, one line per event (grep event=item_done verdict=blocke
 namespace {
 
 struct SanitizeArgs {
-  std::string out_dir, report, config_file, signatures, state, password;
+  std::string out_dir, report, config_file, signatures, state, password, service;
   int jobs = -1;
   bool allow_no_signatures = false, quiet = false, print_config = false, help = false;
   std::vector<std::string> inputs;
@@ -103,6 +111,8 @@ int Parse(const std::vector<std::string>& args, SanitizeArgs* a) {
       if (!value(&a->signatures)) return Usage("--signatures needs a path");
     } else if (is("--state")) {
       if (!value(&a->state)) return Usage("--state needs a folder");
+    } else if (is("--service")) {
+      if (!value(&a->service)) return Usage("--service needs a socket path");
     } else if (is("--password")) {
       if (!value(&a->password)) return Usage("--password needs a value");
     } else if (is("--jobs")) {
@@ -149,7 +159,7 @@ int WriteReport(const std::string& target, const std::string& json) {
     }
     return -1;
   }
-  if (Status s = WriteFileAtomically(target, json, 0640, /*replace=*/true); !s.ok()) {
+  if (Status s = WriteUserFile(target, json, 0640); !s.ok()) {
     std::fprintf(stderr, "mugai sanitize: cannot write the report: %s\n", s.message().c_str());
     return kExitInternal;
   }
@@ -182,9 +192,14 @@ int RunSanitizeCommand(const std::vector<std::string>& args) {
     return kExitDelivered;
   }
   if (int rc = CheckInputs(a.inputs); rc >= 0) return rc;
-  if (Status s = DropPrivileges(config.process_user); !s.ok()) {
-    std::fprintf(stderr, "mugai sanitize: %s\n", s.message().c_str());
-    return s.code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  struct stat socket_st;
+  bool remote = !a.service.empty() || lstat(config.service_socket.c_str(), &socket_st) == 0;
+  if (!remote) {
+    // In-process: this process becomes the service user before it touches the state folder.
+    if (Status s = DropPrivileges(config.process_user); !s.ok()) {
+      std::fprintf(stderr, "mugai sanitize: %s\n", s.message().c_str());
+      return s.code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+    }
   }
   if (!a.out_dir.empty()) {
     if (Status s = MakeDirs(a.out_dir, 0755); !s.ok()) {
@@ -192,30 +207,48 @@ int RunSanitizeCommand(const std::vector<std::string>& args) {
       return kExitUsage;
     }
   }
-
-  Result<std::unique_ptr<Pipeline>> pipeline =
-      Pipeline::Create(config, PipelineOptions{a.allow_no_signatures, a.password});
-  if (!pipeline.ok()) {
-    std::fprintf(stderr, "mugai sanitize: %s\n", pipeline.status().message().c_str());
-    return pipeline.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  Result<std::unique_ptr<ServiceConnection>> service =
+      ServiceConnection::Open(config, a.service, a.allow_no_signatures, "sanitize");
+  if (!service.ok()) {
+    std::fprintf(stderr, "mugai sanitize: %s\n", service.status().message().c_str());
+    return service.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
   }
-  std::vector<ItemInput> items;
-  for (const auto& path : a.inputs) items.push_back(ItemInput{path, BaseName(path), "", "", ""});
-  std::vector<NodeReport> reports = pipeline.value()->Sanitize(items, a.out_dir);
-
-  int rc = kExitDelivered;
-  for (const auto& r : reports) {
-    if (r.internal_failure) rc = kExitInternal;
-    else if (r.verdict == Verdict::kBlocked && rc == kExitDelivered) rc = kExitBlocked;
+  if (!service.value()->in_process() &&
+      (!a.signatures.empty() || !a.state.empty() || a.jobs > 0 || a.allow_no_signatures)) {
+    std::fprintf(stderr, "mugai sanitize: note: a mugai service is running; --signatures, "
+                         "--state, --jobs and --allow-no-signatures are its own settings and "
+                         "are ignored here\n");
   }
+  std::vector<ClientItem> items;
+  for (const auto& path : a.inputs) items.push_back(ClientItem{BaseName(path), path, -1, path});
+  const std::string out_dir = a.out_dir;
+  ClientWriter writer = [&out_dir](size_t, const std::string& untrusted_name, const std::string&,
+                                   const std::string& bytes) -> Result<std::string> {
+    std::string name = BaseName(untrusted_name);
+    if (name.empty() || name == "." || name == "..") {
+      return Status{StatusCode::kProtocol, "the service named an output '" + untrusted_name + "'"};
+    }
+    return WriteNewFile(out_dir, name, bytes);
+  };
+  std::string destination;
+  if (!a.out_dir.empty()) {
+    char* real = realpath(a.out_dir.c_str(), nullptr);
+    destination = real ? real : a.out_dir;
+    free(real);
+  }
+  Result<ClientOutcome> outcome = service.value()->Run("sanitize", items, a.password,
+                                                       !a.out_dir.empty(), destination, writer);
+  if (!outcome.ok()) {
+    std::fprintf(stderr, "mugai sanitize: %s\n", outcome.status().message().c_str());
+    return outcome.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInternal;
+  }
+  int rc = outcome->exit;
   if (!a.report.empty()) {
     std::string json =
-        RunReport(pipeline.value()->engine(), pipeline.value()->scanning_enabled(), reports)
-            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-        "\n";
+        outcome->report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     if (int w = WriteReport(a.report, json); w >= 0) rc = w;
   }
-  if (!a.quiet) std::fputs(HumanNotice(reports).c_str(), stderr);
+  if (!a.quiet) std::fputs(outcome->notice.c_str(), stderr);
   return rc;
 }
 

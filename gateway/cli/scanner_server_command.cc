@@ -53,7 +53,7 @@ bool ParseU64(const std::string& s, uint64_t* out) {
 
 int RunScannerServerCommand(const std::vector<std::string>& args) {
   ScannerServerOptions o;
-  o.limits = ScanLimits{100ULL << 20, 400ULL << 20, 17, 10000, 120000, true};
+  o.limits = ScanLimits{100ULL << 20, 400ULL << 20, 17, 10000, 120000, true, false};
   bool sandbox = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

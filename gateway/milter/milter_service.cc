@@ -20,7 +20,7 @@
 #include <semaphore>
 
 #include "common/file_util.h"
-#include "converters/mail/mail_builder.h"
+#include "converters/mail/mail_text.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/milter_session.h"
 #include "gateway/pipeline.h"
@@ -174,7 +174,7 @@ sfsistat HandleEom(SMFICTX* ctx) {
       std::filesystem::remove_all(dir, ignored);
     }
   } cleanup{work};
-  ItemInput item{work + "/message.eml", "message.eml", work + "/out", s->SourceJson(), "smtp"};
+  ItemInput item{work + "/message.eml", "message.eml", work + "/out", s->SourceJson(), "smtp", false, -1, "", ""};
   item.mail = true;
   std::vector<NodeReport> reports = svc.pipeline->Sanitize({item}, "");
   const NodeReport& r = reports.at(0);

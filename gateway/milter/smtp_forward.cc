@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "converters/mail/mail_builder.h"
+#include "converters/mail/mail_text.h"
 
 namespace mugai {
 

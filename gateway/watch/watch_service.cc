@@ -293,7 +293,7 @@ void WatchService::Process(const std::vector<std::pair<std::string, Candidate>>&
   for (const auto& c : claims) {
     ClaimStore::ClearStaging(c);
     MakeDirs(c.staging, 0700);
-    items.push_back(ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir});
+    items.push_back(ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir, false, -1, "", ""});
   }
   if (items.empty()) return;
   std::vector<NodeReport> reports = pipeline_->Sanitize(items, "");
@@ -320,7 +320,7 @@ void WatchService::Recover() {
       ClaimStore::ClearStaging(c);  // processed (maybe) but not delivered: do it again
       MakeDirs(c.staging, 0700);
       std::vector<NodeReport> r = pipeline_->Sanitize(
-          {ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir}}, "");
+          {ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir, false, -1, "", ""}}, "");
       if (!r[0].internal_failure) Complete(c, r[0]);
     }
   }

@@ -27,7 +27,7 @@ class PipelineTest : public ::testing::Test {
   void TearDown() override { SetWorkerFaultForTesting(WorkerFault::kNone); }
 
   NodeReport SanitizeOne(const std::string& name) {
-    auto reports = pipeline_->Sanitize({ItemInput{in_ / name, name, "", "", ""}}, out_.path());
+    auto reports = pipeline_->Sanitize({ItemInput{in_ / name, name, "", "", "", false, -1, "", ""}}, out_.path());
     EXPECT_EQ(reports.size(), 1u);
     return reports.at(0);
   }
@@ -103,7 +103,7 @@ TEST_F(PipelineTest, InputOverTheLimitIsBlockedWithoutReading) {
   config_.max_input_bytes = 4;
   auto p = Pipeline::Create(config_, PipelineOptions{});
   ASSERT_TRUE(p.ok());
-  auto reports = p.value()->Sanitize({ItemInput{in_ / "memo.txt", "memo.txt", "", "", ""}}, out_.path());
+  auto reports = p.value()->Sanitize({ItemInput{in_ / "memo.txt", "memo.txt", "", "", "", false, -1, "", ""}}, out_.path());
   EXPECT_EQ(reports[0].verdict, Verdict::kBlocked);
   EXPECT_EQ(reports[0].reason, Reason::kInputTooLarge);
   EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
@@ -116,7 +116,7 @@ TEST_F(PipelineTest, UnwritableQuarantineFailsClosed) {
   // Make the blob folder impossible to create: a file where the folder should be.
   testing::WriteFile(config_.state_dir + "/quarantine/blobs", "not a folder");
   testing::WriteFile(in_ / "page.html", "<html><body><p>hello</p></body></html>");
-  auto reports = p.value()->Sanitize({ItemInput{in_ / "page.html", "page.html", "", "", ""}}, out_.path());
+  auto reports = p.value()->Sanitize({ItemInput{in_ / "page.html", "page.html", "", "", "", false, -1, "", ""}}, out_.path());
   EXPECT_EQ(reports[0].verdict, Verdict::kBlocked);
   EXPECT_EQ(reports[0].reason, Reason::kQuarantineFailed);
   EXPECT_TRUE(reports[0].internal_failure);

@@ -1,0 +1,282 @@
+// The host service: a thread per client connection, one pipeline for all of them.
+#include "gateway/service/service.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/fd_passing.h"
+#include "common/file_util.h"
+#include "gateway/report.h"
+#include "gateway/service/service_protocol.h"
+
+namespace mugai {
+
+namespace {
+
+using json = nlohmann::json;
+
+bool SendJson(int conn, const json& j) {
+  return SendFrame(conn, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// The exit status of a run (ARCHITECTURE §6) from its reports.
+int ExitCodeFor(const std::vector<NodeReport>& reports) {
+  int rc = 0;
+  for (const auto& r : reports) {
+    if (r.internal_failure) {
+      rc = 3;
+    } else if (r.verdict == Verdict::kBlocked && rc == 0) {
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+bool IsString(const json& j, const char* key, size_t max) {
+  return j.contains(key) && j[key].is_string() && j[key].get_ref<const std::string&>().size() <= max;
+}
+
+}  // namespace
+
+std::string UserNameOf(uint32_t uid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_name) {
+    return found->pw_name;
+  }
+  return "uid " + std::to_string(uid);
+}
+
+Result<std::unique_ptr<Service>> Service::Create(const Config& config,
+                                                 const ServiceOptions& options) {
+  std::unique_ptr<Service> s(new Service(config));
+  s->options_ = options;
+  PipelineOptions po;
+  po.allow_no_signatures = options.allow_no_signatures;
+  po.entry_point = options.entry_point;
+  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, po);
+  if (!p.ok()) return p.status();
+  s->pipeline_ = std::move(p.value());
+  return s;
+}
+
+void Service::ServeConnection(int conn) {
+  PeerCredentials peer;
+  if (!GetPeerCredentials(conn, &peer)) {
+    close(conn);
+    return;
+  }
+  // The actor is who the kernel says is at the other end, never a name the client gives.
+  const std::string actor = UserNameOf(peer.uid);
+  for (;;) {
+    std::string request;
+    std::vector<int> fds;
+    if (!RecvFrame(conn, kMaxServiceJson, &request, &fds, kMaxItemsPerRequest)) break;
+    Handle(conn, actor, request, fds);
+    for (int fd : fds) close(fd);
+  }
+  close(conn);
+}
+
+void Service::Handle(int conn, const std::string& actor, const std::string& request_json,
+                     std::vector<int>& fds) {
+  auto refuse = [&](int code, const std::string& why) {
+    SendJson(conn, {{"type", "error"}, {"exit", code}, {"message", why}});
+  };
+  json req = json::parse(request_json, nullptr, /*allow_exceptions=*/false);
+  if (req.is_discarded() || !req.is_object() || !req.contains("v") || req["v"] != kServiceProtocolVersion) {
+    return refuse(2, "not a mugai service request of version " +
+                         std::to_string(kServiceProtocolVersion) + " (a client of another version?)");
+  }
+  if (!IsString(req, "op", 16) || !req.contains("items") || !req["items"].is_array() ||
+      !IsString(req, "destination", 4096) ||
+      !IsString(req, "password", 4096) || !req.contains("deliver") || !req["deliver"].is_boolean()) {
+    return refuse(2, "malformed request");
+  }
+  const std::string op = req["op"];
+  if (op != "sanitize" && op != "mail") return refuse(2, "unknown operation '" + op + "'");
+  const json& list = req["items"];
+  if (list.size() != fds.size() || list.empty() || (op == "mail" && list.size() != 1)) {
+    return refuse(2, "each item needs exactly one descriptor (and a message is one item)");
+  }
+  std::vector<ItemInput> items;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& it = list[i];
+    if (!it.is_object() || !IsString(it, "name", 4096) || !IsString(it, "source", 4096)) {
+      return refuse(2, "malformed item " + std::to_string(i));
+    }
+    ItemInput in;
+    in.name = BaseName(it["name"].get<std::string>());
+    if (in.name.empty()) in.name = op == "mail" ? "message.eml" : "unnamed";
+    in.source = it["source"].get<std::string>();
+    if (in.source.empty()) in.source = "client of " + actor;
+    in.path = in.source;  // for the records only: the service never opens it
+    in.fd = fds[i];
+    in.actor = actor;
+    in.password = req["password"].get<std::string>();
+    in.mail = op == "mail";
+    // Where the client puts its outputs: recorded with a kept original, so that a release
+    // can go there later.
+    in.destination = req["destination"].get<std::string>();
+    if (in.mail && in.destination.empty()) in.destination = "stdout";
+    items.push_back(std::move(in));
+  }
+  // The client writes each output and says where; until it has, nothing is recorded as
+  // delivered (and a client that cannot write it gets the item blocked, original kept).
+  OutputSink sink = [&](size_t item, const std::string& name, const std::string& bytes,
+                        const std::string& type, Verdict verdict) -> Result<std::string> {
+    json head = {{"type", "output"}, {"item", item},   {"name", name},
+                 {"mime", type},     {"verdict", VerdictName(verdict)}, {"size", bytes.size()}};
+    if (!SendJson(conn, head) || !SendFrame(conn, bytes)) {
+      return Status{StatusCode::kIo, "the client went away before the output was handed over"};
+    }
+    std::string ack;
+    std::vector<int> none;
+    if (!RecvFrame(conn, 1 << 16, &ack, &none, 0)) {
+      return Status{StatusCode::kIo, "the client went away before it wrote the output"};
+    }
+    json a = json::parse(ack, nullptr, false);
+    if (a.is_discarded() || !a.is_object() || !a.contains("ok") || !a["ok"].is_boolean()) {
+      return Status{StatusCode::kProtocol, "the client answered nonsense about the output"};
+    }
+    if (!a["ok"].get<bool>()) {
+      return Status{StatusCode::kIo, "the client could not write the output: " +
+                                         (IsString(a, "error", 4096) ? a["error"].get<std::string>()
+                                                                     : std::string("?"))};
+    }
+    if (!IsString(a, "path", 8192)) return Status{StatusCode::kProtocol, "no path in the answer"};
+    return a["path"].get<std::string>();
+  };
+  bool deliver = req["deliver"].get<bool>();
+  std::vector<NodeReport> reports = pipeline_->Sanitize(items, "", deliver ? &sink : nullptr);
+  int rc = ExitCodeFor(reports);
+  if (op == "mail" && rc == 0 && deliver && (reports.empty() || reports[0].outputs.empty())) {
+    rc = 3;  // deliverable yet nothing written: never exit 0 with nothing on standard output
+  }
+  json report = RunReport(pipeline_->engine(), pipeline_->scanning_enabled(), reports);
+  SendJson(conn, {{"type", "done"}, {"exit", rc}, {"report", report},
+                  {"notice", HumanNotice(reports)}});
+}
+
+int Service::Listen(const std::string& path, const std::string& group) {
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (Status s = MakeDirs(path.substr(0, slash), 0755); !s.ok()) {
+      fprintf(stderr, "mugai serve: %s\n", s.message().c_str());
+      return 2;
+    }
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    fprintf(stderr, "mugai serve: socket path too long: %s\n", path.c_str());
+    return 2;
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    close(probe);
+    fprintf(stderr, "mugai serve: a mugai service already answers at %s (stop it first)\n",
+            path.c_str());
+    return 2;
+  }
+  close(probe);
+  unlink(path.c_str());  // a stale socket of a service that ended
+  int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  mode_t old = umask(0117);
+  int bound = bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  umask(old);
+  if (bound != 0 || listen(listen_fd, 128) != 0) {
+    fprintf(stderr, "mugai serve: cannot listen on %s: %s\n", path.c_str(), strerror(errno));
+    return 2;
+  }
+  chmod(path.c_str(), 0660);
+  if (!group.empty()) {
+    struct group* g = getgrnam(group.c_str());
+    if (!g || chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+      fprintf(stderr, "mugai serve: cannot give %s to group '%s' (service.socket_group)\n",
+              path.c_str(), group.c_str());
+      return 2;
+    }
+  }
+  // Signals are taken by one thread: SIGHUP reloads, SIGTERM/SIGINT stop accepting.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::atomic<bool> stopping{false};
+  std::thread signals([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        pipeline_->log().Write("info", "reload_requested", {{"detail", "SIGHUP"}});
+        pipeline_->ReloadSignatures();
+        continue;
+      }
+      stopping = true;
+      shutdown(listen_fd, SHUT_RDWR);
+      return;
+    }
+  });
+  pipeline_->log().Write("info", "service_listening", {{"socket", path}});
+  fprintf(stderr, "mugai serve: listening on %s\n", path.c_str());
+  std::mutex m;
+  std::condition_variable cv;
+  int active = 0;
+  while (!stopping) {
+    int conn = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (stopping) break;
+      if (errno == EMFILE || errno == ENFILE) {
+        usleep(10000);
+        continue;
+      }
+      fprintf(stderr, "mugai serve: accept: %s\n", strerror(errno));
+      break;
+    }
+    {
+      std::lock_guard<std::mutex> lock(m);
+      ++active;
+    }
+    std::thread([this, conn, &m, &cv, &active] {
+      ServeConnection(conn);
+      std::lock_guard<std::mutex> lock(m);
+      --active;
+      cv.notify_all();
+    }).detach();
+  }
+  // Requests in progress finish (their items are recorded and delivered or blocked).
+  {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return active == 0; });
+  }
+  if (!stopping) {
+    kill(getpid(), SIGTERM);  // let the signal thread end
+  }
+  signals.join();
+  close(listen_fd);
+  unlink(path.c_str());
+  pipeline_->log().Write("info", "service_stopped", {{"socket", path}});
+  fprintf(stderr, "mugai serve: stopped\n");
+  return 0;
+}
+
+}  // namespace mugai

@@ -1,0 +1,220 @@
+// `mugai serve` as an operator runs it, with `mugai sanitize` and `mugai mail` as its clients:
+// inputs handed over as open files, outputs written by the client, the caller's Unix user in
+// the audit log, a clear exit 3 when an explicit --service does not answer, and a clean stop.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+extern char** environ;
+
+namespace mugai {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class ServeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir_ / "in");
+    socket_ = dir_ / "mugai.sock";
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Starts the service and waits until it listens.
+  void StartService() {
+    std::vector<std::string> args = {testing::MugaiBinary(), "serve", "--socket", socket_,
+                                     "--signatures", testing::SignaturesDir(), "--state",
+                                     dir_ / "state"};
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, (dir_ / "serve.err").c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ASSERT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 300; ++i) {
+      if (fs::exists(dir_ / "serve.err") &&
+          testing::ReadFile(dir_ / "serve.err").find("listening") != std::string::npos) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "mugai serve did not start: " << testing::ReadFile(dir_ / "serve.err");
+  }
+
+  int Stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  // The audit records of `event`.
+  std::vector<json> Audit(const std::string& event) {
+    std::vector<json> out;
+    std::string log = testing::ReadFile(dir_ / "state/audit.log");
+    size_t start = 0;
+    while (start < log.size()) {
+      size_t end = log.find('\n', start);
+      if (end == std::string::npos) end = log.size();
+      json j = json::parse(log.substr(start, end - start), nullptr, false);
+      if (!j.is_discarded() && j["event"] == event) out.push_back(j);
+      start = end + 1;
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+std::string Me() {
+  passwd* pw = getpwuid(getuid());
+  return pw ? pw->pw_name : "uid " + std::to_string(getuid());
+}
+
+TEST_F(ServeTest, SanitizeHandsItsFilesToTheServiceAndWritesWhatComesBack) {
+  StartService();
+  testing::WriteFile(dir_ / "in/memo.txt", "予算要求について\n");
+  testing::WriteFile(dir_ / "in/page.html", "<p>hello <script>alert(1)</script></p>");
+  testing::WriteFile(dir_ / "in/eicar.txt", testing::Eicar());
+  // The client's folders are its own: the service is told of none of them but through the
+  // files it is handed.
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "--service", socket_,
+                                       "--out", dir_ / "out", "--report", dir_ / "report.json",
+                                       dir_ / "in/memo.txt", dir_ / "in/page.html",
+                                       dir_ / "in/eicar.txt"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(testing::ListFiles(dir_ / "out"),
+            (std::vector<std::string>{"memo.txt", "page.txt"}));
+  EXPECT_EQ(testing::ReadFile(dir_ / "out/memo.txt"), "予算要求について\n");
+  EXPECT_EQ(testing::ReadFile(dir_ / "out/page.txt").find("alert"), std::string::npos);
+  json report = json::parse(testing::ReadFile(dir_ / "report.json"));
+  ASSERT_EQ(report["items"].size(), 3u);
+  EXPECT_EQ(report["items"][2]["verdict"], "blocked");
+  EXPECT_EQ(report["summary"]["blocked"], 1);
+  EXPECT_GT(report["scanner"]["signatures"].get<int>(), 0);
+  EXPECT_NE(r.err.find("BLOCKED"), std::string::npos);
+  // Who asked is the Unix user at the other end of the socket, not a name it gave.
+  std::vector<json> processed = Audit("item_processed");
+  ASSERT_EQ(processed.size(), 3u);
+  for (const json& p : processed) EXPECT_EQ(p["actor"], Me());
+  // Delivered is recorded with where the client put it, after it was there.
+  std::vector<json> delivered = Audit("delivered");
+  ASSERT_EQ(delivered.size(), 2u);
+  std::set<std::string> destinations;
+  for (const json& d : delivered) destinations.insert(d["details"]["destination"]);
+  EXPECT_EQ(destinations, (std::set<std::string>{dir_ / "out/memo.txt", dir_ / "out/page.txt"}));
+  // A second run into the same folder never overwrites.
+  r = testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service", socket_, "--out",
+                    dir_ / "out", dir_ / "in/memo.txt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "out/memo (1).txt"));
+  EXPECT_EQ(Stop(), 0);
+  EXPECT_FALSE(fs::exists(socket_)) << "the socket is removed on a clean stop";
+  EXPECT_NE(testing::ReadFile(dir_ / "state/mugai.log").find("event=service_stopped"),
+            std::string::npos);
+}
+
+TEST_F(ServeTest, MailGoesThroughTheServiceFromStandardInput) {
+  StartService();
+  testing::WriteFile(dir_ / "in.eml",
+                     "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: test\r\n"
+                     "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+                     "<p>本文 <script>x()</script></p>\r\n");
+  testing::RunResult r = testing::Run(
+      {testing::MugaiBinary(), "mail", "--quiet", "--service", socket_}, dir_ / "in.eml");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("X-Mugai-Verdict: sanitized"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("<script>"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "state/tmp/mail-" + std::to_string(pid_)))
+      << "no temporary copy of the message";
+}
+
+TEST_F(ServeTest, AnExplicitServiceThatDoesNotAnswerIsExitThree) {
+  testing::WriteFile(dir_ / "in/memo.txt", "x\n");
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "--service",
+                                       dir_ / "nobody.sock", "--out", dir_ / "out",
+                                       dir_ / "in/memo.txt"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("no mugai service answers at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mugai serve"), std::string::npos) << "it says how to start one";
+  EXPECT_FALSE(fs::exists(dir_ / "out/memo.txt"));
+  // A stale socket file at the configured path is not a reason to run in-process either.
+  testing::WriteFile(dir_ / "stale.sock", "");
+  testing::WriteFile(dir_ / "c.toml", "[service]\nsocket = \"" + dir_ / "stale.sock" + "\"\n");
+  r = testing::Run({testing::MugaiBinary(), "sanitize", "--config", dir_ / "c.toml",
+                    "--signatures", testing::SignaturesDir(), "--state", dir_ / "state",
+                    "--out", dir_ / "out", dir_ / "in/memo.txt"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST_F(ServeTest, ASecondServiceOnTheSameSocketRefusesToStart) {
+  StartService();
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "serve", "--socket", socket_,
+                                       "--signatures", testing::SignaturesDir(), "--state",
+                                       dir_ / "state2"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("already answers"), std::string::npos) << r.err;
+}
+
+TEST_F(ServeTest, HelpNamesTheSocketAndTheSignals) {
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "serve", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--socket PATH"), std::string::npos);
+  EXPECT_NE(r.out.find("SIGHUP"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mugai
+
+namespace mugai {
+namespace {
+
+// `--report` naming something that is not a regular file (a FIFO here; /dev/null in real
+// use) is written into, never renamed over: run as root, the old code replaced /dev/null.
+TEST(ReportTarget, AFifoIsWrittenIntoAndStaysAFifo) {
+  testing::TempDir dir;
+  fs::create_directories(dir / "in");
+  testing::WriteFile(dir / "in/memo.txt", "x\n");
+  std::string fifo = dir / "report.fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = testing::ReadFile(fifo); });
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--signatures",
+                                       testing::SignaturesDir(), "--state", dir / "state",
+                                       "--report", fifo, dir / "in/memo.txt"});
+  reader.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  struct stat st;
+  ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_NE(got.find("\"summary\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mugai
