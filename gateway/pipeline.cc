@@ -681,7 +681,9 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
 void Pipeline::UndoDelivery(const std::shared_ptr<ItemState>& item, const std::string& why) {
   NodeReport& r = item->report;
   for (const auto& o : r.outputs) {
-    if (!o.path.empty()) unlink(o.path.c_str());
+    // A client's path is the client's word: never unlink it here (the client takes back its
+    // own file when the report says blocked).
+    if (!o.path.empty() && !o.by_client) unlink(o.path.c_str());
   }
   r.outputs.clear();
   MarkBlocked(r, Reason::kAuditFailed, why, true);
@@ -713,7 +715,7 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
       MarkBlocked(r, Reason::kOutputFailed, put.status().message(), true);
       return;
     }
-    r.outputs.push_back({BaseName(put.value()), Sha256Hex(bytes), type, put.value()});
+    r.outputs.push_back({BaseName(put.value()), Sha256Hex(bytes), type, put.value(), true});
     return;
   }
   Result<std::string> path = WriteNewFile(out_dir, name, bytes);

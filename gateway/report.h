@@ -18,6 +18,7 @@ struct OutputRecord {
   std::string sha256;
   std::string type;    // MIME type of the output
   std::string path;    // where it was written (not in the JSON: it is local to this host)
+  bool by_client = false;  // written by a service client: only the client can take it back
 };
 
 struct NodeReport {

@@ -186,9 +186,25 @@ Result<pid_t> ZygoteClient::Spawn(const std::string& job, int input_fd, int resu
                                   int scanner_fd, int extra_fd) {
   uint64_t id;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_);
     if (dead_) {
-      return Status{StatusCode::kInternal, "the worker zygote has ended (see mugai.log)"};
+      // The zygote ended (a crash of its own, or killed): start a new one, once at a time.
+      lock.unlock();
+      std::lock_guard<std::mutex> restart(send_mutex_);
+      bool still_dead;
+      {
+        std::lock_guard<std::mutex> l(mutex_);
+        still_dead = dead_;
+      }
+      if (still_dead) {
+        Stop();
+        if (Status s = Start(config_); !s.ok()) {
+          return Status{StatusCode::kInternal, "the worker zygote has ended and cannot be "
+                                               "restarted: " + s.message()};
+        }
+        if (log_) log_->Write("warning", "zygote_restarted", {{"pid", std::to_string(pid_)}});
+      }
+      lock.lock();
     }
     id = next_id_++;
   }
@@ -233,6 +249,10 @@ Result<pid_t> ZygoteClient::Spawn(const std::string& job, int input_fd, int resu
 bool ZygoteClient::TakeExit(pid_t pid, int* status) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = exited_.find(pid);
+  if (it == exited_.end() && dead_) {
+    *status = SIGKILL;  // its zygote is gone, and the worker with it (parent-death signal)
+    return true;
+  }
   if (it == exited_.end()) return false;
   *status = it->second;
   exited_.erase(it);

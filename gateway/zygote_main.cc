@@ -153,8 +153,8 @@ bool MemoryHolds(const std::string& needle) {
 #endif
 
 // In the forked worker: read its job (the zygote never did), then confine and run it.
-[[noreturn]] void RunForkedWorker(Warm& w, int job_fd, int input_fd, int result_fd,
-                                  int scanner_fd, int extra_fd) {
+[[noreturn]] void RunForkedWorker(Warm& w, pid_t zygote, int job_fd, int input_fd,
+                                  int result_fd, int scanner_fd, int extra_fd) {
   Result<std::string> bytes = ReadFdLimited(job_fd, 1 << 20, "the worker's job");
   close(job_fd);
   Result<WorkerJob> decoded = bytes.ok() ? DecodeWorkerJob(bytes.value())
@@ -186,7 +186,7 @@ bool MemoryHolds(const std::string& needle) {
   fault = WorkerFault::kNone;  // fault injection exists in test builds only
 #endif
   WorkerChildSetup setup{job.limits, job.scratch_root, input_fd, result_fd, scanner_fd,
-                         extra_fd, getppid(), job.user_tasks, job.namespaces, fault};
+                         extra_fd, zygote, job.user_tasks, job.namespaces, fault};
   RunWorkerChild(setup, [&w, extra_fd, probe](int fd, const std::string& scratch) {
     if (job.kind == JobKind::kMemoryProbe) return probe;
     return RunJob(w, job, fd, extra_fd, scratch);
@@ -230,6 +230,11 @@ int RunZygote() {
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, nullptr);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) {
+    fprintf(stderr, "mugai-zygote: signalfd: %s\n", strerror(errno));
+    return 3;
+  }
+  const pid_t zygote = getpid();
   const int control = 3;
   fcntl(control, F_SETFD, FD_CLOEXEC);
   SendPacket(control, "R");
@@ -298,7 +303,7 @@ int RunZygote() {
       sigprocmask(SIG_UNBLOCK, &chld, nullptr);
       close(sfd);
       close(control);
-      RunForkedWorker(w, job_fd, input_fd, result_fd, scanner_fd, extra_fd);
+      RunForkedWorker(w, zygote, job_fd, input_fd, result_fd, scanner_fd, extra_fd);
     }
     int err = errno;
     if (pid > 0) setpgid(pid, pid);

@@ -2,6 +2,7 @@
 #include "scanners/scanner_server.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -85,7 +86,11 @@ void Serve(int conn, EngineSlot* slot) {
     if (!RecvScanMessage(conn, &bytes, &fd)) break;
     Result<ScanRequest> request = DecodeScanRequest(bytes);
     bool needs_fd = request.ok() && request->op != ScanOp::kInfo;
-    if (!request.ok() || needs_fd != (fd >= 0)) {
+    // Only a sealed in-memory file: its bytes cannot change during the scan (or after it, in
+    // the clean cache's eyes).
+    constexpr int kSeals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW;
+    bool sealed = fd < 0 || (fcntl(fd, F_GET_SEALS) & kSeals) == kSeals;
+    if (!request.ok() || needs_fd != (fd >= 0) || !sealed) {
       if (fd >= 0) close(fd);
       break;  // a worker that breaks the protocol gets no answer; its scan fails closed
     }

@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sys/time.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -82,18 +84,23 @@ void Service::ServeConnection(int conn) {
   }
   // The actor is who the kernel says is at the other end, never a name the client gives.
   const std::string actor = UserNameOf(peer.uid);
+  // A client that stops reading or answering does not hold this thread (and its workers'
+  // deadlines) for ever.
+  timeval timeout{300, 0};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   for (;;) {
     std::string request;
     std::vector<int> fds;
     if (!RecvFrame(conn, kMaxServiceJson, &request, &fds, kMaxItemsPerRequest)) break;
-    Handle(conn, actor, request, fds);
+    Handle(conn, peer.uid, actor, request, fds);
     for (int fd : fds) close(fd);
   }
   close(conn);
 }
 
-void Service::Handle(int conn, const std::string& actor, const std::string& request_json,
-                     std::vector<int>& fds) {
+void Service::Handle(int conn, uint32_t uid, const std::string& actor,
+                     const std::string& request_json, std::vector<int>& fds) {
   auto refuse = [&](int code, const std::string& why) {
     SendJson(conn, {{"type", "error"}, {"exit", code}, {"message", why}});
   };
@@ -113,6 +120,25 @@ void Service::Handle(int conn, const std::string& actor, const std::string& requ
   if (list.size() != fds.size() || list.empty() || (op == "mail" && list.size() != 1)) {
     return refuse(2, "each item needs exactly one descriptor (and a message is one item)");
   }
+  // Where the client writes its outputs is recorded with a kept original (a release goes
+  // there later), so only a folder the client owns is believed; otherwise nothing is
+  // recorded and a release needs --out.
+  std::string destination = req["destination"].get<std::string>();
+  if (op == "mail") {
+    destination = "stdout";
+  } else if (!destination.empty()) {
+    struct stat st;
+    if (destination[0] != '/' || stat(destination.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        (uid != 0 && st.st_uid != uid)) {
+      destination.clear();
+    }
+  }
+  for (int fd : fds) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return refuse(2, "inputs must be regular files (or sealed in-memory files)");
+    }
+  }
   std::vector<ItemInput> items;
   for (size_t i = 0; i < list.size(); ++i) {
     const json& it = list[i];
@@ -129,10 +155,7 @@ void Service::Handle(int conn, const std::string& actor, const std::string& requ
     in.actor = actor;
     in.password = req["password"].get<std::string>();
     in.mail = op == "mail";
-    // Where the client puts its outputs: recorded with a kept original, so that a release
-    // can go there later.
-    in.destination = req["destination"].get<std::string>();
-    if (in.mail && in.destination.empty()) in.destination = "stdout";
+    in.destination = destination;
     items.push_back(std::move(in));
   }
   // The client writes each output and says where; until it has, nothing is recorded as

@@ -39,7 +39,7 @@ class Service {
 
  private:
   explicit Service(const Config& config) : config_(config) {}
-  void Handle(int conn, const std::string& actor, const std::string& request_json,
+  void Handle(int conn, uint32_t uid, const std::string& actor, const std::string& request_json,
               std::vector<int>& fds);
 
   Config config_;

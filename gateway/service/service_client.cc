@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 #include "common/fd_passing.h"
 #include "common/threads.h"
@@ -91,6 +92,7 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
   out.report = json::object();
   json merged_items = json::array();
   int delivered = 0, blocked = 0, failed = 0;
+  std::map<size_t, std::vector<std::string>> written;  // item → files written for it
   for (size_t first = 0; first < items.size(); first += kMaxItemsPerRequest) {
     size_t last = std::min(items.size(), first + kMaxItemsPerRequest);
     json list = json::array();
@@ -143,9 +145,10 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
         }
         size_t item = first + msg.value("item", size_t{0});
         Result<std::string> put =
-            item < items.size() ? writer(item, msg.value("name", std::string()),
-                                         msg.value("verdict", std::string()), bytes)
-                                : Status{StatusCode::kProtocol, "no such item"};
+            item < last ? writer(item, msg.value("name", std::string()),
+                                 msg.value("verdict", std::string()), bytes)
+                        : Status{StatusCode::kProtocol, "no such item"};
+        if (put.ok() && put.value() != "-") written[item].push_back(put.value());
         json ack = put.ok() ? json{{"ok", true}, {"path", put.value()}}
                             : json{{"ok", false}, {"error", put.status().message()}};
         if (!SendFrame(fd_, ack.dump(-1, ' ', false, json::error_handler_t::replace))) {
@@ -160,7 +163,16 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
       if (rc == 3 || (rc == 1 && out.exit == 0)) out.exit = rc;
       out.notice += msg.value("notice", std::string());
       json& report = msg["report"];
-      for (auto& item : report["items"]) merged_items.push_back(item);
+      // An output written here whose item ended blocked after all (its delivery could not be
+      // recorded) is taken back: nothing is delivered that the audit log does not show.
+      size_t index = first;
+      for (auto& item : report["items"]) {
+        if (item.value("verdict", std::string()) == "blocked") {
+          for (const std::string& path : written[index]) unlink(path.c_str());
+        }
+        merged_items.push_back(item);
+        ++index;
+      }
       delivered += report["summary"].value("delivered", 0);
       blocked += report["summary"].value("blocked", 0);
       failed += report["summary"].value("failed", 0);
