@@ -51,3 +51,32 @@ sanitize_ms() {
   done
   printf '%.0f' "$(echo "$(median < "$work/runs") * 1000" | bc -l)"
 }
+# Prints RSS and PSS (MiB) of a process and all its descendants: PSS counts shared pages once,
+# which is what the host actually spends. Usage: mem_of LABEL PID
+mem_of() {  # label pid: RSS and PSS (MiB) of a process and its descendants
+  local pids="$2" rss=0 pss=0 p more
+  more=$( (pgrep -P "$2" || true) | tr '\n' ' ')  # no children is not an error
+  while [ -n "$more" ]; do
+    pids="$pids $more"
+    more=$(for p in $more; do pgrep -P "$p" || true; done | tr '\n' ' ')
+  done
+  for p in $pids; do
+    [ -r "/proc/$p/smaps_rollup" ] || continue
+    rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
+    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
+  done
+  printf '%-22s RSS %5d MiB  PSS %5d MiB  (%d processes)\n' "$1" $((rss / 1024)) $((pss / 1024)) "$(echo $pids | wc -w)"
+}
+# Writes N small inputs into DIR: half plain text in UTF-8, Shift_JIS and EUC-JP, half a
+# 1.1 KB HTML page with scripts and links (each page slightly different).
+small_inputs() {  # dir n
+  mkdir -p "$1"
+  for i in $(seq 1 "$2"); do
+    case $((i % 6)) in
+      0) cp fixtures/text/utf8.txt "$1/memo$i.txt" ;;
+      1) cp fixtures/text/shift_jis.txt "$1/memo$i.txt" ;;
+      2) cp fixtures/text/euc-jp.txt "$1/memo$i.txt" ;;
+      *) sed "s/市民課/市民課$i/" fixtures/html/hostile.html > "$1/page$i.html" ;;
+    esac
+  done
+}

@@ -89,18 +89,6 @@ run() {  # label
   done
 }
 reload_with() { postfix_conf "$1"; postfix -c "$work/pf/etc" reload >/dev/null 2>&1; sleep 2; }
-# Resident memory (MiB) of a process and its descendants: RSS summed, and PSS summed (shared
-# pages counted once, which is what the host actually spends).
-mem_of() {  # label pid
-  local pids rss=0 pss=0 p
-  pids="$2 $(pgrep -d ' ' -P "$2" 2>/dev/null) $(for c in $(pgrep -P "$2" 2>/dev/null); do pgrep -d ' ' -P "$c"; done)"
-  for p in $pids; do
-    [ -r "/proc/$p/smaps_rollup" ] || continue
-    rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
-    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
-  done
-  printf '%-16s memory: RSS %d MiB, PSS %d MiB (%s)\n' "$1" $((rss / 1024)) $((pss / 1024)) "$(echo $pids | wc -w) processes"
-}
 
 machine
 printf '%-16s %-5s %5s %8s %8s %8s\n' setup load msgs msg/s p50ms p99ms

@@ -8,14 +8,7 @@ rounds=${2:-3}
 
 # Inputs: half plain text in the four Japanese encodings, half HTML with scripts and links.
 mkdir -p "$work/in"
-for i in $(seq 1 "$files"); do
-  case $((i % 6)) in
-    0) cp fixtures/text/utf8.txt "$work/in/memo$i.txt" ;;
-    1) cp fixtures/text/shift_jis.txt "$work/in/memo$i.txt" ;;
-    2) cp fixtures/text/euc-jp.txt "$work/in/memo$i.txt" ;;
-    *) sed "s/市民課/市民課$i/" fixtures/html/hostile.html > "$work/in/page$i.html" ;;
-  esac
-done
+small_inputs "$work/in" "$files"
 bytes=$(du -sb "$work/in" | cut -f1)
 
 

@@ -10,30 +10,9 @@ rounds=${2:-3}
 . "$(dirname "$0")/common.sh" clamd clamdscan bc
 
 mkdir -p "$work/in"
-for i in $(seq 1 "$files"); do
-  case $((i % 6)) in
-    0) cp fixtures/text/utf8.txt "$work/in/memo$i.txt" ;;
-    1) cp fixtures/text/shift_jis.txt "$work/in/memo$i.txt" ;;
-    2) cp fixtures/text/euc-jp.txt "$work/in/memo$i.txt" ;;
-    *) sed "s/市民課/市民課$i/" fixtures/html/hostile.html > "$work/in/page$i.html" ;;
-  esac
-done
+small_inputs "$work/in" "$files"
 chmod 755 "$work" "$work/in"; chmod 644 "$work"/in/*
 
-mem_of() {  # label pid: RSS and PSS (MiB) of a process and its descendants
-  local pids="$2" rss=0 pss=0 p more
-  more=$(pgrep -P "$2" | tr '\n' ' ')
-  while [ -n "$more" ]; do
-    pids="$pids $more"
-    more=$(for p in $more; do pgrep -P "$p"; done | tr '\n' ' ')
-  done
-  for p in $pids; do
-    [ -r "/proc/$p/smaps_rollup" ] || continue
-    rss=$((rss + $(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup")))
-    pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
-  done
-  printf '%-22s RSS %5d MiB  PSS %5d MiB  (%d processes)\n' "$1" $((rss / 1024)) $((pss / 1024)) "$(echo $pids | wc -w)"
-}
 
 # clamd, as packaged: a thread per core.
 cat > "$work/clamd.conf" <<EOF2

@@ -46,6 +46,28 @@ void CloseAll(std::vector<int>* fds) {
 
 }  // namespace
 
+ssize_t SendWithFds(int sock, std::string_view bytes, const std::vector<int>& fds) {
+  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()), 0);
+  if (!fds.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t sent;
+  do {
+    sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  return sent;
+}
+
 bool SendFrame(int sock, std::string_view bytes, const std::vector<int>& fds) {
   if (bytes.size() > UINT32_MAX || fds.size() > kMaxFdsPerFrame) return false;
   std::string header;
@@ -55,22 +77,7 @@ bool SendFrame(int sock, std::string_view bytes, const std::vector<int>& fds) {
     return WriteAll(sock, header.data(), header.size()) &&
            WriteAll(sock, bytes.data(), bytes.size());
   }
-  iovec iov{header.data(), header.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-  memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  ssize_t sent;
-  do {
-    sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
+  ssize_t sent = SendWithFds(sock, header, fds);
   if (sent < 0) return false;
   // The descriptors went with the first byte; the rest follows as plain bytes.
   size_t done = static_cast<size_t>(sent);

@@ -11,6 +11,10 @@
 
 namespace mugai {
 
+// One sendmsg of `bytes` with `fds` riding on it (SCM_RIGHTS); returns what sendmsg returned
+// (bytes sent, or -1 with errno), EINTR retried. A SOCK_SEQPACKET message goes whole or not.
+ssize_t SendWithFds(int sock, std::string_view bytes, const std::vector<int>& fds);
+
 // Sends one frame (u32 little-endian length, then `bytes`) with `fds` (at most 250; none:
 // plain writes, which need no sendmsg). Blocking; false on any error (EPIPE included).
 bool SendFrame(int sock, std::string_view bytes, const std::vector<int>& fds = {});

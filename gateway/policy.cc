@@ -300,8 +300,8 @@ std::string OfficeExtensionFor(std::string_view mime) {
   return "bin";
 }
 
-bool IsMacroFreeOoxmlMime(std::string_view mime) {
-  static const std::string_view kTypes[] = {
+const std::vector<std::string>& MacroFreeOoxmlMimes() {
+  static const std::vector<std::string> kTypes = {
       "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
       "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -309,7 +309,14 @@ bool IsMacroFreeOoxmlMime(std::string_view mime) {
       "application/vnd.openxmlformats-officedocument.presentationml.presentation",
       "application/vnd.openxmlformats-officedocument.presentationml.template",
       "application/vnd.openxmlformats-officedocument.presentationml.slideshow"};
-  return Contains(kTypes, mime);
+  return kTypes;
+}
+
+bool IsMacroFreeOoxmlMime(std::string_view mime) {
+  for (const auto& t : MacroFreeOoxmlMimes()) {
+    if (t == mime) return true;
+  }
+  return false;
 }
 
 TypeFamily FamilyOfOutput(std::string_view output_mime) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mugai {
 
@@ -41,6 +42,8 @@ enum class PolicyAction : uint8_t {
 
 // True for the macro-free OOXML main types a disarmed document may be delivered as.
 bool IsMacroFreeOoxmlMime(std::string_view mime);
+// Those types.
+const std::vector<std::string>& MacroFreeOoxmlMimes();
 
 // The file extension LibreOffice is given for a kOffice type ("doc", "xls", "rtf", "odt"...).
 std::string OfficeExtensionFor(std::string_view mime);

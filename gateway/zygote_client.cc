@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/fd_passing.h"
 #include "common/file_util.h"
 #include "common/threads.h"
 #include "common/wire_format.h"
@@ -26,26 +27,6 @@ namespace {
 void PutU64(std::string* out, uint64_t v) {
   wire::PutU32(out, static_cast<uint32_t>(v & 0xffffffffu));
   wire::PutU32(out, static_cast<uint32_t>(v >> 32));
-}
-
-bool SendWithFds(int sock, const std::string& bytes, const std::vector<int>& fds) {
-  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-  msg.msg_control = control.data();
-  msg.msg_controllen = control.size();
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-  memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(bytes.size());
 }
 
 }  // namespace
@@ -227,7 +208,7 @@ Result<pid_t> ZygoteClient::Spawn(const std::string& job, int input_fd, int resu
   if (extra_fd >= 0) fds.push_back(extra_fd);
   {
     std::lock_guard<std::mutex> lock(send_mutex_);
-    if (!SendWithFds(sock_, message, fds)) {
+    if (SendWithFds(sock_, message, fds) != static_cast<ssize_t>(message.size())) {
       return Status{StatusCode::kInternal,
                     std::string("cannot reach the worker zygote: ") + strerror(errno)};
     }

@@ -76,13 +76,7 @@ std::vector<std::string> AllowedOutputTypes(const FamilyRow& row, const OutputPo
       return {"image/png"};
     case OutputRule::kOoxmlByMode:
       if (policy.ooxml_text) return {std::string(kUtf8Text)};
-      return {"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
-              "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-              "application/vnd.openxmlformats-officedocument.presentationml.template",
-              "application/vnd.openxmlformats-officedocument.presentationml.slideshow"};
+      return MacroFreeOoxmlMimes();
   }
   return {};
 }
