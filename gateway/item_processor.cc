@@ -28,14 +28,6 @@ namespace mugai {
 
 namespace {
 
-WorkerResult Block(WorkerResult r, Reason reason, std::string detail) {
-  r.verdict = Verdict::kBlocked;
-  r.reason = reason;
-  r.reason_detail = std::move(detail);
-  r.has_output = false;
-  r.output.clear();
-  return r;
-}
 
 
 Reason NameReason(NameProblem p) {
@@ -440,6 +432,15 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
 }
 
 }  // namespace
+
+WorkerResult Block(WorkerResult r, Reason reason, std::string detail) {
+  r.verdict = Verdict::kBlocked;
+  r.reason = reason;
+  r.reason_detail = std::move(detail);
+  r.has_output = false;
+  r.output.clear();
+  return r;
+}
 
 // Reads the whole input (a sealed memfd or regular file) of at most `max` bytes.
 bool ReadInput(int fd, uint64_t max, std::string* out, std::string* error) {

@@ -12,6 +12,9 @@
 
 namespace mugai {
 
+// `r` as a blocked answer for `reason` (no output).
+WorkerResult Block(WorkerResult r, Reason reason, std::string detail);
+
 // Reads the whole input (a sealed memfd or regular file) of at most `max` bytes; false with
 // `error` set when it is larger or cannot be read.
 bool ReadInput(int fd, uint64_t max, std::string* out, std::string* error);

@@ -243,15 +243,9 @@ bool ScannerProcess::Alive() {
 }
 
 int ScannerProcess::Connect() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!Alive()) {
-    // Scans it held have failed (their workers saw the connection close); start a new one.
-    if (Status s = Spawn(); !s.ok()) {
-      if (log_) log_->Write("error", "scanner_restart_failed", {{"detail", s.message()}});
-      return -1;
-    }
-    if (log_) log_->Write("warning", "scanner_restarted", {{"pid", std::to_string(pid_)}});
-  }
+  // No lock and no liveness check here: the listening socket is this process's, so a
+  // connection made while the scanner restarts waits in the backlog for the new one, and
+  // restarting is the watcher's job alone (Watch).
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_un addr{};

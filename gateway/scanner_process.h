@@ -39,9 +39,9 @@ class ScannerProcess {
   // own message when the signatures cannot be loaded.
   Status Start();
 
-  // A new connection for one worker (close-on-exec; the pool passes it to the child).
-  // Restarts the scanner first if it has died (blocking while the engine loads). -1 when
-  // no scanner can be reached; the caller then fails the job (fail closed).
+  // A new connection for one worker (close-on-exec; the pool passes it to the child). While
+  // the scanner restarts, the connection waits in the backlog and its scans wait (within the
+  // worker's deadline). -1 when the socket cannot be reached; the caller then fails the job.
   int Connect();
 
   // The engine in use now (asked of the scanner, so it follows reloads); the last known one

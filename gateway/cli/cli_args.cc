@@ -1,6 +1,8 @@
 // The operator commands' argument parser.
 #include "gateway/cli/cli_args.h"
 
+#include <cstdlib>
+
 namespace mugai {
 
 CliArgs ParseCliArgs(const std::vector<std::string>& args, const std::set<std::string>& with_value,
@@ -41,6 +43,27 @@ CliArgs ParseCliArgs(const std::vector<std::string>& args, const std::set<std::s
     }
   }
   return out;
+}
+
+bool ParseU64(const std::string& text, uint64_t* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (*end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+Result<Config> CommandConfig(const CliArgs& args) {
+  Config config;
+  if (!args.Get("--config").empty()) {
+    Result<Config> loaded = LoadConfigFile(args.Get("--config"));
+    if (!loaded.ok()) return loaded.status();
+    config = loaded.value();
+  }
+  if (!args.Get("--signatures").empty()) config.signatures = args.Get("--signatures");
+  if (!args.Get("--state").empty()) config.state_dir = args.Get("--state");
+  return config;
 }
 
 }  // namespace mugai

@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+#include "gateway/config.h"
+
 namespace mugai {
 
 struct CliArgs {
@@ -24,6 +27,13 @@ struct CliArgs {
 
 // Parses `args`: flags in `with_value` take a value, flags in `switches` do not; anything
 // else starting with "-" is an error.
+// A decimal number with nothing after it; false on anything else.
+bool ParseU64(const std::string& text, uint64_t* out);
+
+// The settings a command runs with: --config FILE if given (else the built-in defaults), then
+// --signatures and --state on top. The config file's own error when it is bad.
+Result<Config> CommandConfig(const CliArgs& args);
+
 CliArgs ParseCliArgs(const std::vector<std::string>& args, const std::set<std::string>& with_value,
                      const std::set<std::string>& switches);
 

@@ -66,14 +66,9 @@ int RunMailCommand(const std::vector<std::string>& args) {
   if (!a.error.empty()) return usage(a.error);
   if (!a.words.empty()) return usage("the message is read from standard input, not from '" + a.words[0] + "'");
   if (a.Get("--report") == "-") return usage("--report - would mix the report into the message; give a file");
-  Config config;
-  if (a.Has("--config")) {
-    Result<Config> loaded = LoadConfigFile(a.Get("--config"));
-    if (!loaded.ok()) return usage("config error: " + loaded.status().message());
-    config = loaded.value();
-  }
-  if (a.Has("--signatures")) config.signatures = a.Get("--signatures");
-  if (a.Has("--state")) config.state_dir = a.Get("--state");
+  Result<Config> loaded = CommandConfig(a);
+  if (!loaded.ok()) return usage("config error: " + loaded.status().message());
+  Config config = loaded.value();
   struct stat socket_st;
   bool remote = a.Has("--service") || lstat(config.service_socket.c_str(), &socket_st) == 0;
   if (!remote) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "converters/office/office_server.h"
+#include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/worker_seccomp.h"
 
@@ -35,15 +36,6 @@ Options:
   --no-sandbox              skip Landlock and seccomp (debugging only)
   -h, --help                show this help
 )";
-
-bool ParseU64(const std::string& s, uint64_t* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (*end != '\0') return false;
-  *out = v;
-  return true;
-}
 
 }  // namespace
 

@@ -19,16 +19,12 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
                                                      const std::string& command, int* exit_code) {
   auto ctx = std::make_unique<OperatorContext>();
   ctx->command = command;
-  if (!args.Get("--config").empty()) {
-    Result<Config> loaded = LoadConfigFile(args.Get("--config"));
-    if (!loaded.ok()) {
-      *exit_code = Fail(nullptr, command, "config error: " + loaded.status().message(), kExitUsage);
-      return nullptr;
-    }
-    ctx->config = loaded.value();
+  Result<Config> loaded = CommandConfig(args);
+  if (!loaded.ok()) {
+    *exit_code = Fail(nullptr, command, "config error: " + loaded.status().message(), kExitUsage);
+    return nullptr;
   }
-  if (!args.Get("--state").empty()) ctx->config.state_dir = args.Get("--state");
-  if (!args.Get("--signatures").empty()) ctx->config.signatures = args.Get("--signatures");
+  ctx->config = loaded.value();
   QuarantineIndex::Options options;
   options.default_classification = ctx->config.quarantine_classification;
   Result<QuarantineIndex> index =

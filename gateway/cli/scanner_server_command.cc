@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/worker_seccomp.h"
 #include "scanners/scanner_server.h"
@@ -39,15 +40,6 @@ Options:
   --no-sandbox                  skip Landlock and seccomp (debugging only)
   -h, --help                    show this help
 )";
-
-bool ParseU64(const std::string& s, uint64_t* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (*end != '\0') return false;
-  *out = v;
-  return true;
-}
 
 }  // namespace
 

@@ -54,14 +54,9 @@ int RunServeCommand(const std::vector<std::string>& args) {
   };
   if (!a.error.empty()) return usage(a.error);
   if (!a.words.empty()) return usage("unexpected argument '" + a.words[0] + "'");
-  Config config;
-  if (a.Has("--config")) {
-    Result<Config> loaded = LoadConfigFile(a.Get("--config"));
-    if (!loaded.ok()) return usage("config error: " + loaded.status().message());
-    config = loaded.value();
-  }
-  if (a.Has("--signatures")) config.signatures = a.Get("--signatures");
-  if (a.Has("--state")) config.state_dir = a.Get("--state");
+  Result<Config> loaded = CommandConfig(a);
+  if (!loaded.ok()) return usage("config error: " + loaded.status().message());
+  Config config = loaded.value();
   if (a.Has("--socket")) config.service_socket = a.Get("--socket");
   if (Status s = DropPrivileges(config.process_user); !s.ok()) return usage(s.message());
   ServiceOptions options;

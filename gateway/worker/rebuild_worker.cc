@@ -8,27 +8,19 @@
 
 namespace mugai {
 
-namespace {
-
-WorkerResult Failed(WorkerResult r, std::string why) {
-  r.verdict = Verdict::kBlocked;
-  r.reason = Reason::kConversionFailed;
-  r.reason_detail = std::move(why);
-  r.has_output = false;
-  r.output.clear();
-  return r;
-}
-
-}  // namespace
 
 WorkerResult RebuildContainer(int fd, uint64_t max_request_bytes) {
   WorkerResult r;
   std::string bytes, error;
-  if (!ReadInput(fd, max_request_bytes, &bytes, &error)) return Failed(std::move(r), error);
+  if (!ReadInput(fd, max_request_bytes, &bytes, &error)) {
+    return Block(std::move(r), Reason::kConversionFailed, error);
+  }
   Result<RebuildRequest> request = DecodeRebuildRequest(bytes, max_request_bytes);
   bytes.clear();
   bytes.shrink_to_fit();
-  if (!request.ok()) return Failed(std::move(r), request.status().message());
+  if (!request.ok()) {
+    return Block(std::move(r), Reason::kConversionFailed, request.status().message());
+  }
   Result<std::string> built = Status{StatusCode::kInternal, "nothing built"};
   if (request->kind == RebuildKind::kZip) {
     r.family = TypeFamily::kArchive;
@@ -47,7 +39,7 @@ WorkerResult RebuildContainer(int fd, uint64_t max_request_bytes) {
     }
     built = BuildMail(request->headers, request->added, parts);
   }
-  if (!built.ok()) return Failed(std::move(r), built.status().message());
+  if (!built.ok()) return Block(std::move(r), Reason::kConversionFailed, built.status().message());
   r.verdict = Verdict::kSanitized;
   r.detected_type = r.output_type;
   r.has_output = true;
