@@ -258,6 +258,10 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
        {{"operators", Users(&c->role_operators)},
         {"approvers", Users(&c->role_approvers)},
         {"auditors", Users(&c->role_auditors)}}},
+      {"text",
+       {{"csv_formulas", Choice(&c->text_csv_formulas, {{"neutralise", CsvFormulas::kNeutralise},
+                                                          {"keep", CsvFormulas::kKeep},
+                                                          {"block", CsvFormulas::kBlock}})}}},
       {"html",
        {{"links", Choice(&c->html_links, {{"show", LinkStyle::kShow},
                                             {"defang", LinkStyle::kDefang},
@@ -421,6 +425,9 @@ std::string ConfigToToml(const Config& c) {
                             {"approvers", list(c.role_approvers)},
                             {"auditors", list(c.role_auditors)}};
        }()},
+      {"text", toml::table{{"csv_formulas", c.text_csv_formulas == CsvFormulas::kKeep    ? "keep"
+                                            : c.text_csv_formulas == CsvFormulas::kBlock ? "block"
+                                                                                          : "neutralise"}}},
       {"html", toml::table{{"links", LinkName(c.html_links)}, {"max_depth", i(c.html_max_depth)}}},
   };
   std::ostringstream o;

@@ -20,6 +20,9 @@ struct WatchMapping {
   std::string out;
 };
 
+// text.csv_formulas: what happens to cells of a .csv/.tsv that Excel would run as formulas.
+enum class CsvFormulas { kNeutralise, kKeep, kBlock };
+
 struct Config {
   // [process]
   std::string process_user;  // process.user: the user a root-started mugai becomes ("" = none)
@@ -98,6 +101,8 @@ struct Config {
   std::vector<std::string> role_operators;                  // roles.operators
   std::vector<std::string> role_approvers;                  // roles.approvers
   std::vector<std::string> role_auditors;                   // roles.auditors
+  // [text]
+  CsvFormulas text_csv_formulas = CsvFormulas::kNeutralise;  // text.csv_formulas
   // [html]
   LinkStyle html_links = LinkStyle::kDefang;
   uint32_t html_max_depth;

@@ -13,6 +13,7 @@
 #include "converters/archive/archive_unpacker.h"
 #include "converters/html/html_to_text.h"
 #include "converters/mail/mime_unpacker.h"
+#include "converters/text/text_disarm.h"
 #include "converters/office/office_protocol.h"
 #include "converters/ooxml/ooxml_disarm.h"
 #include "converters/image/image_sanitizer.h"
@@ -399,6 +400,10 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
   for (size_t i = 0; i < m.mail.notes.size() && i < 100; ++i) {
     r.actions.push_back({"mime", m.mail.notes[i]});
   }
+  for (size_t i = 0; i < m.mail.ambiguities.size() && i < 50; ++i) {
+    r.actions.push_back({"mime_ambiguous", m.mail.ambiguities[i] + ": normalised, the message "
+                                                                   "is rebuilt from mugai's reading"});
+  }
   r.verdict = Verdict::kSanitized;
   r.is_container = true;
   for (auto& p : m.mail.parts) {
@@ -430,6 +435,11 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
   r.verdict = Verdict::kSanitized;
   return r;
 }
+
+WorkerResult Dispatch(const WorkerContext& ctx, int fd, const std::string& name,
+                      const std::string& bytes, WorkerResult r);
+WorkerResult DisarmTextOutput(const WorkerContext& ctx, const std::string& name,
+                              const std::string& bytes, WorkerResult r);
 
 }  // namespace
 
@@ -591,7 +601,14 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
                  r.detected_type + " (" + r.description + ") is not handled by this build");
   }
 
-  // disarm/convert
+  // disarm/convert, then what any text output may still carry
+  return DisarmTextOutput(ctx, name, bytes, Dispatch(ctx, fd, name, bytes, std::move(r)));
+}
+
+namespace {
+
+WorkerResult Dispatch(const WorkerContext& ctx, int fd, const std::string& name,
+                      const std::string& bytes, WorkerResult r) {
   switch (FamilyRowFor(r.family).entry) {
     case WorkerEntry::kPass: {
       if (r.family == TypeFamily::kText) {
@@ -620,6 +637,62 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   }
   return Block(std::move(r), Reason::kTypeNotAllowed, "blocked by policy");
 }
+
+// Every text a worker delivers, passed or converted (HTML, PDF or Office text), loses its
+// uuencoded and yEnc blocks; a CSV or TSV its formulas (text.csv_formulas).
+WorkerResult DisarmTextOutput(const WorkerContext& ctx, const std::string& name,
+                              const std::string& bytes, WorkerResult r) {
+  if (r.verdict == Verdict::kBlocked || r.is_container) return r;
+  bool passed = r.verdict == Verdict::kClean && r.family == TypeFamily::kText;
+  bool converted = r.verdict == Verdict::kSanitized && r.has_output &&
+                   r.output_type.rfind("text/plain", 0) == 0;
+  if (!passed && !converted) return r;
+  const std::string& text = passed ? bytes : r.output;
+  std::vector<EncodedBlock> blocks;
+  std::string out = RemoveEncodedBlocks(text, &blocks);
+  for (size_t i = 0; i < blocks.size() && i < 100; ++i) {
+    r.actions.push_back({"encoded_file_removed", blocks[i].kind + " file " + blocks[i].name +
+                                                     " in the text (not delivered)"});
+  }
+  bool changed = !blocks.empty();
+  std::string ext = PlainExtension(name);
+  if (passed && (ext == "csv" || ext == "tsv")) {
+    size_t cells = 0;
+    std::string neutral = NeutraliseCsvFormulas(out, ext == "tsv" ? '\t' : ',', &cells);
+    if (cells > 0) {
+      switch (ctx.config->text_csv_formulas) {
+        case CsvFormulas::kBlock:
+          return Block(std::move(r), Reason::kTypeNotAllowed,
+                       std::to_string(cells) + " cell(s) of this " + ext +
+                           " start like a formula, and text.csv_formulas = \"block\"");
+        case CsvFormulas::kKeep:
+          r.actions.push_back({"csv_formulas_kept", std::to_string(cells) +
+                                                        " cell(s) start like a formula "
+                                                        "(text.csv_formulas = \"keep\")"});
+          break;
+        case CsvFormulas::kNeutralise:
+          r.actions.push_back({"csv_formulas_neutralised",
+                               std::to_string(cells) +
+                                   " cell(s) starting with = + - @ tab or CR prefixed with ' "
+                                   "so that a spreadsheet shows them as text"});
+          out = std::move(neutral);
+          changed = true;
+          break;
+      }
+    }
+  }
+  if (!changed) return r;
+  if (passed) {
+    // Still the sender's text in the sender's charset, now with something taken out.
+    r.verdict = Verdict::kSanitized;
+    r.has_output = true;
+    r.output_type = "text/plain";
+  }
+  r.output = std::move(out);
+  return r;
+}
+
+}  // namespace
 
 WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& name,
                         TypeFamily promised_family, const std::string& scratch_dir) {
@@ -661,6 +734,11 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     return Block(std::move(r), Reason::kUnknownType,
                  std::string("output identifies as ") + type.mime + ", not " +
                      FamilyName(promised_family));
+  }
+  if ((promised_family == TypeFamily::kText || r.family == TypeFamily::kText) &&
+      HasEncodedBlock(bytes)) {
+    return Block(std::move(r), Reason::kConversionFailed,
+                 "the text still holds a uuencoded or yEnc file");
   }
   if (promised_family == TypeFamily::kOoxml) {
     // The disarmed package, disarmed again, must lose nothing more.

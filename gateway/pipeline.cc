@@ -760,7 +760,14 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   if (!recorded && r.verdict != Verdict::kBlocked) {
     UndoDelivery(item, "the audit log cannot be written (see mugai.log)");
   }
-  if (r.verdict == Verdict::kClean) {
+  if (r.verdict == Verdict::kClean && item->result.family == TypeFamily::kMail) {
+    // A clean message too is delivered as rebuilt, never as the sender's bytes.
+    if (item->result.has_output) {
+      Emit(item, item->result.output, "message/rfc822");
+    } else {
+      MarkBlocked(r, Reason::kWorkerProtocol, "a message without its rebuilt form", true);
+    }
+  } else if (r.verdict == Verdict::kClean) {
     Emit(item, item->bytes, r.detected_type);
   } else if (r.verdict == Verdict::kSanitized) {
     Emit(item, item->result.output, item->result.output_type);
@@ -887,8 +894,12 @@ void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item, const char* s
   NodeReport& r = item->report;
   std::string name;
   if (r.verdict == Verdict::kClean && item->result.family == TypeFamily::kMail) {
-    name = item->output_name;  // a forwarded message that needed no change
-    item->deliver_bytes = &item->bytes;
+    name = item->output_name;  // a forwarded message that needed no change, rebuilt
+    if (!item->result.has_output) {
+      MarkBlocked(r, Reason::kWorkerProtocol, "a message without its rebuilt form", true);
+      return FinishChild(item, stage);
+    }
+    item->deliver_bytes = &item->result.output;
     item->deliver_type = "message/rfc822";
   } else if (r.verdict == Verdict::kClean) {
     name = OutputName(item->input.name, TypeFamily::kText);
@@ -1040,9 +1051,11 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
     if (r.children[c->index].verdict != Verdict::kClean) all_clean = false;
   }
   bool dropped = false;
+  bool ambiguous = false;
   std::string container_threat;
   for (const auto& a : r.actions) {
     dropped = dropped || a.action == "mime";
+    ambiguous = ambiguous || a.action == "mime_ambiguous";
     if (a.action == "container_threat") container_threat = a.detail;
   }
   bool explained = false;
@@ -1067,21 +1080,47 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
     item->children.clear();
     return Finish(item);
   }
-  // Unchanged delivery only for the plainest message: one text/plain body, nothing else. Its
-  // original bytes go on, so the verifier must read the same single part (same sha256) in
-  // them; anything richer is always rebuilt from what was verified.
+  // Every message is written anew by a worker from the parts' verified outputs: never the
+  // sender's MIME framing, which another parser may read differently from ours.
+  RebuildRequest rebuild;
+  rebuild.kind = RebuildKind::kMail;
+  // Only the headers mugai keeps, whatever the worker returned (never Content-* or X-Mugai-*).
+  for (const auto& [header, value] : out.headers) {
+    if (const char* canonical = KeptMailHeader(header)) {
+      rebuild.headers.emplace_back(canonical, value);
+      if (strcmp(canonical, "Authentication-Results") == 0) {
+        // The MTA's DKIM/SPF verdict on the original: a rebuilt message no longer carries a
+        // valid DKIM signature, so the report keeps what was found before.
+        r.actions.push_back({"authentication_results", value});
+      }
+    }
+  }
+  // The plainest message, one clean text/plain body and nothing else, stays "clean": the
+  // body keeps its bytes and charset, with a new canonical Content-Type and encoding. The
+  // verifier's own reading of the result must find that body alone, byte for byte.
   bool single_text = item->children.size() == 1 &&
                      item->children[0]->member.role == MemberRole::kBody &&
                      item->children[0]->member.declared_type == "text/plain";
-  if (all_clean && !dropped && single_text) {
+  if (all_clean && !dropped && !ambiguous && single_text) {
+    const auto& c = item->children[0];
+    const NodeReport& cr = r.children[c->index];
     r.verdict = Verdict::kClean;
-    item->clean_mail_part = r.children[item->children[0]->index].sha256;
+    // Line ends are the transport's (GMime writes LF; SMTP carries CRLF): CRLF becomes LF
+    // here so that the part checked is the part written.
+    std::string body;
+    body.reserve(c->deliver_bytes->size());
+    const std::string& in = *c->deliver_bytes;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (!(in[i] == '\r' && i + 1 < in.size() && in[i + 1] == '\n')) body += in[i];
+    }
+    item->clean_mail_part = Sha256Hex(body);
+    rebuild.parts.push_back({"", std::move(body), "text/plain",
+                             MimeCharset(c->member.charset, cr.charset), true});
+    rebuild.added = {{"X-Mugai-Verdict", "clean"}, {"X-Mugai-Actions", "none"}};
+    r.actions.push_back({"rebuilt", "new message: the text body as it came, new MIME framing"});
     item->children.clear();
-    return Verify(pool, item, item->bytes, "");
+    return Rebuild(pool, item, std::move(rebuild));
   }
-  // The new message is written by a worker from the parts' verified outputs.
-  RebuildRequest rebuild;
-  rebuild.kind = RebuildKind::kMail;
   int converted = 0;
   for (const auto& c : item->children) {
     const NodeReport& cr = r.children[c->index];
@@ -1100,7 +1139,10 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
     std::string type = BaseType(c->deliver_type);
     std::string charset;
     if (type == "text/plain" || type == "inode/x-empty" || type == "application/x-empty") {
-      charset = cr.verdict == Verdict::kClean ? MimeCharset(c->member.charset, cr.charset) : "utf-8";
+      // Passed text, or the sender's text with something taken out ("text/plain" with no
+      // charset), keeps its charset; a conversion's text is UTF-8.
+      bool own = cr.verdict == Verdict::kClean || c->deliver_type == "text/plain";
+      charset = own ? MimeCharset(c->member.charset, cr.charset) : "utf-8";
       type = "text/plain";
     }
     rebuild.parts.push_back({body ? "" : BaseName(c->deliver_path), std::move(*c->deliver_bytes),
@@ -1109,6 +1151,9 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
   std::string summary = "無害化ゲートウェイ mugai の処理結果 / What mugai did to this message\n\n";
   for (const auto& a : r.actions) {
     if (a.action == "mime") summary += "- " + a.detail + "\n";
+    if (a.action == "mime_ambiguous") {
+      summary += "- 構造を正規化 normalised: " + a.detail + "\n";
+    }
   }
   for (const auto& c : item->children) {
     const NodeReport& cr = r.children[c->index];
@@ -1121,12 +1166,9 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
   rebuild.parts.push_back({"mugai-notice.txt", std::move(summary), "text/plain", "utf-8", true});
   std::string actions = "sanitized=" + std::to_string(converted) +
                         "; removed=" + std::to_string(blocked.size()) +
-                        "; dropped=" + std::string(dropped ? "yes" : "no");
+                        "; dropped=" + std::string(dropped ? "yes" : "no") +
+                        (ambiguous ? "; normalised=yes" : "");
   rebuild.added = {{"X-Mugai-Verdict", "sanitized"}, {"X-Mugai-Actions", actions}};
-  // Only the headers mugai keeps, whatever the worker returned (never Content-* or X-Mugai-*).
-  for (const auto& [header, value] : out.headers) {
-    if (const char* canonical = KeptMailHeader(header)) rebuild.headers.emplace_back(canonical, value);
-  }
   r.actions.push_back({"rebuilt", "new message: " + std::to_string(rebuild.parts.size()) +
                                       " part(s), " + std::to_string(blocked.size()) + " removed"});
   item->children.clear();

@@ -11,7 +11,7 @@ namespace {
 
 const char* const kKept[] = {"From",    "To",         "Cc",         "Reply-To",
                              "Sender",  "Subject",    "Date",       "Message-ID",
-                             "In-Reply-To", "References"};
+                             "In-Reply-To", "References", "Authentication-Results"};
 
 }  // namespace
 

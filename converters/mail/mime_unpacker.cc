@@ -55,6 +55,113 @@ std::string PlainName(std::string name) {
   return name;
 }
 
+// The parameters of a raw Content-Type or Content-Disposition value, as written: (lower-case
+// name, value as written between '=' and ';' or inside the quotes, quoted?).
+struct RawParam {
+  std::string name;
+  std::string value;
+  bool quoted = false;
+};
+
+std::vector<RawParam> RawParams(std::string_view v) {
+  std::vector<RawParam> out;
+  size_t i = 0;
+  auto skip_to_semicolon = [&] {
+    bool q = false;
+    for (; i < v.size(); ++i) {
+      if (v[i] == '"') q = !q;
+      if (v[i] == '\\' && q) ++i;
+      else if (v[i] == ';' && !q) break;
+    }
+  };
+  skip_to_semicolon();  // the type itself
+  while (i < v.size()) {
+    ++i;  // ';'
+    while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')) ++i;
+    size_t name_start = i;
+    while (i < v.size() && v[i] != '=' && v[i] != ';') ++i;
+    RawParam p;
+    p.name = Lower(std::string(v.substr(name_start, i - name_start)));
+    while (!p.name.empty() && (p.name.back() == ' ' || p.name.back() == '\t')) p.name.pop_back();
+    if (i < v.size() && v[i] == '=') {
+      ++i;
+      size_t value_start = i;
+      while (i < v.size() && (v[i] == ' ' || v[i] == '\t')) ++i;
+      if (i < v.size() && v[i] == '"') {
+        p.quoted = true;
+        size_t q = ++i;
+        while (i < v.size() && v[i] != '"') i += v[i] == '\\' ? 2 : 1;
+        p.value = std::string(v.substr(q, std::min(i, v.size()) - q));
+        if (i < v.size()) ++i;  // the closing quote
+        skip_to_semicolon();
+      } else {
+        i = value_start;
+        skip_to_semicolon();
+        p.value = std::string(v.substr(value_start, i - value_start));
+      }
+    }
+    if (!p.name.empty()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// What another parser might read differently in one entity's headers.
+void CheckHeaders(GMimeHeaderList* headers, std::vector<std::string>* found) {
+  if (!headers) return;
+  auto note = [found](std::string what) {
+    if (std::find(found->begin(), found->end(), what) == found->end() && found->size() < 50) {
+      found->push_back(std::move(what));
+    }
+  };
+  int n = g_mime_header_list_get_count(headers);
+  int content_type = 0, encoding = 0, disposition = 0;
+  for (int i = 0; i < n; ++i) {
+    GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);
+    const char* name = g_mime_header_get_name(h);
+    if (!name) continue;
+    bool ct = g_ascii_strcasecmp(name, "Content-Type") == 0;
+    bool cd = g_ascii_strcasecmp(name, "Content-Disposition") == 0;
+    content_type += ct;
+    disposition += cd;
+    encoding += g_ascii_strcasecmp(name, "Content-Transfer-Encoding") == 0;
+    if (!ct && !cd) continue;
+    const char* raw = g_mime_header_get_raw_value(h);
+    std::vector<RawParam> params = RawParams(raw ? raw : "");
+    for (size_t a = 0; a < params.size(); ++a) {
+      for (size_t b = a + 1; b < params.size(); ++b) {
+        if (params[a].name == params[b].name) {
+          note(std::string(name) + " names the parameter " + params[a].name + " twice");
+        }
+      }
+      if (ct && params[a].name == "boundary") {
+        const std::string& v = params[a].value;
+        bool padded = !v.empty() && (IsSpace(v.front()) || IsSpace(v.back()));
+        bool spaced = !params[a].quoted && std::any_of(v.begin(), v.end(), IsSpace);
+        if (padded || spaced) note("a MIME boundary with spaces that parsers trim differently");
+      }
+    }
+  }
+  if (content_type > 1) note("more than one Content-Type header in one part");
+  if (encoding > 1) note("more than one Content-Transfer-Encoding header in one part");
+  if (disposition > 1) note("more than one Content-Disposition header in one part");
+}
+
+// Text outside a multipart's boundaries that looks like MIME (a boundary or a header line).
+bool LooksLikeMime(const char* text) {
+  if (!text) return false;
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    while (!line.empty() && IsSpace(line.front())) line.remove_prefix(1);
+    if (line.substr(0, 2) == "--" || Lower(std::string(line.substr(0, 8))) == "content-") return true;
+  }
+  return false;
+}
+
 class Walker {
  public:
   Walker(const MailLimits& limits, GMimeParserOptions* options, UnpackedMail* mail)
@@ -70,7 +177,16 @@ class Walker {
       *limit = true;
       return "MIME nesting deeper than mail.max_depth (" + std::to_string(limits_.max_depth) + ")";
     }
-    if (GMIME_IS_MULTIPART(obj)) return WalkMultipart(GMIME_MULTIPART(obj), depth, limit);
+    CheckHeaders(g_mime_object_get_header_list(obj), &mail_->ambiguities);
+    if (GMIME_IS_MULTIPART(obj)) {
+      GMimeMultipart* mp = GMIME_MULTIPART(obj);
+      if (LooksLikeMime(g_mime_multipart_get_prologue(mp)) ||
+          LooksLikeMime(g_mime_multipart_get_epilogue(mp))) {
+        mail_->ambiguities.push_back("MIME-looking text outside a multipart's boundaries "
+                                     "(not delivered)");
+      }
+      return WalkMultipart(mp, depth, limit);
+    }
     if (GMIME_IS_MESSAGE_PART(obj)) {
       GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
       if (!inner) return "empty message/rfc822 part";
@@ -301,6 +417,13 @@ MailOutcome UnpackMail(std::string_view bytes, const MailLimits& limits) {
       bool address = std::any_of(std::begin(kAddressHeaders), std::end(kAddressHeaders),
                                  [name](const char* a) { return g_ascii_strcasecmp(name, a) == 0; });
       out.mail.headers.emplace_back(keep, KeptHeaderValue(h, options, address));
+    }
+  }
+  CheckHeaders(headers, &out.mail.ambiguities);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == '\r' && (i + 1 == bytes.size() || bytes[i + 1] != '\n')) {
+      out.mail.ambiguities.push_back("bare CR line endings (a CR without LF)");
+      break;
     }
   }
   GMimeObject* body = g_mime_message_get_mime_part(message.get());

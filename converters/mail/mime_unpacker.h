@@ -36,6 +36,12 @@ struct UnpackedMail {
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<MailPart> parts;
   std::vector<std::string> notes;  // what was dropped while unpacking (HTML alternatives...)
+  // Structure that another parser may read differently from GMime: duplicate Content-Type,
+  // Content-Transfer-Encoding or Content-Disposition headers, duplicate parameters, a
+  // boundary that needs trimming, bare CR line endings, MIME-looking text outside the
+  // boundaries. The rebuilt message carries GMime's reading only; these say what was
+  // normalised away.
+  std::vector<std::string> ambiguities;
 };
 
 enum class MailProblem { kNone, kLimit, kMalformed };

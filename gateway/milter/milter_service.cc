@@ -133,6 +133,7 @@ bool Rewrite(SMFICTX* ctx, const MilterSession& s, const std::string& rebuilt) {
     }
   }
   std::string crlf = WithCrlf(body);
+  if (crlf == s.body) return true;  // same bytes: Postfix need not rewrite its queue file
   for (size_t at = 0; at < crlf.size(); at += 65536) {
     size_t n = std::min<size_t>(65536, crlf.size() - at);
     if (smfi_replacebody(ctx, reinterpret_cast<unsigned char*>(crlf.data() + at),
@@ -186,27 +187,8 @@ sfsistat HandleEom(SMFICTX* ctx) {
                      (r.quarantine_id.empty() ? "" : ", quarantine id " + r.quarantine_id),
                  SMFIS_REJECT);
   }
-  if (r.verdict == Verdict::kClean) {
-    // A sender's own X-Mugai-* headers go; mugai's are the only ones.
-    // Counted by name whatever its case: the MTA numbers occurrences case-insensitively.
-    std::map<std::string, int> count;
-    for (const auto& [name, value] : s->headers) {
-      if (strncasecmp(name.c_str(), "X-Mugai-", 8) != 0) continue;
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      ++count[lower];
-    }
-    bool ok = true;
-    for (const auto& [name, n] : count) {
-      for (int i = n; i >= 1; --i) {
-        ok = ok && smfi_chgheader(ctx, const_cast<char*>(name.c_str()), i, nullptr) == MI_SUCCESS;
-      }
-    }
-    ok = ok && smfi_addheader(ctx, const_cast<char*>("X-Mugai-Verdict"), const_cast<char*>("clean")) == MI_SUCCESS &&
-         smfi_addheader(ctx, const_cast<char*>("X-Mugai-Actions"), const_cast<char*>("none")) == MI_SUCCESS;
-    if (!ok) return TempFail(ctx, "cannot mark the message");
-    return SMFIS_CONTINUE;
-  }
+  // Clean or sanitised, the message in the queue becomes the rebuilt one: its MIME headers
+  // and (when the framing changed) its body are mugai's, never the sender's.
   if (r.outputs.empty()) return TempFail(ctx, "no sanitised output");
   Result<std::string> rebuilt = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
   if (!rebuilt.ok() || !Rewrite(ctx, *s, rebuilt.value())) {

@@ -20,7 +20,7 @@ using F = TypeFamily;
 constexpr FamilyRow kFamilies[] = {
     {F::kUnknown, A::kBlock, E::kNone, O::kNone, R::kNone},
     {F::kEmpty, A::kPass, E::kPass, O::kNone, R::kNone},
-    {F::kText, A::kPass, E::kPass, O::kNone, R::kNone},
+    {F::kText, A::kPass, E::kPass, O::kSameText, R::kNone},
     {F::kHtml, A::kConvertToText, E::kHtmlToText, O::kText, R::kNone},
     {F::kExecutable, A::kBlock, E::kNone, O::kNone, R::kNone},
     {F::kScript, A::kBlock, E::kNone, O::kNone, R::kNone},
@@ -65,6 +65,7 @@ std::vector<std::string> AllowedOutputTypes(const FamilyRow& row, const OutputPo
   switch (row.outputs) {
     case OutputRule::kNone: return {};
     case OutputRule::kText: return {std::string(kUtf8Text)};
+    case OutputRule::kSameText: return {"text/plain"};
     case OutputRule::kPdfByMode:
       return {policy.pdf_text ? std::string(kUtf8Text) : std::string("application/pdf")};
     case OutputRule::kImage:

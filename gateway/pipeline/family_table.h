@@ -45,6 +45,8 @@ enum class OutputRule : uint8_t {
   kPdfByMode,   // application/pdf, or text under pdf.mode = "text"
   kImage,       // image/jpeg for a JPEG, image/gif for an animated GIF kept whole, else PNG
   kOoxmlByMode, // a macro-free OOXML type, or text under office.ooxml_text
+  kSameText,    // "text/plain": the sender's text in its own charset with something taken out
+                // (an encoded file, spreadsheet formulas)
 };
 
 struct FamilyRow {

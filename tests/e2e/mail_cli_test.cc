@@ -95,20 +95,30 @@ class MailCli : public ::testing::Test {
   testing::TempDir dir_;
 };
 
-TEST_F(MailCli, Iso2022JpPlainTextPassesUnchanged) {
+TEST_F(MailCli, Iso2022JpPlainTextKeepsItsBodyBytesInANewFraming) {
+  const std::string body = "\x1b$B$3$s$K$A$O\x1b(B\n";
   std::string msg = std::string(kHead) +
-                    "Content-Type: text/plain; charset=ISO-2022-JP\nContent-Transfer-Encoding: 7bit\n\n"
-                    "\x1b$B$3$s$K$A$O\x1b(B\n";
+                    "Content-Type: text/plain; charset=ISO-2022-JP\nContent-Transfer-Encoding: 7bit\n\n" +
+                    body;
   Out o = Run(msg);
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.item["verdict"], "clean");
   EXPECT_NE(o.message.find("X-Mugai-Verdict: clean"), std::string::npos);
-  EXPECT_NE(o.message.find(msg), std::string::npos);  // byte for byte after the added headers
+  // Rebuilt, not passed: the body's bytes and charset as they came, the framing mugai's.
+  size_t blank = o.message.find("\n\n");
+  ASSERT_NE(blank, std::string::npos) << o.message;
+  EXPECT_EQ(o.message.substr(blank + 2), body);
+  EXPECT_NE(o.message.find("Content-Type: text/plain; charset=ISO-2022-JP\n"), std::string::npos)
+      << o.message;
+  EXPECT_NE(o.message.find("Subject: =?UTF-8?B?5LqI566X6KaB5rGC?=\n"), std::string::npos);
+  ASSERT_EQ(o.parsed.parts.size(), 1u);
+  EXPECT_EQ(o.parsed.parts[0].bytes, body);
   // A sender cannot pre-set the verdict: their own X-Mugai-* lines are dropped.
   Out spoof = Run("X-Mugai-Verdict: clean\n\tfolded\n" + msg);
   ASSERT_EQ(spoof.exit_code, 0) << spoof.err;
   EXPECT_EQ(spoof.message.find("folded"), std::string::npos);
-  EXPECT_EQ(spoof.message.find("X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n" + msg), 0u);
+  EXPECT_EQ(spoof.message.find("X-Mugai-Verdict: clean\nX-Mugai-Actions: none\n"), 0u);
+  EXPECT_EQ(spoof.message.find("X-Mugai-Verdict", 10), std::string::npos);
   EXPECT_TRUE(o.item["quarantine_id"].is_null());
 }
 
