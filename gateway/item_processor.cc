@@ -350,6 +350,10 @@ OoxmlLimits OoxmlLimitsOf(const Config& c) {
                             c.archive_max_ratio, limits::kArchiveRatioFloorBytes};
   l.max_part_bytes = c.office_max_part_bytes;
   l.max_parts = c.office_max_parts;
+  l.images.jpeg_quality = c.image_jpeg_quality;
+  l.images.gif_all_frames = false;  // a document shows one frame
+  l.images.max_pixels = c.image_max_pixels;
+  l.images.max_frames = c.image_max_frames;
   return l;
 }
 
@@ -379,6 +383,10 @@ WorkerResult DisarmOoxmlNode(const WorkerContext& ctx, const std::string& bytes,
   const OoxmlFindings& f = d->findings;
   r.actions.push_back({"disarmed", f.kind + " → " + d->output_extension +
                                        (f.macro_enabled_input ? " (macro-enabled input made macro-free)" : "")});
+  if (f.images_reencoded > 0) {
+    r.actions.push_back({"images_reencoded", std::to_string(f.images_reencoded) +
+                                                 " image(s) in the document decoded and encoded again"});
+  }
   for (size_t i = 0; i < f.removed.size() && i < 200; ++i) {
     r.actions.push_back({"removed", f.removed[i].first + ": " + f.removed[i].second});
   }
@@ -742,7 +750,9 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
   }
   if (promised_family == TypeFamily::kOoxml) {
     // The disarmed package, disarmed again, must lose nothing more.
-    Result<OoxmlDisarmed> again = DisarmOoxml(bytes, OoxmlLimitsOf(*ctx.config));
+    OoxmlLimits limits = OoxmlLimitsOf(*ctx.config);
+    limits.reencode_images = false;  // rebuilt already: sniffed, not decoded a second time
+    Result<OoxmlDisarmed> again = DisarmOoxml(bytes, limits);
     if (!again.ok()) return Block(std::move(r), Reason::kConversionFailed, again.status().message());
     if (again->findings.macro_enabled_input || !again->findings.removed.empty()) {
       return Block(std::move(r), Reason::kConversionFailed,

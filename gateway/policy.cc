@@ -272,11 +272,12 @@ std::string OutputName(const std::string& received_name, TypeFamily family,
     if (ext == want || (want == "jpg" && ext == "jpeg")) return input_name;
     return Contains(kImageExtensions, ext) ? stem + want : input_name + "." + want;
   }
+  if (family == TypeFamily::kText) {
+    // Passed text, or the sender's text with something taken out: a text name stays.
+    return Contains(kTextNameExtensions, ext) ? input_name : input_name + ".txt";
+  }
   if (output_mime.rfind("text/plain", 0) == 0 || family == TypeFamily::kHtml) {
     return Contains(kReplacedByText, ext) ? stem + "txt" : input_name + ".txt";
-  }
-  if (family == TypeFamily::kText && !Contains(kTextNameExtensions, ext)) {
-    return input_name + ".txt";
   }
   return input_name;
 }

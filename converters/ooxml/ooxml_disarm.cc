@@ -56,11 +56,12 @@ Status EditPart(Package* pkg, Part* p, const ooxml::RemovedIds& removed,
       return s;
     }
   }
-  if (pkg->kind == "xlsx" && external_links_removed &&
-      p->content_type.find("worksheet+xml") != std::string::npos) {
+  (void)external_links_removed;
+  if (pkg->kind == "xlsx" && p->content_type.find("worksheet+xml") != std::string::npos) {
     ooxml::DropExternalFormulas(p->doc.get(), p->name, &editor, findings);
   }
   if (pkg->kind == "docx") ooxml::DisarmFields(p->doc.get(), &editor, findings);
+  ooxml::DropOutsideReferences(p->doc.get(), p->name, &editor, findings);
   ooxml::EditReferences(p->doc.get(), ids, &editor, findings);
   p->edited = p->edited || editor.changed();
   return Status::Ok();
@@ -79,6 +80,7 @@ Result<OoxmlDisarmed> DisarmOoxml(std::string_view package, const OoxmlLimits& l
   findings.kind = pkg.kind;
 
   ooxml::MarkActiveParts(&pkg, &findings);
+  ooxml::KeepOnlyKnownParts(&pkg, limits, &findings);
   ooxml::RemovedIds removed = ooxml::DropRelationships(&pkg, &findings);
   ooxml::DropUnreachable(&pkg, &findings);
   bool external_links_removed = Found(findings, {"external_link"});

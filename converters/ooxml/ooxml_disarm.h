@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "converters/archive/archive_unpacker.h"
+#include "converters/image/image_sanitizer.h"
 
 namespace mugai {
 
@@ -18,6 +19,8 @@ struct OoxmlLimits {
   ArchiveLimits package;        // the zip itself: members, expanded bytes, ratio (zip bombs)
   uint64_t max_part_bytes = 0;  // largest XML part that is parsed (the DOM costs ~10x this)
   uint32_t max_parts = 0;       // parts in the package
+  bool reencode_images = true;  // images decoded and encoded again (false: sniffed only)
+  ImageOptions images;          // the image converter's limits for them
 };
 
 struct OoxmlFindings {
@@ -29,9 +32,14 @@ struct OoxmlFindings {
   //   external_relationship ("attachedTemplate → http://..."), hyperlink (the address),
   //   dangling_relationship, dde_field, include_field, link_field, hyperlink_field,
   //   obfuscated_field (a field whose keyword is built by a nested field), program_action,
-  //   macro_content_type ("<old> → <new>")
+  //   macro_content_type ("<old> → <new>"),
+  //   part_not_allowed (a part whose content type is not on the allow-list: customXml, fonts,
+  //   web extensions, connections, query tables, media...), relationship_not_allowed,
+  //   svg_image, image_not_an_image, image_unreadable, dde_formula, network_formula,
+  //   code_formula, outside_reference (VML/DrawingML src/href), mail_merge
   // At most 50 entries of one kind; beyond that one more entry says "and N more".
   std::vector<std::pair<std::string, std::string>> removed;
+  size_t images_reencoded = 0;       // images decoded and encoded again
   bool macro_enabled_input = false;  // macro-enabled main content type, or VBA/XLM present
   std::string kind;                  // "docx", "xlsx" or "pptx"
 };

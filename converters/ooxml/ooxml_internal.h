@@ -80,6 +80,7 @@ struct Part {
   bool removed = false;
   XmlDocPtr doc;  // parsed (all XML parts when disarming)
   bool edited = false;
+  std::string new_content_type;  // an image re-encoded in another format ("" = unchanged)
 };
 
 struct Relationship {
@@ -142,6 +143,15 @@ RemovedIds DropRelationships(Package* pkg, OoxmlFindings* findings);
 // Removes parts no relationship reaches from the package root any more.
 void DropUnreachable(Package* pkg, OoxmlFindings* findings);
 
+// ---- the allow-list (ooxml_allowlist.cc) ----
+
+// Removes every part whose content type is not on the list of what documents need to show
+// their content; images are re-encoded (limits.reencode_images) or at least sniffed, SVG
+// removed. Relationship and [Content_Types] parts are left to the other passes.
+void KeepOnlyKnownParts(Package* pkg, const OoxmlLimits& limits, OoxmlFindings* findings);
+// An internal relationship of this type may stay (officeDocument, styles, image, slide...).
+bool AllowedRelationshipType(std::string_view type_uri);
+
 // ---- edit passes (ooxml_references.cc, ooxml_fields.cc, ooxml_workbook.cc) ----
 
 // Removes, unwraps or replaces the elements that reference removed relationship ids, and
@@ -156,10 +166,19 @@ void DisarmFields(xmlDoc* doc, NodeEditor* editor, OoxmlFindings* findings);
 // sheet is left.
 Status DisarmWorkbook(xmlDoc* doc, const std::set<std::string>& removed_ids,
                       bool external_links_removed, NodeEditor* editor, OoxmlFindings* findings);
-// Worksheet: formulas that refer to an external workbook ([n]Sheet!A1) are dropped, keeping
-// the cached values.
+// Worksheet: formulas that fetch, run or refer outside the workbook (RiskyFormula) are
+// dropped, keeping the cached values.
 void DropExternalFormulas(xmlDoc* doc, const std::string& part_name, NodeEditor* editor,
                           OoxmlFindings* findings);
 bool RefersToExternalWorkbook(std::string_view formula);
+// What makes a formula unsafe to keep, or "": "external_formula" (an external workbook or a
+// path: [1]Sheet!A1, '\\host\share\[x.xlsx]S'!A1, 'C:\dir\[x.xlsx]S'!A1),
+// "dde_formula" (cmd|' /C calc'!A0), "network_formula" (WEBSERVICE, IMAGE, RTD, HYPERLINK,
+// FILTERXML), "code_formula" (CALL, REGISTER, REGISTER.ID, EXEC, _xll.*).
+std::string_view RiskyFormula(std::string_view formula);
+// VML and DrawingML attributes that point outside the package (src, href, o:href, althref)
+// and Word's mailMerge settings.
+void DropOutsideReferences(xmlDoc* doc, const std::string& part_name, NodeEditor* editor,
+                           OoxmlFindings* findings);
 
 }  // namespace mugai::ooxml

@@ -140,7 +140,8 @@ Status ReadContentTypes(Package* pkg, const OoxmlLimits& limits) {
                                                 : "";
     std::string ext = ExtensionOf(p.key);
     p.xml =
-        p.xml || IsXmlContentType(p.content_type) || ext == "xml" || ext == "rels" || ext == "vml";
+        p.xml || IsXmlContentType(p.content_type) || ext == "xml" || ext == "rels" || ext == "vml" ||
+        AsciiLower(p.content_type).ends_with("vmldrawing");
   }
   return Status::Ok();
 }
@@ -215,6 +216,24 @@ Status EditContentTypes(Package* pkg, const MainType& main, OoxmlFindings* findi
         editor.Remove(n);
       }
     }
+  }
+  // Images the image converter wrote in another format (GIF, BMP, TIFF → PNG).
+  std::set<std::string> retyped;
+  for (xmlNode* n : Elements(root)) {
+    if (!Is(n, "Override") || !editor.Attached(n)) continue;
+    Part* p = pkg->Find(PartKey(Attr(n, "PartName")));
+    if (p && !p->removed && !p->new_content_type.empty()) {
+      xmlSetProp(n, BAD_CAST "ContentType", BAD_CAST p->new_content_type.c_str());
+      editor.MarkChanged();
+      retyped.insert(p->key);
+    }
+  }
+  for (const Part& p : pkg->parts) {
+    if (p.removed || p.new_content_type.empty() || retyped.contains(p.key)) continue;
+    xmlNode* o = xmlNewChild(root, root->ns, BAD_CAST "Override", nullptr);
+    xmlSetProp(o, BAD_CAST "PartName", BAD_CAST("/" + p.name).c_str());
+    xmlSetProp(o, BAD_CAST "ContentType", BAD_CAST p.new_content_type.c_str());
+    editor.MarkChanged();
   }
   if (main.macro_enabled && !main_has_override) {
     xmlNode* o = xmlNewChild(root, root->ns, BAD_CAST "Override", nullptr);

@@ -169,3 +169,60 @@ void EditReferences(xmlDoc* doc, const std::set<std::string>& removed_ids, NodeE
 }
 
 }  // namespace mugai::ooxml
+
+namespace mugai::ooxml {
+
+namespace {
+
+bool InNamespace(const xmlNode* n, std::string_view prefix_of_uri) {
+  return n->ns && n->ns->href &&
+         std::string_view(reinterpret_cast<const char*>(n->ns->href)).rfind(prefix_of_uri, 0) == 0;
+}
+
+}  // namespace
+
+void DropOutsideReferences(xmlDoc* doc, const std::string& part_name, NodeEditor* editor,
+                           OoxmlFindings* findings) {
+  xmlNode* root = xmlDocGetRootElement(doc);
+  if (!root) return;
+  size_t attrs = 0;
+  std::string example;
+  for (xmlNode* n : Elements(root)) {
+    if (!editor->Attached(n)) continue;
+    // Word's mail merge: a data source (a UNC path, an ODBC or OLE DB connection) that Word
+    // opens and queries when the document opens.
+    if (Is(n, "mailMerge") && IsWordNs(n)) {
+      findings->removed.emplace_back("mail_merge", part_name + ": " + Attr(n, "connectString", true).substr(0, 200));
+      editor->Remove(n);
+      continue;
+    }
+    // VML (v:imagedata src, v:fill src, o:href...) and the Office VML extensions point at
+    // files by address with no relationship at all; DrawingML's address attributes likewise.
+    bool vml = InNamespace(n, "urn:schemas-microsoft-com:");
+    bool drawing = InNamespace(n, "http://schemas.openxmlformats.org/drawingml/");
+    if (!vml && !drawing) continue;
+    std::vector<xmlAttr*> drop;
+    for (xmlAttr* a = n->properties; a; a = a->next) {
+      std::string_view local(reinterpret_cast<const char*>(a->name));
+      if (IsRelationshipAttr(a)) continue;  // r:id, r:embed, o:relid: checked as relationships
+      if (local == "src" || local == "href" || local == "althref" || local == "link") drop.push_back(a);
+    }
+    for (xmlAttr* a : drop) {
+      if (example.empty()) {
+        xmlChar* v = xmlNodeGetContent(reinterpret_cast<xmlNode*>(a));
+        example = std::string(reinterpret_cast<const char*>(a->name)) + "=" +
+                  (v ? std::string(reinterpret_cast<const char*>(v)).substr(0, 200) : "");
+        xmlFree(v);
+      }
+      xmlRemoveProp(a);
+      ++attrs;
+      editor->MarkChanged();
+    }
+  }
+  if (attrs > 0) {
+    findings->removed.emplace_back("outside_reference", part_name + ": " + std::to_string(attrs) +
+                                                            " address attribute(s), e.g. " + example);
+  }
+}
+
+}  // namespace mugai::ooxml

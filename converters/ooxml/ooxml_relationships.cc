@@ -128,6 +128,11 @@ void DropRelationshipsOf(Part* rels, const std::string& source, Package* pkg,
       ids->insert(r.id);
     } else if (target->removed) {
       ids->insert(r.id);
+    } else if (!AllowedRelationshipType(r.type)) {
+      findings->removed.emplace_back("relationship_not_allowed",
+                                     rels->name + " " + r.id + ": " + RelTypeName(r.type) +
+                                         " → " + r.target);
+      ids->insert(r.id);
     }
   }
   // Every relationship sharing a removed id goes: a duplicate id must not keep a reference

@@ -135,8 +135,8 @@ std::string_view DefinedNameProblem(xmlNode* n, const SheetIndex& index,
   for (const std::string& sheet : SheetsReferenced(formula)) {
     if (index.removed_lower.contains(sheet)) return "defined_name";
   }
-  if (external_links_removed && RefersToExternalWorkbook(formula)) return "external_formula";
-  return "";
+  (void)external_links_removed;  // the same rule whether or not an externalLink part exists
+  return RiskyFormula(formula);
 }
 
 void FixDefinedNames(xmlNode* root, const SheetIndex& index, bool external_links_removed,
@@ -193,6 +193,78 @@ void KeepCachedValue(xmlNode* cell, NodeEditor* editor) {
 
 }  // namespace
 
+std::string_view RiskyFormula(std::string_view f) {
+  if (RefersToExternalWorkbook(f)) return "external_formula";
+  // One pass: string literals skipped, quoted sheet names read whole, names before '('
+  // collected as functions.
+  std::string run;
+  for (size_t i = 0; i < f.size(); ++i) {
+    char c = f[i];
+    if (c == '"') {
+      for (++i; i < f.size(); ++i) {
+        if (f[i] == '"' && i + 1 < f.size() && f[i + 1] == '"') {
+          ++i;
+        } else if (f[i] == '"') {
+          break;
+        }
+      }
+      run.clear();
+    } else if (c == '\'') {
+      std::string quoted;
+      for (++i; i < f.size(); ++i) {
+        if (f[i] == '\'' && i + 1 < f.size() && f[i + 1] == '\'') {
+          quoted += '\'';
+          ++i;
+        } else if (f[i] == '\'') {
+          break;
+        } else {
+          quoted += f[i];
+        }
+      }
+      // 'C:\dir\[book.xlsx]Sheet'!A1, '\\host\share\[b.xlsx]S'!A1, 'https://h/[b.xlsx]S'!A1
+      if (quoted.find('[') != std::string::npos || quoted.find('\\') != std::string::npos ||
+          quoted.find('/') != std::string::npos || quoted.find(':') != std::string::npos) {
+        return "external_formula";
+      }
+      if (i + 1 < f.size() && f[i + 1] == '|') return "dde_formula";  // 'cmd'|'/c calc'!A0
+      run.clear();
+    } else if (c == '|') {
+      return "dde_formula";  // app|topic!item
+    } else if (c == '[') {
+      // Book references: [book.xlsx]Sheet!A1 (a structured reference Table1[Col] follows a
+      // name; [#This Row] and [@Col] are inside one).
+      size_t end = f.find(']', i);
+      std::string_view inside = f.substr(i + 1, end == std::string_view::npos ? 0 : end - i - 1);
+      if (run.empty() && inside.find('.') != std::string_view::npos && inside.find('#') ==
+          std::string_view::npos && inside.find('@') == std::string_view::npos) {
+        return "external_formula";
+      }
+      run.clear();
+    } else if (c == '(') {
+      std::string name = AsciiLower(run);
+      for (std::string_view prefix : {"_xlfn._xlws.", "_xlfn.", "_xlws."}) {
+        if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
+      }
+      static const char* const kNetwork[] = {"webservice", "image", "rtd", "hyperlink",
+                                             "filterxml"};
+      static const char* const kCode[] = {"call", "register", "register.id", "exec", "executeexcel4macro"};
+      for (const char* n : kNetwork) {
+        if (name == n) return "network_formula";
+      }
+      for (const char* n : kCode) {
+        if (name == n) return "code_formula";
+      }
+      if (name.rfind("_xll.", 0) == 0) return "code_formula";  // an XLL add-in's function
+      run.clear();
+    } else if (NameChar(c)) {
+      run += c;
+    } else {
+      run.clear();
+    }
+  }
+  return "";
+}
+
 bool RefersToExternalWorkbook(std::string_view formula) {
   for (size_t at = formula.find('['); at != std::string_view::npos;
        at = formula.find('[', at + 1)) {
@@ -218,17 +290,20 @@ Status DisarmWorkbook(xmlDoc* doc, const std::set<std::string>& removed_ids,
 void DropExternalFormulas(xmlDoc* doc, const std::string& part_name, NodeEditor* editor,
                           OoxmlFindings* findings) {
   std::set<std::string> shared;  // si of dropped shared-formula masters
-  size_t dropped = 0;
+  std::map<std::string, size_t> dropped;  // what → cells
+  std::map<std::string, std::string> example;
   std::vector<xmlNode*> formulas;
   for (xmlNode* n : Elements(xmlDocGetRootElement(doc))) {
     if (Is(n, "f") && n->parent && Is(n->parent, "c")) formulas.push_back(n);
   }
   for (xmlNode* f : formulas) {
-    if (!RefersToExternalWorkbook(TextOf(f))) continue;
+    std::string text = TextOf(f);
+    std::string_view what = RiskyFormula(text);
+    if (what.empty()) continue;
     if (Attr(f, "t") == "shared") shared.insert(Attr(f, "si"));
     KeepCachedValue(f->parent, editor);
     editor->Remove(f);
-    ++dropped;
+    if (dropped[std::string(what)]++ == 0) example[std::string(what)] = text.substr(0, 200);
   }
   for (xmlNode* f : formulas) {  // cells sharing a dropped master's formula
     if (!editor->Attached(f) || Attr(f, "t") != "shared" || !shared.contains(Attr(f, "si"))) {
@@ -236,12 +311,12 @@ void DropExternalFormulas(xmlDoc* doc, const std::string& part_name, NodeEditor*
     }
     KeepCachedValue(f->parent, editor);
     editor->Remove(f);
-    ++dropped;
+    ++dropped["external_formula"];
   }
-  if (dropped > 0) {
-    findings->removed.emplace_back("external_formula",
-                                   part_name + ": " + std::to_string(dropped) +
-                                       " formulas into external workbooks (values kept)");
+  for (const auto& [what, n] : dropped) {
+    findings->removed.emplace_back(
+        what, part_name + ": " + std::to_string(n) + " formula(s) replaced by their values" +
+                  (example[what].empty() ? "" : ", e.g. =" + example[what]));
   }
 }
 

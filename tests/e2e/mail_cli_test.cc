@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/file_util.h"
 #include "converters/mail/mime_unpacker.h"
 #include "test_support.h"
 
@@ -255,6 +256,126 @@ TEST_F(MailCli, UuencodedBlockInTheBodyIsAnAttachment) {
   ASSERT_NE(att, nullptr);
   EXPECT_EQ(att->bytes, "hello\n");
   EXPECT_EQ(o.parsed.parts.at(0).bytes.find("begin 644"), std::string::npos);
+}
+
+// Issue 20: messages that GMime and other parsers read differently. Whatever the trick, the
+// delivered message is mugai's own writing: a second parser (Python's `email`) must find in it
+// exactly the parts the report says were delivered, byte for byte, and no executable.
+TEST_F(MailCli, AmbiguousStructureIsNormalisedAndASecondParserAgrees) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 absent, skipped";
+  const std::string exe = Base64(std::string("MZ\x90\x00\x03\x00\x00\x00", 8) +
+                                 "This program cannot be run in DOS mode.\r\r\n$");
+  const std::string head = "From: a@example.jp\nTo: b@example.jp\nSubject: invoice\nMIME-Version: 1.0\n";
+  const std::string att = "--XX\nContent-Type: application/octet-stream; name=\"invoice.exe\"\n"
+                          "Content-Disposition: attachment; filename=\"invoice.exe\"\n"
+                          "Content-Transfer-Encoding: base64\n\n" + exe + "--XX--\n";
+  const std::string parts = "--XX\nContent-Type: text/plain\n\nplease see the invoice\n" + att;
+  std::string bare_cr = head + "Content-Type: multipart/mixed; boundary=\"XX\"\n\n" + parts;
+  for (char& c : bare_cr) c = c == '\n' ? '\r' : c;
+  struct Case {
+    const char* what;
+    std::string message;
+    const char* reported;  // in a mime_ambiguous action
+  };
+  const Case cases[] = {
+      {"second Content-Type",
+       head + "Content-Type: multipart/mixed; boundary=\"XX\"\nContent-Type: text/plain\n\n" + parts,
+       "more than one Content-Type"},
+      {"boundary with trailing space",
+       head + "Content-Type: multipart/mixed; boundary=\"XX \"\n\n" + parts, "boundary with spaces"},
+      {"duplicated boundary parameter",
+       head + "Content-Type: multipart/mixed; boundary=\"YY\"; boundary=\"XX\"\n\n" + parts,
+       "parameter boundary twice"},
+      {"bare CR line endings", bare_cr, "bare CR"},
+      {"second Content-Transfer-Encoding",
+       head + "Content-Type: text/plain\nContent-Transfer-Encoding: 7bit\n"
+              "Content-Transfer-Encoding: base64\n\naGVsbG8K\n",
+       "more than one Content-Transfer-Encoding"},
+      {"parts outside the boundaries",
+       head + "Content-Type: multipart/mixed; boundary=\"XX\"\n\n--XX\nContent-Type: text/plain\n\nhi\n--XX--\n" + att,
+       "outside a multipart's boundaries"},
+  };
+  const std::string script = R"(
+import email, email.policy, hashlib, json, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.compat32)
+out = []
+for p in m.walk():
+    if p.is_multipart():
+        continue
+    data = p.get_payload(decode=True) or b''
+    out.append({'name': p.get_filename() or '', 'sha256': hashlib.sha256(data).hexdigest(),
+                'mz': data[:2] == b'MZ'})
+print(json.dumps({'parts': out, 'defects': len(m.defects)}))
+)";
+  testing::WriteFile(dir_ / "parts.py", script);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Out o = Run(c.message);
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+    EXPECT_EQ(o.item["verdict"], "sanitized");
+    bool reported = false;
+    for (const auto& a : o.item["actions"]) {
+      reported = reported || (a["action"] == "mime_ambiguous" &&
+                              a["detail"].get<std::string>().find(c.reported) != std::string::npos);
+    }
+    EXPECT_TRUE(reported) << o.item["actions"].dump();
+    testing::WriteFile(dir_ / "out.eml", o.message);
+    testing::RunResult py = testing::Run({"/usr/bin/python3", dir_ / "parts.py", dir_ / "out.eml"});
+    ASSERT_EQ(py.exit_code, 0) << py.err;
+    json seen = json::parse(py.out);
+    EXPECT_EQ(seen["defects"], 0);
+    // What the report says was delivered: each child's output, then the notice.
+    std::vector<std::string> reported_sha;
+    for (const auto& child : o.item["children"]) {
+      for (const auto& out : child["outputs"]) reported_sha.push_back(out["sha256"]);
+    }
+    ASSERT_EQ(seen["parts"].size(), reported_sha.size() + 1) << py.out;
+    ASSERT_EQ(o.parsed.parts.size(), reported_sha.size() + 1);
+    for (size_t i = 0; i < seen["parts"].size(); ++i) {
+      const json& p = seen["parts"][i];
+      EXPECT_FALSE(p["mz"].get<bool>()) << "an executable reached the output";
+      EXPECT_NE(p["name"], "invoice.exe");
+      // Both parsers read the same bytes in the same part.
+      EXPECT_EQ(p["sha256"], Sha256Hex(o.parsed.parts[i].bytes)) << i;
+      if (i < reported_sha.size()) EXPECT_EQ(p["sha256"], reported_sha[i]) << i;
+    }
+    EXPECT_EQ(seen["parts"].back()["name"], "mugai-notice.txt");
+    EXPECT_NE(Part(o, "mugai-notice.txt")->bytes.find("normalised"), std::string::npos);
+  }
+}
+
+// A uuencoded file written inside HTML (with entities, so that only the text shows it) does
+// not survive the conversion to text.
+TEST_F(MailCli, UuencodedFileInsideHtmlIsRemovedFromTheText) {
+  std::string msg = std::string(kHead) + "Content-Type: text/html; charset=utf-8\n\n"
+                    "<html><body><p>invoice below</p><pre>begin 644 invoice.exe\n"
+                    "M35J0``,````$````__\\``+@`````````0```````````````````````````\n"
+                    "`\nend\n</pre><p>&lt;thanks&amp;regards&gt;</p></body></html>\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_FALSE(o.parsed.parts.empty());
+  const std::string& text = o.parsed.parts[0].bytes;
+  EXPECT_EQ(text.find("begin 644"), std::string::npos) << text;
+  EXPECT_EQ(text.find("M35J0"), std::string::npos) << text;
+  EXPECT_NE(text.find("uuencoded file invoice.exe removed"), std::string::npos) << text;
+  EXPECT_NE(text.find("invoice below"), std::string::npos) << text;
+  EXPECT_NE(o.item["children"][0]["actions"].dump().find("encoded_file_removed"), std::string::npos);
+}
+
+// The MTA's DKIM/SPF verdict on the original is kept (the rebuilt message no longer carries a
+// valid signature) and recorded in the report.
+TEST_F(MailCli, AuthenticationResultsAreKeptAndReported) {
+  std::string msg = "Authentication-Results: mx.city.example.lg.jp; dkim=pass header.d=example.jp\n" +
+                    std::string(kHead) + "Content-Type: text/plain\n\nhello\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(Header(o, "Authentication-Results"), "mx.city.example.lg.jp; dkim=pass header.d=example.jp");
+  bool recorded = false;
+  for (const auto& a : o.item["actions"]) {
+    recorded = recorded || (a["action"] == "authentication_results" &&
+                            a["detail"] == "mx.city.example.lg.jp; dkim=pass header.d=example.jp");
+  }
+  EXPECT_TRUE(recorded) << o.item["actions"].dump();
 }
 
 TEST_F(MailCli, MalformedMimeNeverCrashesOrPassesUnprocessed) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
@@ -269,6 +270,63 @@ TEST_F(SanitizeCli, LogLinesAreGrepable) {
   std::string log = ReadFile(state_ / "state/mugai.log");
   EXPECT_NE(log.find("event=item_done name=\"eicar.txt\""), std::string::npos) << log;
   EXPECT_NE(log.find("verdict=\"blocked\" reason=\"malware\""), std::string::npos) << log;
+}
+
+// Issue 20: a CSV whose cells Excel would run as formulas arrives with those cells prefixed
+// by ' (CP932 bytes and the rest of the file unchanged); text.csv_formulas chooses.
+TEST_F(SanitizeCli, CsvFormulasAreNeutralisedByDefaultOrKeptOrBlocked) {
+  const std::string csv = "\x96\xbc\x91\x4f,\x8b\xe0\x8a\x7a\r\n"        // 名前,金額 in CP932
+                          "\x8e\x52\x93\x63,=cmd|' /C calc'!A0\r\n"        // 山田
+                          "b,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\"\r\n"
+                          "c,@SUM(1+1)*cmd|' /C calc'!A0\r\n"
+                          "d,-5\r\n";
+  Put("list.csv", csv);
+  auto r = Sanitize({"list.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json item = Item(r);
+  EXPECT_EQ(item["verdict"], "sanitized");
+  EXPECT_EQ(ReadFile(out_ / "list.csv"),
+            "\x96\xbc\x91\x4f,\x8b\xe0\x8a\x7a\r\n"
+            "\x8e\x52\x93\x63,'=cmd|' /C calc'!A0\r\n"
+            "b,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"x\"\")\"\r\n"
+            "c,'@SUM(1+1)*cmd|' /C calc'!A0\r\n"
+            "d,-5\r\n");
+  EXPECT_NE(item["actions"].dump().find("csv_formulas_neutralised"), std::string::npos);
+  EXPECT_NE(item["actions"].dump().find("3 cell(s)"), std::string::npos) << item["actions"].dump();
+  EXPECT_EQ(item["quarantine_id"].get<std::string>().rfind("q-", 0), 0u);  // original kept
+
+  WriteFile(in_ / "keep.toml", "[text]\ncsv_formulas = \"keep\"\n");
+  std::filesystem::remove(out_ / "list.csv");
+  auto kept = Sanitize({"list.csv"}, {"--config", in_ / "keep.toml"});
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(ReadFile(out_ / "list.csv"), csv);
+  EXPECT_NE(Item(kept)["actions"].dump().find("csv_formulas_kept"), std::string::npos);
+
+  WriteFile(in_ / "block.toml", "[text]\ncsv_formulas = \"block\"\n");
+  std::filesystem::remove(out_ / "list.csv");
+  auto blocked = Sanitize({"list.csv"}, {"--config", in_ / "block.toml"});
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.err;
+  EXPECT_EQ(Item(blocked)["verdict"], "blocked");
+  EXPECT_NE(Item(blocked)["reason"]["detail"].get<std::string>().find("csv_formulas"), std::string::npos);
+  EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
+
+  WriteFile(in_ / "bad.toml", "[text]\ncsv_formulas = \"strip\"\n");
+  auto bad = Sanitize({"list.csv"}, {"--config", in_ / "bad.toml"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("csv_formulas"), std::string::npos) << bad.err;
+}
+
+// A uuencoded program inside a text file is not delivered, whatever the file is called.
+TEST_F(SanitizeCli, UuencodedFileInAPlainTextIsRemoved) {
+  Put("notes.txt", "minutes of the meeting\nbegin 644 setup.exe\nM35J0``,````$````__\\``+@````\n`\nend\nthat is all\n");
+  auto r = Sanitize({"notes.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json item = Item(r);
+  EXPECT_EQ(item["verdict"], "sanitized");
+  EXPECT_EQ(ReadFile(out_ / "notes.txt"),
+            "minutes of the meeting\n[mugai: uuencoded file setup.exe removed / "
+            "エンコードされたファイルを除去]\nthat is all\n");
+  EXPECT_NE(item["actions"].dump().find("encoded_file_removed"), std::string::npos);
 }
 
 }  // namespace
