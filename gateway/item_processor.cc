@@ -15,6 +15,7 @@
 #include "converters/mail/mime_unpacker.h"
 #include "converters/text/text_disarm.h"
 #include "converters/office/office_protocol.h"
+#include "converters/office/rtf_disarm.h"
 #include "converters/ooxml/ooxml_disarm.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
@@ -431,7 +432,24 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
 // heuristics read the OLE2 VBA and Excel 4.0 streams). The conversion itself is the
 // supervisor's warm LibreOffice pool's, reached through a relay worker.
 WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::string& name,
-                               WorkerResult r) {
+                               const std::string& bytes, WorkerResult r) {
+  if (OfficeExtensionFor(r.detected_type) == "rtf") {
+    // What the relay worker takes out before LibreOffice sees it (StripRtfLinks).
+    RtfLinks links;
+    StripRtfLinks(bytes, &links);
+    if (links.field_instructions > 0) {
+      r.actions.push_back({"removed", "rtf_field_instruction: " +
+                                          std::to_string(links.field_instructions) +
+                                          " (each field shows its last result; INCLUDEPICTURE, "
+                                          "INCLUDETEXT, LINK, DDE... never run)"});
+    }
+    if (links.linked_pictures > 0) {
+      r.actions.push_back({"removed", "rtf_linked_picture: " + std::to_string(links.linked_pictures)});
+    }
+    if (links.data_fields > 0) {
+      r.actions.push_back({"removed", "rtf_data_field: " + std::to_string(links.data_fields)});
+    }
+  }
   if (ctx.scanner->loaded()) {
     std::string macros = ctx.scanner->MacroHeuristic(fd, name);
     if (!macros.empty()) {
@@ -490,7 +508,10 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
                                    uint64_t max_pdf_bytes) {
   WorkerResult r;
   r.family = TypeFamily::kOffice;
-  OfficeRequest req{extension, password, document};
+  // LibreOffice's RTF importer reads an INCLUDEPICTURE field's file by itself while parsing,
+  // whatever its settings: no field instruction reaches it.
+  OfficeRequest req{extension, password,
+                    extension == "rtf" ? StripRtfLinks(document, nullptr) : document};
   if (Status s = WriteAllTo(conn, EncodeOfficeRequest(req)); !s.ok()) {
     return Block(std::move(r), Reason::kConversionFailed,
                  "the LibreOffice converter did not take the document: " + s.message());
@@ -635,7 +656,7 @@ WorkerResult Dispatch(const WorkerContext& ctx, int fd, const std::string& name,
     case WorkerEntry::kOoxmlDisarm:
       return DisarmOoxmlNode(ctx, bytes, std::move(r));
     case WorkerEntry::kOfficeRelay:
-      return PrepareOfficeNode(ctx, fd, name, std::move(r));
+      return PrepareOfficeNode(ctx, fd, name, bytes, std::move(r));
     case WorkerEntry::kUnpackMail:
       return UnpackMailNode(ctx, bytes, std::move(r));
     case WorkerEntry::kUnpackArchive:

@@ -1,5 +1,6 @@
 // Encoded blocks and CSV formulas (converters/text/text_disarm.h), on exact bytes.
 #include "converters/text/text_disarm.h"
+#include "converters/office/rtf_disarm.h"
 
 #include <gtest/gtest.h>
 
@@ -81,6 +82,28 @@ TEST(NeutraliseCsvFormulas, RiskyCellsArePrefixedAndOthersKeepTheirBytes) {
     EXPECT_EQ(NeutraliseCsvFormulas(c.in, c.delimiter, &changed), c.out);
     EXPECT_EQ(changed, c.changed);
   }
+}
+
+}  // namespace
+}  // namespace mugai
+
+namespace mugai {
+namespace {
+
+TEST(StripRtfLinks, FieldInstructionsPictureLinksAndDataFieldsGo) {
+  RtfLinks found;
+  std::string out = StripRtfLinks(
+      "{\\rtf1 A{\\field{\\*\\fldinst INCLUDEPICTURE \"x\\}\\{\"}{\\fldrslt B}}"
+      "{\\field{\\fldinst {\\field{\\*\\fldinst INC}}LUDETEXT y}{\\fldrslt C}}"
+      "{\\shp{\\*\\shpinst{\\sp{\\sn pibName}{\\sv C:\\\\a.png}}{\\sp{\\sn fLine}{\\sv 0}}}}"
+      "{\\*\\datafield 0001}{\\pict\\bin3 {}}D}",
+      &found);
+  EXPECT_EQ(out,
+            "{\\rtf1 A{\\field{\\fldrslt B}}{\\field{\\fldrslt C}}"
+            "{\\shp{\\*\\shpinst{\\sp{\\sn fLine}{\\sv 0}}}}{\\pict\\bin3 {}}D}");
+  EXPECT_EQ(found.field_instructions, 2u);
+  EXPECT_EQ(found.linked_pictures, 1u);
+  EXPECT_EQ(found.data_fields, 1u);
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 // encryption, and the failure paths (no LibreOffice, a converter that crashes or hangs, the
 // pool recycling its processes). Also: disarmed OOXML outputs open in LibreOffice.
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -122,6 +125,69 @@ TEST_F(OfficeCli, CraftedDocAndOdtWithAnEmbeddedObjectKeepTheTextAndLoseTheObjec
       EXPECT_EQ(pdf.find(marker), std::string::npos) << name << ": " << marker;
     }
   }
+}
+
+// Issue 20: LibreOffice's RTF importer reads an INCLUDEPICTURE field's file by itself, so no
+// field instruction reaches it. Pictures under /usr and in the state folder, text from /etc and
+// a URL on a loopback listener: none arrives in the PDF, and the listener sees no connection.
+TEST_F(OfficeCli, RtfFieldsLoadNoLinkedContent) {
+  std::string png;
+  for (const char* candidate : {"/usr/share/gitweb/static/git-logo.png",
+                                "/usr/lib/libreoffice/share/gallery/apples.gif"}) {
+    if (access(candidate, R_OK) == 0) png = candidate;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir_ / "state", ec);
+  if (!png.empty()) std::filesystem::copy_file(png, dir_ / "state/secret.png", ec);
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x.png";
+  auto field = [](const std::string& instruction) {
+    std::string escaped;
+    for (char c : instruction) escaped += c == '\\' ? std::string("\\\\") : std::string(1, c);
+    return "{\\field{\\*\\fldinst " + escaped + "}{\\fldrslt SHOWN-RESULT}}\\par\n";
+  };
+  std::string rtf = "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Helvetica;}}\\f0 RTF-LINK-TEXT\\par\n" +
+                    field("INCLUDEPICTURE \"file://" + (png.empty() ? "/usr/share/x.png" : png) + "\" \\d") +
+                    field("INCLUDEPICTURE \"" + std::string(dir_ / "state/secret.png") + "\" \\d") +
+                    field("INCLUDETEXT \"/etc/hostname\"") +
+                    field("INCLUDEPICTURE \"" + url + "\" \\d") +
+                    "{\\*\\fldinst{\\field{\\*\\fldinst INCLUDE}}PICTURE \"" + png + "\"}\\par\n"
+                    "THE-END\\par}\n";
+  testing::WriteFile(dir_ / "links.rtf", rtf);
+  testing::WriteFile(dir_ / "links.doc", rtf);  // RTF by another name: identified by content
+  testing::RunResult r = Sanitize({dir_ / "links.rtf", dir_ / "links.doc"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string name = i == 0 ? "links.pdf" : "links.doc.pdf";
+    SCOPED_TRACE(name);
+    EXPECT_EQ(Item(i)["detected_type"], "text/rtf");
+    EXPECT_TRUE(HasAction(i, "removed", "rtf_field_instruction")) << Item(i)["actions"].dump();
+    std::string out = Item(i)["outputs"][0]["name"];
+    ExpectRebuiltPdf(out, {"RTF-LINK-TEXT", "THE-END"});
+    testing::RunResult images =
+        testing::Run({"/usr/bin/pdfimages", "-list", dir_ / ("out/" + out)});
+    ASSERT_EQ(images.exit_code, 0) << images.err;
+    // The header and its rule, and no image row.
+    EXPECT_EQ(Count(images.out, "\n"), 2u) << images.out;
+    std::string text = PdfText(out);
+    std::string hostname = testing::ReadFile("/etc/hostname");
+    while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+    if (!hostname.empty()) {
+      EXPECT_EQ(text.find(hostname), std::string::npos) << text;
+    }
+  }
+  sockaddr_in peer{};
+  socklen_t peer_len = sizeof peer;
+  EXPECT_LT(accept(listener, reinterpret_cast<sockaddr*>(&peer), &peer_len), 0)
+      << "LibreOffice connected to the loopback listener";
+  close(listener);
 }
 
 TEST_F(OfficeCli, DocWithAnEmbeddedOleObjectFromTheCorpus) {
