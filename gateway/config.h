@@ -38,7 +38,14 @@ struct Config {
   // [worker]
   uint32_t jobs;
   uint64_t worker_memory_bytes;
-  uint32_t worker_cpu_seconds;
+  uint32_t worker_cpu_seconds;  // worker.cpu_seconds: the cap on any one item's CPU budget
+  // A worker's CPU budget grows with its item's work (see docs/CONFIG.md, "CPU budgets"):
+  // base + per megabyte of input + per PDF page / image megapixel / package part.
+  uint32_t worker_cpu_base_ms = 2000;              // worker.cpu_base_ms
+  uint32_t worker_cpu_ms_per_megabyte = 1000;      // worker.cpu_ms_per_megabyte
+  uint32_t worker_cpu_ms_per_pdf_page = 100;       // worker.cpu_ms_per_pdf_page
+  uint32_t worker_cpu_ms_per_megapixel = 50;       // worker.cpu_ms_per_megapixel
+  uint32_t worker_cpu_ms_per_package_part = 100;   // worker.cpu_ms_per_package_part
   uint32_t worker_wall_seconds;
   uint32_t worker_open_files;
   uint64_t worker_file_size_bytes;

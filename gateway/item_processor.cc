@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "common/file_util.h"
@@ -16,6 +17,7 @@
 #include "converters/text/text_disarm.h"
 #include "converters/office/office_protocol.h"
 #include "converters/office/rtf_disarm.h"
+#include "converters/office/odf_disarm.h"
 #include "converters/ooxml/ooxml_disarm.h"
 #include "converters/image/image_sanitizer.h"
 #include "converters/pdf/pdf_analyzer.h"
@@ -24,11 +26,38 @@
 #include "gateway/limits.h"
 #include "gateway/pipeline/family_table.h"
 #include "gateway/policy.h"
+#include "gateway/worker_pool.h"
 #include "scanners/name_check.h"
 
 namespace mugai {
 
 namespace {
+
+bool IsOdfExtension(const std::string& ext) {
+  return ext == "odt" || ext == "ott" || ext == "ods" || ext == "ots" || ext == "odp" ||
+         ext == "otp" || ext == "odg" || ext == "otg";
+}
+
+// Sets this worker's CPU budget for an item of `input_bytes` with `units` of `unit` work
+// (pages, megapixels, parts) at `ms_per_unit` each (config key `key`).
+void Budget(const Config& c, size_t input_bytes, double units = 0, const char* unit = "",
+            uint32_t ms_per_unit = 0, const char* key = "") {
+  double mb = static_cast<double>(input_bytes) / 1e6;
+  double seconds = c.worker_cpu_base_ms / 1000.0 + mb * c.worker_cpu_ms_per_megabyte / 1000.0 +
+                   units * ms_per_unit / 1000.0;
+  char what[256];
+  if (*unit) {
+    std::snprintf(what, sizeof what,
+                  "%.1f s base + %.2f MB x %.2f s + %.2f %s x %.3f s, worker.%s", c.worker_cpu_base_ms / 1000.0,
+                  mb, c.worker_cpu_ms_per_megabyte / 1000.0, units, unit, ms_per_unit / 1000.0, key);
+  } else {
+    std::snprintf(what, sizeof what, "%.1f s base + %.2f MB x %.2f s, worker.cpu_base_ms and "
+                  "worker.cpu_ms_per_megabyte", c.worker_cpu_base_ms / 1000.0, mb,
+                  c.worker_cpu_ms_per_megabyte / 1000.0);
+  }
+  SetWorkerCpuBudget(seconds, what);
+}
+
 
 
 
@@ -195,6 +224,7 @@ WorkerResult ConvertPdf(const WorkerContext& ctx, const std::string& bytes, Work
                  findings.status().message());
   }
   const PdfFindings& f = findings.value();
+  Budget(c, bytes.size(), f.pages, "page(s)", c.worker_cpu_ms_per_pdf_page, "cpu_ms_per_pdf_page");
   // Embedded files are dropped from the output, but a hostile one still condemns the item.
   for (const auto& e : f.embedded_files) {
     if (e.truncated) {  // a partial scan is never presented as complete
@@ -269,6 +299,10 @@ WorkerResult ReencodeImage(const WorkerContext& ctx, const std::string& bytes, W
   o.gif_all_frames = c.image_gif_all_frames;
   o.max_pixels = c.image_max_pixels;
   o.max_frames = c.image_max_frames;
+  o.on_header = [&c, &bytes](uint64_t pixels) {
+    Budget(c, bytes.size(), static_cast<double>(pixels) / 1e6, "megapixel(s)",
+           c.worker_cpu_ms_per_megapixel, "cpu_ms_per_megapixel");
+  };
   Result<ImageResult> img = SanitizeImage(bytes, r.detected_type, o);
   if (!img.ok()) {
     return Block(std::move(r),
@@ -363,6 +397,15 @@ OoxmlLimits OoxmlLimitsOf(const Config& c) {
 // document's text).
 WorkerResult DisarmOoxmlNode(const WorkerContext& ctx, const std::string& bytes, WorkerResult r) {
   const Config& c = *ctx.config;
+  OoxmlLimits limits = OoxmlLimitsOf(c);
+  limits.on_work = [&c, &bytes](size_t parts, uint64_t pixels) {
+    // Parts, and the images decoded so far at the image rate.
+    double units = static_cast<double>(parts) +
+                   static_cast<double>(pixels) / 1e6 * c.worker_cpu_ms_per_megapixel /
+                       std::max<uint32_t>(1, c.worker_cpu_ms_per_package_part);
+    Budget(c, bytes.size(), units, "part(s) and image megapixels", c.worker_cpu_ms_per_package_part,
+           "cpu_ms_per_package_part");
+  };
   auto fail = [&r](const Status& s) {
     return Block(std::move(r),
                  s.code() == StatusCode::kLimit ? Reason::kConversionLimit
@@ -370,7 +413,7 @@ WorkerResult DisarmOoxmlNode(const WorkerContext& ctx, const std::string& bytes,
                  s.message());
   };
   if (c.office_ooxml_text) {
-    Result<std::string> text = OoxmlText(bytes, OoxmlLimitsOf(c));
+    Result<std::string> text = OoxmlText(bytes, limits);
     if (!text.ok()) return fail(text.status());
     r.actions.push_back({"converted", "Office document to UTF-8 text (office.ooxml_mode = text)"});
     r.verdict = Verdict::kSanitized;
@@ -379,7 +422,7 @@ WorkerResult DisarmOoxmlNode(const WorkerContext& ctx, const std::string& bytes,
     r.output = std::move(text.value());
     return r;
   }
-  Result<OoxmlDisarmed> d = DisarmOoxml(bytes, OoxmlLimitsOf(c));
+  Result<OoxmlDisarmed> d = DisarmOoxml(bytes, limits);
   if (!d.ok()) return fail(d.status());
   const OoxmlFindings& f = d->findings;
   r.actions.push_back({"disarmed", f.kind + " → " + d->output_extension +
@@ -457,6 +500,21 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
                                                     "into the PDF"});
     }
   }
+  if (IsOdfExtension(OfficeExtensionFor(r.detected_type))) {
+    size_t links = 0;
+    Result<std::string> stripped = StripOdfLinks(bytes, OoxmlLimitsOf(*ctx.config).package, &links);
+    if (!stripped.ok()) {
+      return Block(std::move(r),
+                   stripped.status().code() == StatusCode::kLimit ? Reason::kConversionLimit
+                                                                  : Reason::kConversionFailed,
+                   stripped.status().message());
+    }
+    if (links > 0) {
+      r.actions.push_back({"removed", "odf_outside_link: " + std::to_string(links) +
+                                          " (linked files, URLs and DDE links the document "
+                                          "would load; never given to LibreOffice)"});
+    }
+  }
   r.actions.push_back({"to_convert", "LibreOffice converts it to PDF; the PDF is rebuilt"});
   r.verdict = Verdict::kSanitized;
   return r;
@@ -505,13 +563,28 @@ bool ReadInput(int fd, uint64_t max, std::string* out, std::string* error) {
 
 WorkerResult RelayOfficeConversion(int conn, const std::string& document,
                                    const std::string& extension, const std::string& password,
-                                   uint64_t max_pdf_bytes) {
+                                   uint64_t max_pdf_bytes, const Config& config) {
   WorkerResult r;
   r.family = TypeFamily::kOffice;
+  // What LibreOffice would load by itself while importing never reaches it: an RTF's field
+  // instructions (INCLUDEPICTURE is read at parse time, whatever its settings) and an ODF
+  // drawing's links (its linked images likewise).
+  std::string body;
+  if (IsOdfExtension(extension)) {
+    size_t links = 0;
+    Result<std::string> stripped = StripOdfLinks(document, OoxmlLimitsOf(config).package, &links);
+    if (!stripped.ok()) {
+      return Block(std::move(r), Reason::kConversionFailed, stripped.status().message());
+    }
+    body = std::move(*stripped);
+  } else if (extension == "rtf") {
+    body = StripRtfLinks(document, nullptr);
+  } else {
+    body = document;
+  }
   // LibreOffice's RTF importer reads an INCLUDEPICTURE field's file by itself while parsing,
   // whatever its settings: no field instruction reaches it.
-  OfficeRequest req{extension, password,
-                    extension == "rtf" ? StripRtfLinks(document, nullptr) : document};
+  OfficeRequest req{extension, password, std::move(body)};
   if (Status s = WriteAllTo(conn, EncodeOfficeRequest(req)); !s.ok()) {
     return Block(std::move(r), Reason::kConversionFailed,
                  "the LibreOffice converter did not take the document: " + s.message());
@@ -558,6 +631,9 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   if (!ReadInput(fd, ctx.config->max_input_bytes, &bytes, &error)) {
     return Block(std::move(r), Reason::kConversionFailed, error);
   }
+
+  // The budget for any item; PDFs, images and packages refine it once their work is known.
+  Budget(*ctx.config, bytes.size());
 
   // identify
   DetectedType type = IdentifyWithTextCheck(ctx, bytes, &r);
@@ -631,7 +707,13 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   }
 
   // disarm/convert, then what any text output may still carry
-  return DisarmTextOutput(ctx, name, bytes, Dispatch(ctx, fd, name, bytes, std::move(r)));
+  WorkerResult out = DisarmTextOutput(ctx, name, bytes, Dispatch(ctx, fd, name, bytes, std::move(r)));
+  if (!WorkerCpuBudget().empty()) {
+    char used[64];
+    std::snprintf(used, sizeof used, "used %.2f s of ", WorkerCpuSecondsUsed());
+    out.actions.push_back({"cpu", used + WorkerCpuBudget()});
+  }
+  return out;
 }
 
 namespace {

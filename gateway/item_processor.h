@@ -41,7 +41,7 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
 
 WorkerResult RelayOfficeConversion(int conn, const std::string& document,
                                    const std::string& extension, const std::string& password,
-                                   uint64_t max_pdf_bytes);
+                                   uint64_t max_pdf_bytes, const Config& config);
 
 // Verifies an output readable from `fd`: it must identify as `promised_family` (or empty) and
 // scan clean. Returns kClean, or kBlocked with reason kMalware/kScanError/kUnknownType.

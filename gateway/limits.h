@@ -16,7 +16,7 @@ inline constexpr uint64_t kMaxOutputBytes = 200 * kMiB;   // limits.max_output_b
 inline constexpr uint32_t kWorkerJobs = 0;                      // worker.jobs (0 = one per core)
 inline constexpr uint64_t kWorkerMemoryBytes = 1024 * kMiB;     // worker.memory_bytes (beyond
                                                                 // the inherited engine)
-inline constexpr uint32_t kWorkerCpuSeconds = 60;               // worker.cpu_seconds
+inline constexpr uint32_t kWorkerCpuSeconds = 30;               // worker.cpu_seconds
 inline constexpr uint32_t kWorkerWallSeconds = 120;             // worker.wall_seconds
 inline constexpr uint32_t kWorkerOpenFiles = 64;                // worker.open_files
 inline constexpr uint64_t kWorkerFileSizeBytes = 512 * kMiB;    // worker.file_size_bytes

@@ -168,7 +168,59 @@ std::string ScratchPath(const std::string& root, pid_t pid) {
 
 }  // namespace
 
+namespace {
+
+int g_budget_fd = -1;       // the worker's result pipe, for budget notes
+std::string g_budget_what;  // the budget set, for the report
+constexpr std::string_view kBudgetNote = "MGB1 ";
+
+}  // namespace
+
+double WorkerCpuSecondsUsed() {
+  timespec t{};
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) != 0) return 0;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+std::string WorkerCpuBudget() { return g_budget_what; }
+
+void SetWorkerCpuBudget(double seconds, const std::string& what) {
+  if (g_budget_fd < 0) return;
+  rlimit rl{};
+  if (getrlimit(RLIMIT_CPU, &rl) != 0) return;
+  double used = WorkerCpuSecondsUsed();
+  rlim_t want = static_cast<rlim_t>(used + std::max(1.0, seconds) + 0.999);
+  // The pool's hard limit is the cap plus one second (SIGKILL after SIGXCPU): a budget may
+  // be refined up or down, never past the cap.
+  if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max - 1) want = rl.rlim_max - 1;
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f", seconds);
+  g_budget_what = std::string(secs) + " s (" + what + ")";
+  std::string note = std::string(kBudgetNote) + g_budget_what.substr(0, 280) + "\n";
+  WriteAll(g_budget_fd, note);
+  rl.rlim_cur = want;
+  setrlimit(RLIMIT_CPU, &rl);
+}
+
+std::string TakeBudgetNote(std::string* untrusted) {
+  std::string note;
+  size_t at = 0;
+  while (untrusted->compare(at, kBudgetNote.size(), kBudgetNote) == 0) {
+    size_t nl = untrusted->find('\n', at);
+    if (nl == std::string::npos || nl - at > 300 + kBudgetNote.size()) break;
+    note.clear();
+    for (size_t i = at + kBudgetNote.size(); i < nl; ++i) {
+      char c = (*untrusted)[i];
+      note += c >= 0x20 && c < 0x7F ? c : '?';
+    }
+    at = nl + 1;
+  }
+  untrusted->erase(0, at);
+  return note;
+}
+
 [[noreturn]] void RunWorkerChild(const WorkerChildSetup& c, const WorkerFunction& fn) {
+  g_budget_fd = c.result_fd;
   if (!CloseOtherFds(c.input_fd, c.result_fd, c.scanner_fd, c.extra_fd)) _exit(kExitException);
   ScannerClient::SetConnectionInThisProcess(c.scanner_fd);
   std::string scratch;
@@ -361,14 +413,19 @@ void WorkerPool::Start(Job job) {
 
 WorkerOutcome WorkerPool::OutcomeFromStatus(int status, std::string bytes) const {
   WorkerOutcome o;
+  std::string budget = TakeBudgetNote(&bytes);
   if (WIFSIGNALED(status)) {
     o.signal = WTERMSIG(status);
     // RLIMIT_CPU sends SIGXCPU, then SIGKILL at the hard limit.
     bool cpu = o.signal == SIGXCPU || o.signal == SIGKILL;
     o.kind = cpu ? WorkerOutcome::Kind::kTimedOut : WorkerOutcome::Kind::kCrashed;
-    o.detail = cpu ? "worker exceeded its CPU limit of " + std::to_string(limits_.cpu_seconds) +
-                         " s"
-                   : std::string("worker crashed with signal ") + strsignal(o.signal);
+    std::string cap = "worker.cpu_seconds = " + std::to_string(limits_.cpu_seconds);
+    o.detail = !cpu ? std::string("worker crashed with signal ") + strsignal(o.signal)
+               : budget.empty()
+                   ? "worker exceeded its CPU limit of " + std::to_string(limits_.cpu_seconds) +
+                         " s (" + cap + ")"
+                   : "worker exceeded its CPU budget of " + budget + "; " + cap +
+                         " caps every item";
   } else if (WEXITSTATUS(status) == kExitOutOfMemory) {
     o.kind = WorkerOutcome::Kind::kOutOfMemory;
     o.exit_code = kExitOutOfMemory;

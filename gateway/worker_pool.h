@@ -44,6 +44,20 @@ struct WorkerOutcome {
 using WorkerFunction = std::function<std::string(int input_fd, const std::string& scratch_dir)>;
 using WorkerDone = std::function<void(WorkerOutcome)>;
 
+// A worker's CPU budget, set once it knows how much work its item is (pages, pixels, parts):
+// lowers the worker's own RLIMIT_CPU soft limit to the CPU time used so far plus `seconds`
+// (never above the pool's cap, worker.cpu_seconds) and sends the supervisor a note of `what`
+// ahead of its result, so that a worker stopped by the budget is reported with it named.
+// Only in a worker process started by a pool or the zygote; elsewhere it does nothing.
+void SetWorkerCpuBudget(double seconds, const std::string& what);
+// The budget set in this worker ("" when none) and the CPU seconds it has used so far.
+std::string WorkerCpuBudget();
+double WorkerCpuSecondsUsed();
+
+// Splits a worker's raw output into its budget note (the last one; "" when none) and the
+// result bytes that follow. The note is untrusted text: printable ASCII, at most 300 bytes.
+std::string TakeBudgetNote(std::string* untrusted);
+
 // Held around fork() by every pool, and by supervisor code of a multi-threaded front end
 // (the milter) while it is inside a library with internal locks (GMime, libarchive), so that
 // no worker is forked with such a lock held by another thread.

@@ -95,7 +95,8 @@ std::string RunJob(Warm& w, const WorkerJob& job, int input_fd, int extra_fd,
         return EncodeWorkerResult(r);
       }
       return EncodeWorkerResult(
-          RelayOfficeConversion(extra_fd, document, job.extension, job.password, job.max_bytes));
+          RelayOfficeConversion(extra_fd, document, job.extension, job.password, job.max_bytes,
+                                w.config));
     }
     case JobKind::kMemoryProbe:
       break;

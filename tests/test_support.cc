@@ -27,6 +27,27 @@ std::string Env(const char* name, const char* fallback) {
 
 }  // namespace
 
+std::string CpuBombPdf() {
+  if (access("/usr/bin/python3", X_OK) != 0) return "";
+  RunResult r = Run({"/usr/bin/python3", "-c", R"(
+import sys, zlib
+comp = zlib.compress(b"0 0 m 600 800 l 5 w S\n" * 1000000, 9)
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(comp) + comp + b"\nendstream"]
+out = b"%PDF-1.4\n"
+offs = []
+for i, o in enumerate(objs):
+    offs.append(len(out))
+    out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+xref = len(out)
+out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
+out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+sys.stdout.buffer.write(out)
+)"});
+  return r.exit_code == 0 ? r.out : "";
+}
+
 std::string Eicar() {
   return std::string("X5O!P%@AP[4\\PZX54(P^)7CC)7}$") + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 }

@@ -255,6 +255,7 @@ Result<ImageResult> SanitizeImage(std::string_view bytes, const std::string& mim
                       (frames_loaded > 1 ? " x " + std::to_string(frames_loaded) : "") +
                       " pixels, over the limit of " + std::to_string(o.max_pixels)};
   }
+  if (o.on_header) o.on_header(pixels);
   if (r.format == "svg" && (r.original_width > static_cast<int>(o.svg_max_pixels_side) ||
                             r.original_height > static_cast<int>(o.svg_max_pixels_side))) {
     return Status{StatusCode::kLimit, "SVG drawing size over the limit"};

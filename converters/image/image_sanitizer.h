@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ struct ImageOptions {
   uint64_t max_pixels = 100'000'000;  // width × height (× frames/pages)
   uint32_t max_frames = 100;          // GIF frames / TIFF pages
   uint32_t svg_max_pixels_side = 8192;
+  // Called once the header is read, before any pixel is decoded, with the pixels to decode
+  // (a worker sets its CPU budget from them).
+  std::function<void(uint64_t pixels)> on_header;
 };
 
 struct ImageResult {

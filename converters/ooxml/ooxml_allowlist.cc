@@ -117,6 +117,14 @@ bool AllowedRelationshipType(std::string_view type_uri) {
 }
 
 void KeepOnlyKnownParts(Package* pkg, const OoxmlLimits& limits, OoxmlFindings* findings) {
+  uint64_t pixels_so_far = 0;
+  ImageOptions image_options = limits.images;
+  if (limits.on_work) {
+    image_options.on_header = [&](uint64_t pixels) {
+      pixels_so_far += pixels;
+      limits.on_work(pkg->parts.size(), pixels_so_far);
+    };
+  }
   for (Part& p : pkg->parts) {
     if (p.removed || p.key == pkg->main_key || p.key == "[content_types].xml") continue;
     bool is_rels = false;
@@ -138,7 +146,7 @@ void KeepOnlyKnownParts(Package* pkg, const OoxmlLimits& limits, OoxmlFindings* 
       }
       if (metafile || !limits.reencode_images) continue;
       Result<ImageResult> img = InitImageLibrary().ok()
-                                    ? SanitizeImage(p.bytes, sniffed, limits.images)
+                                    ? SanitizeImage(p.bytes, sniffed, image_options)
                                     : Result<ImageResult>(Status{StatusCode::kInternal,
                                                                  "libvips cannot start"});
       if (!img.ok()) {

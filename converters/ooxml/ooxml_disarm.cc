@@ -73,6 +73,7 @@ Result<OoxmlDisarmed> DisarmOoxml(std::string_view package, const OoxmlLimits& l
   Result<Package> loaded = ooxml::LoadPackage(package, limits);
   if (!loaded.ok()) return loaded.status();
   Package& pkg = *loaded;
+  if (limits.on_work) limits.on_work(pkg.parts.size(), 0);
   if (Status s = ooxml::ParseAllXml(&pkg, limits); !s.ok()) return s;
   const ooxml::MainType* main = ooxml::FindMainType(pkg.main_content_type);
   OoxmlDisarmed out;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,9 @@ struct OoxmlLimits {
   uint64_t max_part_bytes = 0;  // largest XML part that is parsed (the DOM costs ~10x this)
   uint32_t max_parts = 0;       // parts in the package
   bool reencode_images = true;  // images decoded and encoded again (false: sniffed only)
+  // Called when the package is read (its part count) and again before each image is decoded
+  // (the pixels of the images so far): a worker sets its CPU budget from them.
+  std::function<void(size_t parts, uint64_t image_pixels)> on_work;
   ImageOptions images;          // the image converter's limits for them
 };
 

@@ -151,6 +151,7 @@ namespace mugai {
 Result<std::string> OoxmlText(std::string_view package, const OoxmlLimits& limits) {
   Result<ooxml::Package> pkg = ooxml::LoadPackage(package, limits);
   if (!pkg.ok()) return pkg.status();
+  if (limits.on_work) limits.on_work(pkg->parts.size(), 0);
   if (pkg->kind == "docx") return ooxml::DocxText(&*pkg, limits);
   if (pkg->kind == "xlsx") return ooxml::XlsxText(&*pkg, limits);
   return ooxml::PptxText(&*pkg, limits);

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "converters/mail/mime_unpacker.h"
 #include "test_support.h"
 
 namespace mugai {
@@ -458,6 +459,66 @@ TEST_F(PostfixMilter, CleanAcceptedSanitisedRewrittenBlockedRejectedFailureTempf
   EXPECT_NE(down.out.find("451"), std::string::npos) << down.out;
   usleep(500000);
   EXPECT_EQ(sink_->Messages().size(), 2u);  // nothing unsanitised or rejected got through
+}
+
+// Issue 20: two CPU bombs at once (a PDF each) take both workers on 2 cores only for their
+// budget: a plain message sent with them is delivered, and so are the bombs' messages, each
+// with its PDF removed as worker_timeout.
+TEST_F(PostfixMilter, TwoCpuBombsLeaveOtherMailFlowing) {
+  std::string bomb = testing::CpuBombPdf();
+  if (bomb.empty()) GTEST_SKIP() << "/usr/bin/python3 absent, skipped";
+  auto with_pdf = [&bomb](const std::string& subject) {
+    std::string b64;
+    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < bomb.size(); i += 3) {
+      uint32_t v = uint32_t(uint8_t(bomb[i])) << 16;
+      if (i + 1 < bomb.size()) v |= uint32_t(uint8_t(bomb[i + 1])) << 8;
+      if (i + 2 < bomb.size()) v |= uint8_t(bomb[i + 2]);
+      b64 += t[v >> 18];
+      b64 += t[(v >> 12) & 63];
+      b64 += i + 1 < bomb.size() ? t[(v >> 6) & 63] : '=';
+      b64 += i + 2 < bomb.size() ? t[v & 63] : '=';
+      if ((i / 3 + 1) % 19 == 0) b64 += "\r\n";
+    }
+    return "From: a@example.jp\r\nTo: b@example.jp\r\nSubject: " + subject +
+           "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+           "--B\r\nContent-Type: text/plain\r\n\r\nsee the plan\r\n--B\r\n"
+           "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"plan.pdf\"\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n" + b64 + "\r\n--B--\r\n";
+  };
+  testing::RunResult r1, r2, r3;
+  std::thread a([&] { r1 = Send(with_pdf("bomb one")); });
+  std::thread b([&] { r2 = Send(with_pdf("bomb two")); });
+  usleep(300000);  // both bombs are in the workers
+  r3 = Send(kPlain);
+  a.join();
+  b.join();
+  EXPECT_EQ(r1.exit_code, 0) << r1.out;
+  EXPECT_EQ(r2.exit_code, 0) << r2.out;
+  EXPECT_EQ(r3.exit_code, 0) << r3.out;
+  ASSERT_TRUE(sink_->WaitFor(3, 120)) << testing::ReadFile(dir_ / "maillog");
+  int bombs = 0, plain = 0;
+  for (const std::string& m : sink_->Messages()) {
+    if (m.find("Subject: bomb") != std::string::npos) {
+      ++bombs;
+      MailOutcome parsed = UnpackMail(m, MailLimits{100, 10, 1 << 20});
+      ASSERT_EQ(parsed.problem, MailProblem::kNone) << parsed.detail;
+      bool notice = false;
+      for (const auto& p : parsed.mail.parts) {
+        if (p.name == "plan.pdf.removed.txt") {
+          notice = true;
+          EXPECT_NE(p.bytes.find("(worker_timeout)"), std::string::npos) << p.bytes;
+        }
+      }
+      EXPECT_TRUE(notice) << m;
+      EXPECT_EQ(m.find("%PDF"), std::string::npos);
+    } else {
+      ++plain;
+      EXPECT_NE(m.find("X-Mugai-Verdict: clean"), std::string::npos) << m;
+    }
+  }
+  EXPECT_EQ(bombs, 2);
+  EXPECT_EQ(plain, 1);
 }
 
 }  // namespace

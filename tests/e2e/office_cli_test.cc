@@ -190,6 +190,48 @@ TEST_F(OfficeCli, RtfFieldsLoadNoLinkedContent) {
   close(listener);
 }
 
+// LibreOffice loads an ODF spreadsheet's linked image while importing: the links go first.
+TEST_F(OfficeCli, OdfLinkedImagesAreNeverLoaded) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 absent, skipped";
+  std::string png;
+  for (const char* candidate : {"/usr/share/gitweb/static/git-logo.png",
+                                "/usr/lib/libreoffice/share/gallery/apples.gif"}) {
+    if (access(candidate, R_OK) == 0) png = candidate;
+  }
+  if (png.empty()) GTEST_SKIP() << "no image under /usr to link to, skipped";
+  testing::RunResult made = testing::Run({"/usr/bin/python3", "-c", R"(
+import sys, zipfile
+ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+      'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+      'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+      'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+      'xmlns:xlink="http://www.w3.org/1999/xlink" '
+      'xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2"')
+mt = 'application/vnd.oasis.opendocument.spreadsheet'
+z = zipfile.ZipFile(sys.argv[1], 'w')
+z.writestr(zipfile.ZipInfo('mimetype'), mt)
+z.writestr('META-INF/manifest.xml', '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+  'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+  '<manifest:file-entry manifest:full-path="/" manifest:media-type="%s"/><manifest:file-entry '
+  'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>' % mt)
+z.writestr('content.xml', '<?xml version="1.0" encoding="UTF-8"?><office:document-content %s>'
+  '<office:body><office:spreadsheet><table:table table:name="S"><table:shapes><draw:frame '
+  'svg:width="3cm" svg:height="3cm" svg:x="1cm" svg:y="1cm"><draw:image xlink:href="file://%s" '
+  'xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></table:shapes>'
+  '<table:table-row><table:table-cell office:value-type="string"><text:p>ODS-LINK-TEXT</text:p>'
+  '</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>'
+  '</office:document-content>' % (ns, sys.argv[2]))
+z.close()
+)", dir_ / "linked.ods", png});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  testing::RunResult r = Sanitize({dir_ / "linked.ods"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(HasAction(0, "removed", "odf_outside_link: 1")) << Item()["actions"].dump();
+  ExpectRebuiltPdf("linked.pdf", {"ODS-LINK-TEXT"});
+  testing::RunResult images = testing::Run({"/usr/bin/pdfimages", "-list", dir_ / "out/linked.pdf"});
+  EXPECT_EQ(Count(images.out, "\n"), 2u) << images.out;
+}
+
 TEST_F(OfficeCli, DocWithAnEmbeddedOleObjectFromTheCorpus) {
   std::string doc = Corpus("oleobj/sample_with_calc_embedded.doc");
   if (doc.empty()) GTEST_SKIP() << "corpus absent, skipped: ../shared/corpora/oletools";

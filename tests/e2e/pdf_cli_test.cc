@@ -92,6 +92,30 @@ TEST_F(PdfCli, PlainIsReconstructedWithItsText) {
   ExpectInert("plain.pdf");
 }
 
+// Issue 20: a worker's CPU budget grows with the pages; a one-page PDF that draws a million
+// strokes is stopped at its budget and blocked worker_timeout with the budget named, and a
+// real page reports what it used of its own.
+TEST_F(PdfCli, CpuBombIsStoppedAtItsPerPageBudget) {
+  std::string bomb = testing::CpuBombPdf();
+  if (bomb.empty()) GTEST_SKIP() << "/usr/bin/python3 absent, skipped";
+  testing::WriteFile(in_ / "bomb.pdf", bomb);
+  testing::WriteFile(in_ / "cap.toml", "[worker]\ncpu_seconds = 30\nwall_seconds = 60\n");
+  json item = Run("bomb.pdf", {"--config", in_ / "cap.toml"});
+  EXPECT_EQ(last_.exit_code, 1) << last_.err;
+  EXPECT_EQ(item["verdict"], "blocked");
+  EXPECT_EQ(item["reason"]["code"], "worker_timeout");
+  std::string detail = item["reason"]["detail"];
+  EXPECT_NE(detail.find("CPU budget of 2."), std::string::npos) << detail;
+  EXPECT_NE(detail.find("1.00 page(s) x 0.100 s, worker.cpu_ms_per_pdf_page"), std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("worker.cpu_seconds = 30 caps every item"), std::string::npos) << detail;
+  EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
+
+  json plain = Run(Copy("plain.pdf"), {"--config", in_ / "cap.toml"});
+  EXPECT_EQ(plain["verdict"], "sanitized");
+  EXPECT_TRUE(HasAction(plain, "cpu", "page(s) x 0.100 s")) << plain["actions"].dump();
+}
+
 TEST_F(PdfCli, JavaScriptOpenActionIsRemovedAndReported) {
   json item = Run(Copy("js-openaction.pdf"));
   EXPECT_EQ(item["verdict"], "sanitized");
