@@ -253,7 +253,8 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_message_bytes", Integer(&c->milter_max_message_bytes, 1024, 2047u << 20)},
         {"concurrency", Integer(&c->milter_concurrency, 1, 256)},
         {"timeout_seconds", Integer(&c->milter_timeout_seconds, 1, 3600)},
-        {"next_hop", String(&c->milter_next_hop)}}},
+        {"next_hop", String(&c->milter_next_hop)},
+        {"use_service", Bool(&c->milter_use_service)}}},
       {"process", {{"user", String(&c->process_user)}}},
       {"service",
        {{"socket", String(&c->service_socket)}, {"socket_group", String(&c->service_socket_group)}}},
@@ -408,7 +409,8 @@ std::string ConfigToToml(const Config& c) {
          toml::table t{{"socket", c.milter_socket},
                        {"max_message_bytes", i(c.milter_max_message_bytes)},
                        {"concurrency", i(c.milter_concurrency)},
-                       {"timeout_seconds", i(c.milter_timeout_seconds)}};
+                       {"timeout_seconds", i(c.milter_timeout_seconds)},
+                       {"use_service", c.milter_use_service}};
          if (!c.milter_next_hop.empty()) t.insert("next_hop", c.milter_next_hop);  // "" = none
          return t;
        }()},

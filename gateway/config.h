@@ -101,6 +101,7 @@ struct Config {
   uint32_t milter_max_message_bytes;
   uint32_t milter_concurrency;
   uint32_t milter_timeout_seconds;
+  bool milter_use_service = false;  // milter.use_service: messages go to `mugai serve`
   std::string milter_next_hop;  // milter.next_hop: smtp://HOST:PORT for released mail ("" = none)
   // [quarantine], [audit], [roles]
   std::string quarantine_classification = "unclassified";  // quarantine.classification

@@ -646,7 +646,8 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
                                 ? (item->input.out_dir.empty() ? item->batch->out_dir : item->input.out_dir)
                                 : item->input.destination;
   QuarantineRecord rec;
-  rec.entry_point = options_.entry_point;
+  rec.entry_point =
+      item->input.entry_point.empty() ? options_.entry_point : item->input.entry_point;
   rec.source = nlohmann::json{{"path", item->input.source.empty() ? item->input.path
                                                                    : item->input.source},
                               {"out_dir", dest}}
@@ -750,7 +751,8 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
             {{"name", r.name},
              {"sha256", r.sha256},
              {"source", item->input.source.empty() ? item->input.path : item->input.source},
-             {"entry_point", options_.entry_point},
+             {"entry_point", item->input.entry_point.empty() ? options_.entry_point
+                                                              : item->input.entry_point},
              {"verdict", VerdictName(r.verdict)},
              {"reason", ReasonCode(r.reason)},
              {"threats", r.threats.empty() ? "" : r.threats.front().name}},

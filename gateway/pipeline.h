@@ -44,6 +44,8 @@ struct ItemInput {
   int fd = -1;              // read from this descriptor instead of `path` (a service client's)
   std::string actor;        // who the audit records name for it ("" = PipelineOptions::actor)
   std::string password;     // for it ("" = PipelineOptions::password)
+  std::string entry_point;  // recorded for it ("" = PipelineOptions::entry_point): "milter"
+                            // for a message a milter hands to `mugai serve`
 };
 
 // Where a delivered output goes instead of a file in out_dir (a service client writes it):

@@ -27,6 +27,10 @@ Options:
   --config FILE         TOML settings (docs/CONFIG.md: [milter], [mail] ...)
   --signatures PATH     ClamAV database file or folder
   --state DIR           quarantine, audit log and mugai.log
+  --service PATH        hand every message to the running `mugai serve` at PATH (its
+                        socket) instead of a pipeline of the milter's own: one ClamAV engine
+                        for the host. Also milter.use_service = true (then service.socket).
+                        When the service does not answer, messages are tempfailed (451).
   --allow-no-signatures run without malware signatures (demo/test only)
   -h, --help            show this help
 
@@ -35,7 +39,7 @@ Stop with SIGTERM. Logs: <state>/mugai.log (grep event=milter_ or event=item_don
 )";
 
 int RunMilterCommand(const std::vector<std::string>& args) {
-  CliArgs a = ParseCliArgs(args, {"--socket", "--config", "--signatures", "--state"},
+  CliArgs a = ParseCliArgs(args, {"--socket", "--config", "--signatures", "--state", "--service"},
                            {"--allow-no-signatures", "--help"});
   if (a.Has("--help")) {
     std::fputs(kMilterHelp, stdout);
@@ -53,6 +57,7 @@ int RunMilterCommand(const std::vector<std::string>& args) {
   o.signatures = a.Get("--signatures");
   o.state = a.Get("--state");
   o.allow_no_signatures = a.Has("--allow-no-signatures");
+  o.service = a.Get("--service");
   return RunMilter(o);
 }
 

@@ -26,18 +26,21 @@
 #include "gateway/pipeline.h"
 #include "gateway/privileges.h"
 #include "gateway/report.h"
+#include "gateway/service/service_client.h"
 
 namespace mugai {
 
 namespace {
 
-struct Service {
+struct MilterState {
   Config config;
-  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Pipeline> pipeline;  // none when messages go to `mugai serve`
+  std::string service_path;            // that service's socket ("" = the pipeline above)
+  EventLog own_log;                    // mugai.log when there is no pipeline
   std::unique_ptr<std::counting_semaphore<>> slots;
   std::atomic<uint64_t> counter{0};
 };
-Service* g_service = nullptr;
+MilterState* g_service = nullptr;
 
 MilterSession* SessionOf(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi_getpriv(ctx)); }
 
@@ -49,8 +52,10 @@ sfsistat Reply(SMFICTX* ctx, const char* rcode, const char* xcode, const std::st
   return status;
 }
 
+EventLog& Log() { return g_service->pipeline ? g_service->pipeline->log() : g_service->own_log; }
+
 sfsistat TempFail(SMFICTX* ctx, const std::string& why) {
-  g_service->pipeline->log().Write("warning", "milter_tempfail", {{"detail", why}});
+  Log().Write("warning", "milter_tempfail", {{"detail", why}});
   return Reply(ctx, "451", "4.3.0", "mugai: " + why + "; try again later", SMFIS_TEMPFAIL);
 }
 
@@ -144,6 +149,56 @@ bool Rewrite(SMFICTX* ctx, const MilterSession& s, const std::string& rebuilt) {
   return true;
 }
 
+// The message goes to `mugai serve` as a sealed in-memory file, with its envelope as its
+// source (recorded with a kept original, for release back into SMTP); the rebuilt message
+// comes back as bytes. The service's verdict decides as the in-process pipeline's would.
+sfsistat HandleEomThroughService(SMFICTX* ctx, const MilterSession& s) {
+  MilterState& svc = *g_service;
+  int fd = SealedMemfd(s.Message());
+  if (fd < 0) return TempFail(ctx, "cannot hold the message in memory");
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  Result<std::unique_ptr<ServiceConnection>> conn =
+      ServiceConnection::Open(svc.config, svc.service_path, false, "milter");
+  if (!conn.ok()) return TempFail(ctx, "the mugai service does not answer (" + conn.status().message() + ")");
+  std::string rebuilt;
+  ClientWriter writer = [&rebuilt](size_t, const std::string&, const std::string&,
+                                   const std::string& bytes) -> Result<std::string> {
+    rebuilt = bytes;
+    return std::string("smtp");
+  };
+  Result<ClientOutcome> outcome = conn.value()->Run(
+      "milter", {ClientItem{"message.eml", s.SourceJson(), fd, ""}}, "", true, "smtp", writer);
+  if (!outcome.ok()) return TempFail(ctx, "the mugai service failed: " + outcome.status().message());
+  const nlohmann::json& report = outcome->report;
+  if (!report.contains("items") || !report["items"].is_array() || report["items"].empty()) {
+    return TempFail(ctx, "the mugai service answered without a verdict");
+  }
+  const nlohmann::json& item = report["items"][0];
+  std::string verdict = item.value("verdict", "");
+  std::string code = item.contains("reason") && item["reason"].is_object()
+                         ? item["reason"].value("code", "")
+                         : "";
+  if (outcome->exit == 3) return TempFail(ctx, "internal failure (" + code + ")");
+  if (verdict == "blocked") {
+    std::string message = item["reason"].is_object() ? item["reason"].value("message", "") : "";
+    std::string qid = item.contains("quarantine_id") && item["quarantine_id"].is_string()
+                          ? item["quarantine_id"].get<std::string>()
+                          : "";
+    return Reply(ctx, "550", "5.7.1",
+                 "mugai: message blocked: " + message + " (" + code + ")" +
+                     (qid.empty() ? "" : ", quarantine id " + qid),
+                 SMFIS_REJECT);
+  }
+  if (rebuilt.empty() || (verdict != "clean" && verdict != "sanitized")) {
+    return TempFail(ctx, "no sanitised output");
+  }
+  if (!Rewrite(ctx, s, rebuilt)) return TempFail(ctx, "cannot rewrite the message");
+  return SMFIS_CONTINUE;
+}
+
 sfsistat HandleEom(SMFICTX* ctx) {
   MilterSession* s = SessionOf(ctx);
   if (!s) return SMFIS_TEMPFAIL;
@@ -152,13 +207,14 @@ sfsistat HandleEom(SMFICTX* ctx) {
                  "message size exceeds the gateway's limit (milter.max_message_bytes)",
                  SMFIS_REJECT);
   }
-  Service& svc = *g_service;
+  MilterState& svc = *g_service;
   auto wait = std::chrono::seconds(svc.config.milter_timeout_seconds);
   if (!svc.slots->try_acquire_for(wait)) return TempFail(ctx, "gateway busy");
   struct Release {
     std::counting_semaphore<>* slots;
     ~Release() { slots->release(); }
   } release{svc.slots.get()};
+  if (!svc.service_path.empty()) return HandleEomThroughService(ctx, *s);
   std::string work = svc.config.state_dir + "/tmp/milter-" + std::to_string(getpid()) + "-" +
                      std::to_string(++svc.counter);
   std::error_code ec;  // no throwing overloads here: an exception would end the daemon
@@ -223,7 +279,7 @@ sfsistat OnClose(SMFICTX* ctx) {
 }  // namespace
 
 int RunMilter(const MilterOptions& o) {
-  static Service svc;
+  static MilterState svc;
   if (!o.config_file.empty()) {
     Result<Config> loaded = LoadConfigFile(o.config_file);
     if (!loaded.ok()) {
@@ -278,24 +334,38 @@ int RunMilter(const MilterOptions& o) {
     std::fprintf(stderr, "mugai milter: %s\n", s.message().c_str());
     return s.code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
   }
-  PipelineOptions po;
-  po.allow_no_signatures = o.allow_no_signatures;
-  po.entry_point = "milter";
-  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(svc.config, po);
-  if (!p.ok()) {
-    std::fprintf(stderr, "mugai milter: %s\n", p.status().message().c_str());
-    return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+  svc.service_path = !o.service.empty()              ? o.service
+                     : svc.config.milter_use_service ? svc.config.service_socket
+                                                     : "";
+  if (svc.service_path.empty()) {
+    PipelineOptions po;
+    po.allow_no_signatures = o.allow_no_signatures;
+    po.entry_point = "milter";
+    Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(svc.config, po);
+    if (!p.ok()) {
+      std::fprintf(stderr, "mugai milter: %s\n", p.status().message().c_str());
+      return p.status().code() == StatusCode::kConfig ? kExitUsage : kExitInternal;
+    }
+    svc.pipeline = std::move(p.value());
+    svc.pipeline->PrestartOffice();
+  } else {
+    // No engine, no workers here: `mugai serve` has them. Its log is this log too.
+    if (Status s = MakeDirs(svc.config.state_dir, 0700); !s.ok() ||
+        !svc.own_log.Open(svc.config.state_dir + "/mugai.log").ok()) {
+      std::fprintf(stderr, "mugai milter: cannot open %s/mugai.log; logging to standard error only\n",
+                   svc.config.state_dir.c_str());
+    }
   }
-  svc.pipeline = std::move(p.value());
-  svc.pipeline->PrestartOffice();
   svc.slots = std::make_unique<std::counting_semaphore<>>(svc.config.milter_concurrency);
   g_service = &svc;
   // libmilter's own I/O deadline: longer than a message's processing may take.
   smfi_settimeout(static_cast<int>(svc.config.milter_timeout_seconds) + 60);
-  svc.pipeline->log().Write("info", "milter_listening", {{"socket", sock}});
-  std::fprintf(stderr, "mugai milter: listening on %s\n", sock.c_str());
+  Log().Write("info", "milter_listening",
+              {{"socket", sock}, {"service", svc.service_path.empty() ? "in-process" : svc.service_path}});
+  std::fprintf(stderr, "mugai milter: listening on %s%s\n", sock.c_str(),
+               svc.service_path.empty() ? "" : (", messages to " + svc.service_path).c_str());
   int rc = smfi_main();
-  svc.pipeline->log().Write("info", "milter_stopped", {});
+  Log().Write("info", "milter_stopped", {});
   return rc == MI_SUCCESS ? 0 : kExitInternal;
 }
 

@@ -14,6 +14,7 @@ struct MilterOptions {
   std::string signatures;  // overrides paths.signatures
   std::string state;       // overrides paths.state
   bool allow_no_signatures = false;
+  std::string service;     // a `mugai serve` socket: messages go there ("" = milter.use_service)
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit status.

@@ -115,9 +115,12 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     return refuse(2, "malformed request");
   }
   const std::string op = req["op"];
-  if (op != "sanitize" && op != "mail") return refuse(2, "unknown operation '" + op + "'");
+  if (op != "sanitize" && op != "mail" && op != "milter") {
+    return refuse(2, "unknown operation '" + op + "'");
+  }
+  const bool message = op == "mail" || op == "milter";  // one RFC 5322 message
   const json& list = req["items"];
-  if (list.size() != fds.size() || list.empty() || (op == "mail" && list.size() != 1)) {
+  if (list.size() != fds.size() || list.empty() || (message && list.size() != 1)) {
     return refuse(2, "each item needs exactly one descriptor (and a message is one item)");
   }
   // Where the client writes its outputs is recorded with a kept original (a release goes
@@ -126,6 +129,8 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   std::string destination = req["destination"].get<std::string>();
   if (op == "mail") {
     destination = "stdout";
+  } else if (op == "milter") {
+    destination = "smtp";  // the MTA's queue; a release goes to milter.next_hop
   } else if (!destination.empty()) {
     struct stat st;
     if (destination[0] != '/' || stat(destination.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
@@ -147,14 +152,15 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     }
     ItemInput in;
     in.name = BaseName(it["name"].get<std::string>());
-    if (in.name.empty()) in.name = op == "mail" ? "message.eml" : "unnamed";
+    if (in.name.empty()) in.name = message ? "message.eml" : "unnamed";
     in.source = it["source"].get<std::string>();
     if (in.source.empty()) in.source = "client of " + actor;
     in.path = in.source;  // for the records only: the service never opens it
     in.fd = fds[i];
     in.actor = actor;
     in.password = req["password"].get<std::string>();
-    in.mail = op == "mail";
+    in.mail = message;
+    if (op == "milter") in.entry_point = "milter";  // released later back into SMTP
     in.destination = destination;
     items.push_back(std::move(in));
   }
@@ -187,7 +193,7 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   bool deliver = req["deliver"].get<bool>();
   std::vector<NodeReport> reports = pipeline_->Sanitize(items, "", deliver ? &sink : nullptr);
   int rc = ExitCodeFor(reports);
-  if (op == "mail" && rc == 0 && deliver && (reports.empty() || reports[0].outputs.empty())) {
+  if (message && rc == 0 && deliver && (reports.empty() || reports[0].outputs.empty())) {
     rc = 3;  // deliverable yet nothing written: never exit 0 with nothing on standard output
   }
   json report = RunReport(pipeline_->engine(), pipeline_->scanning_enabled(), reports);

@@ -360,6 +360,106 @@ mt.disconnect(conn)
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << testing::ReadFile(dir / "milter.log");
 }
 
+// Issue 15: with --service, the milter holds no engine and forks nothing: every message goes
+// to `mugai serve` (envelope and all, for a release back into SMTP), and when the service is
+// gone the MTA is told to try again.
+TEST(MilterThroughService, MessagesGoToServeAndTempfailWithoutIt) {
+  if (access("/usr/bin/miltertest", X_OK) != 0) GTEST_SKIP() << "miltertest not installed";
+  testing::TempDir dir;
+  const std::string sock = dir / "mugai.sock";
+  testing::WriteFile(dir / "serve.log", "");
+  testing::WriteFile(dir / "milter.log", "");
+  pid_t serve = Spawn({testing::MugaiBinary(), "serve", "--socket", sock, "--signatures",
+                       testing::SignaturesDir(), "--state", dir / "state"},
+                      dir / "serve.log");
+  pid_t milter = -1;
+  struct Stopper {
+    pid_t* a;
+    pid_t* b;
+    ~Stopper() {
+      Stop(*a);
+      Stop(*b);
+    }
+  } stopper{&serve, &milter};
+  for (int i = 0; i < 300 && testing::ReadFile(dir / "serve.log").find("listening") == std::string::npos; ++i) {
+    usleep(100000);
+  }
+  ASSERT_NE(testing::ReadFile(dir / "serve.log").find("listening"), std::string::npos)
+      << testing::ReadFile(dir / "serve.log");
+  int port = FreePort();
+  testing::WriteFile(dir / "milter.toml", kMilterConfig);
+  milter = Spawn({testing::MugaiBinary(), "milter", "--socket",
+                        "inet:" + std::to_string(port) + "@127.0.0.1", "--service", sock,
+                        "--state", dir / "milter-state", "--config", dir / "milter.toml"},
+                       dir / "milter.log");
+  ASSERT_TRUE(WaitForPort(port, 30)) << testing::ReadFile(dir / "milter.log");
+  // No scanner, no zygote: the milter has no child process at all.
+  std::string children = testing::ReadFile("/proc/" + std::to_string(milter) + "/task/" +
+                                           std::to_string(milter) + "/children");
+  EXPECT_EQ(children, "") << "the milter started processes of its own";
+  auto script = [&](const std::string& body) {
+    return "local conn = mt.connect(\"inet:" + std::to_string(port) + "@127.0.0.1\")\n"
+           "assert(conn ~= nil, \"connect\")\n"
+           "assert(mt.conninfo(conn, \"localhost\", \"127.0.0.1\") == nil, \"conninfo\")\n"
+           "assert(mt.mailfrom(conn, \"a@example.jp\") == nil, \"mailfrom\")\n"
+           "assert(mt.rcptto(conn, \"b@example.jp\") == nil, \"rcptto\")\n" + body +
+           "mt.disconnect(conn)\n";
+  };
+  const std::string clean = script(R"(
+assert(mt.header(conn, "From", "a@example.jp") == nil, "header")
+assert(mt.header(conn, "Content-Type", "text/plain; charset=us-ascii") == nil, "header")
+assert(mt.eoh(conn) == nil, "eoh")
+assert(mt.bodystring(conn, "hello world\r\n") == nil, "body")
+assert(mt.eom(conn) == nil, "eom")
+assert(mt.eom_check(conn, MT_HDRADD, "X-Mugai-Verdict", "clean"), "clean verdict header")
+assert(not mt.eom_check(conn, MT_BODYCHANGE), "clean body unchanged")
+assert(mt.getreply(conn) == SMFIR_CONTINUE, "clean message continues")
+assert(mt.mailfrom(conn, "a@example.jp") == nil, "mailfrom 2")
+assert(mt.rcptto(conn, "b@example.jp") == nil, "rcptto 2")
+assert(mt.header(conn, "From", "a@example.jp") == nil, "header 2")
+assert(mt.header(conn, "Content-Type", "text/html; charset=utf-8") == nil, "header 2")
+assert(mt.eoh(conn) == nil, "eoh 2")
+assert(mt.bodystring(conn, "<p>hi<script>x()</script></p>\r\n") == nil, "body 2")
+assert(mt.eom(conn) == nil, "eom 2")
+assert(mt.eom_check(conn, MT_BODYCHANGE), "sanitised body replaced")
+assert(mt.eom_check(conn, MT_HDRADD, "X-Mugai-Verdict", "sanitized"), "sanitized verdict")
+assert(mt.getreply(conn) == SMFIR_CONTINUE, "sanitised message continues")
+assert(mt.mailfrom(conn, "a@example.jp") == nil, "mailfrom 3")
+assert(mt.rcptto(conn, "b@example.jp") == nil, "rcptto 3")
+assert(mt.header(conn, "Content-Type", "text/plain") == nil, "header 3")
+assert(mt.eoh(conn) == nil, "eoh 3")
+assert(mt.bodystring(conn, "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\r\n") == nil, "body 3")
+assert(mt.eom(conn) == nil, "eom 3")
+assert(mt.eom_check(conn, MT_BODYCHANGE), "infected body replaced by a notice")
+assert(mt.eom_check(conn, MT_HDRADD, "X-Mugai-Verdict", "sanitized"), "infected part removed")
+assert(mt.getreply(conn) == SMFIR_CONTINUE, "the rest of the message continues")
+)");
+  testing::WriteFile(dir / "t.lua", clean);
+  testing::RunResult r = testing::Run({"/usr/bin/miltertest", "-s", dir / "t.lua"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << testing::ReadFile(dir / "milter.log")
+                            << testing::ReadFile(dir / "serve.log");
+  // The service kept the infected message's original, recorded as the milter's, with its
+  // envelope (a release goes back into SMTP to those recipients).
+  std::string audit = testing::ReadFile(dir / "state/audit.log");
+  EXPECT_NE(audit.find("\"entry_point\":\"milter\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find("b@example.jp"), std::string::npos) << audit;
+  // No service: 451, never an unsanitised accept.
+  Stop(serve);
+  serve = -1;
+  testing::WriteFile(dir / "t2.lua", script(R"(
+assert(mt.header(conn, "Content-Type", "text/plain") == nil, "header")
+assert(mt.eoh(conn) == nil, "eoh")
+assert(mt.bodystring(conn, "hello\r\n") == nil, "body")
+assert(mt.eom(conn) == nil, "eom")
+assert(mt.getreply(conn) == SMFIR_REPLYCODE, "tempfailed without the service")
+)"));
+  testing::RunResult down = testing::Run({"/usr/bin/miltertest", "-s", dir / "t2.lua"});
+  EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
+  EXPECT_NE(testing::ReadFile(dir / "milter-state/mugai.log").find("the mugai service does not answer"),
+            std::string::npos)
+      << testing::ReadFile(dir / "milter-state/mugai.log");
+}
+
 class PostfixMilter : public ::testing::Test {
  protected:
   void SetUp() override {
