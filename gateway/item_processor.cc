@@ -2,6 +2,7 @@
 // unless the policy says so and the conversion succeeded.
 #include "gateway/item_processor.h"
 
+#include <iconv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,6 +33,34 @@
 namespace mugai {
 
 namespace {
+
+// `bytes` in `charset` (an iconv name such as UTF-16LE) as UTF-8.
+Result<std::string> ToUtf8(const std::string& bytes, const std::string& charset) {
+  iconv_t cd = iconv_open("UTF-8", charset.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) {
+    return Status{StatusCode::kInvalidArgument, "no converter for " + charset};
+  }
+  std::string out(bytes.size() * 2 + 16, '\0');
+  char* in = const_cast<char*>(bytes.data());
+  size_t in_left = bytes.size();
+  char* o = out.data();
+  size_t out_left = out.size();
+  size_t rc = iconv(cd, &in, &in_left, &o, &out_left);
+  iconv_close(cd);
+  if (rc == static_cast<size_t>(-1) || in_left != 0) {
+    return Status{StatusCode::kInvalidArgument, "invalid " + charset + " sequence"};
+  }
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+// Text the verifier reads: UTF-16/32 (by byte-order mark or detection) as UTF-8, else as is.
+std::string WideTextAsUtf8(const std::string& bytes) {
+  std::string charset = DetectCharset(bytes).charset;
+  if (charset.rfind("UTF-16", 0) != 0 && charset.rfind("UTF-32", 0) != 0) return bytes;
+  Result<std::string> utf8 = ToUtf8(bytes, charset);
+  return utf8.ok() ? utf8.value() : bytes;
+}
 
 bool IsOdfExtension(const std::string& ext) {
   return ext == "odt" || ext == "ott" || ext == "ods" || ext == "ots" || ext == "odp" ||
@@ -480,6 +509,11 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
     // What the relay worker takes out before LibreOffice sees it (StripRtfLinks).
     RtfLinks links;
     StripRtfLinks(bytes, &links);
+    if (!links.unclear.empty()) {
+      return Block(std::move(r), Reason::kConversionFailed,
+                   "RTF that LibreOffice may read otherwise than mugai (" + links.unclear +
+                       "): not converted");
+    }
     if (links.field_instructions > 0) {
       r.actions.push_back({"removed", "rtf_field_instruction: " +
                                           std::to_string(links.field_instructions) +
@@ -578,7 +612,11 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
     }
     body = std::move(*stripped);
   } else if (extension == "rtf") {
-    body = StripRtfLinks(document, nullptr);
+    RtfLinks links;
+    body = StripRtfLinks(document, &links);
+    if (!links.unclear.empty()) {
+      return Block(std::move(r), Reason::kConversionFailed, "unclear RTF: " + links.unclear);
+    }
   } else {
     body = document;
   }
@@ -758,7 +796,25 @@ WorkerResult DisarmTextOutput(const WorkerContext& ctx, const std::string& name,
   bool converted = r.verdict == Verdict::kSanitized && r.has_output &&
                    r.output_type.rfind("text/plain", 0) == 0;
   if (!passed && !converted) return r;
-  const std::string& text = passed ? bytes : r.output;
+  // UTF-16 and UTF-32 text is read as UTF-8 for these checks; if anything is taken out, the
+  // text is delivered in UTF-8 (with a byte-order mark, which Excel needs to read it so).
+  std::string wide_charset;
+  std::string decoded;
+  if (passed) {
+    std::string_view cs = r.charset;
+    if (cs.rfind("UTF-16", 0) == 0 || cs.rfind("UTF-32", 0) == 0) {
+      wide_charset = r.charset;
+      Result<std::string> utf8 = ToUtf8(bytes, wide_charset);
+      if (!utf8.ok()) {
+        return Block(std::move(r), Reason::kConversionFailed,
+                     "text labelled " + wide_charset + " that does not decode: " +
+                         utf8.status().message());
+      }
+      decoded = std::move(utf8.value());
+      if (decoded.rfind("\xEF\xBB\xBF", 0) == 0) decoded.erase(0, 3);  // the BOM, decoded
+    }
+  }
+  const std::string& text = !wide_charset.empty() ? decoded : passed ? bytes : r.output;
   std::vector<EncodedBlock> blocks;
   std::string out = RemoveEncodedBlocks(text, &blocks);
   for (size_t i = 0; i < blocks.size() && i < 100; ++i) {
@@ -766,7 +822,8 @@ WorkerResult DisarmTextOutput(const WorkerContext& ctx, const std::string& name,
                                                      " in the text (not delivered)"});
   }
   bool changed = !blocks.empty();
-  std::string ext = PlainExtension(name);
+  // The extension as Windows will see it ("list.csv." opens as list.csv).
+  std::string ext = CheckFileName(name).extension;
   if (passed && (ext == "csv" || ext == "tsv")) {
     size_t cells = 0;
     std::string neutral = NeutraliseCsvFormulas(out, ext == "tsv" ? '\t' : ',', &cells);
@@ -793,6 +850,14 @@ WorkerResult DisarmTextOutput(const WorkerContext& ctx, const std::string& name,
     }
   }
   if (!changed) return r;
+  if (passed && !wide_charset.empty()) {
+    r.actions.push_back({"converted", wide_charset + " text to UTF-8"});
+    r.verdict = Verdict::kSanitized;
+    r.has_output = true;
+    r.output_type = "text/plain; charset=utf-8";
+    r.output = "\xEF\xBB\xBF" + out;
+    return r;
+  }
   if (passed) {
     // Still the sender's text in the sender's charset, now with something taken out.
     r.verdict = Verdict::kSanitized;
@@ -833,6 +898,10 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
     // What this reading found, for the supervisor to compare with what it checked.
     for (size_t i = 0; i < m.mail.parts.size() && i < 64; ++i) {
       const MailPart& p = m.mail.parts[i];
+      if (p.declared_type.rfind("text/", 0) == 0 && HasEncodedBlock(p.bytes)) {
+        return Block(std::move(r), Reason::kConversionFailed,
+                     "the rebuilt message: a text part still holds a uuencoded or yEnc file");
+      }
       r.actions.push_back({"mail_part", Sha256Hex(p.bytes) + " " + p.declared_type + " " +
                                             (p.role == MailPartRole::kBody ? "body" : "attachment")});
     }
@@ -847,7 +916,7 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
                      FamilyName(promised_family));
   }
   if ((promised_family == TypeFamily::kText || r.family == TypeFamily::kText) &&
-      HasEncodedBlock(bytes)) {
+      HasEncodedBlock(WideTextAsUtf8(bytes))) {
     return Block(std::move(r), Reason::kConversionFailed,
                  "the text still holds a uuencoded or yEnc file");
   }

@@ -745,6 +745,11 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     }
     r.internal_failure = true;
   }
+  if (r.verdict == Verdict::kClean && item->result.family == TypeFamily::kMail &&
+      !item->result.has_output) {
+    // A message is delivered as rebuilt or not at all (decided before it is recorded).
+    MarkBlocked(r, Reason::kWorkerProtocol, "a message without its rebuilt form", true);
+  }
   // The decision (and the quarantine) is on record before anything is delivered.
   item->pending_audit.push_back(
       Entry(AuditEvent::kItemProcessed, r.quarantine_id,
@@ -764,11 +769,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   }
   if (r.verdict == Verdict::kClean && item->result.family == TypeFamily::kMail) {
     // A clean message too is delivered as rebuilt, never as the sender's bytes.
-    if (item->result.has_output) {
-      Emit(item, item->result.output, "message/rfc822");
-    } else {
-      MarkBlocked(r, Reason::kWorkerProtocol, "a message without its rebuilt form", true);
-    }
+    Emit(item, item->result.output, "message/rfc822");  // rebuilt (checked above)
   } else if (r.verdict == Verdict::kClean) {
     Emit(item, item->bytes, r.detected_type);
   } else if (r.verdict == Verdict::kSanitized) {
@@ -1130,8 +1131,8 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
     if (!c->deliverable) {
       rebuild.parts.push_back(
           {cr.name + ".removed.txt",
-           "【mugai】添付ファイル「" + cr.name + "」は配送されませんでした: " +
-               ReasonMessageJa(cr.reason) + "\n[mugai] The attachment \"" + cr.name +
+           "【mugai】添付ファイル「" + VisibleName(cr.name) + "」は配送されませんでした: " +
+               ReasonMessageJa(cr.reason) + "\n[mugai] The attachment \"" + VisibleName(cr.name) +
                "\" was removed: " + ReasonMessageEn(cr.reason) + " (" + ReasonCode(cr.reason) +
                ")\n",
            "text/plain", "utf-8", body});
@@ -1160,9 +1161,10 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
   for (const auto& c : item->children) {
     const NodeReport& cr = r.children[c->index];
     if (cr.verdict == Verdict::kBlocked) {
-      summary += "- 除去 removed: " + cr.name + " (" + ReasonCode(cr.reason) + ")\n";
+      summary += "- 除去 removed: " + VisibleName(cr.name) + " (" + ReasonCode(cr.reason) + ")\n";
     } else if (cr.verdict == Verdict::kSanitized) {
-      summary += "- 無害化 sanitised: " + cr.name + " → " + BaseName(c->deliver_path) + "\n";
+      summary += "- 無害化 sanitised: " + VisibleName(cr.name) + " → " +
+                 VisibleName(BaseName(c->deliver_path)) + "\n";
     }
   }
   rebuild.parts.push_back({"mugai-notice.txt", std::move(summary), "text/plain", "utf-8", true});

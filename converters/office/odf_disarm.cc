@@ -55,6 +55,12 @@ Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& lim
   if (u.problem != ArchiveProblem::kNone) {
     return Status{StatusCode::kInvalidArgument, "the ODF package cannot be read: " + u.detail};
   }
+  if (!u.archive.notes.empty()) {
+    // A name libarchive had to decode or make safe: LibreOffice's zip reader would take it as
+    // written, so what it opens might not be what was checked here.
+    return Status{StatusCode::kInvalidArgument,
+                  "the ODF package has member names that are not plain: " + u.archive.notes[0]};
+  }
   std::vector<std::string> rewritten(u.archive.members.size());
   std::vector<ZipEntry> entries;
   for (size_t i = 0; i < u.archive.members.size(); ++i) {
@@ -77,7 +83,8 @@ Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& lim
       entries.push_back({m.path, bytes});
     }
   }
-  if (*removed == 0) return std::string(odf);
+  // Always the package as read here: entries libarchive skipped (links, devices) or names it
+  // read otherwise than another zip reader would are not handed on.
   return BuildZip(entries);
 }
 

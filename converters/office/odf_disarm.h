@@ -15,8 +15,9 @@ namespace mugai {
 // Removes, from every XML part but META-INF/manifest.xml: xlink:href attributes that do not
 // name a part of the package (a scheme, an absolute path or "../"), and DDE connections
 // (office:dde-source, table:dde-link, text:dde-connection-decl). Returns the package rebuilt
-// ("mimetype" first), or the input as it was when there was nothing to remove; *removed
-// counts what went. kInvalidArgument for a package that cannot be read (or an XML part with a
+// from what was read ("mimetype" first), always, so that LibreOffice's zip reader sees only
+// members read here; *removed counts what went. A member name libarchive had to decode or
+// make safe refuses the package. kInvalidArgument for a package that cannot be read (or an XML part with a
 // DOCTYPE), kLimit beyond `limits`.
 Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& limits,
                                   size_t* removed);

@@ -13,11 +13,13 @@ struct RtfLinks {
   size_t field_instructions = 0;  // {\*\fldinst ...} groups: the field shows its last result
   size_t linked_pictures = 0;     // shape properties naming a picture file (pibName)
   size_t data_fields = 0;         // {\*\datafield ...} (mail merge and form data)
+  std::string unclear;  // non-empty: RTF that LibreOffice may read otherwise (block it)
 };
 
-// `rtf` without every field instruction, linked-picture shape property and data field group.
-// Braces inside \binN data and escaped braces are honoured; an unbalanced group runs to the
-// end of the input.
+// `rtf` without every group holding a field instruction or a data field (wherever the control
+// word stands in it) and every shape property naming a picture file. Braces inside \binN data
+// and escaped braces are honoured; an unbalanced group runs to the end of the input. When
+// found->unclear is set, the result must not be used.
 std::string StripRtfLinks(std::string_view rtf, RtfLinks* found);
 
 }  // namespace mugai

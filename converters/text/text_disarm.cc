@@ -29,7 +29,7 @@ std::string_view StripStart(std::string_view line) {
   return line.substr(i);
 }
 
-enum class BlockKind { kNone, kUu, kUuBase64, kYenc };
+enum class BlockKind { kNone, kUu, kUuBase64, kYenc, kBinHex };
 
 // "begin 644 name", "begin-base64 0644 name", "=ybegin line=128 size=9 name=x.exe".
 BlockKind StartOf(std::string_view line, std::string* name) {
@@ -48,6 +48,10 @@ BlockKind StartOf(std::string_view line, std::string* name) {
     return BlockKind::kUuBase64;
   }
   if (line.substr(0, 6) == "begin " && mode_and_name(line.substr(6))) return BlockKind::kUu;
+  if (line.rfind("(This file must be converted with BinHex", 0) == 0) {
+    name->clear();
+    return BlockKind::kBinHex;
+  }
   if (line.substr(0, 8) == "=ybegin ") {
     size_t at = line.find(" name=");
     *name = at == std::string_view::npos ? "" : std::string(line.substr(at + 6));
@@ -62,6 +66,7 @@ bool EndOf(BlockKind kind, std::string_view line) {
     case BlockKind::kUu: return line == "end";
     case BlockKind::kUuBase64: return line == "====" || line == "end";
     case BlockKind::kYenc: return line.substr(0, 5) == "=yend";
+    case BlockKind::kBinHex: return line.size() >= 2 && line.back() == ':';  // its last data line
     case BlockKind::kNone: break;
   }
   return true;
@@ -72,14 +77,24 @@ const char* KindName(BlockKind kind) {
     case BlockKind::kUu: return "uuencoded";
     case BlockKind::kUuBase64: return "base64 uuencoded";
     case BlockKind::kYenc: return "yEnc";
+    case BlockKind::kBinHex: return "BinHex";
     case BlockKind::kNone: break;
   }
   return "";
 }
 
+// One line with its end: LF, CRLF, or a lone CR (a mail client's line buffer takes that as a
+// line end too).
 std::string_view NextLine(std::string_view* rest) {
-  size_t nl = rest->find('\n');
-  std::string_view line = rest->substr(0, nl == std::string_view::npos ? rest->size() : nl + 1);
+  size_t end = rest->find_first_of("\r\n");
+  if (end == std::string_view::npos) {
+    end = rest->size();
+  } else if ((*rest)[end] == '\r' && end + 1 < rest->size() && (*rest)[end + 1] == '\n') {
+    end += 2;
+  } else {
+    end += 1;
+  }
+  std::string_view line = rest->substr(0, end);
   rest->remove_prefix(line.size());
   return line;
 }
@@ -157,6 +172,15 @@ std::string NeutraliseCsvFormulas(std::string_view text, char delimiter, size_t*
     if (end_quote == '"') return c == '"';
     return c == delimiter || c == '\n' || (c == '\r' && j + 1 < text.size() && text[j + 1] == '\n');
   };
+  // Excel's "sep=X" first line chooses the delimiter: honoured, and kept.
+  if (text.substr(i, 4) == "sep=" && i + 4 < text.size() && text[i + 4] != '\r' &&
+      text[i + 4] != '\n') {
+    delimiter = text[i + 4];
+    size_t end = text.find_first_of("\r\n", i);
+    end = end == std::string_view::npos ? text.size() : end;
+    out.append(text.substr(i, end - i));
+    i = end;
+  }
   bool cell_start = true;
   bool quoted = false;
   while (i < text.size()) {
@@ -173,8 +197,8 @@ std::string NeutraliseCsvFormulas(std::string_view text, char delimiter, size_t*
         }
         continue;
       }
-      // A bare CR that ends a line is a line ending, not a cell's content.
-      bool line_end = c == '\r' && i + 1 < text.size() && text[i + 1] == '\n';
+      // A CR at a cell's start ends its row (with or without LF), as in Excel.
+      bool line_end = c == '\r';
       if (risky(c) && !line_end && !(c == '\t' && delimiter == '\t') && !plain_number(i, 0)) {
         out += '\'';
         ++count;
@@ -193,7 +217,7 @@ std::string NeutraliseCsvFormulas(std::string_view text, char delimiter, size_t*
       }
       continue;
     }
-    if (c == delimiter || c == '\n') cell_start = true;
+    if (c == delimiter || c == '\n' || c == '\r') cell_start = true;
   }
   if (changed) *changed = count;
   return out;

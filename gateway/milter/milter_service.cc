@@ -183,7 +183,9 @@ sfsistat HandleEomThroughService(SMFICTX* ctx, const MilterSession& s) {
                          : "";
   if (outcome->exit == 3) return TempFail(ctx, "internal failure (" + code + ")");
   if (verdict == "blocked") {
-    std::string message = item["reason"].is_object() ? item["reason"].value("message", "") : "";
+    std::string message = item.contains("reason") && item["reason"].is_object()
+                              ? item["reason"].value("message", "")
+                              : "";
     std::string qid = item.contains("quarantine_id") && item["quarantine_id"].is_string()
                           ? item["quarantine_id"].get<std::string>()
                           : "";

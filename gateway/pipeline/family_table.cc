@@ -65,7 +65,7 @@ std::vector<std::string> AllowedOutputTypes(const FamilyRow& row, const OutputPo
   switch (row.outputs) {
     case OutputRule::kNone: return {};
     case OutputRule::kText: return {std::string(kUtf8Text)};
-    case OutputRule::kSameText: return {"text/plain"};
+    case OutputRule::kSameText: return {"text/plain", std::string(kUtf8Text)};
     case OutputRule::kPdfByMode:
       return {policy.pdf_text ? std::string(kUtf8Text) : std::string("application/pdf")};
     case OutputRule::kImage:

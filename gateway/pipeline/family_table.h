@@ -46,7 +46,7 @@ enum class OutputRule : uint8_t {
   kImage,       // image/jpeg for a JPEG, image/gif for an animated GIF kept whole, else PNG
   kOoxmlByMode, // a macro-free OOXML type, or text under office.ooxml_text
   kSameText,    // "text/plain": the sender's text in its own charset with something taken out
-                // (an encoded file, spreadsheet formulas)
+                // (an encoded file, spreadsheet formulas); UTF-8 when it came as UTF-16/32
 };
 
 struct FamilyRow {

@@ -118,6 +118,11 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   if (op != "sanitize" && op != "mail" && op != "milter") {
     return refuse(2, "unknown operation '" + op + "'");
   }
+  // A milter's message is recorded with the envelope it names, and a release sends it back
+  // into SMTP to those recipients: only the service's own user (or root) may speak as one.
+  if (op == "milter" && uid != 0 && uid != geteuid()) {
+    return refuse(2, "only the mugai user may hand over messages as the milter");
+  }
   const bool message = op == "mail" || op == "milter";  // one RFC 5322 message
   const json& list = req["items"];
   if (list.size() != fds.size() || list.empty() || (message && list.size() != 1)) {
@@ -147,7 +152,9 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   std::vector<ItemInput> items;
   for (size_t i = 0; i < list.size(); ++i) {
     const json& it = list[i];
-    if (!it.is_object() || !IsString(it, "name", 4096) || !IsString(it, "source", 4096)) {
+    // A milter's source is its envelope (every recipient): up to 1 MiB.
+    if (!it.is_object() || !IsString(it, "name", 4096) ||
+        !IsString(it, "source", op == "milter" ? (1u << 20) : 4096)) {
       return refuse(2, "malformed item " + std::to_string(i));
     }
     ItemInput in;

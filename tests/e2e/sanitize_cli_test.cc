@@ -316,6 +316,25 @@ TEST_F(SanitizeCli, CsvFormulasAreNeutralisedByDefaultOrKeptOrBlocked) {
   EXPECT_NE(bad.err.find("csv_formulas"), std::string::npos) << bad.err;
 }
 
+// A CSV in UTF-16 (Excel's "Unicode text" export) and one named so that Windows drops a
+// trailing dot are neutralised too.
+TEST_F(SanitizeCli, Utf16CsvAndTrailingDotNamesAreNeutralisedToo) {
+  std::string utf16 = "\xFF\xFE";
+  for (char c : std::string("a,=cmd|' /C calc'!A0\r\n")) utf16 += std::string{c, '\0'};
+  Put("wide.csv", utf16);
+  Put("dotted.csv.", "a,=1+1\n");
+  auto r = Sanitize({"wide.csv", "dotted.csv."});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json report = json::parse(r.out);
+  EXPECT_EQ(report["items"][0]["verdict"], "sanitized");
+  EXPECT_EQ(ReadFile(out_ / "wide.csv"), "\xEF\xBB\xBF" "a,'=cmd|' /C calc'!A0\r\n");
+  EXPECT_NE(report["items"][0]["actions"].dump().find("UTF-16 text to UTF-8"), std::string::npos)
+      << report["items"][0]["actions"].dump();
+  EXPECT_EQ(report["items"][1]["verdict"], "sanitized");
+  std::string dotted = report["items"][1]["outputs"][0]["name"];
+  EXPECT_EQ(ReadFile(out_ / dotted), "a,'=1+1\n");
+}
+
 // A uuencoded program inside a text file is not delivered, whatever the file is called.
 TEST_F(SanitizeCli, UuencodedFileInAPlainTextIsRemoved) {
   Put("notes.txt", "minutes of the meeting\nbegin 644 setup.exe\nM35J0``,````$````__\\``+@````\n`\nend\nthat is all\n");

@@ -56,7 +56,7 @@ TEST(FamilyTable, AllowedOutputsFollowTheSettings) {
   EXPECT_EQ(AllowedOutputTypes(FamilyRowFor(TypeFamily::kOoxml), text, "x"),
             std::vector<std::string>{"text/plain; charset=utf-8"});
   EXPECT_EQ(AllowedOutputTypes(FamilyRowFor(TypeFamily::kText), normal, "text/plain"),
-            std::vector<std::string>{"text/plain"});  // an encoded file or formulas taken out
+            (std::vector<std::string>{"text/plain", "text/plain; charset=utf-8"}));  // taken out
 }
 
 struct AnswerCase {
