@@ -247,7 +247,8 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
        {{"max_parts", Integer(&c->mail_max_parts, 1, 100000)},
         {"max_depth", Integer(&c->mail_max_depth, 1, 100)},
         {"max_header_bytes", Integer(&c->mail_max_header_bytes, 998, 1 << 20)},
-        {"block_if_part_blocked", Bool(&c->mail_block_if_part_blocked)}}},
+        {"block_if_part_blocked", Bool(&c->mail_block_if_part_blocked)},
+        {"authserv_id", String(&c->mail_authserv_id)}}},
       {"milter",
        {{"socket", String(&c->milter_socket)},
         {"max_message_bytes", Integer(&c->milter_max_message_bytes, 1024, 2047u << 20)},
@@ -401,10 +402,14 @@ std::string ConfigToToml(const Config& c) {
                              {"max_documents", i(c.office_max_documents)},
                              {"timeout_seconds", i(c.office_timeout_seconds)},
                              {"memory_bytes", i(c.office_memory_bytes)}}},
-      {"mail", toml::table{{"max_parts", i(c.mail_max_parts)},
-                           {"max_depth", i(c.mail_max_depth)},
-                           {"max_header_bytes", i(c.mail_max_header_bytes)},
-                           {"block_if_part_blocked", c.mail_block_if_part_blocked}}},
+      {"mail", [&c, &i] {
+         toml::table t{{"max_parts", i(c.mail_max_parts)},
+                       {"max_depth", i(c.mail_max_depth)},
+                       {"max_header_bytes", i(c.mail_max_header_bytes)},
+                       {"block_if_part_blocked", c.mail_block_if_part_blocked}};
+         if (!c.mail_authserv_id.empty()) t.insert("authserv_id", c.mail_authserv_id);  // "" = none
+         return t;
+       }()},
       {"milter", [&c, &i] {
          toml::table t{{"socket", c.milter_socket},
                        {"max_message_bytes", i(c.milter_max_message_bytes)},

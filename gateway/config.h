@@ -96,6 +96,10 @@ struct Config {
   uint32_t mail_max_depth;
   uint32_t mail_max_header_bytes;
   bool mail_block_if_part_blocked = false;
+  // mail.authserv_id: the MTA's authserv-id (RFC 8601), e.g. its host name. Only
+  // Authentication-Results headers naming it are kept and reported; "" keeps none (a sender
+  // can write any such header).
+  std::string mail_authserv_id;
   // [milter]
   std::string milter_socket = "unix:/run/mugai/milter.sock";
   uint32_t milter_max_message_bytes;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -1089,14 +1090,25 @@ void Pipeline::AssembleMail(WorkerPool& pool, const std::shared_ptr<ItemState>& 
   rebuild.kind = RebuildKind::kMail;
   // Only the headers mugai keeps, whatever the worker returned (never Content-* or X-Mugai-*).
   for (const auto& [header, value] : out.headers) {
-    if (const char* canonical = KeptMailHeader(header)) {
-      rebuild.headers.emplace_back(canonical, value);
-      if (strcmp(canonical, "Authentication-Results") == 0) {
-        // The MTA's DKIM/SPF verdict on the original: a rebuilt message no longer carries a
-        // valid DKIM signature, so the report keeps what was found before.
-        r.actions.push_back({"authentication_results", value});
+    const char* canonical = KeptMailHeader(header);
+    if (!canonical) continue;
+    if (strcmp(canonical, "Authentication-Results") == 0) {
+      // The MTA's DKIM/SPF verdict on the original: a rebuilt message no longer carries a
+      // valid DKIM signature, so the report keeps what was found before. Only the MTA's own
+      // (its authserv-id, mail.authserv_id): a sender can write any such header.
+      std::string id = value.substr(0, value.find(';'));
+      while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.pop_back();
+      while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.erase(0, 1);
+      if (config_.mail_authserv_id.empty() ||
+          strcasecmp(id.c_str(), config_.mail_authserv_id.c_str()) != 0) {
+        r.actions.push_back({"authentication_results_ignored",
+                             "not from this gateway's MTA (mail.authserv_id = \"" +
+                                 config_.mail_authserv_id + "\"): " + value.substr(0, 200)});
+        continue;
       }
+      r.actions.push_back({"authentication_results", value});
     }
+    rebuild.headers.emplace_back(canonical, value);
   }
   // The plainest message, one clean text/plain body and nothing else, stays "clean": the
   // body keeps its bytes and charset, with a new canonical Content-Type and encoding. The

@@ -199,13 +199,34 @@ void DropOutsideReferences(xmlDoc* doc, const std::string& part_name, NodeEditor
     // VML (v:imagedata src, v:fill src, o:href...) and the Office VML extensions point at
     // files by address with no relationship at all; DrawingML's address attributes likewise.
     bool vml = InNamespace(n, "urn:schemas-microsoft-com:");
-    bool drawing = InNamespace(n, "http://schemas.openxmlformats.org/drawingml/");
+    bool drawing = InNamespace(n, "http://schemas.openxmlformats.org/drawingml/") ||
+                   InNamespace(n, "http://purl.oclc.org/ooxml/drawingml/");
     if (!vml && !drawing) continue;
+    // A form control's macro (x:FmlaMacro) runs code; its links name cells, perhaps in
+    // another workbook.
+    if (vml && (LocalName(n) == "FmlaMacro" ||
+                ((LocalName(n) == "FmlaLink" || LocalName(n) == "FmlaRange" ||
+                  LocalName(n) == "FmlaTxbx" || LocalName(n) == "FmlaPict") &&
+                 !RiskyFormula(TextOf(n)).empty()))) {
+      findings->removed.emplace_back("outside_reference",
+                                     part_name + ": " + std::string(LocalName(n)) + " " +
+                                         TextOf(n).substr(0, 200));
+      editor->Remove(n);
+      continue;
+    }
     std::vector<xmlAttr*> drop;
     for (xmlAttr* a = n->properties; a; a = a->next) {
       std::string_view local(reinterpret_cast<const char*>(a->name));
       if (IsRelationshipAttr(a)) continue;  // r:id, r:embed, o:relid: checked as relationships
-      if (local == "src" || local == "href" || local == "althref" || local == "link") drop.push_back(a);
+      // A shape's macro ("'\\host\s\[x.xlsm]'!M") runs when it is clicked.
+      if (local == "src" || local == "href" || local == "althref" || local == "link") {
+        drop.push_back(a);
+      } else if (local == "macro" || local == "textlink") {
+        xmlChar* v = xmlNodeGetContent(reinterpret_cast<xmlNode*>(a));
+        std::string value = v ? reinterpret_cast<const char*>(v) : "";
+        xmlFree(v);
+        if (local == "macro" ? !value.empty() : !RiskyFormula(value).empty()) drop.push_back(a);
+      }
     }
     for (xmlAttr* a : drop) {
       if (example.empty()) {

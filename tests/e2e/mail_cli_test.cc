@@ -367,9 +367,18 @@ TEST_F(MailCli, UuencodedFileInsideHtmlIsRemovedFromTheText) {
 TEST_F(MailCli, AuthenticationResultsAreKeptAndReported) {
   std::string msg = "Authentication-Results: mx.city.example.lg.jp; dkim=pass header.d=example.jp\n" +
                     std::string(kHead) + "Content-Type: text/plain\n\nhello\n";
-  Out o = Run(msg);
+  // Without mail.authserv_id none is believed: anyone can write such a header.
+  Out untrusted = Run(msg);
+  ASSERT_EQ(untrusted.exit_code, 0) << untrusted.err;
+  EXPECT_EQ(Header(untrusted, "Authentication-Results"), "");
+  EXPECT_NE(untrusted.item["actions"].dump().find("authentication_results_ignored"), std::string::npos);
+  // The MTA's own (its authserv-id) is kept; a forged one beside it is not.
+  testing::WriteFile(dir_ / "ar.toml", "[mail]\nauthserv_id = \"mx.city.example.lg.jp\"\n");
+  Out o = Run("Authentication-Results: evil.example; dkim=pass header.d=bank.example\n" + msg,
+              {"--config", dir_ / "ar.toml"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(Header(o, "Authentication-Results"), "mx.city.example.lg.jp; dkim=pass header.d=example.jp");
+  EXPECT_EQ(o.message.find("bank.example"), std::string::npos) << o.message;
   bool recorded = false;
   for (const auto& a : o.item["actions"]) {
     recorded = recorded || (a["action"] == "authentication_results" &&
