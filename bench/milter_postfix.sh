@@ -3,7 +3,7 @@
 # queue, a local sink as next hop), same messages, same signatures, same run:
 #   - no milter (Postfix alone: the baseline for added latency)
 #   - clamav-milter + clamd (scan only)
-#   - mugai milter (full sanitisation)
+#   - mugai milter (full sanitisation), in-process and as a client of `mugai serve`
 # Workloads: 1,000 text-only messages and 200 messages with a ~200 KB PDF attachment, sent
 # from 4 parallel SMTP clients. Prints messages/s and per-transaction latency p50/p99 (ms).
 # Needs root (Postfix), postfix, clamav-daemon, clamav-milter (scripts/install-deps).
@@ -128,6 +128,20 @@ for i in $(seq 1 1500); do grep -q listening "$work/mugai-milter.log" 2>/dev/nul
 reload_with "inet:127.0.0.1:$milterp"
 run "mugai-milter"
 mem_of mugai-milter "$milter_pid"
+kill $milter_pid; wait $milter_pid 2>/dev/null || true
+
+# mugai milter handing every message to `mugai serve` (one engine on the host)
+"$mugai" serve --socket "$work/mugai.sock" --signatures "$work/sigs" --state "$work/state-serve" \
+  2> "$work/mugai-serve.log" & serve_pid=$!
+trap 'postfix -c "$work/pf/etc" abort >/dev/null 2>&1; kill $sink_pid ${milter_pid:-} ${clamd_pid:-} ${serve_pid:-} 2>/dev/null; rm -rf "$work"' EXIT
+for i in $(seq 1 1500); do grep -q listening "$work/mugai-serve.log" 2>/dev/null && break; sleep 0.2; done
+"$mugai" milter --socket "inet:$milterp@127.0.0.1" --service "$work/mugai.sock" \
+  --state "$work/state-milter" 2> "$work/mugai-milter2.log" & milter_pid=$!
+for i in $(seq 1 100); do grep -q listening "$work/mugai-milter2.log" 2>/dev/null && break; sleep 0.2; done
+reload_with "inet:127.0.0.1:$milterp"
+run "milter+serve"
+mem_of "mugai serve" "$serve_pid"
+mem_of "milter (client)" "$milter_pid"
 # The floor for the PDF mail: one pdftocairo -pdf per core on the same PDF.
 n=20
 start=$(date +%s.%N)

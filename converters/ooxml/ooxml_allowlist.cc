@@ -5,6 +5,7 @@
 #include <set>
 
 #include "converters/image/image_sanitizer.h"
+#include "converters/image/metafile.h"
 #include "converters/ooxml/ooxml_internal.h"
 
 namespace mugai::ooxml {
@@ -144,7 +145,29 @@ void KeepOnlyKnownParts(Package* pkg, const OoxmlLimits& limits, OoxmlFindings* 
         findings->removed.emplace_back("image_not_an_image", p.name + " (" + ct + ")");
         continue;
       }
-      if (metafile || !limits.reencode_images) continue;
+      if (metafile) {
+        // No decoder here: rebuilt record by record (comments, escapes and trailing bytes
+        // dropped). The verifier's pass must find nothing more to drop.
+        size_t dropped = 0;
+        Result<std::string> clean = sniffed == "image/x-emf" ? CleanEmf(p.bytes, &dropped)
+                                                             : CleanWmf(p.bytes, &dropped);
+        if (!clean.ok()) {
+          p.removed = true;
+          findings->removed.emplace_back("image_unreadable", p.name + ": " + clean.status().message());
+        } else if (!limits.reencode_images && dropped > 0) {
+          findings->removed.emplace_back("metafile_records", p.name + ": " + std::to_string(dropped));
+        } else if (limits.reencode_images) {
+          if (dropped > 0) {
+            findings->removed.emplace_back("metafile_records",
+                                           p.name + ": " + std::to_string(dropped) +
+                                               " comment/escape record(s) or trailing data");
+          }
+          ++findings->images_reencoded;
+          p.bytes = std::move(*clean);
+        }
+        continue;
+      }
+      if (!limits.reencode_images) continue;
       Result<ImageResult> img = InitImageLibrary().ok()
                                     ? SanitizeImage(p.bytes, sniffed, image_options)
                                     : Result<ImageResult>(Status{StatusCode::kInternal,

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -687,6 +688,38 @@ TEST(OoxmlAllowList, ImagesAreReencodedWithoutWhatWasAppended) {
   EXPECT_EQ(out.find("This program"), std::string::npos);
   EXPECT_EQ(out.find("<script"), std::string::npos);
   EXPECT_TRUE(out.ends_with(std::string("IEND\xAE\x42\x60\x82", 8)));
+}
+
+// An EMF picture carrying an executable in a comment record and after its end: rebuilt
+// without either, and the document keeps the picture.
+TEST(OoxmlAllowList, MetafilesLoseCommentsAndTrailingBytes) {
+  auto u32 = [](uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); };
+  std::string header = u32(1) + u32(88) + std::string(32, '\0') + " EMF" + u32(0x10000) +
+                       u32(0) + u32(0) + std::string(32, '\0');  // nBytes, nRecords fixed later
+  ASSERT_EQ(header.size(), 88u);
+  std::string comment_data = kExe + std::string((4 - kExe.size() % 4) % 4, '\0');
+  std::string comment = u32(70) + u32(static_cast<uint32_t>(12 + comment_data.size())) +
+                        u32(static_cast<uint32_t>(comment_data.size())) + comment_data;
+  std::string eof = u32(14) + u32(20) + u32(0) + u32(16) + u32(20);
+  std::string emf = header + comment + eof + kExe;
+  Result<OoxmlDisarmed> r = DisarmOoxml(
+      CraftedDocx("", Rel("rId5", "image", "media/image1.emf"),
+                  "<Default Extension=\"emf\" ContentType=\"image/x-emf\"/>",
+                  {{"word/media/image1.emf", emf}}),
+      Limits());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::string out = Unzip(r->bytes)["word/media/image1.emf"];
+  EXPECT_EQ(out.size(), header.size() + eof.size());
+  EXPECT_EQ(out.find("This program"), std::string::npos);
+  EXPECT_TRUE(Has(r->findings, "metafile_records")) << Describe(r->findings);
+  uint32_t n_bytes, n_records;
+  std::memcpy(&n_bytes, out.data() + 48, 4);
+  std::memcpy(&n_records, out.data() + 52, 4);
+  EXPECT_EQ(n_bytes, out.size());
+  EXPECT_EQ(n_records, 2u);
+  Result<OoxmlDisarmed> again = DisarmOoxml(r->bytes, Limits());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->findings.removed.empty()) << Describe(again->findings);
 }
 
 TEST(OoxmlAllowList, VmlAddressesMailMergeAndConnectionsGo) {
