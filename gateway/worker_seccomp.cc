@@ -124,10 +124,25 @@ struct LibraryPath {
   const char* path;
   uint64_t rights;
 };
+// Workers: shared objects loaded on first use (gconv modules, ImageMagick's coders), fonts,
+// Poppler's CMaps, locales, fontconfig's configuration snippets, all beneath /usr.
+constexpr LibraryPath kWorkerUsrPaths[] = {{"/usr", kReadRights}};
+// The LibreOffice converter: only what it was seen to read (strace of conversions of every
+// kind of document in the suite), so that a document that names a file under /usr (a linked
+// picture, an INCLUDETEXT) finds nothing there. Paths that do not exist are skipped.
+constexpr LibraryPath kOfficeUsrPaths[] = {
+    {"/usr/lib", kReadRights},              // shared objects, LibreOffice, locales, gconv
+    {"/usr/share/fonts", kReadRights},      // fonts (Japanese ones included)
+    {"/usr/share/fontconfig", kReadRights},
+    {"/usr/share/libreoffice", kReadRights},  // its registry and filters (Debian links them)
+    {"/usr/share/locale", kReadRights},
+    {"/usr/share/zoneinfo", kReadRights},
+    {"/usr/share/hyphen", kReadRights},  // hyphenation, spelling and thesaurus dictionaries
+    {"/usr/share/hunspell", kReadRights},
+    {"/usr/share/mythes", kReadRights},
+    {"/usr/share/X11/locale", kReadRights},
+};
 constexpr LibraryPath kLibraryPaths[] = {
-    // Shared objects loaded on first use (gconv modules, ImageMagick's coders), fonts,
-    // Poppler's CMaps, locales, fontconfig's configuration snippets.
-    {"/usr", kReadRights},
     {"/etc/ld.so.cache", kReadRights},       // dlopen by soname
     {"/etc/locale.alias", kReadRights},      // glibc locale names (/usr/share/locale's links here)
     {"/etc/fonts", kReadRights},             // fontconfig
@@ -235,13 +250,16 @@ bool InstallLandlock(std::initializer_list<std::pair<const LibraryPath*, size_t>
 }  // namespace
 
 bool InstallWorkerLandlock(const std::string& scratch_dir) {
-  return InstallLandlock({{kLibraryPaths, std::size(kLibraryPaths)}}, scratch_dir, "");
+  return InstallLandlock({{kWorkerUsrPaths, std::size(kWorkerUsrPaths)},
+                          {kLibraryPaths, std::size(kLibraryPaths)}},
+                         scratch_dir, "");
 }
 
 bool InstallOfficeLandlock(const std::string& work_dir, const std::string& program_dir) {
   // No devices, no symbolic links in its folder either (a link there could mislead whoever
   // cleans it up; a device node would be raw disk access for a converter running as root).
-  return InstallLandlock({{kLibraryPaths, std::size(kLibraryPaths)},
+  return InstallLandlock({{kOfficeUsrPaths, std::size(kOfficeUsrPaths)},
+                          {kLibraryPaths, std::size(kLibraryPaths)},
                           {kOfficePaths, std::size(kOfficePaths)}},
                          work_dir, program_dir,
                          LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_BLOCK |

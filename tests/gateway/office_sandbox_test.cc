@@ -79,10 +79,15 @@ TEST(OfficeSandbox, FilesOutsideItsFolderCannotBeReadOrWritten) {
     r += std::string(" write-outside:") + Errno(open_rc(dir / "planted.txt", O_WRONLY | O_CREAT));
     r += std::string(" write-work:") + Errno(open_rc(work + "/profile.xcu", O_WRONLY | O_CREAT));
     r += std::string(" libreoffice:") + Errno(open_rc("/usr/lib/libreoffice/program/sofficerc", O_RDONLY));
+    // /usr beyond what LibreOffice reads (issue 20): a document naming /usr/share/doc or
+    // /usr/include finds nothing there.
+    r += std::string(" usr-doc:") + Errno(open_rc("/usr/share/doc", O_RDONLY | O_DIRECTORY));
+    r += std::string(" usr-include:") + Errno(open_rc("/usr/include/stdio.h", O_RDONLY));
     return r;
   });
   EXPECT_EQ(c.out,
-            "quarantine:EACCES passwd:EACCES write-outside:EACCES write-work:ok libreoffice:ok");
+            "quarantine:EACCES passwd:EACCES write-outside:EACCES write-work:ok libreoffice:ok "
+            "usr-doc:EACCES usr-include:EACCES");
   EXPECT_FALSE(std::filesystem::exists(dir / "planted.txt"));
 }
 
