@@ -52,6 +52,19 @@ class ImageCli : public ::testing::Test {
   testing::RunResult last_;
 };
 
+// Issue 20: a small SVG whose filters take seconds of CPU is stopped at its per-megapixel
+// budget, named in the reason.
+TEST_F(ImageCli, SvgCpuBombIsStoppedAtItsBudget) {
+  json item = Run("cpu-bomb.svg");
+  EXPECT_EQ(last_.exit_code, 1) << last_.err;
+  EXPECT_EQ(item["verdict"], "blocked");
+  EXPECT_EQ(item["reason"]["code"], "worker_timeout");
+  std::string detail = item["reason"]["detail"];
+  EXPECT_NE(detail.find("4.00 megapixel(s) x 0.050 s, worker.cpu_ms_per_megapixel"), std::string::npos)
+      << detail;
+  EXPECT_TRUE(testing::ListFiles(out_.path()).empty());
+}
+
 TEST_F(ImageCli, GpsExifIsRemovedAndOrientationApplied) {
   json item = Run("gps-rotated.jpg");
   EXPECT_EQ(last_.exit_code, 0) << last_.err;
