@@ -335,6 +335,51 @@ TEST_F(SanitizeCli, Utf16CsvAndTrailingDotNamesAreNeutralisedToo) {
   EXPECT_EQ(ReadFile(out_ / dotted), "a,'=1+1\n");
 }
 
+// Issue 20, second parser: a Word document carrying an executable behind an image, a font,
+// a web add-in and customXml, sanitised; Python's zipfile lists the delivered package and
+// finds only the parts Word needs, and no executable bytes anywhere.
+TEST_F(SanitizeCli, OoxmlAllowListCheckedByPythonZipfile) {
+  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 absent, skipped";
+  const std::string make = R"(
+import sys, zipfile
+R = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+exe = b'MZ\x90\x00' + b'This program cannot be run in DOS mode.'
+z = zipfile.ZipFile(sys.argv[1], 'w')
+z.writestr('[Content_Types].xml', '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="png" ContentType="image/png"/><Default Extension="odttf" ContentType="application/vnd.openxmlformats-officedocument.obfuscatedFont"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/webextensions/taskpanes.xml" ContentType="application/vnd.ms-office.webextensiontaskpanes+xml"/></Types>')
+z.writestr('_rels/.rels', '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="' + R + 'officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.microsoft.com/office/2011/relationships/webextensiontaskpanes" Target="webextensions/taskpanes.xml"/></Relationships>')
+z.writestr('word/document.xml', '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>ZIPFILE-TEXT</w:t></w:r></w:p></w:body></w:document>')
+z.writestr('word/_rels/document.xml.rels', '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId5" Type="' + R + 'image" Target="media/image1.png"/><Relationship Id="rId6" Type="' + R + 'font" Target="fonts/font1.odttf"/><Relationship Id="rId7" Type="' + R + 'customXml" Target="../customXml/item1.xml"/></Relationships>')
+z.writestr('word/media/image1.png', exe)
+z.writestr('word/fonts/font1.odttf', exe)
+z.writestr('webextensions/taskpanes.xml', '<wetp:taskpanes xmlns:wetp="http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11"/>')
+z.writestr('customXml/item1.xml', '<DataMashup xmlns="http://schemas.microsoft.com/DataMashup">AAAA</DataMashup>')
+z.close()
+)";
+  const std::string list = R"(
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+for n in sorted(z.namelist()):
+    print(n, b'This program' in z.read(n))
+)";
+  testing::WriteFile(in_ / "make.py", make);
+  testing::WriteFile(in_ / "list.py", list);
+  ASSERT_EQ(testing::Run({"/usr/bin/python3", in_ / "make.py", in_ / "report.docx"}).exit_code, 0);
+  auto r = Sanitize({"report.docx"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json item = Item(r);
+  EXPECT_EQ(item["verdict"], "sanitized");
+  testing::RunResult listed = testing::Run({"/usr/bin/python3", in_ / "list.py", out_ / "report.docx"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out,
+            "[Content_Types].xml False\n_rels/.rels False\nword/_rels/document.xml.rels False\n"
+            "word/document.xml False\n")
+      << listed.out;
+  for (const char* what : {"image_not_an_image", "part_not_allowed"}) {
+    EXPECT_NE(item["actions"].dump().find(what), std::string::npos) << what;
+  }
+}
+
 // A uuencoded program inside a text file is not delivered, whatever the file is called.
 TEST_F(SanitizeCli, UuencodedFileInAPlainTextIsRemoved) {
   Put("notes.txt", "minutes of the meeting\nbegin 644 setup.exe\nM35J0``,````$````__\\``+@````\n`\nend\nthat is all\n");
