@@ -145,10 +145,12 @@ mem_of "milter (client)" "$milter_pid"
 # The floor for the PDF mail: one pdftocairo -pdf per core on the same PDF.
 n=20
 start=$(date +%s.%N)
+floor_pids=""
 for c in $(seq 1 "$(nproc)"); do
   (for i in $(seq 1 $n); do pdftocairo -pdf "$work/att.pdf" "$work/floor-$c.pdf"; done) &
+  floor_pids="$floor_pids $!"
 done
-wait
+wait $floor_pids  # not a bare wait: the service, the milter and clamd are children too
 end=$(date +%s.%N)
 printf 'pdftocairo floor: %.1f PDFs/s (%s per core, %d cores, %s pages)\n' \
   "$(echo "$n * $(nproc) / ($end - $start)" | bc -l)" "$n" "$(nproc)" "$(pdfinfo "$work/att.pdf" | awk '/^Pages/ {print $2}')"
