@@ -196,6 +196,12 @@ void SetWorkerCpuBudget(double seconds, const std::string& what) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f", seconds);
   g_budget_what = std::string(secs) + " s (" + what + ")";
+  // A package refines its budget once per image: a note is written when the limit moves or
+  // the kind of work counted changes (what follows its last ", "), not for every image.
+  static std::string last_kind;
+  std::string kind = what.substr(what.rfind(", ") == std::string::npos ? 0 : what.rfind(", "));
+  if (want == rl.rlim_cur && kind == last_kind) return;
+  last_kind = kind;
   std::string note = std::string(kBudgetNote) + g_budget_what.substr(0, 280) + "\n";
   WriteAll(g_budget_fd, note);
   rl.rlim_cur = want;

@@ -38,7 +38,6 @@ struct MilterState {
   std::string service_path;            // that service's socket ("" = the pipeline above)
   EventLog own_log;                    // mugai.log when there is no pipeline
   std::unique_ptr<std::counting_semaphore<>> slots;
-  std::atomic<uint64_t> counter{0};
 };
 MilterState* g_service = nullptr;
 
@@ -149,6 +148,15 @@ bool Rewrite(SMFICTX* ctx, const MilterSession& s, const std::string& rebuilt) {
   return true;
 }
 
+// 550 for a message mugai blocked, with its reason and where the original is kept.
+sfsistat RejectBlocked(SMFICTX* ctx, const std::string& message, const std::string& code,
+                       const std::string& quarantine_id) {
+  return Reply(ctx, "550", "5.7.1",
+               "mugai: message blocked: " + message + " (" + code + ")" +
+                   (quarantine_id.empty() ? "" : ", quarantine id " + quarantine_id),
+               SMFIS_REJECT);
+}
+
 // The message goes to `mugai serve` as a sealed in-memory file, with its envelope as its
 // source (recorded with a kept original, for release back into SMTP); the rebuilt message
 // comes back as bytes. The service's verdict decides as the in-process pipeline's would.
@@ -189,10 +197,7 @@ sfsistat HandleEomThroughService(SMFICTX* ctx, const MilterSession& s) {
     std::string qid = item.contains("quarantine_id") && item["quarantine_id"].is_string()
                           ? item["quarantine_id"].get<std::string>()
                           : "";
-    return Reply(ctx, "550", "5.7.1",
-                 "mugai: message blocked: " + message + " (" + code + ")" +
-                     (qid.empty() ? "" : ", quarantine id " + qid),
-                 SMFIS_REJECT);
+    return RejectBlocked(ctx, message, code, qid);
   }
   if (rebuilt.empty() || (verdict != "clean" && verdict != "sanitized")) {
     return TempFail(ctx, "no sanitised output");
@@ -217,41 +222,35 @@ sfsistat HandleEom(SMFICTX* ctx) {
     ~Release() { slots->release(); }
   } release{svc.slots.get()};
   if (!svc.service_path.empty()) return HandleEomThroughService(ctx, *s);
-  std::string work = svc.config.state_dir + "/tmp/milter-" + std::to_string(getpid()) + "-" +
-                     std::to_string(++svc.counter);
-  std::error_code ec;  // no throwing overloads here: an exception would end the daemon
-  std::filesystem::remove_all(work, ec);
-  if (!MakeDirs(work + "/out", 0700).ok() ||
-      !WriteFileAtomically(work + "/message.eml", s->Message(), 0600, true).ok()) {
-    std::filesystem::remove_all(work, ec);
-    return TempFail(ctx, "cannot stage the message");
-  }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
-  } cleanup{work};
-  ItemInput item{work + "/message.eml", "message.eml", work + "/out", s->SourceJson(), "smtp", false, -1, "", ""};
+  // The message and its rebuilt form stay in memory: a sealed memfd in, an output sink out.
+  int fd = SealedMemfd(s->Message());
+  if (fd < 0) return TempFail(ctx, "cannot hold the message in memory");
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  std::string rebuilt;
+  OutputSink sink = [&rebuilt](size_t, const std::string&, const std::string& bytes,
+                               const std::string&, Verdict) -> Result<std::string> {
+    rebuilt = bytes;
+    return std::string("smtp");
+  };
+  ItemInput item;
+  item.name = "message.eml";
+  item.source = s->SourceJson();
+  item.destination = "smtp";
   item.mail = true;
-  std::vector<NodeReport> reports = svc.pipeline->Sanitize({item}, "");
+  item.fd = fd;
+  std::vector<NodeReport> reports = svc.pipeline->Sanitize({item}, "", &sink);
   const NodeReport& r = reports.at(0);
   if (r.internal_failure) return TempFail(ctx, std::string("internal failure (") + ReasonCode(r.reason) + ")");
   if (r.verdict == Verdict::kBlocked) {
-    return Reply(ctx, "550", "5.7.1",
-                 std::string("mugai: message blocked: ") + ReasonMessageEn(r.reason) + " (" +
-                     ReasonCode(r.reason) + ")" +
-                     (r.quarantine_id.empty() ? "" : ", quarantine id " + r.quarantine_id),
-                 SMFIS_REJECT);
+    return RejectBlocked(ctx, ReasonMessageEn(r.reason), ReasonCode(r.reason), r.quarantine_id);
   }
   // Clean or sanitised, the message in the queue becomes the rebuilt one: its MIME headers
   // and (when the framing changed) its body are mugai's, never the sender's.
-  if (r.outputs.empty()) return TempFail(ctx, "no sanitised output");
-  Result<std::string> rebuilt = ReadFileLimited(r.outputs[0].path, UINT64_MAX);
-  if (!rebuilt.ok() || !Rewrite(ctx, *s, rebuilt.value())) {
-    return TempFail(ctx, "cannot rewrite the message");
-  }
+  if (r.outputs.empty() || rebuilt.empty()) return TempFail(ctx, "no sanitised output");
+  if (!Rewrite(ctx, *s, rebuilt)) return TempFail(ctx, "cannot rewrite the message");
   return SMFIS_CONTINUE;
 }
 
