@@ -261,7 +261,9 @@ WorkerJob Pipeline::JobFor(const WorkerPool& pool, JobKind kind) const {
   job.kind = kind;
   job.scanning = scanning_enabled_;
   job.limits = pool.limits();
-  job.scratch_root = pool.scratch_root();
+  // No scratch folder: a worker forked from the zygote writes nothing (its scans happen in
+  // the scanner process, and no library it runs writes temporary files), so it gets no
+  // writable path at all, and no folder is made and removed per worker.
   job.user_tasks = pool.user_tasks();
   job.namespaces = pool.namespaces();
   job.fault = static_cast<uint8_t>(WorkerFaultForTesting());

@@ -319,7 +319,7 @@ void WorkerPool::KillAndRelease(Running& r) const {
   kill(r.pid, SIGKILL);
   int status = 0;
   ExitStatus(r, &status, /*wait=*/true);
-  RemoveScratch(r.pid);
+  if (!r.zygote) RemoveScratch(r.pid);
   if (r.fd >= 0) close(r.fd);
   if (r.pidfd >= 0) close(r.pidfd);
   r.fd = r.pidfd = -1;
@@ -561,7 +561,7 @@ void WorkerPool::Run() {
         ++i;
         continue;
       }
-      RemoveScratch(r.pid);
+      if (!r.zygote) RemoveScratch(r.pid);  // zygote workers have none
       if (r.fd >= 0) close(r.fd);
       if (r.pidfd >= 0) close(r.pidfd);
       finished.emplace_back(std::move(r.done), std::move(*outcome));

@@ -65,6 +65,37 @@ TEST(Zygote, AWorkerHoldsNoOtherItemsBytesOrPassword) {
   close(b_input);
 }
 
+std::string Link(const char* path) {
+  char buf[64] = {};
+  return readlink(path, buf, sizeof buf - 1) < 0 ? "" : buf;
+}
+
+TEST(Zygote, WorkersRunInTheZygotesOwnNetworkAndMountNamespaces) {
+  // The zygote enters them once; every worker it forks is in them (no interfaces, nothing
+  // mounted shared with the host), not in the supervisor's.
+  testing::TempDir dir;
+  ZygoteClient zygote(testing::ZygoteBinary(), nullptr);
+  ASSERT_TRUE(zygote.Start(Config{}).ok());
+  WorkerPool pool(Limits(), 1, dir.path());
+  pool.SetZygote(&zygote);
+  if (!pool.namespaces()) GTEST_SKIP() << "this kernel lets no one enter namespaces";
+  WorkerJob probe;
+  probe.kind = JobKind::kMemoryProbe;
+  probe.name = "namespaces?";
+  std::string seen[2];
+  for (auto& s : seen) {
+    int input = SealedMemfd("x\n");
+    WorkerOutcome out = RunJob(pool, probe, input);
+    close(input);
+    ASSERT_EQ(out.kind, WorkerOutcome::Kind::kCompleted) << out.detail;
+    s = out.untrusted_result;
+  }
+  EXPECT_NE(seen[0].find("net:["), std::string::npos) << seen[0];
+  EXPECT_EQ(seen[0].find(Link("/proc/self/ns/net")), std::string::npos) << seen[0];
+  EXPECT_EQ(seen[0].find(Link("/proc/self/ns/mnt")), std::string::npos) << seen[0];
+  EXPECT_EQ(seen[0], seen[1]) << "each worker entered namespaces of its own again";
+}
+
 TEST(Zygote, TheProbeFindsWhatItsWorkerDoesHold) {
   // A string the zygote does hold (its own help text): the probe must find it, or its
   // "absent" above would prove nothing.
