@@ -15,10 +15,19 @@
 namespace mugai {
 
 EventLog::~EventLog() {
-  if (file_) fclose(file_);
+  if (file_ && owned_) fclose(file_);
+}
+
+void EventLog::UseStderr() {
+  if (file_ && owned_) fclose(file_);
+  file_ = stderr;
+  owned_ = false;
 }
 
 Status EventLog::Open(const std::string& path) {
+  if (file_ && owned_) fclose(file_);
+  file_ = nullptr;
+  owned_ = true;
   int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return {StatusCode::kIo, "cannot open log '" + path + "': " + strerror(errno)};
   file_ = fdopen(fd, "a");

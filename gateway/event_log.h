@@ -23,12 +23,17 @@ class EventLog {
   // Opens `path` for appending (mode 0600). Returns kIo with the reason on failure.
   Status Open(const std::string& path);
 
+  // Writes to standard error instead (a front end that is a client of `mugai serve` and owns
+  // no state folder: systemd's journal keeps its lines).
+  void UseStderr();
+
   // Writes one line. Values are quoted and escaped so a hostile file name cannot forge a line.
   void Write(std::string_view level, std::string_view event,
              std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
 
  private:
   FILE* file_ = nullptr;
+  bool owned_ = true;
 };
 
 // Escapes a value for a logfmt line: quotes, backslashes and control characters.

@@ -23,6 +23,10 @@ Options:
   --config FILE         TOML settings; [[watch.mapping]] tables map many folders, and an
                         out folder containing {user} gives each user's sub-folder its own
                         outbox (see docs/CONFIG.md)
+  --service PATH        hand every file to the mugai service listening at PATH (exit 3 if
+                        none answers). Default: service.socket when a service listens there;
+                        when no socket file exists there, a service runs inside this watcher
+                        (its own ClamAV engine; --signatures and --state are for it)
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
   --once                process what is in the inboxes now, then exit
@@ -32,7 +36,11 @@ Options:
 Signals: SIGTERM/SIGINT finish the current batch, then exit; SIGHUP reloads the config.
 Crash safety: after a crash or kill -9, the next start finishes or retries every claimed
 file (claims live in <inbox>/.mugai-work, staged outputs in <outbox>/.mugai-staging).
-Exit status: 0 stopped normally, 2 configuration error, 3 cannot run.
+Through a service, the watcher only reads the inboxes and writes the outboxes: the service
+keeps the originals, the audit log and the engine, and logs its side in its own log; the
+watcher's lines go to standard error (the journal).
+Exit status: 0 stopped normally, 2 configuration error, 3 cannot run (or no service answers
+at --service PATH).
 )";
 
 int RunWatchCommand(const std::vector<std::string>& args) {
@@ -55,6 +63,8 @@ int RunWatchCommand(const std::vector<std::string>& args) {
       o.allow_no_signatures = true;
     } else if (a == "--config" && value(&v)) {
       o.config_file = v;
+    } else if (a == "--service" && value(&v)) {
+      o.service = v;
     } else if (a == "--signatures" && value(&v)) {
       o.overrides.signatures = v;
       o.have_signatures_flag = true;

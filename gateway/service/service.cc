@@ -115,7 +115,7 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     return refuse(2, "malformed request");
   }
   const std::string op = req["op"];
-  if (op != "sanitize" && op != "mail" && op != "milter") {
+  if (op != "sanitize" && op != "mail" && op != "milter" && op != "watch") {
     return refuse(2, "unknown operation '" + op + "'");
   }
   // A milter's message is recorded with the envelope it names, and a release sends it back
@@ -168,6 +168,7 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     in.password = req["password"].get<std::string>();
     in.mail = message;
     if (op == "milter") in.entry_point = "milter";  // released later back into SMTP
+    if (op == "watch") in.entry_point = "watch";    // released later into its outbox
     in.destination = destination;
     items.push_back(std::move(in));
   }
@@ -204,8 +205,15 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     rc = 3;  // deliverable yet nothing written: never exit 0 with nothing on standard output
   }
   json report = RunReport(pipeline_->engine(), pipeline_->scanning_enabled(), reports);
+  // Per item too: a watcher writes each file's own note, and leaves an item that failed
+  // inside mugai (not blocked: it could not be decided) claimed, to be tried again.
+  json notices = json::array(), failed = json::array();
+  for (const NodeReport& r : reports) {
+    notices.push_back(HumanNotice({r}));
+    failed.push_back(r.internal_failure);
+  }
   SendJson(conn, {{"type", "done"}, {"exit", rc}, {"report", report},
-                  {"notice", HumanNotice(reports)}});
+                  {"notice", HumanNotice(reports)}, {"notices", notices}, {"failed", failed}});
 }
 
 int Service::Listen(const std::string& path, const std::string& group) {

@@ -163,6 +163,20 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
       if (rc == 3 || (rc == 1 && out.exit == 0)) out.exit = rc;
       out.notice += msg.value("notice", std::string());
       json& report = msg["report"];
+      const size_t count = report.contains("items") && report["items"].is_array()
+                               ? report["items"].size() : 0;
+      for (size_t k = 0; k < count; ++k) {
+        const json& n = msg.contains("notices") && msg["notices"].is_array() &&
+                                msg["notices"].size() == count && msg["notices"][k].is_string()
+                            ? msg["notices"][k] : json("");
+        out.notices.push_back(n.get<std::string>());
+        // An answer without the list is an older service: an item it reported blocked is
+        // at least not delivered; nothing is taken as failed-and-retried.
+        bool f = msg.contains("failed") && msg["failed"].is_array() &&
+                 msg["failed"].size() == count && msg["failed"][k].is_boolean() &&
+                 msg["failed"][k].get<bool>();
+        out.failed.push_back(f);
+      }
       // An output written here whose item ended blocked after all (its delivery could not be
       // recorded) is taken back: nothing is delivered that the audit log does not show.
       size_t index = first;

@@ -35,6 +35,8 @@ struct ClientOutcome {
   int exit = 3;
   nlohmann::json report;  // the run report, items of every batch merged
   std::string notice;     // the bilingual notice for staff
+  std::vector<std::string> notices;  // the same, per item
+  std::vector<bool> failed;          // per item: failed inside mugai (nothing decided)
 };
 
 // A connection to a service: a running `mugai serve`, or one started in this process.
@@ -50,7 +52,7 @@ class ServiceConnection {
                                                          bool allow_no_signatures,
                                                          const std::string& command);
 
-  // Runs `items` through the service ("sanitize" or "mail"), at most 200 per request.
+  // Runs `items` through the service ("sanitize", "mail" or "watch"), at most 200 per request.
   // `deliver` false: report only. kUnavailable when the service went away.
   // `destination`: the folder the writer puts outputs in ("" = none), for the records.
   Result<ClientOutcome> Run(const std::string& op, const std::vector<ClientItem>& items,

@@ -39,15 +39,20 @@ bool Skipped(const std::string& name) {
   return name.empty() || name[0] == '.' || name.rfind("~$", 0) == 0;
 }
 
-std::string Note(const NodeReport& r) {
+std::string Note(const std::string& notice, const std::string& sha256,
+                 const std::string& quarantine_id) {
   std::string out = "mugai — 無害化の結果 / sanitisation report\n\n";
-  out += HumanNotice({r});
-  out += "\nsha256 (original): " + r.sha256 + "\n";
-  if (!r.quarantine_id.empty()) {
+  out += notice;
+  out += "\nsha256 (original): " + sha256 + "\n";
+  if (!quarantine_id.empty()) {
     out += "原本は隔離されています。必要な場合は管理者に連絡してください。\n"
            "The original is kept in quarantine; ask your administrator if you need it.\n";
   }
   return out;
+}
+
+std::string StringField(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -101,30 +106,26 @@ Status WatchService::Load() {
       if (Status s = MakeDirs(m.out, 0755); !s.ok()) return {StatusCode::kConfig, s.message()};
     }
   }
-  PipelineOptions po;
-  po.allow_no_signatures = options_.allow_no_signatures;
-  po.entry_point = "watch";
-  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, po);
-  if (!p.ok()) return p.status();
-  bool reload = pipeline_ != nullptr;
-  pipeline_ = std::move(p.value());
-  pipeline_->PrestartOffice();  // after the previous pipeline (and its converters) is gone
-  if (reload) {
-    // SIGHUP: the engine was compiled again from the signatures on disk (freshclam's update).
-    const EngineInfo& info = pipeline_->engine();
-    AuditEntry e;
-    e.event = AuditEvent::kSignaturesReloaded;
-    e.actor = "mugai";
-    e.details = {{"signatures", info.signatures_path},
-                 {"signature_count", info.signature_count},
-                 {"database_version", info.database_version}};
-    if (Result<uint64_t> seq = pipeline_->audit().Append(e); !seq.ok()) return seq.status();
+  // The items go to `mugai serve` (one engine per host), or, when no service listens at
+  // service.socket and none was named, to one started in this process for this watcher.
+  // A reload (SIGHUP) connects again: an in-process service then compiles the signatures
+  // anew (freshclam's update); a running `mugai serve` reloads its own.
+  service_.reset();  // the previous in-process service (and its converters) first
+  Result<std::unique_ptr<ServiceConnection>> conn =
+      ServiceConnection::Open(config, options_.service, options_.allow_no_signatures, "watch");
+  if (!conn.ok()) return conn.status();
+  service_ = std::move(conn.value());
+  if (service_->in_process()) {
+    if (Status s = MakeDirs(config.state_dir, 0700); !s.ok()) return {StatusCode::kConfig, s.message()};
+    if (Status s = log_.Open(config.state_dir + "/mugai.log"); !s.ok()) return s;
+  } else {
+    log_.UseStderr();  // the state folder is the service's
   }
-  originals_ = std::make_unique<BlobStore>(config.state_dir + "/quarantine/blobs");
   config_ = config;
-  pipeline_->log().Write("info", "watch_config_loaded",
-                         {{"mappings", std::to_string(config.watch_mappings.size())},
-                          {"config", options_.config_file}});
+  log_.Write("info", "watch_config_loaded",
+             {{"mappings", std::to_string(config.watch_mappings.size())},
+              {"config", options_.config_file},
+              {"service", service_->in_process() ? "in-process" : "mugai serve"}});
   return Status::Ok();
 }
 
@@ -236,74 +237,114 @@ std::vector<std::pair<std::string, WatchService::Candidate>> WatchService::TakeE
   return out;
 }
 
-void WatchService::Complete(const Claim& claim, const NodeReport& r) {
+void WatchService::Complete(const Claim& claim, const Finished& r) {
   // Outputs and, when something was changed or blocked, the note go through the journal.
   std::vector<Delivery> deliveries;
-  std::string name = r.outputs.empty() ? r.name : r.outputs.front().name;
-  NodeReport shown = r;  // the note names outputs as the member of staff will find them
-  for (auto& o : shown.outputs) {
-    std::string final_name = FreeName(claim.out_dir, o.name);
-    deliveries.emplace_back(o.path, claim.out_dir + "/" + final_name);
-    o.path = final_name;
+  std::string first = r.outputs.empty() ? r.name : r.outputs.front().first;
+  for (const auto& [name, staged] : r.outputs) {
+    deliveries.emplace_back(staged, claim.out_dir + "/" + FreeName(claim.out_dir, name));
   }
-  if (config_.watch_notes && r.verdict != Verdict::kClean) {
+  if (config_.watch_notes && r.verdict != "clean") {
     std::string note_name = SafeComponent(r.name) + ".mugai.txt";
     std::string staged = claim.staging + "/" + note_name;
     if (MakeDirs(claim.staging, 0700).ok() &&
-        WriteFileAtomically(staged, Note(shown), 0644, true).ok()) {
+        WriteFileAtomically(staged, Note(r.notice, r.sha256, r.quarantine_id), 0644, true).ok()) {
       deliveries.emplace_back(staged, claim.out_dir + "/" + FreeName(claim.out_dir, note_name));
     }
   }
-  Status delivered = ClaimStore::Deliver(claim, deliveries);
-  // Every original is kept, delivered or not ("move the original into quarantine"),
-  // streamed so that a file of any size costs constant memory.
-  Status kept = originals_->PutFile(claim.original).status();
-  if (!delivered.ok() || !kept.ok()) {
+  // The original is kept by the service (with its index row) when it was converted or
+  // blocked; the watcher keeps no copy of its own.
+  if (Status delivered = ClaimStore::Deliver(claim, deliveries); !delivered.ok()) {
     // Leave the claim for the next start; the log says why.
-    pipeline_->log().Write("error", "watch_delivery_failed",
-                           {{"claim", claim.id}, {"name", r.name},
-                            {"detail", !delivered.ok() ? delivered.message() : kept.message()}});
+    log_.Write("error", "watch_delivery_failed",
+               {{"claim", claim.id}, {"name", r.name}, {"detail", delivered.message()}});
     return;
   }
   CrashPoint("quarantined");
   ClaimStore::Finish(claim);
-  pipeline_->log().Write("info", "watch_delivered",
-                         {{"claim", claim.id}, {"name", r.name}, {"verdict", VerdictName(r.verdict)},
-                          {"to", claim.out_dir}, {"outputs", std::to_string(deliveries.size())},
-                          {"first", name}});
+  log_.Write("info", "watch_delivered",
+             {{"claim", claim.id}, {"name", r.name}, {"verdict", r.verdict},
+              {"to", claim.out_dir}, {"outputs", std::to_string(deliveries.size())},
+              {"first", first}});
+}
+
+bool WatchService::RunClaims(const std::vector<Claim>& claims) {
+  if (claims.empty()) return true;
+  std::vector<ClientItem> items;
+  std::vector<std::vector<std::pair<std::string, std::string>>> staged(claims.size());
+  for (const auto& c : claims) {
+    ClaimStore::ClearStaging(c);
+    MakeDirs(c.staging, 0700);
+    ClientItem it;
+    it.name = BaseName(c.relpath);
+    it.source = c.inbox + "/" + c.relpath;
+    it.path = c.original;  // opened by this process (O_NOFOLLOW) and handed over
+    items.push_back(std::move(it));
+  }
+  ClientWriter writer = [&](size_t i, const std::string& name, const std::string&,
+                            const std::string& bytes) -> Result<std::string> {
+    std::string path = claims[i].staging + "/" + SafeComponent(name);
+    for (int n = 1; std::any_of(staged[i].begin(), staged[i].end(),
+                                [&](const auto& o) { return o.second == path; }); ++n) {
+      path = claims[i].staging + "/" + std::to_string(n) + "-" + SafeComponent(name);
+    }
+    if (Status s = WriteFileAtomically(path, bytes, 0644, true); !s.ok()) return s;
+    staged[i].emplace_back(name, path);
+    return path;
+  };
+  Result<ClientOutcome> run =
+      service_->Run("watch", items, "", /*deliver=*/true, claims.front().out_dir, writer);
+  if (!run.ok()) {
+    // Nothing was decided (or not everything): every claim stays, and is tried again.
+    log_.Write("error", "watch_service_unavailable", {{"detail", run.status().message()}});
+    if (!service_->in_process()) {
+      // Connect again for the next batch (a restarted `mugai serve`); never fall back to an
+      // engine of our own here: the claims wait for the service.
+      Result<std::unique_ptr<ServiceConnection>> again = ServiceConnection::Open(
+          config_, options_.service.empty() ? config_.service_socket : options_.service, false,
+          "watch");
+      if (again.ok()) service_ = std::move(again.value());
+    }
+    return false;
+  }
+  CrashPoint("staged");
+  const nlohmann::json& list = run->report["items"];
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (i >= list.size() || i >= run->failed.size() || run->failed[i]) {
+      log_.Write("error", "watch_retry_later", {{"claim", claims[i].id}});
+      continue;  // left claimed: retried at the next rescan or start
+    }
+    const nlohmann::json& j = list[i];
+    Finished f;
+    f.name = StringField(j, "name");
+    f.verdict = StringField(j, "verdict");
+    f.sha256 = StringField(j, "sha256");
+    f.quarantine_id = StringField(j, "quarantine_id");
+    f.notice = run->notices[i];
+    if (f.verdict != "blocked") f.outputs = staged[i];  // a blocked item delivers nothing
+    Complete(claims[i], f);
+  }
+  return true;
 }
 
 void WatchService::Process(const std::vector<std::pair<std::string, Candidate>>& files) {
-  std::vector<Claim> claims;
+  std::map<std::string, std::vector<Claim>> by_outbox;  // a request names one destination
   for (const auto& [path, c] : files) {
     const WatchMapping& map = config_.watch_mappings[c.mapping];
     std::string out_dir, out_root;
     if (!Destination(c.mapping, path.substr(map.in.size() + 1), &out_dir, &out_root)) {
-      pipeline_->log().Write("warning", "watch_no_destination", {{"path", path}});
+      log_.Write("warning", "watch_no_destination", {{"path", path}});
       continue;  // e.g. a file directly in a per-user inbox root: left where it is
     }
     if (Status s = MakeDirs(out_root + "/.mugai-staging", 0700); !s.ok()) {
-      pipeline_->log().Write("error", "watch_outbox_unusable", {{"detail", s.message()}});
+      log_.Write("error", "watch_outbox_unusable", {{"detail", s.message()}});
       continue;
     }
     Result<Claim> claim = ClaimStore::Create(map.in, path, out_dir, out_root);
-    if (claim.ok()) claims.push_back(claim.value());
+    if (claim.ok()) by_outbox[out_dir].push_back(claim.value());
   }
-  std::vector<ItemInput> items;
-  for (const auto& c : claims) {
-    ClaimStore::ClearStaging(c);
-    MakeDirs(c.staging, 0700);
-    items.push_back(ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir, false, -1, "", ""});
-  }
-  if (items.empty()) return;
-  std::vector<NodeReport> reports = pipeline_->Sanitize(items, "");
-  CrashPoint("staged");
-  for (size_t i = 0; i < claims.size(); ++i) {
-    if (reports[i].internal_failure) {
-      pipeline_->log().Write("error", "watch_retry_later", {{"claim", claims[i].id}});
-      continue;  // left claimed: retried at the next start
-    }
-    Complete(claims[i], reports[i]);
+  for (const auto& [out_dir, claims] : by_outbox) {
+    if (!RunClaims(claims)) return;  // the service went away: the rest stay claimed
   }
 }
 
@@ -311,17 +352,13 @@ void WatchService::Recover() {
   for (const auto& map : config_.watch_mappings) {
     std::vector<Claim> pending = ClaimStore::Pending(map.in);
     for (const Claim& c : pending) {
-      pipeline_->log().Write("info", "watch_recovering", {{"claim", c.id}, {"relpath", c.relpath}});
+      log_.Write("info", "watch_recovering", {{"claim", c.id}, {"relpath", c.relpath}});
       if (ClaimStore::HasJournal(c)) {  // outputs were named: finish delivering them
-        if (!ClaimStore::Replay(c).ok()) continue;
-        if (originals_->PutFile(c.original).ok()) ClaimStore::Finish(c);
+        if (ClaimStore::Replay(c).ok()) ClaimStore::Finish(c);
         continue;
       }
-      ClaimStore::ClearStaging(c);  // processed (maybe) but not delivered: do it again
-      MakeDirs(c.staging, 0700);
-      std::vector<NodeReport> r = pipeline_->Sanitize(
-          {ItemInput{c.original, BaseName(c.relpath), c.staging, c.inbox + "/" + c.relpath, c.out_dir, false, -1, "", ""}}, "");
-      if (!r[0].internal_failure) Complete(c, r[0]);
+      // Processed (maybe) but not delivered: do it again.
+      if (!RunClaims({c})) return;
     }
   }
 }
@@ -355,8 +392,13 @@ int WatchService::Run() {
   }
   Recover();
   for (size_t m = 0; m < config_.watch_mappings.size(); ++m) WatchTree(m, config_.watch_mappings[m].in);
-  fprintf(stderr, "mugai watch: watching %zu folder(s); log: %s/mugai.log\n",
-          config_.watch_mappings.size(), config_.state_dir.c_str());
+  if (service_->in_process()) {
+    fprintf(stderr, "mugai watch: watching %zu folder(s); log: %s/mugai.log\n",
+            config_.watch_mappings.size(), config_.state_dir.c_str());
+  } else {
+    fprintf(stderr, "mugai watch: watching %zu folder(s) for mugai serve; log: here\n",
+            config_.watch_mappings.size());
+  }
   int64_t next_rescan = NowMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
   while (!stop_) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
@@ -392,7 +434,7 @@ int WatchService::Run() {
     if (!eligible.empty()) Process(eligible);
     if (options_.once && candidates_.empty()) break;
   }
-  pipeline_->log().Write("info", "watch_stopped", {});
+  log_.Write("info", "watch_stopped", {});
   return 0;
 }
 

@@ -11,7 +11,9 @@
 
 #include "common/status.h"
 #include "gateway/config.h"
+#include "gateway/event_log.h"
 #include "gateway/pipeline.h"
+#include "gateway/service/service_client.h"
 #include "gateway/watch/claim_store.h"
 
 namespace mugai {
@@ -23,6 +25,8 @@ struct WatchOptions {
   std::vector<WatchMapping> extra_mappings;  // --in/--out
   bool allow_no_signatures = false;
   bool once = false;        // process what is there (and stable), then exit
+  std::string service;      // --service PATH: must answer ("" = service.socket if a service
+                            // listens there, else one started in this process)
 };
 
 class WatchService {
@@ -50,15 +54,22 @@ class WatchService {
   std::vector<std::pair<std::string, Candidate>> TakeEligible(bool force);
   void Process(const std::vector<std::pair<std::string, Candidate>>& files);
   void Recover();
-  void Complete(const Claim& claim, const NodeReport& report);
+  // What the service said about one item, as the watcher needs it.
+  struct Finished {
+    std::string name, verdict, sha256, quarantine_id, notice;
+    std::vector<std::pair<std::string, std::string>> outputs;  // name, staged path
+  };
+  // Runs `claims` (one outbox folder) through the service; false when it did not answer.
+  bool RunClaims(const std::vector<Claim>& claims);
+  void Complete(const Claim& claim, const Finished& item);
   // Where a file from `relpath` in mapping `m` goes: the outbox folder and its root.
   bool Destination(size_t m, const std::string& relpath, std::string* out_dir,
                    std::string* out_root) const;
 
   WatchOptions options_;
   Config config_;
-  std::unique_ptr<Pipeline> pipeline_;
-  std::unique_ptr<BlobStore> originals_;
+  std::unique_ptr<ServiceConnection> service_;  // `mugai serve`, or one in this process
+  EventLog log_;
   int inotify_fd_ = -1;
   int signal_fd_ = -1;
   std::map<int, std::pair<size_t, std::string>> watches_;  // wd → (mapping, folder)

@@ -155,6 +155,58 @@ TEST_F(ServeTest, MailGoesThroughTheServiceFromStandardInput) {
       << "no temporary copy of the message";
 }
 
+TEST_F(ServeTest, WatchHandsItsFilesToTheServiceAndOwnsNoState) {
+  StartService();
+  fs::create_directories(dir_ / "drop");
+  testing::WriteFile(dir_ / "drop/memo.txt", "予算要求について\n");
+  testing::WriteFile(dir_ / "drop/page.html", "<p>hello <script>alert(1)</script></p>");
+  testing::WriteFile(dir_ / "drop/eicar.txt", testing::Eicar());
+  testing::WriteFile(dir_ / "w.toml", "[watch]\nstable_ms = 0\n");
+  // No --signatures, no --state: the watcher holds no engine and writes no state of its own.
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "watch", "--service", socket_,
+                                       "--config", dir_ / "w.toml", "--in", dir_ / "drop",
+                                       "--out", dir_ / "lgwan", "--once"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("for mugai serve"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("event=watch_delivered"), std::string::npos) << "its log is stderr";
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir_ / "lgwan")) out.insert(e.path().filename());
+  EXPECT_EQ(out, (std::set<std::string>{".mugai-staging", "eicar.txt.mugai.txt", "memo.txt",
+                                        "page.html.mugai.txt", "page.txt"}));
+  EXPECT_EQ(testing::ReadFile(dir_ / "lgwan/memo.txt"), "予算要求について\n");
+  EXPECT_EQ(testing::ReadFile(dir_ / "lgwan/page.txt").find("alert"), std::string::npos);
+  EXPECT_NE(testing::ReadFile(dir_ / "lgwan/eicar.txt.mugai.txt").find("malware detected"),
+            std::string::npos);
+  EXPECT_TRUE(fs::is_empty(dir_ / "drop/.mugai-work"));
+  // The service kept the converted and the blocked original, each with its index row (the
+  // watcher used to store every original again, leaving rows-less blobs), recorded as
+  // arriving through watch, by the Unix user at the other end of the socket.
+  testing::RunResult list = testing::Run({testing::MugaiBinary(), "quarantine", "list", "--json",
+                                          "--state", dir_ / "state", "--entry", "watch"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  json items = json::parse(list.out, nullptr, false);
+  ASSERT_TRUE(items.is_array()) << list.out;
+  EXPECT_EQ(items.size(), 2u) << list.out;
+  testing::RunResult reconcile = testing::Run(
+      {testing::MugaiBinary(), "quarantine", "reconcile", "--state", dir_ / "state"});
+  EXPECT_EQ(reconcile.exit_code, 0) << reconcile.out;
+  std::vector<json> decided = Audit("item_processed");
+  ASSERT_FALSE(decided.empty());
+  EXPECT_EQ(decided.back()["actor"], Me());
+  EXPECT_FALSE(fs::exists("mugai-state")) << "the watcher made a state folder of its own";
+}
+
+TEST_F(ServeTest, AWatcherNamingAServiceThatDoesNotAnswerIsExitThree) {
+  fs::create_directories(dir_ / "drop");
+  testing::WriteFile(dir_ / "drop/memo.txt", "x\n");
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "watch", "--service",
+                                       dir_ / "nobody.sock", "--in", dir_ / "drop", "--out",
+                                       dir_ / "lgwan", "--once"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("no mugai service answers at"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "drop/memo.txt")) << "the file was taken";
+}
+
 TEST_F(ServeTest, AnExplicitServiceThatDoesNotAnswerIsExitThree) {
   testing::WriteFile(dir_ / "in/memo.txt", "x\n");
   testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "--service",
