@@ -60,6 +60,7 @@ Config::Config()
       milter_max_message_bytes(limits::kMilterMaxMessageBytes),
       milter_concurrency(limits::kMilterConcurrency),
       milter_timeout_seconds(limits::kMilterTimeoutSeconds),
+      milter_queue_timeout_seconds(limits::kMilterQueueTimeoutSeconds),
       audit_retention_days(limits::kAuditRetentionDays),
       html_max_depth(limits::kHtmlMaxDepth) {}
 
@@ -254,11 +255,16 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_message_bytes", Integer(&c->milter_max_message_bytes, 1024, 2047u << 20)},
         {"concurrency", Integer(&c->milter_concurrency, 1, 256)},
         {"timeout_seconds", Integer(&c->milter_timeout_seconds, 1, 3600)},
+        {"queue_timeout_seconds", Integer(&c->milter_queue_timeout_seconds, 1, 3600)},
         {"next_hop", String(&c->milter_next_hop)},
         {"use_service", Bool(&c->milter_use_service)}}},
       {"process", {{"user", String(&c->process_user)}}},
       {"service",
-       {{"socket", String(&c->service_socket)}, {"socket_group", String(&c->service_socket_group)}}},
+       {{"socket", String(&c->service_socket)},
+        {"socket_group", String(&c->service_socket_group)},
+        {"max_connections", Integer(&c->service_max_connections, 1, 4096)},
+        // The host's cap on workers is worker.jobs; `service.workers` is the same setting.
+        {"workers", Integer(&c->jobs, 0, 1024)}}},
       {"quarantine", {{"classification", String(&c->quarantine_classification)}}},
       {"audit", {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)}}},
       {"roles",
@@ -415,6 +421,7 @@ std::string ConfigToToml(const Config& c) {
                        {"max_message_bytes", i(c.milter_max_message_bytes)},
                        {"concurrency", i(c.milter_concurrency)},
                        {"timeout_seconds", i(c.milter_timeout_seconds)},
+                       {"queue_timeout_seconds", i(c.milter_queue_timeout_seconds)},
                        {"use_service", c.milter_use_service}};
          if (!c.milter_next_hop.empty()) t.insert("next_hop", c.milter_next_hop);  // "" = none
          return t;
@@ -424,9 +431,10 @@ std::string ConfigToToml(const Config& c) {
          if (!c.process_user.empty()) t.insert("user", c.process_user);
          return t;
        }()},
-      {"service", [&c] {
+      {"service", [&c, &i] {
          toml::table t;
          t.insert("socket", c.service_socket);
+         t.insert("max_connections", i(c.service_max_connections));
          if (!c.service_socket_group.empty()) t.insert("socket_group", c.service_socket_group);
          return t;
        }()},

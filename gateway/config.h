@@ -28,6 +28,7 @@ struct Config {
   std::string process_user;  // process.user: the user a root-started mugai becomes ("" = none)
   std::string service_socket = "/run/mugai/mugai.sock";  // service.socket
   std::string service_socket_group;  // service.socket_group ("" = the service user's group)
+  uint32_t service_max_connections = 64;  // clients served at once; more are told "busy"
   // [paths]
   std::string signatures = "/var/lib/clamav";  // paths.signatures
   std::string state_dir = "mugai-state";        // paths.state (relative: under the cwd)
@@ -105,6 +106,7 @@ struct Config {
   uint32_t milter_max_message_bytes;
   uint32_t milter_concurrency;
   uint32_t milter_timeout_seconds;
+  uint32_t milter_queue_timeout_seconds;  // a message's first worker must start by then (451)
   bool milter_use_service = false;  // milter.use_service: messages go to `mugai serve`
   std::string milter_next_hop;  // milter.next_hop: smtp://HOST:PORT for released mail ("" = none)
   // [quarantine], [audit], [roles]

@@ -72,6 +72,7 @@ inline constexpr uint32_t kMailMaxHeaderBytes = 65536;           // mail.max_hea
 inline constexpr uint32_t kMilterMaxMessageBytes = 50 * kMiB;    // milter.max_message_bytes
 inline constexpr uint32_t kMilterConcurrency = 4;                // milter.concurrency
 inline constexpr uint32_t kMilterTimeoutSeconds = 240;           // milter.timeout_seconds
+inline constexpr uint32_t kMilterQueueTimeoutSeconds = 60;       // milter.queue_timeout_seconds
 
 // [audit]
 inline constexpr uint32_t kAuditRetentionDays = 1096;            // audit.retention_days (3 years)

@@ -150,6 +150,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   }
   chmod(config.state_dir.c_str(), 0700);
   p->scratch_root_ = config.scratch_dir.empty() ? config.state_dir + "/tmp" : config.scratch_dir;
+  p->slots_ = std::make_unique<WorkerSlots>(DefaultJobs(config.jobs));
   if (Status s = MakeDirs(p->scratch_root_, 0700); !s.ok()) {
     return Status{StatusCode::kConfig, "worker scratch folder: " + s.message() +
                                            " (set paths.scratch to a writable folder)"};
@@ -285,6 +286,7 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
                   jobs, scratch_root_);
   pool.SetScannerConnector([this] { return scanner_->Connect(); });
   pool.SetZygote(zygote_.get());
+  pool.SetSlots(slots_.get());
   Batch batch{&items, &reports, &pool, out_dir, sink};
   batch.max_in_flight = 2 * static_cast<size_t>(jobs);
   Fill(batch);
@@ -362,9 +364,14 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
   job.as_mail = as_mail;
   // An item's own password goes to its worker only.
   job.password = PasswordOf(item);
+  // A message from the milter waits for its first worker at most its queue time; a member or
+  // a later stage of an item already started never times out in the queue.
+  const bool root = item->parent == nullptr;
   pool.SubmitJob(item->fd, EncodeWorkerJob(job),
                  [this, &pool, item](WorkerOutcome o) { OnProcessed(pool, item, std::move(o)); },
-                 /*scanner=*/true);
+                 /*scanner=*/true, -1, root ? item->input.start_by_ms : 0,
+                 "milter.queue_timeout_seconds = " +
+                     std::to_string(config_.milter_queue_timeout_seconds));
 }
 
 const char* Pipeline::StageName(Stage stage) {
@@ -414,6 +421,7 @@ Reason ReasonForOutcome(const WorkerOutcome& o) {
     case WorkerOutcome::Kind::kResultTooLarge: return Reason::kWorkerProtocol;
     case WorkerOutcome::Kind::kCrashed:
     case WorkerOutcome::Kind::kStartFailed: return Reason::kWorkerCrashed;
+    case WorkerOutcome::Kind::kQueueTimeout: return Reason::kBusy;
   }
   return Reason::kWorkerCrashed;
 }
@@ -424,7 +432,8 @@ std::optional<WorkerResult> Pipeline::DecodeOutcome(const std::shared_ptr<ItemSt
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
     // A start failure is our side's fault; anything else is the worker's.
     Block(item, ReasonForOutcome(o), what + o.detail,
-          o.kind == WorkerOutcome::Kind::kStartFailed);
+          o.kind == WorkerOutcome::Kind::kStartFailed ||
+              o.kind == WorkerOutcome::Kind::kQueueTimeout);
     return std::nullopt;
   }
   Result<WorkerResult> decoded = DecodeWorkerResult(o.untrusted_result, config_.max_output_bytes);

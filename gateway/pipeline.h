@@ -46,6 +46,8 @@ struct ItemInput {
   std::string password;     // for it ("" = PipelineOptions::password)
   std::string entry_point;  // recorded for it ("" = PipelineOptions::entry_point): "milter"
                             // for a message a milter hands to `mugai serve`
+  int64_t start_by_ms = 0;  // CLOCK_MONOTONIC: its first worker must start by then, else it
+                            // fails as `busy` (a milter's 451); 0 = it waits its turn
 };
 
 // Where a delivered output goes instead of a file in out_dir (a service client writes it):
@@ -150,6 +152,7 @@ class Pipeline {
   EventLog log_;
   std::mutex index_mutex_;
   std::string scratch_root_;
+  std::unique_ptr<WorkerSlots> slots_;  // the host's cap on workers (worker.jobs), every pool
   std::unique_ptr<OfficePool> office_;
 };
 

@@ -35,6 +35,8 @@ const char* ReasonMessageEn(Reason reason) {
     case Reason::kAuditFailed: return "the audit record could not be written";
     case Reason::kConverterMissing:
       return "the converter for this format (LibreOffice) is not installed on the gateway";
+    case Reason::kBusy:
+      return "the gateway was too busy to start on it in time; it will be tried again";
     case Reason::kInputTooLarge: return "file is larger than the size limit";
     case Reason::kWorkerCrashed: return "processing crashed";
     case Reason::kWorkerMemory: return "processing exceeded its memory limit";
@@ -75,6 +77,8 @@ const char* ReasonMessageJa(Reason reason) {
     case Reason::kAuditFailed: return "監査ログを記録できなかったため配送しません";
     case Reason::kConverterMissing:
       return "この形式の変換ソフト（LibreOffice）がゲートウェイに導入されていません";
+    case Reason::kBusy:
+      return "ゲートウェイが混雑しており時間内に処理を開始できませんでした（再試行されます）";
     case Reason::kInputTooLarge: return "ファイルサイズが上限を超えています";
     case Reason::kWorkerCrashed: return "処理が異常終了しました";
     case Reason::kWorkerMemory: return "処理がメモリ上限を超えました";

@@ -320,19 +320,61 @@ void WorkerPool::KillAndRelease(Running& r) const {
   int status = 0;
   ExitStatus(r, &status, /*wait=*/true);
   if (!r.zygote) RemoveScratch(r.pid);
+  if (r.slot) slots_->Release();
+  r.slot = false;
   if (r.fd >= 0) close(r.fd);
   if (r.pidfd >= 0) close(r.pidfd);
   r.fd = r.pidfd = -1;
 }
 
-void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner) {
-  queue_.push_back(Job{input_fd, std::move(fn), std::move(done), scanner, "", -1});
+bool WorkerSlots::TryAcquire() {
+  std::lock_guard<std::mutex> lock(m_);
+  if (used_ >= capacity_) return false;
+  ++used_;
+  return true;
+}
+
+void WorkerSlots::Release() {
+  std::lock_guard<std::mutex> lock(m_);
+  if (used_ > 0) --used_;
+}
+
+unsigned WorkerSlots::in_use() const {
+  std::lock_guard<std::mutex> lock(m_);
+  return used_;
+}
+
+void WorkerPool::Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner,
+                        int64_t start_by_ms, std::string start_by_why) {
+  queue_.push_back(Job{input_fd, std::move(fn), std::move(done), scanner, "", -1, start_by_ms,
+                       std::move(start_by_why)});
 }
 
 void WorkerPool::SubmitJob(int input_fd, std::string encoded_job, WorkerDone done, bool scanner,
-                           int extra_fd) {
+                           int extra_fd, int64_t start_by_ms, std::string start_by_why) {
   queue_.push_back(Job{input_fd, nullptr, std::move(done), scanner, std::move(encoded_job),
-                       extra_fd});
+                       extra_fd, start_by_ms, std::move(start_by_why)});
+}
+
+bool WorkerPool::ExpireQueued(int64_t now) {
+  std::vector<WorkerDone> expired;
+  std::vector<std::string> why;
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->start_by_ms > 0 && now >= it->start_by_ms) {
+      expired.push_back(std::move(it->done));
+      why.push_back(it->start_by_why);
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (size_t i = 0; i < expired.size(); ++i) {
+    WorkerOutcome o;
+    o.kind = WorkerOutcome::Kind::kQueueTimeout;
+    o.detail = "no worker was free in time (" + why[i] + "): every worker of this host is busy";
+    expired[i](std::move(o));
+  }
+  return !expired.empty();
 }
 
 WorkerFault WorkerFaultForTesting() { return g_fault; }
@@ -507,12 +549,28 @@ void WorkerPool::Drain(Running& r, std::vector<char>& buf) const {
 void WorkerPool::Run() {
   std::vector<char> buf(1 << 16);
   while (!queue_.empty() || !running_.empty()) {
+    bool waiting_for_slot = false;
     while (running_.size() < parallel_ && !queue_.empty()) {
+      if (slots_ && !slots_->TryAcquire()) {
+        waiting_for_slot = true;  // other requests' workers fill the host's cap
+        break;
+      }
       Job job = std::move(queue_.front());
       queue_.pop_front();
+      size_t before = running_.size();
       Start(std::move(job));
+      if (running_.size() > before) {
+        running_.back().slot = slots_ != nullptr;
+      } else if (slots_) {
+        slots_->Release();  // it failed to start (its callback ran)
+      }
     }
-    if (running_.empty()) continue;
+    if (waiting_for_slot && ExpireQueued(NowMs())) continue;
+    if (running_.empty()) {
+      // Nothing of ours runs: wait a little for another pool to free a slot.
+      if (waiting_for_slot) poll(nullptr, 0, 5);
+      continue;
+    }
 
     std::vector<pollfd> pfds;
     int64_t now = NowMs();
@@ -525,6 +583,7 @@ void WorkerPool::Run() {
       else if (r.fd < 0) awaiting_exit = true;
     }
     if (awaiting_exit) wait_ms = std::min<int64_t>(wait_ms, 2);
+    if (waiting_for_slot) wait_ms = std::min<int64_t>(wait_ms, 5);
     int n = poll(pfds.data(), pfds.size(), static_cast<int>(wait_ms));
     if (n < 0 && errno != EINTR) {
       FailEverything(std::string("poll failed: ") + strerror(errno));
@@ -562,6 +621,7 @@ void WorkerPool::Run() {
         continue;
       }
       if (!r.zygote) RemoveScratch(r.pid);  // zygote workers have none
+      if (r.slot) slots_->Release();
       if (r.fd >= 0) close(r.fd);
       if (r.pidfd >= 0) close(r.pidfd);
       finished.emplace_back(std::move(r.done), std::move(*outcome));

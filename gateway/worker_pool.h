@@ -31,6 +31,7 @@ struct WorkerOutcome {
     kTimedOut,         // wall-clock deadline passed
     kResultTooLarge,   // wrote more than max_result_bytes
     kStartFailed,      // fork or pipe failed
+    kQueueTimeout,     // not started by its deadline: the host's workers were all busy
   };
   Kind kind = Kind::kStartFailed;
   int exit_code = 0;
@@ -89,6 +90,23 @@ struct WorkerChildSetup {
 // Landlock and the seccomp allow-list, runs `fn` and writes its result; never returns.
 [[noreturn]] void RunWorkerChild(const WorkerChildSetup& setup, const WorkerFunction& fn);
 
+// The host's cap on workers running at once (worker.jobs), shared by every pool of a
+// supervisor: each request of `mugai serve` runs its own pool, and together they never run
+// more workers than this. Thread-safe.
+class WorkerSlots {
+ public:
+  explicit WorkerSlots(unsigned capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  bool TryAcquire();
+  void Release();
+  unsigned capacity() const { return capacity_; }
+  unsigned in_use() const;
+
+ private:
+  mutable std::mutex m_;
+  unsigned capacity_;
+  unsigned used_ = 0;
+};
+
 class WorkerPool {
  public:
   // `scratch_root`: each worker gets <scratch_root>/w-<pid> (mode 0700) for its temporary
@@ -102,7 +120,10 @@ class WorkerPool {
   // `done` is called from Run(); it may Submit() further jobs.
   // `scanner`: the worker scans, so it is started with its own connection to the scanner
   // process (from the connector; a job whose connection fails ends kStartFailed).
-  void Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner = false);
+  // `start_by_ms` (CLOCK_MONOTONIC, 0 = none): not started by then (every slot of the host
+  // busy), it ends kQueueTimeout, naming `start_by_why`.
+  void Submit(int input_fd, WorkerFunction fn, WorkerDone done, bool scanner = false,
+              int64_t start_by_ms = 0, std::string start_by_why = "");
 
   // How a scanning worker gets its connection to the scanner process (a new descriptor per
   // worker, closed by the pool once the child has its copy). Unset: workers get none.
@@ -112,7 +133,10 @@ class WorkerPool {
   // (gateway/worker_job.h), never from this process. `extra_fd` (or -1) goes with it.
   void SetZygote(ZygoteClient* zygote) { zygote_ = zygote; }
   void SubmitJob(int input_fd, std::string encoded_job, WorkerDone done, bool scanner,
-                 int extra_fd = -1);
+                 int extra_fd = -1, int64_t start_by_ms = 0, std::string start_by_why = "");
+
+  // Workers of this pool also take a slot of `slots` while they run (the host's cap).
+  void SetSlots(WorkerSlots* slots) { slots_ = slots; }
 
   const SandboxLimits& limits() const { return limits_; }
   const std::string& scratch_root() const { return scratch_root_; }
@@ -130,6 +154,8 @@ class WorkerPool {
     bool scanner = false;
     std::string zygote_job;  // zygote mode: the encoded job
     int extra_fd = -1;
+    int64_t start_by_ms = 0;   // CLOCK_MONOTONIC: not started by then, it fails (0 = never)
+    std::string start_by_why;  // the setting that set that deadline, for the message
   };
   struct Running {
     pid_t pid;
@@ -140,6 +166,7 @@ class WorkerPool {
     bool too_large = false;
     WorkerDone done;
     bool zygote = false;  // the zygote's child: its exit status comes from the zygote
+    bool slot = false;    // holds one of slots_
   };
 
   void Start(Job job);
@@ -163,6 +190,9 @@ class WorkerPool {
   bool namespaces_;      // workers enter their own namespaces; failing to is then fatal
   std::function<int()> connect_scanner_;
   ZygoteClient* zygote_ = nullptr;
+  WorkerSlots* slots_ = nullptr;
+  // Fails queued jobs whose start deadline has passed; true if any did.
+  bool ExpireQueued(int64_t now);
   // The worker's wait status, from waitpid (own child) or the zygote; false while it runs.
   bool ExitStatus(const Running& r, int* status, bool wait) const;
   std::deque<Job> queue_;

@@ -198,6 +198,7 @@ const char* ReasonCode(Reason reason) {
     case Reason::kMemberBlocked: return "member_blocked";
     case Reason::kAuditFailed: return "audit_failed";
     case Reason::kConverterMissing: return "converter_missing";
+    case Reason::kBusy: return "busy";
     case Reason::kInputTooLarge: return "input_too_large";
     case Reason::kWorkerCrashed: return "worker_crashed";
     case Reason::kWorkerMemory: return "worker_memory_limit";

@@ -59,7 +59,8 @@ enum class Reason : uint8_t {
   kMemberBlocked,  // policy archive.block_if_member_blocked, or nothing left to deliver
   kAuditFailed,    // the audit record could not be written: nothing is delivered
   kConverterMissing,  // LibreOffice is not installed: legacy Office/RTF/ODF cannot be converted
-  kLast = kConverterMissing,
+  kBusy,              // no worker of the host was free within milter.queue_timeout_seconds
+  kLast = kBusy,
 };
 
 struct Action {

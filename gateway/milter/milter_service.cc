@@ -241,6 +241,10 @@ sfsistat HandleEom(SMFICTX* ctx) {
   item.destination = "smtp";
   item.mail = true;
   item.fd = fd;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  item.start_by_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000 +
+                     int64_t{svc.config.milter_queue_timeout_seconds} * 1000;
   std::vector<NodeReport> reports = svc.pipeline->Sanitize({item}, "", &sink);
   const NodeReport& r = reports.at(0);
   if (r.internal_failure) return TempFail(ctx, std::string("internal failure (") + ReasonCode(r.reason) + ")");

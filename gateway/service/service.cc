@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <sys/time.h>
+#include <time.h>
 
 #include <cerrno>
 #include <condition_variable>
@@ -45,6 +46,12 @@ int ExitCodeFor(const std::vector<NodeReport>& reports) {
     }
   }
   return rc;
+}
+
+int64_t MonotonicMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool IsString(const json& j, const char* key, size_t max) {
@@ -167,7 +174,11 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     in.actor = actor;
     in.password = req["password"].get<std::string>();
     in.mail = message;
-    if (op == "milter") in.entry_point = "milter";  // released later back into SMTP
+    if (op == "milter") {
+      in.entry_point = "milter";  // released later back into SMTP
+      // The MTA waits at the end of DATA: rather a 451 (it retries) than a hung session.
+      in.start_by_ms = MonotonicMs() + int64_t{config_.milter_queue_timeout_seconds} * 1000;
+    }
     if (op == "watch") in.entry_point = "watch";    // released later into its outbox
     in.destination = destination;
     items.push_back(std::move(in));
@@ -298,6 +309,20 @@ int Service::Listen(const std::string& path, const std::string& group) {
     }
     {
       std::lock_guard<std::mutex> lock(m);
+      if (active >= static_cast<int>(config_.service_max_connections)) {
+        // A bounded queue: beyond service.max_connections a client is told so at once (a
+        // milter answers 451, a command exits 3) instead of piling up threads and items.
+        SendJson(conn, {{"type", "error"},
+                        {"exit", 3},
+                        {"message", "the mugai service is busy (" +
+                                        std::to_string(config_.service_max_connections) +
+                                        " clients, service.max_connections); try again"}});
+        close(conn);
+        pipeline_->log().Write("warning", "service_busy",
+                               {{"max_connections",
+                                 std::to_string(config_.service_max_connections)}});
+        continue;
+      }
       ++active;
     }
     std::thread([this, conn, &m, &cv, &active] {

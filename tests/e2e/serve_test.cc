@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/config.h"
+#include "gateway/service/service_client.h"
 #include "test_support.h"
 
 extern char** environ;
@@ -41,10 +43,15 @@ class ServeTest : public ::testing::Test {
   }
 
   // Starts the service and waits until it listens.
-  void StartService() {
+  void StartService(const std::string& config = "") {
     std::vector<std::string> args = {testing::MugaiBinary(), "serve", "--socket", socket_,
                                      "--signatures", testing::SignaturesDir(), "--state",
                                      dir_ / "state"};
+    if (!config.empty()) {
+      testing::WriteFile(dir_ / "serve.toml", config);
+      args.push_back("--config");
+      args.push_back(dir_ / "serve.toml");
+    }
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -232,6 +239,55 @@ TEST_F(ServeTest, ASecondServiceOnTheSameSocketRefusesToStart) {
                                        dir_ / "state2"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("already answers"), std::string::npos) << r.err;
+}
+
+TEST_F(ServeTest, AMilterMessageThatCannotGetAWorkerInTimeIsTempfailedNotLost) {
+  // One worker for the host, held ~4 s by a PDF that is slow to draw; a message handed over
+  // as the milter's meanwhile may wait 1 s for its first worker, then ends `busy` (exit 3:
+  // the milter answers 451 and Postfix keeps and retries it). A plain command's file queued
+  // behind it just waits its turn.
+  std::string bomb = testing::CpuBombPdf();
+  if (bomb.empty()) GTEST_SKIP() << "needs /usr/bin/python3";
+  StartService("[worker]\njobs = 1\ncpu_base_ms = 20000\n[milter]\nqueue_timeout_seconds = 1\n");
+  testing::WriteFile(dir_ / "in/slow.pdf", bomb);
+  testing::WriteFile(dir_ / "in/memo.txt", "予算要求について\n");
+  pid_t slow = fork();
+  if (slow == 0) {
+    execl(testing::MugaiBinary().c_str(), "mugai", "sanitize", "-q", "--service",
+          socket_.c_str(), "--out", (dir_ / "out-slow").c_str(), (dir_ / "in/slow.pdf").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // its worker has the slot
+  Config config;
+  Result<std::unique_ptr<ServiceConnection>> conn =
+      ServiceConnection::Open(config, socket_, false, "test");
+  ASSERT_TRUE(conn.ok()) << conn.status().message();
+  testing::WriteFile(dir_ / "in/msg.eml", "From: a@example.jp\r\nTo: b@example.jp\r\n"
+                                          "Subject: x\r\n\r\nhello\r\n");
+  ClientItem item;
+  item.name = "message.eml";
+  item.source = "{\"from\":\"a@example.jp\"}";
+  item.path = dir_ / "in/msg.eml";
+  auto start = std::chrono::steady_clock::now();
+  Result<ClientOutcome> r = conn.value()->Run(
+      "milter", {item}, "", true, "",
+      [](size_t, const std::string&, const std::string&, const std::string&) -> Result<std::string> {
+        return std::string("smtp");
+      });
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit, 3);
+  ASSERT_EQ(r->report["items"].size(), 1u);
+  EXPECT_EQ(r->report["items"][0]["reason"]["code"], "busy") << r->report.dump();
+  EXPECT_LT(waited, 3.0) << "it waited for the slow worker instead of its queue time";
+  // Meanwhile a command's file waits and is delivered.
+  testing::RunResult memo = testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service",
+                                          socket_, "--out", dir_ / "out", dir_ / "in/memo.txt"});
+  EXPECT_EQ(memo.exit_code, 0) << memo.err;
+  EXPECT_EQ(testing::ReadFile(dir_ / "out/memo.txt"), "予算要求について\n");
+  int status = 0;
+  waitpid(slow, &status, 0);
 }
 
 TEST_F(ServeTest, HelpNamesTheSocketAndTheSignals) {

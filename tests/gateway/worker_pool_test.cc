@@ -23,7 +23,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <functional>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -52,6 +54,76 @@ TEST(WorkerPool, WorkerRunsInAnotherProcess) {
   pid_t parent = getpid();
   WorkerOutcome o = RunOne([](int, const std::string&) { return std::to_string(getpid()); });
   EXPECT_NE(o.untrusted_result, std::to_string(parent));
+}
+
+int64_t MonoMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// A worker that holds its slot for `ms` and says when it ran ("start end").
+WorkerFunction Sleeper(int ms) {
+  return [ms](int, const std::string&) {
+    int64_t start = MonoMs();
+    usleep(static_cast<useconds_t>(ms) * 1000);
+    return std::to_string(start) + " " + std::to_string(MonoMs());
+  };
+}
+
+TEST(WorkerSlots, PoolsOfConcurrentRequestsShareTheHostsCap) {
+  // Two requests (two pools on two threads, as `mugai serve` runs them), each allowed two
+  // workers, under a host cap of one: no two workers ever run at the same time.
+  WorkerSlots slots(1);
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  std::mutex m;
+  auto request = [&] {
+    WorkerPool pool(Limits(), 2);
+    pool.SetSlots(&slots);
+    for (int i = 0; i < 2; ++i) {
+      pool.Submit(0, Sleeper(150), [&](WorkerOutcome o) {
+        ASSERT_EQ(o.kind, WorkerOutcome::Kind::kCompleted) << o.detail;
+        long long a = 0, b = 0;
+        ASSERT_EQ(sscanf(o.untrusted_result.c_str(), "%lld %lld", &a, &b), 2);
+        std::lock_guard<std::mutex> lock(m);
+        spans.emplace_back(a, b);
+      });
+    }
+    pool.Run();
+  };
+  std::thread t1(request), t2(request);
+  t1.join();
+  t2.join();
+  ASSERT_EQ(spans.size(), 4u);
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i) {
+    EXPECT_GE(spans[i].first, spans[i - 1].second) << "two workers ran at once";
+  }
+  EXPECT_EQ(slots.in_use(), 0u) << "a slot was not given back";
+}
+
+TEST(WorkerSlots, AJobNotStartedByItsDeadlineEndsAsQueueTimeout) {
+  WorkerSlots slots(1);
+  std::thread busy([&] {
+    WorkerPool pool(Limits(), 1);
+    pool.SetSlots(&slots);
+    pool.Submit(0, Sleeper(800), [](WorkerOutcome) {});
+    pool.Run();
+  });
+  while (slots.in_use() == 0) usleep(1000);  // the other request holds the only slot
+  WorkerPool pool(Limits(), 1);
+  pool.SetSlots(&slots);
+  WorkerOutcome late, patient;
+  int64_t submitted = MonoMs();
+  pool.Submit(0, Sleeper(1), [&](WorkerOutcome o) { late = std::move(o); }, false,
+              submitted + 150, "milter.queue_timeout_seconds = 1");
+  pool.Submit(0, Sleeper(1), [&](WorkerOutcome o) { patient = std::move(o); });
+  pool.Run();
+  busy.join();
+  EXPECT_EQ(late.kind, WorkerOutcome::Kind::kQueueTimeout);
+  EXPECT_NE(late.detail.find("milter.queue_timeout_seconds"), std::string::npos) << late.detail;
+  EXPECT_EQ(patient.kind, WorkerOutcome::Kind::kCompleted) << "a job without a deadline waits";
+  EXPECT_EQ(slots.in_use(), 0u);
 }
 
 TEST(WorkerPool, CrashIsReported) {
