@@ -4,9 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "gateway/cli/operator_context.h"
+
 namespace mugai {
 
-int RunAuditCommand(const std::vector<std::string>& args);
+int RunAuditCommand(const std::vector<std::string>& args, const ServiceCaller* service = nullptr);
 
 extern const char kAuditHelp[];
 

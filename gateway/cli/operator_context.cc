@@ -1,30 +1,168 @@
 // Shared set-up of the operator commands.
 #include "gateway/cli/operator_context.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "gateway/cli/sanitize_command.h"
+#include "gateway/service/service.h"
+#include "gateway/service/service_client.h"
 
 namespace mugai {
+
+namespace {
+thread_local FILE* t_out = nullptr;
+thread_local FILE* t_err = nullptr;
+}  // namespace
+
+FILE* OpOut() { return t_out ? t_out : stdout; }
+FILE* OpErr() { return t_err ? t_err : stderr; }
+
+CapturedOutput::CapturedOutput() {
+  out_ = open_memstream(&out_buf_, &out_len_);
+  err_ = open_memstream(&err_buf_, &err_len_);
+  t_out = out_;
+  t_err = err_;
+}
+
+CapturedOutput::~CapturedOutput() {
+  t_out = t_err = nullptr;
+  if (out_) fclose(out_);
+  if (err_) fclose(err_);
+  free(out_buf_);
+  free(err_buf_);
+}
+
+std::string CapturedOutput::out() {
+  if (!out_) return "";
+  fflush(out_);
+  return std::string(out_buf_ ? out_buf_ : "", out_len_);
+}
+
+std::string CapturedOutput::err() {
+  if (!err_) return "";
+  fflush(err_);
+  return std::string(err_buf_ ? err_buf_ : "", err_len_);
+}
+
+bool RunThroughService(const std::string& which, const std::vector<std::string>& args,
+                       const CliArgs& parsed, int* exit_code) {
+  const std::string command = "mugai " + which;
+  Result<Config> config = CommandConfig(parsed);
+  if (!config.ok()) return false;  // the local path says what is wrong with it
+  std::string path = parsed.Get("--service");
+  if (path.empty()) {
+    // No --service: only when no state folder is named and a service listens at the
+    // configured socket does the command go there.
+    struct stat st;
+    if (parsed.Has("--state") || lstat(config->service_socket.c_str(), &st) != 0 ||
+        !S_ISSOCK(st.st_mode)) {
+      return false;
+    }
+    path = config->service_socket;
+  }
+  Result<std::unique_ptr<ServiceConnection>> conn =
+      ServiceConnection::Open(config.value(), path, false, command);
+  if (!conn.ok()) {
+    std::fprintf(OpErr(), "%s: %s\n", command.c_str(), conn.status().message().c_str());
+    *exit_code = kExitInternal;
+    return true;
+  }
+  // The service's own --config; the caller's --service and --config stay here.
+  std::vector<std::string> argv = {which};
+  for (size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "--service" || args[i] == "--config") && i + 1 < args.size()) {
+      ++i;
+      continue;
+    }
+    argv.push_back(args[i]);
+  }
+  Result<ServiceConnection::OperatorReply> reply = conn.value()->RunOperator(argv);
+  if (!reply.ok()) {
+    std::fprintf(OpErr(), "%s: %s\n", command.c_str(), reply.status().message().c_str());
+    *exit_code = kExitInternal;
+    return true;
+  }
+  std::fwrite(reply->out.data(), 1, reply->out.size(), OpOut());
+  std::fwrite(reply->err.data(), 1, reply->err.size(), OpErr());
+  *exit_code = reply->exit;
+  return true;
+}
+
+bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user) {
+  const std::string given = args.Get("--user");
+  if (ctx.caller.empty()) {  // root on the state folder: acts for the person it names
+    *user = given;
+    return true;
+  }
+  if (!given.empty() && given != ctx.caller) {
+    std::fprintf(OpErr(),
+                 "%s: you are '%s' (%s): --user '%s' is refused; a name on the command line is "
+                 "not an identity\n"
+                 "%s: あなたは '%s' として認証されています。--user で別の名前は指定できません。\n",
+                 ctx.command.c_str(), ctx.caller.c_str(),
+                 ctx.service ? "the mugai service knows you from its socket"
+                             : "the Unix user running this command",
+                 given.c_str(), ctx.command.c_str(), ctx.caller.c_str());
+    return false;
+  }
+  *user = ctx.caller;
+  return true;
+}
+
+bool CallerOwns(const OperatorContext& ctx, const std::string& path) {
+  if (!ctx.service || ctx.service->uid == 0) return true;
+  std::string p = path;
+  struct stat st;
+  while (!p.empty() && lstat(p.c_str(), &st) != 0) {
+    size_t slash = p.rfind('/');
+    p = slash == std::string::npos || slash == 0 ? "" : p.substr(0, slash);
+  }
+  return !p.empty() && p[0] == '/' && st.st_uid == ctx.service->uid;
+}
 
 int Fail(const OperatorContext* ctx, const std::string& command, const std::string& message,
          int code) {
   (void)ctx;
-  std::fprintf(stderr, "%s: %s\n", command.c_str(), message.c_str());
+  std::fprintf(OpErr(), "%s: %s\n", command.c_str(), message.c_str());
   return code;
 }
 
 std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
-                                                     const std::string& command, int* exit_code) {
+                                                     const std::string& command, int* exit_code,
+                                                     const ServiceCaller* service) {
   auto ctx = std::make_unique<OperatorContext>();
   ctx->command = command;
-  Result<Config> loaded = CommandConfig(args);
-  if (!loaded.ok()) {
-    *exit_code = Fail(nullptr, command, "config error: " + loaded.status().message(), kExitUsage);
-    return nullptr;
+  if (service) {
+    for (const char* flag : {"--state", "--config", "--signatures"}) {
+      if (args.Has(flag)) {
+        *exit_code = Fail(nullptr, command,
+                          std::string(flag) + " is the service's own: leave it out when using "
+                                              "the mugai service (or use the state folder "
+                                              "directly, as root or the service's user)",
+                          kExitUsage);
+        return nullptr;
+      }
+    }
+    ctx->config = service->config;
+    ctx->caller = service->user;
+    ctx->service = service;
+    ctx->pipeline = service->pipeline;
+  } else {
+    Result<Config> loaded = CommandConfig(args);
+    if (!loaded.ok()) {
+      *exit_code = Fail(nullptr, command, "config error: " + loaded.status().message(), kExitUsage);
+      return nullptr;
+    }
+    ctx->config = loaded.value();
+    // On the state folder: the Unix user running the command is who acts; only root (who
+    // can change the folder anyway) names someone else with --user.
+    if (geteuid() != 0) ctx->caller = UserNameOf(geteuid());
   }
-  ctx->config = loaded.value();
   QuarantineIndex::Options options;
   options.default_classification = ctx->config.quarantine_classification;
   Result<QuarantineIndex> index =
@@ -44,7 +182,7 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
 
 bool Authorized(const OperatorContext& ctx, const std::string& user, Operation op) {
   if (user.empty()) {
-    std::fprintf(stderr, "%s: --user is required for %s\n", ctx.command.c_str(),
+    std::fprintf(OpErr(), "%s: --user is required for %s\n", ctx.command.c_str(),
                  std::string(OperationName(op)).c_str());
     return false;
   }
@@ -56,7 +194,7 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
   if (in(ctx.config.role_approvers)) roles.push_back(Role::kApprover);
   if (in(ctx.config.role_auditors)) roles.push_back(Role::kAuditor);
   if (roles.empty()) {
-    std::fprintf(stderr,
+    std::fprintf(OpErr(),
                  "%s: user '%s' has no role: list them under [roles] operators, approvers or "
                  "auditors in the config (docs/QUARANTINE.md)\n"
                  "%s: ユーザー '%s' に権限がありません。設定ファイルの [roles] に登録してください。\n",
@@ -68,7 +206,7 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
     last = Authorize(r, op);
     if (last.ok()) return true;
   }
-  std::fprintf(stderr, "%s: user '%s' may not %s: %s\n", ctx.command.c_str(), user.c_str(),
+  std::fprintf(OpErr(), "%s: user '%s' may not %s: %s\n", ctx.command.c_str(), user.c_str(),
                std::string(OperationName(op)).c_str(), last.message().c_str());
   return false;
 }
@@ -82,7 +220,7 @@ bool AuditOrSay(OperatorContext& ctx, AuditEvent event, const std::string& actor
   e.details = std::move(details);
   Result<uint64_t> seq = ctx.audit->Append(e);
   if (!seq.ok()) {
-    std::fprintf(stderr, "%s: cannot write the audit log: %s (run 'mugai audit verify --state %s')\n",
+    std::fprintf(OpErr(), "%s: cannot write the audit log: %s (run 'mugai audit verify --state %s')\n",
                  ctx.command.c_str(), seq.status().message().c_str(),
                  ctx.config.state_dir.c_str());
     return false;

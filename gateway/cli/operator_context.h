@@ -15,18 +15,70 @@
 
 namespace mugai {
 
+class Pipeline;
+
+// Where an operator command writes what it says: standard output and error, or (inside
+// `mugai serve`, for a client) buffers sent back to that client. Per thread.
+FILE* OpOut();
+FILE* OpErr();
+class CapturedOutput {
+ public:
+  CapturedOutput();   // from here on this thread's OpOut()/OpErr() are buffers
+  ~CapturedOutput();  // and standard output and error again
+  std::string out();  // what was written so far
+  std::string err();
+
+ private:
+  char* out_buf_ = nullptr;
+  char* err_buf_ = nullptr;
+  size_t out_len_ = 0, err_len_ = 0;
+  FILE* out_ = nullptr;
+  FILE* err_ = nullptr;
+};
+
+// An operator command run by `mugai serve` for a client: the service's configuration and
+// pipeline, and who the client is (SO_PEERCRED), never a name the client gives.
+struct ServiceCaller {
+  Config config;
+  std::string user;  // the caller's Unix user name
+  uint32_t uid = 0;
+  Pipeline* pipeline = nullptr;
+};
+
 struct OperatorContext {
   Config config;
   std::unique_ptr<QuarantineIndex> index;
   std::unique_ptr<BlobStore> blobs;
   std::unique_ptr<AuditLog> audit;
   std::string command;  // "mugai quarantine" / "mugai audit", for messages
+  // Who is acting, as the kernel says: the service's client, or the Unix user running the
+  // command on the state folder. Empty only for root on the state folder, who names the
+  // person acted for with --user (root can change anything on the host anyway).
+  std::string caller;
+  const ServiceCaller* service = nullptr;  // run inside `mugai serve` for a client
+  Pipeline* pipeline = nullptr;            // the service's (approve, resubmit), or none
 };
 
-// Reads --config and --state from `args`, opens the index, blobs and audit log. On failure
-// prints the reason and returns the exit status (2) in *exit_code and nullptr.
+// Reads --config and --state from `args` (or takes the service's), opens the index, blobs
+// and audit log. On failure prints the reason and returns the exit status (2) in *exit_code
+// and nullptr.
 std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
-                                                     const std::string& command, int* exit_code);
+                                                     const std::string& command, int* exit_code,
+                                                     const ServiceCaller* service = nullptr);
+
+// The client side: when the command goes to `mugai serve` (--service PATH, or no --state
+// and a socket at service.socket), sends `args` as `which` ("quarantine", "audit"), prints
+// what comes back and returns its exit status in *exit_code; false to run it locally.
+bool RunThroughService(const std::string& which, const std::vector<std::string>& args,
+                       const CliArgs& parsed, int* exit_code);
+
+// The acting user: the caller the kernel names (a --user that differs is refused), or, for
+// root on the state folder, --user. False (after saying why) when refused.
+bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user);
+
+// Through the service, a folder or file the service would write for a client must be the
+// client's own (or the client is root): true if `path` (or its nearest existing parent) is.
+bool CallerOwns(const OperatorContext& ctx, const std::string& path);
 
 // Checks that `user` holds a role (config [roles]) that may perform `op`. Prints why not.
 bool Authorized(const OperatorContext& ctx, const std::string& user, Operation op);

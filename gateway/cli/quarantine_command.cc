@@ -24,30 +24,40 @@ Commands:
                          items, oldest first (S: quarantined, release_requested, approved,
                          rejected, released, purged)
   show ID [--json]       one item: record and processing report
-  request-release ID --user U --reason TEXT [--original --expires YYYY-MM-DDTHH:MM:SSZ]
+  request-release ID [--user U] --reason TEXT [--original --expires YYYY-MM-DDTHH:MM:SSZ]
                          ask for a release. Without --original, approval re-runs the
                          pipeline with current signatures and delivers the sanitised result;
                          with --original the unsanitised original itself is delivered — an
                          exception that needs a reason and an expiry
-  approve ID --user U [--out DIR] [--password PW]
+  approve ID [--user U] [--out DIR] [--password PW]
                          approve (U must be an approver and not the requester) and deliver
                          to DIR, or to the folder recorded when the item arrived
-  reject ID --user U --reason TEXT
-  resubmit ID --user U [--password PW] [--out DIR] [--report FILE|-]
+  reject ID [--user U] --reason TEXT
+  resubmit ID [--user U] [--password PW] [--out DIR] [--report FILE|-]
                          run the pipeline again (e.g. a PPAP zip once its password arrived,
                          or after a signature update) and deliver what it allows
-  purge ID --user U      delete the original (overwritten, then removed) and record it
-  purge --older-than DAYS --user U
+  purge ID [--user U]    delete the original (overwritten, then removed) and record it
+  purge --older-than DAYS [--user U]
   reconcile              compare the index with the stored originals (after a crash)
 
 Options for every command:
-  --state DIR            state folder (default: ./mugai-state)
+  --service PATH         send the command to the mugai service at PATH (exit 3 if none
+                         answers). Without --service and --state, a service listening at
+                         service.socket (default /run/mugai/mugai.sock) is used when there is one
+  --state DIR            work on this state folder directly instead (root or the service's
+                         user; default ./mugai-state)
   --config FILE          TOML config: [roles] operators/approvers/auditors, classification
-  --signatures PATH      ClamAV database (approve, resubmit)
+  --signatures PATH      ClamAV database (approve, resubmit; on the state folder only)
   -h, --help             show this help
 
+Who you are (本人確認): through the service, the Unix user you are logged in as, which the
+service learns from its socket; --user may be left out, and naming anyone else is refused.
+On the state folder, the Unix user running the command; only root names the person it acts
+for with --user. Through the service, --out and --report must be yours.
+
 Roles (config [roles]): operators request, resubmit and purge; approvers approve and reject;
-auditors only read. Everyone with access to the state folder may list and show.
+auditors only read. Listing and showing need a role through the service; on the state
+folder, access to it is enough.
 
 Exit status: 0 done, 1 refused or blocked (the message says why), 2 usage or configuration
 error, 3 internal failure.
@@ -58,7 +68,7 @@ namespace {
 const std::set<std::string> kValueFlags = {
     "--state", "--config", "--signatures", "--user", "--reason", "--expires", "--out",
     "--password", "--status", "--entry", "--verdict", "--since", "--until", "--limit",
-    "--older-than", "--report"};
+    "--older-than", "--report", "--service"};
 const std::set<std::string> kSwitches = {"--json", "--original", "--help"};
 
 nlohmann::json RecordJson(const QuarantineRecord& r) {
@@ -109,13 +119,13 @@ int List(OperatorContext& ctx, const CliArgs& a) {
   if (a.Has("--json")) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : rows.value()) arr.push_back(RecordJson(r));
-    std::printf("%s\n", arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fprintf(OpOut(), "%s\n", arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return kExitDelivered;
   }
-  std::printf("%-20s %-20s %-6s %-9s %-17s %s\n", "ID", "RECEIVED (UTC)", "ENTRY", "VERDICT",
+  std::fprintf(OpOut(), "%-20s %-20s %-6s %-9s %-17s %s\n", "ID", "RECEIVED (UTC)", "ENTRY", "VERDICT",
               "STATE", "NAME / REASON");
   for (const auto& r : rows.value()) {
-    std::printf("%-20s %-20s %-6s %-9s %-17s %s  [%s]\n", r.id.c_str(), r.received_at.c_str(),
+    std::fprintf(OpOut(), "%-20s %-20s %-6s %-9s %-17s %s  [%s]\n", r.id.c_str(), r.received_at.c_str(),
                 r.entry_point.c_str(), r.verdict.c_str(), std::string(StateName(r.state)).c_str(),
                 r.name.c_str(), r.reasons.c_str());
   }
@@ -129,13 +139,14 @@ int Show(OperatorContext& ctx, const CliArgs& a) {
   nlohmann::json j = RecordJson(r.value());
   nlohmann::json report = nlohmann::json::parse(r->report_json, nullptr, false);
   j["report"] = report.is_discarded() ? nlohmann::json(nullptr) : report;
-  std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  std::fprintf(OpOut(), "%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return kExitDelivered;
 }
 
 int RequestRelease(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "request-release needs one ID", kExitUsage);
-  std::string user = a.Get("--user");
+  std::string user;
+  if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (!Authorized(ctx, user, Operation::kRequestRelease)) return kExitBlocked;
   if (a.Get("--reason").empty()) return Fail(&ctx, ctx.command, "--reason is required", kExitUsage);
   ReleaseRequest req{user, a.Get("--reason"), a.Has("--original"), a.Get("--expires")};
@@ -153,14 +164,15 @@ int RequestRelease(OperatorContext& ctx, const CliArgs& a) {
                    {"expires", req.exception_expires_at}})) {
     return kExitInternal;
   }
-  std::printf("release requested: %s (an approver other than %s must approve it)\n",
+  std::fprintf(OpOut(), "release requested: %s (an approver other than %s must approve it)\n",
               a.words[1].c_str(), user.c_str());
   return kExitDelivered;
 }
 
 int Reject(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "reject needs one ID", kExitUsage);
-  std::string user = a.Get("--user");
+  std::string user;
+  if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (!Authorized(ctx, user, Operation::kReject)) return kExitBlocked;
   if (a.Get("--reason").empty()) return Fail(&ctx, ctx.command, "--reason is required", kExitUsage);
   if (Status s = ctx.index->Reject(a.words[1], user, a.Get("--reason")); !s.ok()) {
@@ -170,7 +182,7 @@ int Reject(OperatorContext& ctx, const CliArgs& a) {
                   {{"reason", a.Get("--reason")}})) {
     return kExitInternal;
   }
-  std::printf("rejected: %s\n", a.words[1].c_str());
+  std::fprintf(OpOut(), "rejected: %s\n", a.words[1].c_str());
   return kExitDelivered;
 }
 
@@ -184,12 +196,13 @@ int PurgeOne(OperatorContext& ctx, const std::string& user, const QuarantineReco
                    {"why", why}})) {
     return kExitInternal;
   }
-  std::printf("purged: %s (%s)\n", rec.id.c_str(), rec.name.c_str());
+  std::fprintf(OpOut(), "purged: %s (%s)\n", rec.id.c_str(), rec.name.c_str());
   return kExitDelivered;
 }
 
 int Purge(OperatorContext& ctx, const CliArgs& a) {
-  std::string user = a.Get("--user");
+  std::string user;
+  if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (!Authorized(ctx, user, Operation::kPurge)) return kExitBlocked;
   if (a.Has("--older-than")) {
     int days = std::atoi(a.Get("--older-than").c_str());
@@ -204,7 +217,7 @@ int Purge(OperatorContext& ctx, const CliArgs& a) {
       int one = PurgeOne(ctx, user, rec, "older than " + std::to_string(days) + " days");
       if (one != kExitDelivered) rc = one;
     }
-    std::printf("%zu item(s) purged\n", old->size());
+    std::fprintf(OpOut(), "%zu item(s) purged\n", old->size());
     return rc;
   }
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "purge needs one ID or --older-than DAYS", kExitUsage);
@@ -216,10 +229,10 @@ int Purge(OperatorContext& ctx, const CliArgs& a) {
 int Reconcile(OperatorContext& ctx) {
   Result<ReconcileReport> r = ctx.index->Reconcile(*ctx.blobs);
   if (!r.ok()) return Fail(&ctx, ctx.command, r.status().message(), kExitInternal);
-  for (const auto& b : r->orphan_blobs) std::printf("orphan original (no index row): %s\n", b.c_str());
-  for (const auto& id : r->missing_blobs) std::printf("missing original for item: %s\n", id.c_str());
+  for (const auto& b : r->orphan_blobs) std::fprintf(OpOut(), "orphan original (no index row): %s\n", b.c_str());
+  for (const auto& id : r->missing_blobs) std::fprintf(OpOut(), "missing original for item: %s\n", id.c_str());
   if (r->orphan_blobs.empty() && r->missing_blobs.empty()) {
-    std::printf("consistent: every item has its original and every original its item\n");
+    std::fprintf(OpOut(), "consistent: every item has its original and every original its item\n");
     return kExitDelivered;
   }
   return kExitBlocked;
@@ -236,11 +249,11 @@ std::string RecordedDestination(const QuarantineRecord& rec, const CliArgs& args
   return "";
 }
 
-int RunQuarantineCommand(const std::vector<std::string>& args) {
+int RunQuarantineCommand(const std::vector<std::string>& args, const ServiceCaller* service) {
   const std::string command = "mugai quarantine";
   CliArgs a = ParseCliArgs(args, kValueFlags, kSwitches);
   if (a.Has("--help") || (a.words.empty() && a.error.empty() && args.empty())) {
-    std::fputs(kQuarantineHelp, a.Has("--help") ? stdout : stderr);
+    std::fputs(kQuarantineHelp, a.Has("--help") ? OpOut() : OpErr());
     return a.Has("--help") ? kExitDelivered : kExitUsage;
   }
   if (!a.error.empty()) return Fail(nullptr, command, a.error + "\nTry 'mugai quarantine --help'.", kExitUsage);
@@ -252,8 +265,16 @@ int RunQuarantineCommand(const std::vector<std::string>& args) {
     return Fail(nullptr, command, "unknown command '" + sub + "' (try --help)", kExitUsage);
   }
   int rc = kExitUsage;
-  std::unique_ptr<OperatorContext> ctx = OpenOperatorContext(a, command, &rc);
+  if (!service && RunThroughService("quarantine", args, a, &rc)) return rc;
+  std::unique_ptr<OperatorContext> ctx = OpenOperatorContext(a, command, &rc, service);
   if (!ctx) return rc;
+  if (service && (sub == "list" || sub == "show" || sub == "reconcile")) {
+    // Reading the quarantine through the service needs a role (operators, approvers or
+    // auditors); on the state folder, reading it is access enough.
+    if (!Authorized(*ctx, ctx->caller, sub == "show" ? Operation::kShow : Operation::kList)) {
+      return kExitBlocked;
+    }
+  }
   if (sub == "list") return List(*ctx, a);
   if (sub == "show") return Show(*ctx, a);
   if (sub == "request-release") return RequestRelease(*ctx, a);

@@ -9,7 +9,11 @@
 
 namespace mugai {
 
-int RunQuarantineCommand(const std::vector<std::string>& args);
+// `service`: run inside `mugai serve` for that client. Otherwise, with --service PATH (or,
+// with no --state, a service listening at service.socket) the command is sent to the
+// service; else it works on the state folder directly.
+int RunQuarantineCommand(const std::vector<std::string>& args,
+                         const ServiceCaller* service = nullptr);
 
 // quarantine_release.cc: the two subcommands that deliver (they run the pipeline).
 int ApproveItem(OperatorContext& ctx, const CliArgs& args);

@@ -34,20 +34,34 @@ std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& re
          kExitInternal);
     return std::nullopt;
   }
-  PipelineOptions options;
-  options.password = password;
-  options.entry_point = rec.entry_point;
-  options.actor = user;
-  Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(ctx.config, options);
-  if (!p.ok()) {
-    Fail(&ctx, ctx.command, p.status().message(), kExitUsage);
-    return std::nullopt;
+  // Inside `mugai serve` the service's own pipeline (its engine, its workers) runs it; on the
+  // state folder, a pipeline is started for this command.
+  std::unique_ptr<Pipeline> own;
+  Pipeline* pipeline = ctx.pipeline;
+  if (!pipeline) {
+    PipelineOptions options;
+    options.entry_point = rec.entry_point;
+    Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(ctx.config, options);
+    if (!p.ok()) {
+      Fail(&ctx, ctx.command, p.status().message(), kExitUsage);
+      return std::nullopt;
+    }
+    own = std::move(p.value());
+    pipeline = own.get();
   }
-  ItemInput item{original, rec.name, out_dir, "quarantine:" + rec.id, destination, false, -1, "", ""};
+  ItemInput item;
+  item.path = original;
+  item.name = rec.name;
+  item.out_dir = out_dir;
+  item.source = "quarantine:" + rec.id;
+  item.destination = destination;
   item.mail = rec.entry_point == "milter" || rec.detected_type == "message/rfc822";
-  std::vector<NodeReport> reports = p.value()->Sanitize({item}, "");
+  item.password = password;
+  item.actor = user;
+  item.entry_point = rec.entry_point;
+  std::vector<NodeReport> reports = pipeline->Sanitize({item}, "");
   if (report_json) {
-    *report_json = RunReport(p.value()->engine(), p.value()->scanning_enabled(), reports)
+    *report_json = RunReport(pipeline->engine(), pipeline->scanning_enabled(), reports)
                        .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   return reports.at(0);
@@ -123,7 +137,8 @@ Result<std::string> DeliveredMessage(const NodeReport& r) {
 
 int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "approve needs one ID", kExitUsage);
-  std::string user = a.Get("--user");
+  std::string user;
+  if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (!Authorized(ctx, user, Operation::kApprove)) return kExitBlocked;
   Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
   if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
@@ -139,6 +154,11 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                 "'" + user + "' requested this release and may not approve it: another approver "
                 "must (申請者と承認者の兼務はできません)",
                 kExitBlocked);
+  }
+  if (!a.Get("--out").empty() && !CallerOwns(ctx, a.Get("--out"))) {
+    return Fail(&ctx, ctx.command,
+                "--out " + a.Get("--out") + ": through the mugai service, give a folder of your "
+                "own (the service writes it for you)", kExitUsage);
   }
   std::string dest = RecordedDestination(rec, a);
   bool mail = IsMailItem(rec) && a.Get("--out").empty();
@@ -176,7 +196,7 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     }
     if (r->verdict == Verdict::kBlocked || r->internal_failure) {
       std::filesystem::remove_all(staging);
-      std::fputs(HumanNotice({*r}).c_str(), stderr);
+      std::fputs(HumanNotice({*r}).c_str(), OpErr());
       return Fail(&ctx, ctx.command,
                   "not approved: the pipeline still blocks " + rec.name + " (" +
                       ReasonCode(r->reason) + "). The request stays open: reject it, or ask for "
@@ -250,22 +270,30 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                    {"approved_by", user}})) {
     return kExitInternal;
   }
-  for (const auto& f : delivered) std::printf("released: %s\n", f.c_str());
+  for (const auto& f : delivered) std::fprintf(OpOut(), "released: %s\n", f.c_str());
   if (rec.exception) {
-    std::printf("EXCEPTION: the unsanitised original was released (例外: 無害化されていない原本を配送しました)\n");
+    std::fprintf(OpOut(), "EXCEPTION: the unsanitised original was released (例外: 無害化されていない原本を配送しました)\n");
   }
   return kExitDelivered;
 }
 
 int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "resubmit needs one ID", kExitUsage);
-  std::string user = a.Get("--user");
+  std::string user;
+  if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (!Authorized(ctx, user, Operation::kResubmit)) return kExitBlocked;
   Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
   if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
   const QuarantineRecord& rec = got.value();
   if (rec.state == QuarantineState::kPurged) {
     return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
+  }
+  for (const char* flag : {"--out", "--report"}) {
+    if (!a.Get(flag).empty() && a.Get(flag) != "-" && !CallerOwns(ctx, a.Get(flag))) {
+      return Fail(&ctx, ctx.command,
+                  std::string(flag) + " " + a.Get(flag) + ": through the mugai service, give a "
+                  "folder or file of your own (the service writes it for you)", kExitUsage);
+    }
   }
   bool mail = IsMailItem(rec) && a.Get("--out").empty();
   if (mail && ctx.config.milter_next_hop.empty()) {
@@ -306,11 +334,11 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
     return kExitInternal;
   }
   if (a.Get("--report") == "-") {
-    std::fputs(report.c_str(), stdout);
+    std::fputs(report.c_str(), OpOut());
   } else if (a.Has("--report")) {
     WriteUserFile(a.Get("--report"), report, 0640);
   }
-  std::fputs(HumanNotice({*r}).c_str(), stderr);
+  std::fputs(HumanNotice({*r}).c_str(), OpErr());
   if (r->internal_failure) return kExitInternal;
   return r->verdict == Verdict::kBlocked ? kExitBlocked : kExitDelivered;
 }

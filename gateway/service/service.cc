@@ -22,6 +22,9 @@
 
 #include "common/fd_passing.h"
 #include "common/file_util.h"
+#include "gateway/cli/audit_command.h"
+#include "gateway/cli/operator_context.h"
+#include "gateway/cli/quarantine_command.h"
 #include "gateway/report.h"
 #include "gateway/service/service_protocol.h"
 
@@ -122,6 +125,7 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     return refuse(2, "malformed request");
   }
   const std::string op = req["op"];
+  if (op == "operator") return HandleOperator(conn, uid, actor, req);
   if (op != "sanitize" && op != "mail" && op != "milter" && op != "watch") {
     return refuse(2, "unknown operation '" + op + "'");
   }
@@ -225,6 +229,51 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   }
   SendJson(conn, {{"type", "done"}, {"exit", rc}, {"report", report},
                   {"notice", HumanNotice(reports)}, {"notices", notices}, {"failed", failed}});
+}
+
+void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, const json& req) {
+  if (!req.contains("argv") || !req["argv"].is_array() || req["argv"].empty() ||
+      req["argv"].size() > 64) {
+    SendJson(conn, {{"type", "error"}, {"exit", 2}, {"message", "malformed operator request"}});
+    return;
+  }
+  std::vector<std::string> argv;
+  for (const auto& a : req["argv"]) {
+    if (!a.is_string() || a.get_ref<const std::string&>().size() > 8192) {
+      SendJson(conn, {{"type", "error"}, {"exit", 2}, {"message", "malformed operator request"}});
+      return;
+    }
+    argv.push_back(a.get<std::string>());
+  }
+  const std::string which = argv.front();
+  argv.erase(argv.begin());
+  if (which != "quarantine" && which != "audit") {
+    SendJson(conn, {{"type", "error"}, {"exit", 2}, {"message", "unknown command '" + which + "'"}});
+    return;
+  }
+  ServiceCaller caller;
+  caller.config = config_;
+  caller.user = actor;
+  caller.uid = uid;
+  caller.pipeline = pipeline_.get();
+  int rc = 3;
+  std::string out, err;
+  {
+    CapturedOutput captured;  // this thread's OpOut()/OpErr() go back to the client
+    try {
+      rc = which == "quarantine" ? RunQuarantineCommand(argv, &caller)
+                                 : RunAuditCommand(argv, &caller);
+    } catch (const std::exception& e) {
+      std::fprintf(OpErr(), "mugai %s: internal failure: %s\n", which.c_str(), e.what());
+      rc = 3;
+    }
+    out = captured.out();
+    err = captured.err();
+  }
+  pipeline_->log().Write("info", "operator_command",
+                         {{"actor", actor}, {"command", which + " " + (argv.empty() ? "" : argv[0])},
+                          {"exit", std::to_string(rc)}});
+  SendJson(conn, {{"type", "done"}, {"exit", rc}, {"stdout", out}, {"stderr", err}});
 }
 
 int Service::Listen(const std::string& path, const std::string& group) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "common/status.h"
 #include "gateway/config.h"
 #include "gateway/pipeline.h"
@@ -41,6 +43,8 @@ class Service {
   explicit Service(const Config& config) : config_(config) {}
   void Handle(int conn, uint32_t uid, const std::string& actor, const std::string& request_json,
               std::vector<int>& fds);
+  // `mugai quarantine …` / `mugai audit …` for a client, as the user the kernel names.
+  void HandleOperator(int conn, uint32_t uid, const std::string& actor, const nlohmann::json& req);
 
   Config config_;
   ServiceOptions options_;

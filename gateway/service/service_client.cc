@@ -82,6 +82,33 @@ Result<std::unique_ptr<ServiceConnection>> ServiceConnection::Open(const Config&
   return c;
 }
 
+Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
+    const std::vector<std::string>& argv) {
+  json req = {{"v", kServiceProtocolVersion}, {"op", "operator"}, {"items", json::array()},
+              {"password", ""}, {"deliver", false}, {"destination", ""}, {"argv", argv}};
+  if (!SendFrame(fd_, req.dump(-1, ' ', false, json::error_handler_t::replace))) {
+    return Unavailable("the mugai service went away (see its log)");
+  }
+  std::string frame;
+  std::vector<int> none;
+  if (!RecvFrame(fd_, kMaxServiceJson, &frame, &none, 0)) {
+    return Unavailable("the mugai service went away before it answered (see its log)");
+  }
+  json msg = json::parse(frame, nullptr, false);
+  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type")) {
+    return Unavailable("the mugai service answered nonsense");
+  }
+  OperatorReply r;
+  r.exit = msg.value("exit", 3);
+  if (msg["type"] == "error") {
+    r.err = msg.value("message", std::string("?")) + "\n";
+    return r;
+  }
+  r.out = msg.value("stdout", std::string());
+  r.err = msg.value("stderr", std::string());
+  return r;
+}
+
 Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
                                              const std::vector<ClientItem>& items,
                                              const std::string& password, bool deliver,

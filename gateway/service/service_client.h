@@ -59,6 +59,14 @@ class ServiceConnection {
                             const std::string& password, bool deliver,
                             const std::string& destination, const ClientWriter& writer);
 
+  // An operator command (`quarantine …`, `audit …`) run by the service as the caller the
+  // kernel names. Its exit status, standard output and error come back.
+  struct OperatorReply {
+    int exit = 3;
+    std::string out, err;
+  };
+  Result<OperatorReply> RunOperator(const std::vector<std::string>& argv);
+
   bool in_process() const { return service_ != nullptr; }
 
  private:

@@ -290,6 +290,85 @@ TEST_F(ServeTest, AMilterMessageThatCannotGetAWorkerInTimeIsTempfailedNotLost) {
   waitpid(slow, &status, 0);
 }
 
+// Runs `args` as the Unix user `user` (root only: setpriv).
+testing::RunResult RunAs(const std::string& user, std::vector<std::string> args) {
+  passwd* pw = getpwnam(user.c_str());
+  std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=" + user,
+                                   "--regid=" + std::to_string(pw ? pw->pw_gid : 65534),
+                                   "--clear-groups"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::Run(argv);
+}
+
+TEST_F(ServeTest, OperatorsActThroughTheServiceAsTheUnixUserTheKernelNames) {
+  // Two members of staff, two Unix users: `nobody` may request releases, `daemon` approve
+  // them. Neither can read the state folder; the service knows each from its socket, and a
+  // --user naming someone else is refused.
+  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0 || !getpwnam("daemon") ||
+      !getpwnam("nobody")) {
+    GTEST_SKIP() << "needs root, setpriv and the users nobody and daemon";
+  }
+  StartService("[roles]\noperators = [\"nobody\"]\napprovers = [\"daemon\"]\n"
+               "auditors = [\"nobody\"]\n");
+  chmod(dir_.path().c_str(), 0755);  // the test's own folder and socket, open to the two
+  chmod(socket_.c_str(), 0666);
+  testing::WriteFile(dir_ / "in/page.html", "<p>お知らせ <script>x()</script></p>");
+  ASSERT_EQ(testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service", socket_, "--out",
+                          dir_ / "out", dir_ / "in/page.html"}).exit_code, 0);
+  testing::RunResult list = testing::Run({testing::MugaiBinary(), "quarantine", "list", "--json",
+                                          "--state", dir_ / "state"});
+  json items = json::parse(list.out, nullptr, false);
+  ASSERT_TRUE(items.is_array() && items.size() == 1) << list.out << list.err;
+  const std::string id = items[0]["id"];
+  const std::string m = testing::MugaiBinary();
+  EXPECT_NE(access((dir_ / "state/quarantine").c_str(), R_OK), -1);  // (root can)
+
+  // Listing needs a role through the service: nobody has one, root here has none.
+  testing::RunResult seen = RunAs("nobody", {m, "quarantine", "list", "--service", socket_});
+  EXPECT_EQ(seen.exit_code, 0) << seen.err;
+  EXPECT_NE(seen.out.find(id), std::string::npos) << seen.out;
+  EXPECT_EQ(testing::Run({m, "quarantine", "list", "--service", socket_}).exit_code, 1);
+
+  // A name on the command line is not an identity.
+  testing::RunResult forged = RunAs("nobody", {m, "quarantine", "request-release", id, "--user",
+                                               "daemon", "--reason", "x", "--service", socket_});
+  EXPECT_EQ(forged.exit_code, 2);
+  EXPECT_NE(forged.err.find("not an identity"), std::string::npos) << forged.err;
+  // The state folder is the service's: --state through it is refused.
+  EXPECT_EQ(RunAs("nobody", {m, "quarantine", "list", "--service", socket_, "--state", "/tmp"})
+                .exit_code, 2);
+
+  testing::RunResult req = RunAs("nobody", {m, "quarantine", "request-release", id, "--reason",
+                                            "住民から再送依頼", "--service", socket_});
+  ASSERT_EQ(req.exit_code, 0) << req.err;
+  // The requester may not approve; the approver may not write where it does not own.
+  EXPECT_EQ(RunAs("nobody", {m, "quarantine", "approve", id, "--service", socket_}).exit_code, 1);
+  fs::create_directories(dir_ / "release");
+  testing::RunResult elsewhere = RunAs("daemon", {m, "quarantine", "approve", id, "--out",
+                                                  dir_ / "release", "--service", socket_});
+  EXPECT_EQ(elsewhere.exit_code, 2) << elsewhere.err;
+  EXPECT_NE(elsewhere.err.find("of your own"), std::string::npos) << elsewhere.err;
+  ASSERT_EQ(chown((dir_ / "release").c_str(), getpwnam("daemon")->pw_uid, 0), 0);
+  testing::RunResult ok = RunAs("daemon", {m, "quarantine", "approve", id, "--out",
+                                           dir_ / "release", "--service", socket_});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("released:"), std::string::npos) << ok.out;
+  EXPECT_EQ(testing::ReadFile(dir_ / "release/page.txt").find("x()"), std::string::npos);
+  EXPECT_NE(testing::ReadFile(dir_ / "release/page.txt").find("お知らせ"), std::string::npos);
+
+  std::vector<json> requested = Audit("release_requested");
+  std::vector<json> approved = Audit("release_approved");
+  ASSERT_EQ(requested.size(), 1u);
+  ASSERT_EQ(approved.size(), 1u);
+  EXPECT_EQ(requested[0]["actor"], "nobody");
+  EXPECT_EQ(approved[0]["actor"], "daemon");
+  // Reading the audit log through the service takes the auditor role.
+  EXPECT_EQ(RunAs("daemon", {m, "audit", "verify", "--service", socket_}).exit_code, 1);
+  testing::RunResult verify = RunAs("nobody", {m, "audit", "verify", "--service", socket_});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_NE(verify.out.find("audit log OK"), std::string::npos) << verify.out;
+}
+
 TEST_F(ServeTest, HelpNamesTheSocketAndTheSignals) {
   testing::RunResult r = testing::Run({testing::MugaiBinary(), "serve", "--help"});
   EXPECT_EQ(r.exit_code, 0);
