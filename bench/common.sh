@@ -54,8 +54,8 @@ sanitize_ms() {
 # Prints RSS and PSS (MiB) of a process and all its descendants: PSS counts shared pages once,
 # which is what the host actually spends. Usage: mem_of LABEL PID
 mem_of() {  # label pid: RSS and PSS (MiB) of a process and its descendants
-  local pids="$2" rss=0 pss=0 p more
-  more=$( (pgrep -P "$2" || true) | tr '\n' ' ')  # no children is not an error
+  local pids="$2" rss=0 pss=0 p more  # $2 may list several PIDs: their sum
+  more=$(for p in $2; do pgrep -P "$p" || true; done | tr '\n' ' ')  # no children: no error
   while [ -n "$more" ]; do
     pids="$pids $more"
     more=$(for p in $more; do pgrep -P "$p" || true; done | tr '\n' ' ')

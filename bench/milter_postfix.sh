@@ -142,6 +142,47 @@ reload_with "inet:127.0.0.1:$milterp"
 run "milter+serve"
 mem_of "mugai serve" "$serve_pid"
 mem_of "milter (client)" "$milter_pid"
+
+# The host with every front end of issue 15 at once: the service, the milter and a watcher
+# as its clients, and a one-shot command (its RSS sampled while it runs).
+mkdir -p "$work/inbox" "$work/outbox"
+"$mugai" watch --service "$work/mugai.sock" --in "$work/inbox" --out "$work/outbox" \
+  2> "$work/mugai-watch.log" & watch_pid=$!
+trap 'postfix -c "$work/pf/etc" abort >/dev/null 2>&1; kill $sink_pid ${milter_pid:-} ${clamd_pid:-} ${serve_pid:-} ${watch_pid:-} 2>/dev/null; rm -rf "$work"' EXIT
+sleep 2
+cp fixtures/text/utf8.txt "$work/inbox/memo.txt"
+for i in $(seq 1 100); do [ -e "$work/outbox/memo.txt" ] && break; sleep 0.1; done
+[ -e "$work/outbox/memo.txt" ] || echo "watch (client) delivered nothing: $(cat "$work/mugai-watch.log")" >&2
+mem_of "watch (client)" "$watch_pid"
+one_shot_kib=$( { /usr/bin/time -f '%M' "$mugai" sanitize -q --service "$work/mugai.sock" \
+  --out "$work/one" fixtures/text/utf8.txt >/dev/null; } 2>&1 | tail -1)
+printf '%-22s RSS %5d MiB (peak of one mugai sanitize --service)\n' "one-shot (client)" $((one_shot_kib / 1024))
+mem_of "host: serve+milter+watch" "$serve_pid $milter_pid $watch_pid"
+kill $watch_pid; wait $watch_pid 2>/dev/null || true
+
+# A signature reload under steady text mail: SIGHUP to the service 3 s into the run. The
+# scanner loads a second engine at SCHED_IDLE beside the first and swaps it in; the line
+# below counts 4xx (must be 0) and gives p99 against the steady run's above.
+printf '%-16s %-5s %5d ' "serve+SIGHUP" text "$text_count"
+python3 bench/smtp_load.py "$smtpd" "$work/text.eml" "$text_count" 4 > "$work/reload.out" & load=$!
+sleep 3
+hup_at=$(date +%s)
+kill -HUP "$serve_pid"
+(for i in $(seq 1 1800); do
+   grep -q "signatures reloaded" "$work/mugai-serve.log" && { date +%s > "$work/reloaded"; break; }
+   sleep 0.5
+ done) & poller=$!
+wait $load
+load_end=$(date +%s)
+cat "$work/reload.out"
+wait $poller
+done_at=$(cat "$work/reloaded" 2>/dev/null || echo 0)
+if [ "$done_at" -gt 0 ]; then
+  printf 'reload: engine swapped %d s after SIGHUP (the load ended %d s after it)\n' \
+    $((done_at - hup_at)) $((load_end - hup_at))
+else
+  echo "reload: not finished 900 s after SIGHUP"
+fi
 # The floor for the PDF mail: one pdftocairo -pdf per core on the same PDF.
 n=20
 start=$(date +%s.%N)
