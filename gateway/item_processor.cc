@@ -487,6 +487,7 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
   }
   r.verdict = Verdict::kSanitized;
   r.is_container = true;
+  size_t inline_parts = 0;
   for (auto& p : m.mail.parts) {
     Member out;
     out.path = std::move(p.name);
@@ -494,6 +495,23 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
     out.role = p.role == MailPartRole::kBody ? MemberRole::kBody : MemberRole::kAttachment;
     out.declared_type = std::move(p.declared_type);
     out.charset = std::move(p.charset);
+    // A small plain-text part is processed here, by the worker that already holds the whole
+    // message (the same item): a worker less per part. Its output is verified with the
+    // rebuilt message, by another worker. Anything that turns out not to be plain text (or
+    // to hold more parts) is left to a worker of its own.
+    if (out.declared_type == "text/plain" && out.bytes.size() <= limits::kInlineTextPartBytes &&
+        inline_parts < limits::kInlineTextParts) {
+      int fd = SealedMemfd(out.bytes);
+      if (fd >= 0) {
+        WorkerResult part = ProcessNode(ctx, fd, BaseName(out.path), "", false);
+        close(fd);
+        if (!part.is_container &&
+            (part.family == TypeFamily::kText || part.verdict == Verdict::kBlocked)) {
+          out.processed = EncodeWorkerResult(part);
+          ++inline_parts;
+        }
+      }
+    }
     r.members.push_back(std::move(out));
   }
   r.headers = std::move(m.mail.headers);
@@ -901,6 +919,23 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
       if (p.declared_type.rfind("text/", 0) == 0 && HasEncodedBlock(p.bytes)) {
         return Block(std::move(r), Reason::kConversionFailed,
                      "the rebuilt message: a text part still holds a uuencoded or yEnc file");
+      }
+      if (p.declared_type == "text/plain") {
+        // Plain-text parts processed by their message's worker have no verifier of their
+        // own: they must identify as text here, as a verifier of their own would require.
+        WorkerResult scratch;
+        DetectedType t = IdentifyWithTextCheck(ctx, p.bytes, &scratch);
+        TypeFamily f = ClassifyMime(t.mime);
+        if (f != TypeFamily::kText && f != TypeFamily::kEmpty) {
+          return Block(std::move(r), Reason::kUnknownType,
+                       "the rebuilt message: a text/plain part identifies as " + t.mime);
+        }
+        std::string lf;
+        lf.reserve(p.bytes.size());
+        for (char c : p.bytes) {
+          if (c != '\r') lf += c;
+        }
+        r.actions.push_back({"mail_text", Sha256Hex(lf)});
       }
       r.actions.push_back({"mail_part", Sha256Hex(p.bytes) + " " + p.declared_type + " " +
                                             (p.role == MailPartRole::kBody ? "body" : "attachment")});

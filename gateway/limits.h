@@ -73,6 +73,10 @@ inline constexpr uint32_t kMilterMaxMessageBytes = 50 * kMiB;    // milter.max_m
 inline constexpr uint32_t kMilterConcurrency = 4;                // milter.concurrency
 inline constexpr uint32_t kMilterTimeoutSeconds = 240;           // milter.timeout_seconds
 inline constexpr uint32_t kMilterQueueTimeoutSeconds = 60;       // milter.queue_timeout_seconds
+// Plain-text parts of a message processed by the worker that unpacked it (not a worker each):
+// at most this many, each at most this large.
+inline constexpr size_t kInlineTextParts = 32;
+inline constexpr uint64_t kInlineTextPartBytes = 1ULL << 20;
 
 // [audit]
 inline constexpr uint32_t kAuditRetentionDays = 1096;            // audit.retention_days (3 years)

@@ -124,6 +124,12 @@ struct Pipeline::ItemState {
   std::vector<AuditEntry> pending_audit;  // written together with the item's decision
   Member member;  // what its container said of it (role, declared type; bytes moved out)
   std::string clean_mail_part;  // a message delivered unchanged: the sha256 of its only part
+  // A text part processed by its message's worker (Member::processed): its output is
+  // verified as a part of the rebuilt message, not by a worker of its own.
+  bool processed_in_parent = false;
+  // A message: the text parts so verified, as the sha256 of their bytes without CRs; the
+  // message's verifier must find each among the text parts it reads.
+  std::vector<std::string> text_parts_to_verify;
   ~ItemState() {
     if (fd >= 0) close(fd);
     if (output_fd >= 0) close(output_fd);
@@ -351,6 +357,17 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
       return Block(item, tree.failed, "not processed: " + tree.failed_detail);
     }
   }
+  if (!item->member.processed.empty()) {
+    // A plain-text part its message's worker processed: that answer is checked here exactly
+    // as a worker's of its own would be.
+    item->stage = Stage::kProcess;
+    item->processed_in_parent = true;
+    WorkerOutcome o;
+    o.kind = WorkerOutcome::Kind::kCompleted;
+    o.untrusted_result = std::move(item->member.processed);
+    item->member.processed.clear();
+    return OnProcessed(pool, item, std::move(o));
+  }
   item->fd = SealedMemfd(item->bytes);
   if (item->fd < 0) {
     return Block(item, Reason::kWorkerCrashed,
@@ -413,6 +430,33 @@ bool Pipeline::AtStage(const std::shared_ptr<ItemState>& item, Stage expected) {
   return false;
 }
 
+namespace {
+
+std::string WithoutCr(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c != '\r') out += c;
+  }
+  return out;
+}
+
+// Each sha in `expected` matches one "mail_text" reading of the verifier (as a multiset).
+bool TextPartsReadBack(const std::vector<std::string>& expected, const std::vector<Action>& read) {
+  std::multiset<std::string> seen;
+  for (const auto& a : read) {
+    if (a.action == "mail_text") seen.insert(a.detail);
+  }
+  for (const auto& sha : expected) {
+    auto it = seen.find(sha);
+    if (it == seen.end()) return false;
+    seen.erase(it);
+  }
+  return true;
+}
+
+}  // namespace
+
 Reason ReasonForOutcome(const WorkerOutcome& o) {
   switch (o.kind) {
     case WorkerOutcome::Kind::kCompleted: return Reason::kNone;
@@ -465,6 +509,12 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   if (std::string why = CheckWorkerAnswer(w, item->input.mail, output_policy_); !why.empty()) {
     return Block(item, Reason::kWorkerProtocol, why);
   }
+  if (item->processed_in_parent &&
+      (w.family != TypeFamily::kText || w.is_container || !item->parent ||
+       item->parent->result.family != TypeFamily::kMail)) {
+    return Block(item, Reason::kWorkerProtocol,
+                 "a part processed by its message's worker is not plain text of a message");
+  }
   r.verdict = w.verdict;
   item->result = std::move(w);
   if (FamilyRowFor(item->result.family).entry == WorkerEntry::kOfficeRelay) {
@@ -475,7 +525,16 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
     return StartChildren(pool, item);
   }
   // Every output, converted or passed through, is identified and scanned again in a fresh
-  // worker before delivery: the first worker's word is never enough.
+  // worker before delivery: the first worker's word is never enough. A text part processed
+  // by its message's worker is, with the rebuilt message (see OnVerified).
+  if (item->processed_in_parent) {
+    if (item->result.verdict == Verdict::kSanitized) {
+      item->output_name =
+          OutputName(item->input.name, item->result.family, item->result.output_type);
+      r.actions.push_back({"verified", "as a part of the rebuilt message, in another worker"});
+    }
+    return Finish(item);
+  }
   if (item->result.verdict == Verdict::kSanitized) {
     item->output_name =
         OutputName(item->input.name, item->result.family, item->result.output_type);
@@ -521,6 +580,11 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
     } else if (v->verdict != Verdict::kClean) {
       why = std::string(ReasonCode(v->reason)) + ": " + v->reason_detail;
       for (const auto& t : v->threats) r.threats.push_back(t);
+    } else if (!item->text_parts_to_verify.empty() &&
+               !TextPartsReadBack(item->text_parts_to_verify, v->actions)) {
+      // Text parts no worker of their own verified: the message's verifier must have read
+      // each (identified as text, checked for encoded files, scanned with the message).
+      why = "a text part of the rebuilt message is not what was checked";
     } else if (!item->clean_mail_part.empty()) {
       // The verifier's own reading of the unchanged message must be the one part checked.
       std::vector<std::string> parts;
@@ -932,6 +996,9 @@ void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item, const char* s
     item->deliverable = true;
     item->deliver_path = DirName(r.name) + name;
     r.outputs.push_back({item->deliver_path, Sha256Hex(*item->deliver_bytes), item->deliver_type, ""});
+    if (item->processed_in_parent) {
+      item->parent->text_parts_to_verify.push_back(Sha256Hex(WithoutCr(*item->deliver_bytes)));
+    }
   } else {
     log_.Write("warning", "member_blocked",
                {{"item", item->tree->root_name},

@@ -62,6 +62,7 @@ std::string EncodeWorkerResult(const WorkerResult& r) {
       PutU8(&out, static_cast<uint8_t>(m.role));
       PutStr(&out, m.declared_type, kMaxShortField);
       PutStr(&out, m.charset, kMaxShortField);
+      PutStr(&out, m.processed, UINT32_MAX);
     }
     size_t h = std::min<size_t>(r.headers.size(), kMaxHeaders);
     PutU32(&out, static_cast<uint32_t>(h));
@@ -150,8 +151,13 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
           !in.Str(&m.declared_type, kMaxShortField) || !in.Str(&m.charset, kMaxShortField)) {
         return Bad("bad member");
       }
-      m.role = static_cast<MemberRole>(untrusted_role);
       budget -= m.bytes.size();
+      if (!in.Str(&m.processed, budget)) return Bad("bad member");
+      if (!m.processed.empty() && r.family != TypeFamily::kMail) {
+        return Bad("a processed member outside a message");
+      }
+      m.role = static_cast<MemberRole>(untrusted_role);
+      budget -= m.processed.size();
     }
     if (!in.U32(&untrusted_count) || untrusted_count > kMaxHeaders) return Bad("header count");
     r.headers.resize(untrusted_count);

@@ -87,6 +87,9 @@ struct Member {
   MemberRole role = MemberRole::kFile;
   std::string declared_type;  // mail: the Content-Type the sender declared (lower case)
   std::string charset;        // mail: its charset parameter
+  // A small text/plain part of a message, already processed by the worker that unpacked the
+  // message (an encoded WorkerResult; "" = not processed, the supervisor starts a worker).
+  std::string processed;
 };
 
 struct WorkerResult {

@@ -123,6 +123,44 @@ TEST_F(MailCli, Iso2022JpPlainTextKeepsItsBodyBytesInANewFraming) {
   EXPECT_TRUE(o.item["quarantine_id"].is_null());
 }
 
+TEST_F(MailCli, PlainTextPartsAreProcessedWithTheirMessageAndVerifiedInTheRebuiltOne) {
+  // Small text/plain parts are processed by the worker that unpacked the message; what they
+  // turn out to be still decides: a CSV loses its formulas (and is verified as a part of the
+  // rebuilt message), an executable labelled text/plain is removed, and HTML labelled
+  // text/plain goes to a worker of its own and becomes text.
+  std::string exe = "MZ" + std::string(60, '\0') + std::string("\x80\0\0\0", 4) +
+                    std::string(64, '\0') + "PE" + std::string(2, '\0') + std::string(200, '\x01');
+  std::string msg = Mixed(
+      "--B\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"data.csv\"\n\n"
+      "name,total\r\n=cmd|' /C calc'!A0,1\r\n" +
+      Attachment("text/plain", "filename=\"readme.txt\"", exe) +
+      "--B\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"page.txt\"\n\n"
+      "<html><body><script>alert(1)</script><p>お知らせ</p></body></html>\n");
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.item["verdict"], "sanitized");
+  const MailPart* body = o.parsed.parts.empty() ? nullptr : &o.parsed.parts[0];
+  ASSERT_NE(body, nullptr);
+  EXPECT_NE(body->bytes.find("本文です。"), std::string::npos);
+  const MailPart* csv = Part(o, "data.csv");
+  ASSERT_NE(csv, nullptr) << o.message;
+  EXPECT_NE(csv->bytes.find("'=cmd|"), std::string::npos) << csv->bytes;
+  EXPECT_EQ(Part(o, "readme.txt"), nullptr) << "an executable labelled text/plain arrived";
+  int found = 0;
+  for (const auto& child : o.item["children"]) {
+    found += child["name"] == "data.csv" || child["name"] == "readme.txt";
+    if (child["name"] == "data.csv") {
+      EXPECT_NE(child["actions"].dump().find("as a part of the rebuilt message"), std::string::npos)
+          << child.dump();
+    }
+    if (child["name"] == "readme.txt") {
+      EXPECT_EQ(child["verdict"], "blocked") << child.dump();
+    }
+  }
+  EXPECT_EQ(found, 2) << o.item["children"].dump();
+  EXPECT_EQ(o.message.find("alert(1)"), std::string::npos);
+}
+
 TEST_F(MailCli, OnlyAPlainTextMessageGoesOnUnchanged) {
   // HTML that libmagic takes for plain text, and a text attachment with a risky name: both
   // clean as content, but the message is rebuilt, so neither arrives as the sender labelled it.
