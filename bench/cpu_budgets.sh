@@ -3,7 +3,7 @@
 # the work its budget counts (PDF pages, image megapixels, package parts, input megabytes).
 # Budgets are lifted for the run (every item gets the cap), so nothing is cut short; the
 # figures say how large each per-unit rate must be for real files to pass, and set the
-# defaults in gateway/config.h. Through one `mugai serve` with the real-size database.
+# defaults in gateway/service/config.h. Through one `mugai serve` with the real-size database.
 # Usage: bench/cpu_budgets.sh [corpus...]   (default: every corpus folder)
 . "$(dirname "$0")/common.sh" python3
 corpora=../shared/corpora
@@ -53,7 +53,7 @@ for path in glob.glob(sys.argv[1] + "/report-*.json"):
         pass
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, int(p * len(v)))]
-# The defaults (gateway/config.h): base, per MB, and the rate of each kind of work.
+# The defaults (gateway/service/config.h): base, per MB, and the rate of each kind of work.
 base, per_mb = 2.0, 1.0
 rate = {"page(s)": 0.1, "megapixel(s)": 0.05, "part(s) and image megapixels": 0.1, "MB only": 0.0}
 print("%-30s %6s %8s %8s %8s %10s %s" % ("work counted", "items", "used p50", "used p99", "used max",

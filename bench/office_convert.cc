@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "converters/office/office_protocol.h"
-#include "gateway/config.h"
-#include "gateway/office_pool.h"
-#include "gateway/pipeline.h"
+#include "gateway/service/config.h"
+#include "gateway/sandbox/office_pool.h"
+#include "gateway/pipeline/pipeline.h"
 
 namespace {
 

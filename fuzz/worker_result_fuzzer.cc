@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "gateway/worker_protocol.h"
+#include "gateway/sandbox/worker_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

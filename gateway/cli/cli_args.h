@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 
 namespace mugai {
 

@@ -15,9 +15,9 @@
 #include "converters/mail/mail_text.h"
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
-#include "gateway/pipeline.h"
-#include "gateway/privileges.h"
-#include "gateway/report.h"
+#include "gateway/pipeline/pipeline.h"
+#include "gateway/service/privileges.h"
+#include "gateway/pipeline/report.h"
 #include "gateway/service/service_client.h"
 
 namespace mugai {

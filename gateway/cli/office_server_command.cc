@@ -8,7 +8,7 @@
 #include "converters/office/office_server.h"
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/worker_seccomp.h"
 
 namespace mugai {
 

@@ -1,5 +1,5 @@
 // `mugai office-server`: one LibreOffice converter process of the warm pool. Started by the
-// supervisor (gateway/office_pool.cc), never by hand; documented for operators who see it in
+// supervisor (gateway/sandbox/office_pool.cc), never by hand; documented for operators who see it in
 // `ps`.
 #pragma once
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gateway/cli/cli_args.h"
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 #include "quarantine/audit_log.h"
 #include "quarantine/blob_store.h"
 #include "quarantine/quarantine_index.h"

@@ -15,8 +15,8 @@
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/smtp_forward.h"
-#include "gateway/pipeline.h"
-#include "gateway/report.h"
+#include "gateway/pipeline/pipeline.h"
+#include "gateway/pipeline/report.h"
 
 namespace mugai {
 

@@ -9,10 +9,10 @@
 #include <iostream>
 
 #include "common/file_util.h"
-#include "gateway/config.h"
-#include "gateway/pipeline.h"
-#include "gateway/privileges.h"
-#include "gateway/report.h"
+#include "gateway/service/config.h"
+#include "gateway/pipeline/pipeline.h"
+#include "gateway/service/privileges.h"
+#include "gateway/pipeline/report.h"
 #include "gateway/service/service_client.h"
 
 namespace mugai {

@@ -8,7 +8,7 @@
 
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/worker_seccomp.h"
 #include "scanners/scanner_server.h"
 
 namespace mugai {

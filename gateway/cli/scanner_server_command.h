@@ -1,5 +1,5 @@
 // `mugai scanner-server`: the scanner process (scanners/scanner_server.h). Started by the
-// supervisor (gateway/scanner_process.cc), never by hand; documented for operators who see it
+// supervisor (gateway/sandbox/scanner_process.cc), never by hand; documented for operators who see it
 // in `ps`.
 #pragma once
 

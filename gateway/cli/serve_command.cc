@@ -5,8 +5,8 @@
 
 #include "gateway/cli/cli_args.h"
 #include "gateway/cli/sanitize_command.h"
-#include "gateway/config.h"
-#include "gateway/privileges.h"
+#include "gateway/service/config.h"
+#include "gateway/service/privileges.h"
 #include "gateway/service/service.h"
 
 namespace mugai {

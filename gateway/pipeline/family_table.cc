@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "gateway/config.h"
-#include "gateway/worker_protocol.h"
+#include "gateway/service/config.h"
+#include "gateway/sandbox/worker_protocol.h"
 
 namespace mugai {
 

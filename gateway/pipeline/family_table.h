@@ -10,14 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/policy.h"
+#include "gateway/pipeline/policy.h"
 
 namespace mugai {
 
 struct Config;
 struct WorkerResult;
 
-// Which code a worker runs for a node of the family (gateway/item_processor.cc).
+// Which code a worker runs for a node of the family (gateway/worker/item_processor.cc).
 enum class WorkerEntry : uint8_t {
   kNone,           // blocked before any conversion
   kPass,           // delivered as received (after identify and scan)

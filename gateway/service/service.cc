@@ -25,7 +25,7 @@
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/operator_context.h"
 #include "gateway/cli/quarantine_command.h"
-#include "gateway/report.h"
+#include "gateway/pipeline/report.h"
 #include "gateway/service/service_protocol.h"
 
 namespace mugai {

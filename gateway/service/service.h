@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "gateway/config.h"
-#include "gateway/pipeline.h"
+#include "gateway/service/config.h"
+#include "gateway/pipeline/pipeline.h"
 
 namespace mugai {
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 
 namespace mugai {
 

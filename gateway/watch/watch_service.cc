@@ -1,7 +1,7 @@
 // The watch loop: poll() over inotify and a signalfd, a stability sweep, batches of claims.
 #include "gateway/watch/watch_service.h"
 
-#include "gateway/privileges.h"
+#include "gateway/service/privileges.h"
 
 #include <dirent.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
-#include "gateway/report.h"
+#include "gateway/pipeline/report.h"
 #include "scanners/name_check.h"
 
 namespace mugai {

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/config.h"
-#include "gateway/event_log.h"
-#include "gateway/pipeline.h"
+#include "gateway/service/config.h"
+#include "gateway/service/event_log.h"
+#include "gateway/pipeline/pipeline.h"
 #include "gateway/service/service_client.h"
 #include "gateway/watch/claim_store.h"
 

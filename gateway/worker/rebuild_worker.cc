@@ -3,8 +3,8 @@
 
 #include "converters/archive/zip_builder.h"
 #include "converters/mail/mail_builder.h"
-#include "gateway/item_processor.h"
-#include "gateway/rebuild_protocol.h"
+#include "gateway/worker/item_processor.h"
+#include "gateway/sandbox/rebuild_protocol.h"
 
 namespace mugai {
 

@@ -5,11 +5,11 @@
 
 #include <cstdint>
 
-#include "gateway/worker_protocol.h"
+#include "gateway/sandbox/worker_protocol.h"
 
 namespace mugai {
 
-// Reads a rebuild request (gateway/rebuild_protocol.h) of at most `max_request_bytes` from
+// Reads a rebuild request (gateway/sandbox/rebuild_protocol.h) of at most `max_request_bytes` from
 // `fd` and writes the container. Returns kSanitized with the output (application/zip or
 // message/rfc822, family kArchive or kMail), or kBlocked kConversionFailed saying why.
 WorkerResult RebuildContainer(int fd, uint64_t max_request_bytes);

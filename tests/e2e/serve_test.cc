@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 #include "gateway/service/service_client.h"
 #include "test_support.h"
 

@@ -1,9 +1,9 @@
 // TOML configuration: defaults, overrides, and errors that name the file and line.
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 
 #include <gtest/gtest.h>
 
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 #include "test_support.h"
 
 namespace mugai {

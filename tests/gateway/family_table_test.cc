@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/rebuild_protocol.h"
-#include "gateway/worker_protocol.h"
+#include "gateway/sandbox/rebuild_protocol.h"
+#include "gateway/sandbox/worker_protocol.h"
 
 namespace mugai {
 namespace {

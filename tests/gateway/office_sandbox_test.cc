@@ -20,7 +20,7 @@
 #include <functional>
 #include <string>
 
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/worker_seccomp.h"
 #include "test_support.h"
 
 namespace mugai {

@@ -1,7 +1,7 @@
 // The pipeline in-process, with faults injected into its workers: every failure blocks the
 // item, keeps the original in quarantine, writes nothing to the output folder, and the
 // supervisor goes on to the next item.
-#include "gateway/pipeline.h"
+#include "gateway/pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The allow-list: families from MIME types, output names.
-#include "gateway/policy.h"
+#include "gateway/pipeline/policy.h"
 #include "gateway/pipeline/family_table.h"
 
 #include <gtest/gtest.h>

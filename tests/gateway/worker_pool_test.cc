@@ -1,7 +1,7 @@
 // Worker processes: results come back; crashes, memory exhaustion, hangs and oversized
 // results are reported as such and the supervisor survives.
-#include "gateway/worker_pool.h"
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/worker_pool.h"
+#include "gateway/sandbox/worker_seccomp.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 // The supervisor's decoder treats worker bytes as hostile.
-#include "gateway/worker_protocol.h"
+#include "gateway/sandbox/worker_protocol.h"
 
 #include <gtest/gtest.h>
 

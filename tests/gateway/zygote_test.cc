@@ -1,14 +1,14 @@
 // Workers come from the zygote, never from the supervisor: a worker holds no other item's
 // bytes and no other item's password. A test-build probe job searches its own worker's whole
 // memory for markers; it does find what the zygote really holds, which shows it can fail.
-#include "gateway/zygote_client.h"
+#include "gateway/sandbox/zygote_client.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "common/file_util.h"
-#include "gateway/worker_job.h"
-#include "gateway/worker_pool.h"
+#include "gateway/sandbox/worker_job.h"
+#include "gateway/sandbox/worker_pool.h"
 #include "test_support.h"
 
 namespace mugai {

@@ -1,7 +1,7 @@
 // The scanner process: one engine for every worker of a supervisor, scans of sealed memfds
 // over its protocol, restart after a crash (scans it held fail closed), reload beside the
 // running engine when the signatures change, and a clear error when there are none.
-#include "gateway/scanner_process.h"
+#include "gateway/sandbox/scanner_process.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 // Rebuild request encoding (supervisor) and its defensive decoder (worker).
-#include "gateway/rebuild_protocol.h"
+#include "gateway/sandbox/rebuild_protocol.h"
 
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 #include "common/wire_format.h"
 
 namespace mugai {

@@ -1,6 +1,6 @@
 // Worker-side processing of one node. Every early return is a block: nothing is delivered
 // unless the policy says so and the conversion succeeded.
-#include "gateway/item_processor.h"
+#include "gateway/worker/item_processor.h"
 
 #include <iconv.h>
 #include <sys/mman.h>
@@ -24,10 +24,10 @@
 #include "converters/pdf/pdf_analyzer.h"
 #include "converters/pdf/pdf_renderer.h"
 #include "converters/text/charset_detector.h"
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 #include "gateway/pipeline/family_table.h"
-#include "gateway/policy.h"
-#include "gateway/worker_pool.h"
+#include "gateway/pipeline/policy.h"
+#include "gateway/sandbox/worker_pool.h"
 #include "scanners/name_check.h"
 
 namespace mugai {

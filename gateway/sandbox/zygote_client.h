@@ -4,7 +4,7 @@
 // the job it was sent and the descriptors that came with it.
 // Messages (SOCK_SEQPACKET, one per datagram):
 //   supervisor → zygote  "J" u64 id, u8 has_scanner, u8 has_extra, with descriptors: the job
-//                        (a sealed memfd of gateway/worker_job.h, read only by the worker),
+//                        (a sealed memfd of gateway/sandbox/worker_job.h, read only by the worker),
 //                        input, result pipe, [scanner], [extra]
 //   zygote → supervisor  "R" ready | "S" u64 id, i32 pid (negative: -errno) | "X" i32 pid,
 //                        i32 wait status
@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "common/status.h"
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 
 namespace mugai {
 

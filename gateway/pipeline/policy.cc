@@ -1,5 +1,5 @@
 // Policy tables. Families are decided from libmagic's MIME type only, never from the name.
-#include "gateway/policy.h"
+#include "gateway/pipeline/policy.h"
 
 #include <array>
 #include <cctype>

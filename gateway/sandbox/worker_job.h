@@ -10,12 +10,12 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "gateway/worker_pool.h"
+#include "gateway/sandbox/worker_pool.h"
 
 namespace mugai {
 
 enum class JobKind : uint8_t {
-  kProcess = 1,      // identify, scan, convert or unpack one node (gateway/item_processor.h)
+  kProcess = 1,      // identify, scan, convert or unpack one node (gateway/worker/item_processor.h)
   kVerify = 2,       // identify and scan an output again
   kRebuild = 3,      // write a zip or a message from verified parts (gateway/worker/)
   kOfficeRelay = 4,  // carry a document to a warm LibreOffice converter and its PDF back

@@ -1,9 +1,9 @@
 // Worker result encoding and the supervisor's defensive decoder.
-#include "gateway/worker_protocol.h"
+#include "gateway/sandbox/worker_protocol.h"
 
 #include <cstring>
 
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 #include "common/wire_format.h"
 
 namespace mugai {

@@ -1,5 +1,5 @@
 // setgroups/setgid/setuid, in that order, checked.
-#include "gateway/privileges.h"
+#include "gateway/service/privileges.h"
 
 #include <grp.h>
 #include <pwd.h>

@@ -1,4 +1,4 @@
-// Gateway configuration: built-in defaults (gateway/limits.h), optionally overridden by a
+// Gateway configuration: built-in defaults (gateway/service/limits.h), optionally overridden by a
 // TOML file, then by command-line flags. Unknown keys and out-of-range values are errors.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 #include "converters/html/html_to_text.h"
 #include "converters/pdf/pdf_renderer.h"
 

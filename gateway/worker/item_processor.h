@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/config.h"
-#include "gateway/worker_protocol.h"
+#include "gateway/service/config.h"
+#include "gateway/sandbox/worker_protocol.h"
 #include "scanners/scanner.h"
 #include "scanners/type_identifier.h"
 
@@ -35,7 +35,7 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
                          const std::string& scratch_dir, bool as_mail = false);
 
 // A relay worker's job for legacy Office, RTF and ODF: sends `document` over `conn` (a
-// connection to a warm LibreOffice converter, gateway/office_pool.h) and returns its PDF as a
+// connection to a warm LibreOffice converter, gateway/sandbox/office_pool.h) and returns its PDF as a
 // kSanitized result with output application/pdf, or kBlocked (conversion_failed, encrypted,
 // conversion_limit). The PDF is untrusted: the supervisor processes it as a new node.
 

@@ -130,7 +130,7 @@ class WorkerPool {
   void SetScannerConnector(std::function<int()> connect) { connect_scanner_ = std::move(connect); }
 
   // Zygote mode (production): workers are forked by the zygote from an encoded job
-  // (gateway/worker_job.h), never from this process. `extra_fd` (or -1) goes with it.
+  // (gateway/sandbox/worker_job.h), never from this process. `extra_fd` (or -1) goes with it.
   void SetZygote(ZygoteClient* zygote) { zygote_ = zygote; }
   void SubmitJob(int input_fd, std::string encoded_job, WorkerDone done, bool scanner,
                  int extra_fd = -1, int64_t start_by_ms = 0, std::string start_by_why = "");

@@ -1,6 +1,6 @@
 // Converter processes for legacy Office documents: started, watched and restarted by one
 // manager thread; see office_pool.h.
-#include "gateway/office_pool.h"
+#include "gateway/sandbox/office_pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +22,8 @@
 #include <filesystem>
 
 #include "converters/office/office_server.h"
-#include "gateway/worker_pool.h"
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/worker_pool.h"
+#include "gateway/sandbox/worker_seccomp.h"
 
 namespace mugai {
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/event_log.h"
+#include "gateway/service/event_log.h"
 
 namespace mugai {
 

@@ -11,19 +11,19 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/config.h"
-#include "gateway/event_log.h"
-#include "gateway/worker_job.h"
-#include "gateway/zygote_client.h"
-#include "gateway/office_pool.h"
+#include "gateway/service/config.h"
+#include "gateway/service/event_log.h"
+#include "gateway/sandbox/worker_job.h"
+#include "gateway/sandbox/zygote_client.h"
+#include "gateway/sandbox/office_pool.h"
 #include "gateway/pipeline/family_table.h"
-#include "gateway/rebuild_protocol.h"
-#include "gateway/report.h"
-#include "gateway/worker_pool.h"
+#include "gateway/sandbox/rebuild_protocol.h"
+#include "gateway/pipeline/report.h"
+#include "gateway/sandbox/worker_pool.h"
 #include "quarantine/audit_log.h"
 #include "quarantine/blob_store.h"
 #include "quarantine/quarantine_index.h"
-#include "gateway/scanner_process.h"
+#include "gateway/sandbox/scanner_process.h"
 
 namespace mugai {
 

@@ -1,6 +1,6 @@
 // TOML configuration with toml++. Every table and key is known; anything else is an error
 // naming the file and line, so a typo never silently falls back to a default.
-#include "gateway/config.h"
+#include "gateway/service/config.h"
 
 #include <cctype>
 #include <cstring>
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 
 namespace mugai {
 

@@ -1,8 +1,8 @@
 // Worker processes: fork from the pre-initialised supervisor, limit, run, report, exit.
-#include "gateway/worker_pool.h"
+#include "gateway/sandbox/worker_pool.h"
 
-#include "gateway/worker_seccomp.h"
-#include "gateway/zygote_client.h"
+#include "gateway/sandbox/worker_seccomp.h"
+#include "gateway/sandbox/zygote_client.h"
 #include "scanners/scanner_client.h"
 
 #include <dirent.h>

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/worker_protocol.h"
+#include "gateway/sandbox/worker_protocol.h"
 #include "scanners/malware_scanner.h"
 
 namespace mugai {

@@ -1,7 +1,7 @@
 // Worker confinement: namespaces, Landlock and the seccomp allow-list. Denials return an
 // errno (so libraries fail cleanly and the item is blocked); exec kills the worker outright,
 // since no worker type of this build may run one.
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/worker_seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>

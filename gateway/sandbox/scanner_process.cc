@@ -1,5 +1,5 @@
 // Starting, reaching and restarting the scanner process.
-#include "gateway/scanner_process.h"
+#include "gateway/sandbox/scanner_process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,9 +20,9 @@
 
 #include "common/file_util.h"
 #include "common/threads.h"
-#include "gateway/event_log.h"
-#include "gateway/worker_pool.h"
-#include "gateway/worker_seccomp.h"
+#include "gateway/service/event_log.h"
+#include "gateway/sandbox/worker_pool.h"
+#include "gateway/sandbox/worker_seccomp.h"
 #include "scanners/scanner_client.h"
 
 namespace mugai {

@@ -1,5 +1,5 @@
 // logfmt event log.
-#include "gateway/event_log.h"
+#include "gateway/service/event_log.h"
 
 #include "quarantine/utc_time.h"
 

@@ -1,5 +1,5 @@
 // Supervisor-side orchestration of one batch of items through worker processes.
-#include "gateway/pipeline.h"
+#include "gateway/pipeline/pipeline.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,13 +16,13 @@
 
 #include "common/file_util.h"
 #include "converters/mail/mail_text.h"
-#include "gateway/limits.h"
+#include "gateway/service/limits.h"
 #include "gateway/pipeline/family_table.h"
-#include "gateway/rebuild_protocol.h"
-#include "gateway/worker_job.h"
-#include "gateway/zygote_client.h"
-#include "gateway/policy.h"
-#include "gateway/worker_seccomp.h"
+#include "gateway/sandbox/rebuild_protocol.h"
+#include "gateway/sandbox/worker_job.h"
+#include "gateway/sandbox/zygote_client.h"
+#include "gateway/pipeline/policy.h"
+#include "gateway/sandbox/worker_seccomp.h"
 #include "scanners/name_check.h"
 
 namespace mugai {

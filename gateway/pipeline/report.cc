@@ -1,6 +1,6 @@
 // Report rendering. Field names here are a public contract (ARCHITECTURE §5): add, never
 // rename.
-#include "gateway/report.h"
+#include "gateway/pipeline/report.h"
 
 #include "mugai/version.h"
 #include "scanners/name_check.h"

@@ -1,5 +1,5 @@
 // Worker job encoding (supervisor) and decoding (zygote).
-#include "gateway/worker_job.h"
+#include "gateway/sandbox/worker_job.h"
 
 #include "common/wire_format.h"
 

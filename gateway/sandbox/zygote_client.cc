@@ -1,5 +1,5 @@
 // Starting the zygote and asking it for workers.
-#include "gateway/zygote_client.h"
+#include "gateway/sandbox/zygote_client.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,8 +17,8 @@
 #include "common/file_util.h"
 #include "common/threads.h"
 #include "common/wire_format.h"
-#include "gateway/event_log.h"
-#include "gateway/worker_pool.h"
+#include "gateway/service/event_log.h"
+#include "gateway/sandbox/worker_pool.h"
 
 namespace mugai {
 

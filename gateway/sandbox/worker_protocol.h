@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "gateway/policy.h"
+#include "gateway/pipeline/policy.h"
 
 namespace mugai {
 
