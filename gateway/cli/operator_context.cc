@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+
+#include "common/file_util.h"
 
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/service/service.h"
@@ -65,6 +68,16 @@ bool RunThroughService(const std::string& which, const std::vector<std::string>&
     }
     path = config->service_socket;
   }
+  if (!parsed.Get("--out").empty()) {
+    // Files come back to be written here, as this user: the folder must be ours to write.
+    const std::string out = parsed.Get("--out");
+    if (!MakeDirs(out, 0755).ok() || access(out.c_str(), W_OK) != 0) {
+      std::fprintf(OpErr(), "%s: --out %s: you cannot write there (the files are written by "
+                            "this command, as you)\n", command.c_str(), out.c_str());
+      *exit_code = kExitUsage;
+      return true;
+    }
+  }
   Result<std::unique_ptr<ServiceConnection>> conn =
       ServiceConnection::Open(config.value(), path, false, command);
   if (!conn.ok()) {
@@ -81,7 +94,26 @@ bool RunThroughService(const std::string& which, const std::vector<std::string>&
     }
     argv.push_back(args[i]);
   }
-  Result<ServiceConnection::OperatorReply> reply = conn.value()->RunOperator(argv);
+  // Files of a release or resubmission come back to be written here, into --out, by this
+  // process with the caller's own permissions (never an existing file replaced).
+  const std::string out_dir = parsed.Get("--out");
+  auto writer = [&out_dir](const std::string& name, const std::string& bytes) -> Result<std::string> {
+    if (out_dir.empty()) return Status{StatusCode::kInvalidArgument, "no --out folder"};
+    std::string base = BaseName(name);
+    if (base.empty() || base == "." || base == "..") base = "release";
+    if (Status s = MakeDirs(out_dir, 0755); !s.ok()) return s;
+    std::string target = out_dir + "/" + base;
+    for (int n = 1; access(target.c_str(), F_OK) == 0 && n < 10000; ++n) {
+      size_t dot = base.rfind('.');
+      target = out_dir + "/" +
+               (dot == std::string::npos || dot == 0
+                    ? base + " (" + std::to_string(n) + ")"
+                    : base.substr(0, dot) + " (" + std::to_string(n) + ")" + base.substr(dot));
+    }
+    if (Status s = WriteFileAtomically(target, bytes, 0644, true); !s.ok()) return s;
+    return target;
+  };
+  Result<ServiceConnection::OperatorReply> reply = conn.value()->RunOperator(argv, writer);
   if (!reply.ok()) {
     std::fprintf(OpErr(), "%s: %s\n", command.c_str(), reply.status().message().c_str());
     *exit_code = kExitInternal;
@@ -114,15 +146,26 @@ bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user)
   return true;
 }
 
-bool CallerOwns(const OperatorContext& ctx, const std::string& path) {
-  if (!ctx.service || ctx.service->uid == 0) return true;
-  std::string p = path;
-  struct stat st;
-  while (!p.empty() && lstat(p.c_str(), &st) != 0) {
-    size_t slash = p.rfind('/');
-    p = slash == std::string::npos || slash == 0 ? "" : p.substr(0, slash);
+Status HandBack(const OperatorContext& ctx, const std::string& staging,
+                std::vector<std::string>* delivered) {
+  if (!ctx.service || !ctx.service->hand_back) {
+    return {StatusCode::kInternal, "no client to hand the files to"};
   }
-  return !p.empty() && p[0] == '/' && st.st_uid == ctx.service->uid;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(staging, ec)) {
+    if (e.is_regular_file()) names.push_back(e.path().filename().string());
+  }
+  if (ec) return {StatusCode::kIo, "cannot read " + staging + ": " + ec.message()};
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    Result<std::string> bytes = ReadFileLimited(staging + "/" + name, UINT64_MAX);
+    if (!bytes.ok()) return bytes.status();
+    Result<std::string> put = ctx.service->hand_back(name, bytes.value());
+    if (!put.ok()) return put.status();
+    delivered->push_back(put.value());
+  }
+  return Status::Ok();
 }
 
 int Fail(const OperatorContext* ctx, const std::string& command, const std::string& message,

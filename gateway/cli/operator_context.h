@@ -3,6 +3,7 @@
 // that a user holds a role allowed to do an operation.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -43,6 +44,10 @@ struct ServiceCaller {
   std::string user;  // the caller's Unix user name
   uint32_t uid = 0;
   Pipeline* pipeline = nullptr;
+  // Hands a delivered file (approve/resubmit --out) back to the client, which writes it into
+  // its own folder with its own permissions; returns where it was put. The service never
+  // writes into a path a client names.
+  std::function<Result<std::string>(const std::string& name, const std::string& bytes)> hand_back;
 };
 
 struct OperatorContext {
@@ -76,9 +81,10 @@ bool RunThroughService(const std::string& which, const std::vector<std::string>&
 // root on the state folder, --user. False (after saying why) when refused.
 bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user);
 
-// Through the service, a folder or file the service would write for a client must be the
-// client's own (or the client is root): true if `path` (or its nearest existing parent) is.
-bool CallerOwns(const OperatorContext& ctx, const std::string& path);
+// Through the service: hands every file of `staging` back to the client (ServiceCaller::
+// hand_back), in name order; appends where each was put. Stops at the first failure.
+Status HandBack(const OperatorContext& ctx, const std::string& staging,
+                std::vector<std::string>* delivered);
 
 // Checks that `user` holds a role (config [roles]) that may perform `op`. Prints why not.
 bool Authorized(const OperatorContext& ctx, const std::string& user, Operation op);

@@ -53,7 +53,8 @@ Options for every command:
 Who you are (本人確認): through the service, the Unix user you are logged in as, which the
 service learns from its socket; --user may be left out, and naming anyone else is refused.
 On the state folder, the Unix user running the command; only root names the person it acts
-for with --user. Through the service, --out and --report must be yours.
+for with --user. Through the service, the files of approve/resubmit --out are written by this
+command, as you; --report only as --report - (standard output).
 
 Roles (config [roles]): operators request, resubmit and purge; approvers approve and reject;
 auditors only read. Listing and showing need a role through the service; on the state

@@ -155,13 +155,12 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                 "must (申請者と承認者の兼務はできません)",
                 kExitBlocked);
   }
-  if (!a.Get("--out").empty() && !CallerOwns(ctx, a.Get("--out"))) {
-    return Fail(&ctx, ctx.command,
-                "--out " + a.Get("--out") + ": through the mugai service, give a folder of your "
-                "own (the service writes it for you)", kExitUsage);
-  }
   std::string dest = RecordedDestination(rec, a);
   bool mail = IsMailItem(rec) && a.Get("--out").empty();
+  // Through the service with --out: staged in the service's own folder, then every file is
+  // handed back to the client, which writes it into its folder itself.
+  const bool hand_back = ctx.service && !a.Get("--out").empty();
+  if (hand_back) dest = ctx.config.state_dir + "/tmp/release-" + rec.id;
   if (mail) {
     if (ctx.config.milter_next_hop.empty()) {
       return Fail(&ctx, ctx.command,
@@ -184,7 +183,8 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
   if (!rec.exception) {
     std::filesystem::remove_all(staging);
     if (Status s = MakeDirs(staging, 0700); !s.ok()) return Fail(&ctx, ctx.command, s.message(), kExitInternal);
-    std::optional<NodeReport> r = Rerun(ctx, rec, user, a.Get("--password"), staging, dest, nullptr);
+    std::optional<NodeReport> r = Rerun(ctx, rec, user, a.Get("--password"), staging,
+                                        hand_back ? "" : dest, nullptr);
     if (!r) {
       std::filesystem::remove_all(staging);
       return kExitInternal;
@@ -256,7 +256,16 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                   kExitInternal);
     }
   }
-  if (!mail) {
+  if (hand_back) {
+    Status handed = HandBack(ctx, staging, &delivered);
+    std::filesystem::remove_all(dest);
+    if (!handed.ok()) {
+      return Fail(&ctx, ctx.command, "approved, but not delivered: " + handed.message() +
+                                         " (the item stays approved; resubmit it)",
+                  kExitInternal);
+    }
+    dest = a.Get("--out");
+  } else if (!mail) {
     Status moved = MoveOutputs(staging, dest, &delivered);
     std::filesystem::remove_all(staging);
     if (!moved.ok()) return Fail(&ctx, ctx.command, moved.message(), kExitInternal);
@@ -288,21 +297,21 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (rec.state == QuarantineState::kPurged) {
     return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
   }
-  for (const char* flag : {"--out", "--report"}) {
-    if (!a.Get(flag).empty() && a.Get(flag) != "-" && !CallerOwns(ctx, a.Get(flag))) {
-      return Fail(&ctx, ctx.command,
-                  std::string(flag) + " " + a.Get(flag) + ": through the mugai service, give a "
-                  "folder or file of your own (the service writes it for you)", kExitUsage);
-    }
+  if (ctx.service && a.Has("--report") && a.Get("--report") != "-") {
+    return Fail(&ctx, ctx.command,
+                "--report FILE: through the mugai service, use --report - (standard output) "
+                "and redirect it", kExitUsage);
   }
   bool mail = IsMailItem(rec) && a.Get("--out").empty();
+  const bool hand_back = ctx.service && !a.Get("--out").empty();
   if (mail && ctx.config.milter_next_hop.empty()) {
     return Fail(&ctx, ctx.command,
                 "mail is resubmitted by re-injecting it into SMTP: set milter.next_hop = "
                 "\"smtp://HOST:PORT\" in the config (or give --out DIR)",
                 kExitUsage);
   }
-  std::string dest = mail ? ctx.config.state_dir + "/tmp/resubmit-" + rec.id : RecordedDestination(rec, a);
+  std::string dest = mail || hand_back ? ctx.config.state_dir + "/tmp/resubmit-" + rec.id
+                                      : RecordedDestination(rec, a);
   if (dest.empty()) {
     return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",
                 kExitUsage);
@@ -310,11 +319,20 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (Status s = MakeDirs(dest, 0755); !s.ok()) return Fail(&ctx, ctx.command, "--out: " + s.message(), kExitUsage);
   std::string report;
   std::optional<NodeReport> r =
-      Rerun(ctx, rec, user, a.Get("--password"), dest, dest, a.Has("--report") ? &report : nullptr);
+      Rerun(ctx, rec, user, a.Get("--password"), dest, hand_back ? "" : dest,
+            a.Has("--report") ? &report : nullptr);
   if (!r) return kExitInternal;
   nlohmann::json outputs = nlohmann::json::array();
   for (const auto& o : r->outputs) outputs.push_back(o.path);
-  if (mail) {
+  if (hand_back) {
+    outputs = nlohmann::json::array();
+    std::vector<std::string> handed;
+    Status s = r->verdict != Verdict::kBlocked && !r->internal_failure
+                   ? HandBack(ctx, dest, &handed) : Status::Ok();
+    std::filesystem::remove_all(dest);
+    if (!s.ok()) return Fail(&ctx, ctx.command, "not delivered: " + s.message(), kExitInternal);
+    for (const auto& h : handed) outputs.push_back(h);
+  } else if (mail) {
     outputs = nlohmann::json::array();
     if (r->verdict != Verdict::kBlocked && !r->internal_failure) {
       Result<std::string> text = DeliveredMessage(*r);

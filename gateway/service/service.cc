@@ -256,6 +256,27 @@ void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, c
   caller.user = actor;
   caller.uid = uid;
   caller.pipeline = pipeline_.get();
+  caller.hand_back = [conn](const std::string& name, const std::string& bytes) -> Result<std::string> {
+    json head = {{"type", "output"}, {"name", name}, {"size", bytes.size()}};
+    if (!SendJson(conn, head) || !SendFrame(conn, bytes)) {
+      return Status{StatusCode::kIo, "the client went away before the file was handed over"};
+    }
+    std::string ack;
+    std::vector<int> none;
+    if (!RecvFrame(conn, 1 << 16, &ack, &none, 0)) {
+      return Status{StatusCode::kIo, "the client went away before it wrote the file"};
+    }
+    json a = json::parse(ack, nullptr, false);
+    if (a.is_discarded() || !a.is_object() || !a.contains("ok") || !a["ok"].is_boolean()) {
+      return Status{StatusCode::kProtocol, "the client answered nonsense about the file"};
+    }
+    if (!a["ok"].get<bool>() || !IsString(a, "path", 8192)) {
+      return Status{StatusCode::kIo, "the client could not write " + name + ": " +
+                                         (IsString(a, "error", 4096) ? a["error"].get<std::string>()
+                                                                     : std::string("?"))};
+    }
+    return a["path"].get<std::string>();
+  };
   int rc = 3;
   std::string out, err;
   {

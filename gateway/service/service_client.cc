@@ -83,20 +83,38 @@ Result<std::unique_ptr<ServiceConnection>> ServiceConnection::Open(const Config&
 }
 
 Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
-    const std::vector<std::string>& argv) {
+    const std::vector<std::string>& argv,
+    const std::function<Result<std::string>(const std::string&, const std::string&)>& writer) {
   json req = {{"v", kServiceProtocolVersion}, {"op", "operator"}, {"items", json::array()},
               {"password", ""}, {"deliver", false}, {"destination", ""}, {"argv", argv}};
   if (!SendFrame(fd_, req.dump(-1, ' ', false, json::error_handler_t::replace))) {
     return Unavailable("the mugai service went away (see its log)");
   }
-  std::string frame;
-  std::vector<int> none;
-  if (!RecvFrame(fd_, kMaxServiceJson, &frame, &none, 0)) {
-    return Unavailable("the mugai service went away before it answered (see its log)");
-  }
-  json msg = json::parse(frame, nullptr, false);
-  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type")) {
-    return Unavailable("the mugai service answered nonsense");
+  json msg;
+  for (;;) {
+    std::string frame;
+    std::vector<int> none;
+    if (!RecvFrame(fd_, kMaxServiceJson, &frame, &none, 0)) {
+      return Unavailable("the mugai service went away before it answered (see its log)");
+    }
+    msg = json::parse(frame, nullptr, false);
+    if (msg.is_discarded() || !msg.is_object() || !msg.contains("type")) {
+      return Unavailable("the mugai service answered nonsense");
+    }
+    if (msg["type"] != "output") break;
+    // A file for us to write (a release or resubmission to --out), then the next message.
+    std::string bytes;
+    uint64_t size = msg.value("size", uint64_t{0});
+    if (!RecvFrame(fd_, size, &bytes, &none, 0) || bytes.size() != size) {
+      return Unavailable("the mugai service went away while handing over a file");
+    }
+    Result<std::string> put = writer ? writer(msg.value("name", std::string()), bytes)
+                                     : Status{StatusCode::kInvalidArgument, "no --out"};
+    json ack = put.ok() ? json{{"ok", true}, {"path", put.value()}}
+                        : json{{"ok", false}, {"error", put.status().message()}};
+    if (!SendFrame(fd_, ack.dump(-1, ' ', false, json::error_handler_t::replace))) {
+      return Unavailable("the mugai service went away");
+    }
   }
   OperatorReply r;
   r.exit = msg.value("exit", 3);

@@ -65,7 +65,12 @@ class ServiceConnection {
     int exit = 3;
     std::string out, err;
   };
-  Result<OperatorReply> RunOperator(const std::vector<std::string>& argv);
+  // Files it hands back (approve/resubmit --out) go to `writer`, which returns where it put
+  // each (or why not).
+  Result<OperatorReply> RunOperator(
+      const std::vector<std::string>& argv,
+      const std::function<Result<std::string>(const std::string& name, const std::string& bytes)>&
+          writer);
 
   bool in_process() const { return service_ != nullptr; }
 
