@@ -14,7 +14,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "common/file_util.h"
 #include "gateway/pipeline/report.h"
@@ -240,10 +242,8 @@ std::vector<std::pair<std::string, WatchService::Candidate>> WatchService::TakeE
 void WatchService::Complete(const Claim& claim, const Finished& r) {
   // Outputs and, when something was changed or blocked, the note go through the journal.
   std::vector<Delivery> deliveries;
-  std::string first = r.outputs.empty() ? r.name : r.outputs.front().first;
-  for (const auto& [name, staged] : r.outputs) {
-    deliveries.emplace_back(staged, claim.out_dir + "/" + FreeName(claim.out_dir, name));
-  }
+  std::string first = r.outputs.empty() ? r.name : BaseName(r.outputs.front().second);
+  for (const auto& [staged, final_path] : r.outputs) deliveries.emplace_back(staged, final_path);
   if (config_.watch_notes && r.verdict != "clean") {
     std::string note_name = SafeComponent(r.name) + ".mugai.txt";
     std::string staged = claim.staging + "/" + note_name;
@@ -281,16 +281,30 @@ bool WatchService::RunClaims(const std::vector<Claim>& claims) {
     it.path = c.original;  // opened by this process (O_NOFOLLOW) and handed over
     items.push_back(std::move(it));
   }
+  // Each output is staged durably beside the outbox under the name it will have there, and
+  // that final path is what the service records as delivered: from then on the journal (and
+  // a restart's replay) puts it in place.
+  std::set<std::string> taken;  // final names given out in this batch (one outbox)
   ClientWriter writer = [&](size_t i, const std::string& name, const std::string&,
                             const std::string& bytes) -> Result<std::string> {
-    std::string path = claims[i].staging + "/" + SafeComponent(name);
+    const std::string safe = SafeComponent(name);
+    std::string path = claims[i].staging + "/" + safe;
     for (int n = 1; std::any_of(staged[i].begin(), staged[i].end(),
-                                [&](const auto& o) { return o.second == path; }); ++n) {
-      path = claims[i].staging + "/" + std::to_string(n) + "-" + SafeComponent(name);
+                                [&](const auto& o) { return o.first == path; }); ++n) {
+      path = claims[i].staging + "/" + std::to_string(n) + "-" + safe;
+    }
+    std::string final_name = FreeName(claims[i].out_dir, safe);
+    for (int n = 1; taken.count(final_name) && n < 100000; ++n) {
+      size_t dot = safe.rfind('.');
+      final_name = dot == std::string::npos || dot == 0
+                       ? safe + " (" + std::to_string(n) + ")"
+                       : safe.substr(0, dot) + " (" + std::to_string(n) + ")" + safe.substr(dot);
+      final_name = FreeName(claims[i].out_dir, final_name);
     }
     if (Status s = WriteFileAtomically(path, bytes, 0644, true); !s.ok()) return s;
-    staged[i].emplace_back(name, path);
-    return path;
+    taken.insert(final_name);
+    staged[i].emplace_back(path, claims[i].out_dir + "/" + final_name);
+    return claims[i].out_dir + "/" + final_name;
   };
   Result<ClientOutcome> run =
       service_->Run("watch", items, "", /*deliver=*/true, claims.front().out_dir, writer);

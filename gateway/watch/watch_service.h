@@ -57,7 +57,7 @@ class WatchService {
   // What the service said about one item, as the watcher needs it.
   struct Finished {
     std::string name, verdict, sha256, quarantine_id, notice;
-    std::vector<std::pair<std::string, std::string>> outputs;  // name, staged path
+    std::vector<std::pair<std::string, std::string>> outputs;  // staged path, final path
   };
   // Runs `claims` (one outbox folder) through the service; false when it did not answer.
   bool RunClaims(const std::vector<Claim>& claims);

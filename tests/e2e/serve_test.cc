@@ -200,6 +200,10 @@ TEST_F(ServeTest, WatchHandsItsFilesToTheServiceAndOwnsNoState) {
   std::vector<json> decided = Audit("item_processed");
   ASSERT_FALSE(decided.empty());
   EXPECT_EQ(decided.back()["actor"], Me());
+  // What the audit log says was delivered is where staff find it, not a staging folder.
+  std::set<std::string> delivered;
+  for (const json& d : Audit("delivered")) delivered.insert(d["details"]["destination"]);
+  EXPECT_EQ(delivered, (std::set<std::string>{dir_ / "lgwan/memo.txt", dir_ / "lgwan/page.txt"}));
   EXPECT_FALSE(fs::exists("mugai-state")) << "the watcher made a state folder of its own";
 }
 
