@@ -354,7 +354,16 @@ int RunMilter(const MilterOptions& o) {
     svc.pipeline = std::move(p.value());
     svc.pipeline->PrestartOffice();
   } else {
-    // No engine, no workers here: `mugai serve` has them. Its log is this log too.
+    // No engine, no workers here: `mugai serve` has them. It must answer now (exit 3 with
+    // what to do, as every client naming a service); later, without it, mail is tempfailed.
+    Result<std::unique_ptr<ServiceConnection>> probe =
+        ServiceConnection::Open(svc.config, svc.service_path, false, "milter");
+    if (!probe.ok()) {
+      std::fprintf(stderr, "mugai milter: %s\n", probe.status().message().c_str());
+      return kExitInternal;
+    }
+    probe.value().reset();
+    // Its log is this log too.
     if (Status s = MakeDirs(svc.config.state_dir, 0700); !s.ok() ||
         !svc.own_log.Open(svc.config.state_dir + "/mugai.log").ok()) {
       std::fprintf(stderr, "mugai milter: cannot open %s/mugai.log; logging to standard error only\n",

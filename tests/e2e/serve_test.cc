@@ -216,6 +216,16 @@ TEST_F(ServeTest, AWatcherNamingAServiceThatDoesNotAnswerIsExitThree) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("no mugai service answers at"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(dir_ / "drop/memo.txt")) << "the file was taken";
+  // The milter and the operator commands likewise.
+  testing::RunResult milter = testing::Run({testing::MugaiBinary(), "milter", "--socket",
+                                            "unix:" + dir_ / "milter.sock", "--service",
+                                            dir_ / "nobody.sock", "--state", dir_ / "state"});
+  EXPECT_EQ(milter.exit_code, 3) << milter.err;
+  EXPECT_NE(milter.err.find("no mugai service answers at"), std::string::npos) << milter.err;
+  testing::RunResult list = testing::Run({testing::MugaiBinary(), "quarantine", "list",
+                                          "--service", dir_ / "nobody.sock"});
+  EXPECT_EQ(list.exit_code, 3) << list.err;
+  EXPECT_NE(list.err.find("no mugai service answers at"), std::string::npos) << list.err;
 }
 
 TEST_F(ServeTest, AnExplicitServiceThatDoesNotAnswerIsExitThree) {
