@@ -51,6 +51,80 @@ std::string IconvName(const std::string& charset) {
   return charset;
 }
 
+// ISO-2022-JP as Japanese mail clients write it (Microsoft's CP50221): JIS X 0208 with the NEC
+// special characters (row 13: ①, ㈱, №) and the NEC-selected IBM extensions (rows 89-92: 髙,
+// 﨑), JIS X 0201 katakana by ESC ( I or SO/SI. Each two-byte character is moved to the same
+// character's CP932 bytes (the JIS to Shift_JIS arithmetic), and the CP932 text is then decoded
+// strictly. glibc's iconv has no CP50221: its ISO-2022-JP rejects rows 13 and 89-92, and its
+// ISO-2022-JP-3 reads rows 89-92 as different (JIS X 0213) characters.
+bool Cp50221ToCp932(std::string_view in, std::string* out) {
+  enum class Mode { kAscii, kJis0208, kKatakana } mode = Mode::kAscii;
+  bool shifted = false;  // SO ... SI: katakana
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size();) {
+    auto c = static_cast<unsigned char>(in[i]);
+    if (c >= 0x80) return false;  // 8-bit bytes are not ISO-2022-JP
+    if (c == 0x1B) {
+      std::string_view rest = in.substr(i);
+      if (rest.substr(0, 3) == "\x1b(B" || rest.substr(0, 3) == "\x1b(J") {
+        mode = Mode::kAscii;
+        i += 3;
+      } else if (rest.substr(0, 3) == "\x1b$B" || rest.substr(0, 3) == "\x1b$@") {
+        mode = Mode::kJis0208;
+        i += 3;
+      } else if (rest.substr(0, 4) == "\x1b&@\x1b$B") {  // JIS X 0208-1990 announcer
+        mode = Mode::kJis0208;
+        i += 6;
+      } else if (rest.substr(0, 3) == "\x1b(I") {
+        mode = Mode::kKatakana;
+        i += 3;
+      } else {
+        return false;  // JIS X 0212, ISO-2022-JP-2's other sets: not what CP932 holds
+      }
+      continue;
+    }
+    if (c == 0x0E || c == 0x0F) {
+      shifted = c == 0x0E;
+      ++i;
+      continue;
+    }
+    if (c < 0x21 || c == 0x7F) {  // controls, space and line ends pass in any mode
+      *out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (shifted || mode == Mode::kKatakana) {
+      if (c > 0x5F) return false;
+      *out += static_cast<char>(c + 0x80);  // half-width katakana, 0xA1-0xDF in CP932
+      ++i;
+      continue;
+    }
+    if (mode == Mode::kAscii) {
+      *out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    if (i + 1 >= in.size()) return false;
+    auto c2 = static_cast<unsigned char>(in[i + 1]);
+    if (c2 < 0x21 || c2 > 0x7E) return false;
+    unsigned s1 = (c + 1) / 2 + 0x70;
+    if (s1 >= 0xA0) s1 += 0x40;
+    unsigned s2 = (c & 1) ? c2 + (c2 >= 0x60 ? 0x20 : 0x1F) : c2 + 0x7E;
+    *out += static_cast<char>(s1);
+    *out += static_cast<char>(s2);
+    i += 2;
+  }
+  return true;
+}
+
+bool IsIso2022Jp(const std::string& charset) {
+  std::string lower;
+  for (char c : charset) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return lower == "iso-2022-jp" || lower == "csiso2022jp" || lower == "cp50220" ||
+         lower == "cp50221" || lower == "cp50222";
+}
+
 bool Decodes(std::string_view bytes, const std::string& charset) {
   std::string sink;
   return ConvertToUtf8(bytes, charset, &sink);
@@ -60,6 +134,10 @@ bool Decodes(std::string_view bytes, const std::string& charset) {
 
 bool ConvertToUtf8(std::string_view bytes, const std::string& charset, std::string* out) {
   out->clear();
+  if (IsIso2022Jp(charset)) {
+    std::string cp932;
+    return Cp50221ToCp932(bytes, &cp932) && ConvertToUtf8(cp932, "CP932", out);
+  }
   iconv_t cd = iconv_open("UTF-8", IconvName(charset).c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;
   std::unique_ptr<void, int (*)(iconv_t)> guard(cd, iconv_close);

@@ -23,6 +23,8 @@ CharsetGuess DetectCharset(std::string_view bytes);
 bool IsReadableText(std::string_view bytes, CharsetGuess* guess);
 
 // Strictly converts `bytes` from `charset` to UTF-8. Returns false on any invalid sequence.
+// ISO-2022-JP is read as Japanese mail clients write it (CP50221: NEC special characters and
+// IBM extensions included), Shift_JIS as CP932, EUC-JP as EUC-JP-MS.
 bool ConvertToUtf8(std::string_view bytes, const std::string& charset, std::string* out);
 
 }  // namespace mugai

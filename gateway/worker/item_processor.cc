@@ -154,11 +154,18 @@ WorkerResult ConvertHtml(const WorkerContext& ctx, const std::string& bytes, Wor
   // (NEC and IBM extensions such as ① or 髙); DetectCharset confirmed them as such.
   if (hint == "Shift_JIS") hint = "CP932";
   if (hint == "EUC-JP") hint = "EUC-JP-MS";
+  // ISO-2022-JP HTML (what Outlook sends on Japanese Windows) is decoded here, as CP50221:
+  // libxml2 would drop its escape bytes and keep the rest as ASCII garbage.
+  std::string decoded;
+  if (guess.confirmed && guess.charset == "ISO-2022-JP" &&
+      ConvertToUtf8(bytes, "ISO-2022-JP", &decoded)) {
+    hint = "UTF-8";
+  }
   HtmlToTextOptions options;
   options.links = ctx.config->html_links;
   options.max_depth = ctx.config->html_max_depth;
   options.max_output_bytes = ctx.config->max_output_bytes;
-  Result<HtmlText> text = HtmlToText(bytes, hint, options);
+  Result<HtmlText> text = HtmlToText(decoded.empty() ? bytes : decoded, hint, options);
   if (!text.ok()) {
     return Block(std::move(r),
                  text.status().code() == StatusCode::kLimit ? Reason::kConversionLimit

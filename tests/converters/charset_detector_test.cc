@@ -79,3 +79,30 @@ TEST(Charset, ShortEucJpIsNotTakenForWindows1252) {
 
 }  // namespace
 }  // namespace mugai
+
+namespace mugai {
+namespace {
+
+// ISO-2022-JP as Outlook and other Japanese mail clients write it (CP50221): NEC row 13 (①㈱№),
+// an NEC-selected IBM extension (髙, row 92) and JIS X 0201 katakana (ESC ( I).
+const char kCp50221[] =
+    "\x1b$B$43NG'$/$@$5$$\x1b(B \x1b$B-!-j-b\x1b(B \x1b$B|b66\x1b(B \x1b(I6@6E\x1b(B";
+const char kCp50221Utf8[] = "ご確認ください ①㈱№ 髙橋 ｶﾀｶﾅ";
+
+TEST(Charset, Iso2022JpIsReadAsMailClientsWriteIt) {
+  std::string utf8;
+  ASSERT_TRUE(ConvertToUtf8(kCp50221, "ISO-2022-JP", &utf8));
+  EXPECT_EQ(utf8, kCp50221Utf8);
+  ASSERT_TRUE(ConvertToUtf8(kCp50221, "iso-2022-jp", &utf8));
+  EXPECT_EQ(utf8, kCp50221Utf8);
+  CharsetGuess g = DetectCharset(kCp50221);
+  EXPECT_EQ(g.charset, "ISO-2022-JP");
+  EXPECT_TRUE(g.confirmed);
+  // What is not ISO-2022-JP is refused, not guessed at: 8-bit bytes, JIS X 0212, a cut pair.
+  EXPECT_FALSE(ConvertToUtf8("\x1b$B$4\xa4\x1b(B", "ISO-2022-JP", &utf8));
+  EXPECT_FALSE(ConvertToUtf8("\x1b$(D+!\x1b(B", "ISO-2022-JP", &utf8));
+  EXPECT_FALSE(ConvertToUtf8("\x1b$B$", "ISO-2022-JP", &utf8));
+}
+
+}  // namespace
+}  // namespace mugai

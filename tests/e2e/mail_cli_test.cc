@@ -161,6 +161,25 @@ TEST_F(MailCli, PlainTextPartsAreProcessedWithTheirMessageAndVerifiedInTheRebuil
   EXPECT_EQ(o.message.find("alert(1)"), std::string::npos);
 }
 
+TEST_F(MailCli, Iso2022JpHtmlAsOutlookSendsItBecomesReadableText) {
+  // Outlook's default on Japanese Windows: HTML in ISO-2022-JP (CP50221, with NEC and IBM
+  // characters), the charset in both the MIME header and a <meta>.
+  const std::string jis =
+      "\x1b$B$43NG'$/$@$5$$\x1b(B \x1b$B-!-j-b\x1b(B \x1b$B|b66\x1b(B \x1b(I6@6E\x1b(B";
+  std::string msg = std::string(kHead) +
+                    "Content-Type: text/html; charset=\"iso-2022-jp\"\nContent-Transfer-Encoding: 7bit\n\n"
+                    "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+                    "charset=iso-2022-jp\"></head><body><p>" + jis + "</p><script>x()</script></body></html>\n";
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_FALSE(o.parsed.parts.empty()) << o.message;
+  const MailPart& body = o.parsed.parts[0];
+  EXPECT_NE(body.bytes.find("ご確認ください ①㈱№ 髙橋 ｶﾀｶﾅ"), std::string::npos) << body.bytes;
+  EXPECT_EQ(body.bytes.find("$B"), std::string::npos) << "escape sequences lost, JIS bytes kept";
+  EXPECT_EQ(body.bytes.find("\xEF\xBF\xBD"), std::string::npos) << "U+FFFD in the text";
+  EXPECT_EQ(body.bytes.find("x()"), std::string::npos);
+}
+
 TEST_F(MailCli, OnlyAPlainTextMessageGoesOnUnchanged) {
   // HTML that libmagic takes for plain text, and a text attachment with a risky name: both
   // clean as content, but the message is rebuilt, so neither arrives as the sender labelled it.
