@@ -707,6 +707,24 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     r.family = TypeFamily::kOoxml;  // an Office package libmagic did not recognise as one
     r.actions.push_back({"identified", "zip holding [Content_Types].xml: an Office document"});
   }
+  if (r.family == TypeFamily::kText) {
+    // HTML whose first bytes libmagic does not take for HTML (a fragment such as "<p>…", or
+    // a charset given only in the MIME header) is still HTML to whoever opens it by its name
+    // (a message's HTML part is named .html by its declared type): converted as HTML, so no
+    // tag or script arrives as text.
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    auto ends = [&lower](const char* ext) {
+      size_t n = strlen(ext);
+      return lower.size() > n && lower.compare(lower.size() - n, n, ext) == 0;
+    };
+    if (ends(".html") || ends(".htm") || ends(".xhtml")) {
+      r.actions.push_back({"identified", "named as HTML (libmagic: " + type.mime +
+                                             "): converted as HTML"});
+      r.family = TypeFamily::kHtml;
+      r.detected_type = "text/html";
+    }
+  }
   if (as_mail) {
     if (r.family != TypeFamily::kMail) {
       r.actions.push_back({"identified", "handled as a message (libmagic: " + type.mime + ")"});

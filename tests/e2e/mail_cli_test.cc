@@ -180,6 +180,29 @@ TEST_F(MailCli, Iso2022JpHtmlAsOutlookSendsItBecomesReadableText) {
   EXPECT_EQ(body.bytes.find("x()"), std::string::npos);
 }
 
+TEST_F(MailCli, HtmlThatLibmagicTakesForTextIsStillConvertedAsHtml) {
+  // A fragment without <html> (libmagic: text/plain), its charset only in the MIME header:
+  // named .html, it is converted, never delivered as text with its tags (a.html.txt).
+  std::string frag = "<span>\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf</span>"
+                     "<img src=\"http://evil.example/x.gif\" onerror=\"steal()\">\n";
+  std::string msg = Mixed(
+      "--B\nContent-Type: text/html; charset=utf-8\nContent-Disposition: attachment; "
+      "filename=\"a.html\"\n\n" + frag +
+      "--B\nContent-Type: text/plain\nContent-Disposition: attachment; filename=\"b.htm\"\n\n" + frag);
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  for (const char* name : {"a.txt", "b.txt"}) {
+    const MailPart* p = Part(o, name);
+    ASSERT_NE(p, nullptr) << name << "\n" << o.message;
+    EXPECT_NE(p->bytes.find("こんにちは"), std::string::npos) << p->bytes;
+    EXPECT_EQ(p->bytes.find("<span>"), std::string::npos) << p->bytes;
+    EXPECT_EQ(p->bytes.find("steal()"), std::string::npos) << p->bytes;
+  }
+  EXPECT_EQ(Part(o, "a.html.txt"), nullptr);
+  EXPECT_EQ(Part(o, "b.htm.txt"), nullptr);
+  EXPECT_NE(o.item.dump().find("named as HTML"), std::string::npos) << o.item.dump();
+}
+
 TEST_F(MailCli, OnlyAPlainTextMessageGoesOnUnchanged) {
   // HTML that libmagic takes for plain text, and a text attachment with a risky name: both
   // clean as content, but the message is rebuilt, so neither arrives as the sender labelled it.
