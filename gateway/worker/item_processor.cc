@@ -707,6 +707,15 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     r.family = TypeFamily::kOoxml;  // an Office package libmagic did not recognise as one
     r.actions.push_back({"identified", "zip holding [Content_Types].xml: an Office document"});
   }
+  if (r.family == TypeFamily::kText && bytes.substr(0, 1024).find("%PDF-") != std::string::npos) {
+    // Acrobat and other lenient readers take a file for a PDF when "%PDF-" appears anywhere
+    // in its first 1,024 bytes: such "text" is rebuilt as the PDF it is (or blocked when it
+    // cannot be), never delivered as text a reader would open as a PDF.
+    r.actions.push_back({"identified", "\"%PDF-\" within the first 1,024 bytes (libmagic: " +
+                                           type.mime + "): handled as a PDF"});
+    r.family = TypeFamily::kPdf;
+    r.detected_type = "application/pdf";
+  }
   if (r.family == TypeFamily::kText) {
     // HTML whose first bytes libmagic does not take for HTML (a fragment such as "<p>…", or
     // a charset given only in the MIME header) is still HTML to whoever opens it by its name

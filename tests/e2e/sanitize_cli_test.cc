@@ -122,6 +122,31 @@ TEST_F(SanitizeCli, DeceptiveNamesAreBlocked) {
   }
 }
 
+TEST_F(SanitizeCli, APdfBehindAFewLinesOfTextIsNotDeliveredAsText) {
+  // Acrobat opens a file as a PDF when "%PDF-" is anywhere in its first 1,024 bytes: such a
+  // file is rebuilt as the PDF it is (its JavaScript gone), never passed on byte-identical as
+  // text. Junk that only looks like one is blocked.
+  Put("note.pdf", "Please read the attached report.\n\n" + Fixture("pdf/js-openaction.pdf"));
+  testing::RunResult r = Sanitize({"note.pdf"});
+  json item = Item(r);
+  EXPECT_EQ(item["detected_type"], "application/pdf") << item.dump();
+  EXPECT_FALSE(std::filesystem::exists(out_ / "note.pdf.txt"));
+  EXPECT_FALSE(std::filesystem::exists(out_ / "note.txt"));
+  if (item["verdict"] == "sanitized") {
+    std::string out = ReadFile(out_ / "note.pdf");
+    EXPECT_EQ(out.rfind("%PDF-", 0), 0u);
+    EXPECT_EQ(out.find("/JavaScript"), std::string::npos);
+  } else {
+    EXPECT_EQ(item["verdict"], "blocked") << item.dump();
+  }
+  Put("fake.txt", "line one\n%PDF-1.7 is the version we use\n");
+  testing::RunResult f = Sanitize({"fake.txt"});
+  json fake = Item(f);
+  EXPECT_EQ(fake["verdict"], "blocked") << f.out;
+  EXPECT_EQ(fake["detected_type"], "application/pdf") << f.out;  // taken for what readers see
+  EXPECT_FALSE(std::filesystem::exists(out_ / "fake.txt")) << "delivered as text";
+}
+
 TEST_F(SanitizeCli, JapaneseTextIsDeliveredByteIdentical) {
   struct Case {
     std::string fixture, charset;
