@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
+
+#include "converters/text/charset_detector.h"
 
 namespace mugai {
 
@@ -106,6 +109,139 @@ std::vector<RawParam> RawParams(std::string_view v) {
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool IsIso2022JpName(std::string charset) {
+  return Lower(std::move(charset)).rfind("iso-2022-jp", 0) == 0;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// One RFC 2047 encoded word's text (B or Q) as bytes; false if it is not well formed.
+bool DecodeWord(char encoding, std::string_view text, std::string* out) {
+  out->clear();
+  if (encoding == 'B' || encoding == 'b') {
+    if (text.size() % 4 != 0) return false;
+    for (char c : text) {
+      if (!g_ascii_isalnum(c) && c != '+' && c != '/' && c != '=') return false;
+    }
+    gsize len = 0;
+    guchar* bytes = g_base64_decode(std::string(text).c_str(), &len);
+    if (!bytes) return false;
+    out->assign(reinterpret_cast<const char*>(bytes), len);
+    g_free(bytes);
+    return true;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '_') {
+      *out += ' ';
+    } else if (text[i] == '=') {
+      if (i + 2 >= text.size()) return false;
+      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      *out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      *out += text[i];
+    }
+  }
+  return true;
+}
+
+// A file name GMime cannot decode right: ISO-2022-JP as Japanese mail clients write it
+// (CP50221, with ①, ㈱, 髙 and half-width katakana), which GMime reads with iconv's
+// ISO-2022-JP and turns into '?'s. From the raw parameters, RFC 2231 (`filename*=
+// iso-2022-jp''%1B%24B…`, continuations included) or RFC 2047 words in the value (Outlook's
+// `filename="=?ISO-2022-JP?B?…?="`), decoded as CP50221. Nothing when the name is not
+// ISO-2022-JP or does not decode cleanly (GMime's reading stands).
+std::optional<std::string> Iso2022JpFileName(const std::vector<RawParam>& params,
+                                             const char* key) {
+  const std::string k = key;
+  // RFC 2231: key* or key*0*, key*1*, ... (key*N without the star: not encoded).
+  std::string cs;
+  std::string bytes;
+  bool have = false;
+  for (int n = -1; n < 100; ++n) {
+    const RawParam* found = nullptr;
+    bool encoded = true;
+    for (const auto& p : params) {
+      if (n < 0 && p.name == k + "*") found = &p;
+      if (n >= 0 && p.name == k + "*" + std::to_string(n) + "*") found = &p;
+      if (n >= 0 && p.name == k + "*" + std::to_string(n)) found = &p, encoded = false;
+    }
+    if (!found) {
+      if (n >= 0) break;
+      continue;
+    }
+    std::string_view v = found->value;
+    if (!have) {
+      size_t q1 = v.find('\''), q2 = q1 == std::string_view::npos ? q1 : v.find('\'', q1 + 1);
+      if (q2 == std::string_view::npos) return std::nullopt;
+      cs = std::string(v.substr(0, q1));
+      v.remove_prefix(q2 + 1);
+      have = true;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (encoded && v[i] == '%') {
+        if (i + 2 >= v.size()) return std::nullopt;
+        int hi = HexValue(v[i + 1]), lo = HexValue(v[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        bytes += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      } else {
+        bytes += v[i];
+      }
+    }
+    if (n < 0) break;  // key*: a single value
+  }
+  std::string utf8;
+  if (have) {
+    if (!IsIso2022JpName(cs) || !ConvertToUtf8(bytes, "ISO-2022-JP", &utf8)) return std::nullopt;
+    return utf8;
+  }
+  // RFC 2047 words in the plain value.
+  const RawParam* plain = nullptr;
+  for (const auto& p : params) {
+    if (p.name == k) plain = &p;
+  }
+  if (!plain || plain->value.find("=?") == std::string::npos) return std::nullopt;
+  std::string_view v = plain->value;
+  bool any = false, last_was_word = false;
+  std::string pending_space;
+  for (size_t i = 0; i < v.size();) {
+    size_t start = v.find("=?", i);
+    size_t q1 = start == std::string_view::npos ? start : v.find('?', start + 2);
+    size_t q2 = q1 == std::string_view::npos ? q1 : v.find('?', q1 + 1);
+    size_t end = q2 == std::string_view::npos ? q2 : v.find("?=", q2 + 1);
+    if (end == std::string_view::npos || q2 != q1 + 2) {
+      utf8 += std::string(v.substr(i));  // the rest is plain text
+      break;
+    }
+    std::string_view between = v.substr(i, start - i);
+    bool blank = std::all_of(between.begin(), between.end(), IsSpace);
+    if (!(last_was_word && blank)) utf8 += std::string(between);  // spaces between words go
+    std::string charset = std::string(v.substr(start + 2, q1 - start - 2));
+    size_t star = charset.find('*');  // RFC 2231 language suffix
+    if (star != std::string::npos) charset.resize(star);
+    std::string raw, part;
+    if (!DecodeWord(v[q1 + 1], v.substr(q2 + 1, end - q2 - 1), &raw)) return std::nullopt;
+    if (IsIso2022JpName(charset)) {
+      if (!ConvertToUtf8(raw, "ISO-2022-JP", &part)) return std::nullopt;
+      any = true;
+    } else if (!ConvertToUtf8(raw, charset, &part)) {
+      return std::nullopt;
+    }
+    utf8 += part;
+    last_was_word = true;
+    i = end + 2;
+  }
+  if (!any) return std::nullopt;  // nothing in ISO-2022-JP: GMime's reading stands
+  return utf8;
+}
 
 // What another parser might read differently in one entity's headers.
 void CheckHeaders(GMimeHeaderList* headers, std::vector<std::string>* found) {
@@ -253,6 +389,22 @@ class Walker {
       p.bytes.assign(reinterpret_cast<const char*>(arr->data), arr->len);
     }
     const char* filename = g_mime_part_get_filename(part);
+    std::string jp_name;  // an ISO-2022-JP name GMime cannot read right
+    for (const char* header : {"Content-Disposition", "Content-Type"}) {
+      if (!jp_name.empty() || !filename) break;
+      const char* raw = nullptr;
+      GMimeHeaderList* list = g_mime_object_get_header_list(obj);
+      for (int h = 0; list && h < g_mime_header_list_get_count(list); ++h) {
+        GMimeHeader* hd = g_mime_header_list_get_header_at(list, h);
+        const char* hn = g_mime_header_get_name(hd);
+        if (hn && g_ascii_strcasecmp(hn, header) == 0) raw = g_mime_header_get_raw_value(hd);
+      }
+      if (!raw) continue;
+      std::optional<std::string> n =
+          Iso2022JpFileName(RawParams(raw), header[8] == 'D' ? "filename" : "name");
+      if (n && !n->empty()) jp_name = std::move(*n);
+    }
+    if (!jp_name.empty()) filename = jp_name.c_str();
     const char* disposition = g_mime_object_get_disposition(obj);
     bool attachment = (disposition && Lower(disposition) == "attachment") ||
                       (filename && *filename);

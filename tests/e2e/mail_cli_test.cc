@@ -203,6 +203,25 @@ TEST_F(MailCli, HtmlThatLibmagicTakesForTextIsStillConvertedAsHtml) {
   EXPECT_NE(o.item.dump().find("named as HTML"), std::string::npos) << o.item.dump();
 }
 
+TEST_F(MailCli, Iso2022JpFileNamesKeepTheirNecCharacters) {
+  // 見積①㈱ in ISO-2022-JP (① and ㈱ are NEC row 13, which iconv's ISO-2022-JP lacks), as
+  // Outlook writes it (RFC 2047 in the quoted value) and as RFC 2231 with continuations.
+  std::string msg = Mixed(
+      "--B\nContent-Type: text/html; charset=utf-8\nContent-Disposition: attachment; "
+      "filename=\"=?ISO-2022-JP?B?GyRCOCtAUS0hLWobKEIuaHRtbA==?=\"\n\n<p>a</p>\n"
+      "--B\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: attachment;\n"
+      " filename*0*=iso-2022-jp''%1B%24%42%38%2B%40%51;\n filename*1*=%2D%21%2D%6A%1B%28%42;\n"
+      " filename*2=\".txt\"\n\nb\n");
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  std::vector<std::string> names;
+  for (const auto& child : o.item["children"]) names.push_back(child["name"]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "見積①㈱.html"), names.end()) << o.item.dump();
+  EXPECT_NE(std::find(names.begin(), names.end(), "見積①㈱.txt"), names.end()) << o.item.dump();
+  EXPECT_NE(Part(o, "見積①㈱.txt"), nullptr) << o.message;  // the converted HTML, or the text
+  EXPECT_EQ(o.message.find("\xEF\xBF\xBD"), std::string::npos);
+}
+
 TEST_F(MailCli, OnlyAPlainTextMessageGoesOnUnchanged) {
   // HTML that libmagic takes for plain text, and a text attachment with a risky name: both
   // clean as content, but the message is rebuilt, so neither arrives as the sender labelled it.
