@@ -136,6 +136,7 @@ bool DecodeWord(char encoding, std::string_view text, std::string* out) {
     g_free(bytes);
     return true;
   }
+  if (encoding != 'Q' && encoding != 'q') return false;
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '_') {
       *out += ' ';

@@ -73,7 +73,7 @@ bool Cp50221ToCp932(std::string_view in, std::string* out) {
       } else if (rest.substr(0, 3) == "\x1b$B" || rest.substr(0, 3) == "\x1b$@") {
         mode = Mode::kJis0208;
         i += 3;
-      } else if (rest.substr(0, 4) == "\x1b&@\x1b$B") {  // JIS X 0208-1990 announcer
+      } else if (rest.substr(0, 6) == "\x1b&@\x1b$B") {  // JIS X 0208-1990 announcer
         mode = Mode::kJis0208;
         i += 6;
       } else if (rest.substr(0, 3) == "\x1b(I") {
@@ -136,7 +136,9 @@ bool ConvertToUtf8(std::string_view bytes, const std::string& charset, std::stri
   out->clear();
   if (IsIso2022Jp(charset)) {
     std::string cp932;
-    return Cp50221ToCp932(bytes, &cp932) && ConvertToUtf8(cp932, "CP932", out);
+    if (Cp50221ToCp932(bytes, &cp932) && ConvertToUtf8(cp932, "CP932", out)) return true;
+    // Not CP50221: JIS X 0213 text (ESC $ ( Q) still reads as ISO-2022-JP-3.
+    return ConvertToUtf8(bytes, "ISO-2022-JP-3", out);
   }
   iconv_t cd = iconv_open("UTF-8", IconvName(charset).c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;

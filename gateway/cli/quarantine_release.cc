@@ -22,6 +22,15 @@ namespace mugai {
 
 namespace {
 
+// A new, empty folder `<parent>/<prefix>-XXXXXX` (mode 0700); "" if it cannot be made.
+std::string MakeTempDir(const std::string& parent, const std::string& prefix) {
+  if (!MakeDirs(parent, 0700).ok()) return "";
+  std::string templ = parent + "/" + prefix + "-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  return mkdtemp(buf.data()) ? std::string(buf.data()) : "";
+}
+
 // Runs the pipeline on a quarantined original. Returns the item's report (or nullopt after
 // printing why the pipeline could not start).
 std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& rec,
@@ -160,7 +169,18 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
   // Through the service with --out: staged in the service's own folder, then every file is
   // handed back to the client, which writes it into its folder itself.
   const bool hand_back = ctx.service && !a.Get("--out").empty();
-  if (hand_back) dest = ctx.config.state_dir + "/tmp/release-" + rec.id;
+  if (ctx.service && !mail && !hand_back) {
+    // The folder recorded at intake was a client's: the service writes into no path a
+    // client named (it could have become a link to anywhere since).
+    return Fail(&ctx, ctx.command,
+                "through the mugai service, give --out DIR: the released files are handed to "
+                "this command, which writes them there as you",
+                kExitUsage);
+  }
+  if (hand_back) dest = MakeTempDir(ctx.config.state_dir + "/tmp", "release-" + rec.id);
+  if (hand_back && dest.empty()) {
+    return Fail(&ctx, ctx.command, "cannot make a staging folder in the state folder", kExitInternal);
+  }
   if (mail) {
     if (ctx.config.milter_next_hop.empty()) {
       return Fail(&ctx, ctx.command,
@@ -168,7 +188,7 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                   "--out DIR to write the message to a folder)",
                   kExitUsage);
     }
-    dest = ctx.config.state_dir + "/tmp/release-" + rec.id;  // staging only
+    dest = MakeTempDir(ctx.config.state_dir + "/tmp", "release-" + rec.id);  // staging only
   }
   if (dest.empty()) {
     return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",
@@ -304,13 +324,20 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   }
   bool mail = IsMailItem(rec) && a.Get("--out").empty();
   const bool hand_back = ctx.service && !a.Get("--out").empty();
+  if (ctx.service && !mail && !hand_back) {
+    return Fail(&ctx, ctx.command,
+                "through the mugai service, give --out DIR: the files are handed to this "
+                "command, which writes them there as you",
+                kExitUsage);
+  }
   if (mail && ctx.config.milter_next_hop.empty()) {
     return Fail(&ctx, ctx.command,
                 "mail is resubmitted by re-injecting it into SMTP: set milter.next_hop = "
                 "\"smtp://HOST:PORT\" in the config (or give --out DIR)",
                 kExitUsage);
   }
-  std::string dest = mail || hand_back ? ctx.config.state_dir + "/tmp/resubmit-" + rec.id
+  // A folder of its own per run: two resubmissions of one item at once never share one.
+  std::string dest = mail || hand_back ? MakeTempDir(ctx.config.state_dir + "/tmp", "resubmit-" + rec.id)
                                       : RecordedDestination(rec, a);
   if (dest.empty()) {
     return Fail(&ctx, ctx.command, "no destination is recorded for " + rec.id + ": give --out DIR",

@@ -130,6 +130,7 @@ struct Pipeline::ItemState {
   // A message: the text parts so verified, as the sha256 of their bytes without CRs; the
   // message's verifier must find each among the text parts it reads.
   std::vector<std::string> text_parts_to_verify;
+  size_t inline_parts = 0;  // a message: members that came processed
   ~ItemState() {
     if (fd >= 0) close(fd);
     if (output_fd >= 0) close(output_fd);
@@ -359,8 +360,23 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
   }
   if (!item->member.processed.empty()) {
     // A plain-text part its message's worker processed: that answer is checked here exactly
-    // as a worker's of its own would be.
+    // as a worker's of its own would be, and only a part that worker was allowed to take is
+    // accepted (declared text/plain, small, a few per message, nothing a reader would open
+    // as HTML or PDF): anything else means that worker did not do what it should.
     item->stage = Stage::kProcess;
+    std::string lower = item->input.name;
+    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    auto ends = [&lower](const std::string& ext) {
+      return lower.size() > ext.size() && lower.compare(lower.size() - ext.size(), ext.size(), ext) == 0;
+    };
+    if (item->member.declared_type != "text/plain" ||
+        item->bytes.size() > limits::kInlineTextPartBytes || !item->parent ||
+        ++item->parent->inline_parts > limits::kInlineTextParts || ends(".html") ||
+        ends(".htm") || ends(".xhtml") ||
+        std::string_view(item->bytes).substr(0, 1024).find("%PDF-") != std::string_view::npos) {
+      return Block(item, Reason::kWorkerProtocol,
+                   "a part its message's worker processed though it may not");
+    }
     item->processed_in_parent = true;
     WorkerOutcome o;
     o.kind = WorkerOutcome::Kind::kCompleted;

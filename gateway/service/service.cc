@@ -51,6 +51,9 @@ int ExitCodeFor(const std::vector<NodeReport>& reports) {
   return rc;
 }
 
+// How long a client may take to read an output and say it has written it.
+constexpr long kOutputAckSeconds = 60;
+
 int64_t MonotonicMs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -193,13 +196,31 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
                         const std::string& type, Verdict verdict) -> Result<std::string> {
     json head = {{"type", "output"}, {"item", item},   {"name", name},
                  {"mime", type},     {"verdict", VerdictName(verdict)}, {"size", bytes.size()}};
+    // This runs inside the request's worker pool: while it waits, that pool's finished
+    // workers are not reaped and keep their share of the host's cap. A client gets
+    // kOutputAckSeconds to take and write an output, not the connection's 300 s.
+    timeval ack_timeout{kOutputAckSeconds, 0}, normal{300, 0};
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &ack_timeout, sizeof ack_timeout);
+    setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &ack_timeout, sizeof ack_timeout);
+    struct Restore {
+      int conn;
+      timeval t;
+      ~Restore() {
+        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
+        setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof t);
+      }
+    } restore{conn, normal};
     if (!SendJson(conn, head) || !SendFrame(conn, bytes)) {
-      return Status{StatusCode::kIo, "the client went away before the output was handed over"};
+      return Status{StatusCode::kIo, "the client went away (or did not read for " +
+                                         std::to_string(kOutputAckSeconds) +
+                                         " s) before the output was handed over"};
     }
     std::string ack;
     std::vector<int> none;
     if (!RecvFrame(conn, 1 << 16, &ack, &none, 0)) {
-      return Status{StatusCode::kIo, "the client went away before it wrote the output"};
+      return Status{StatusCode::kIo, "the client went away (or did not answer for " +
+                                         std::to_string(kOutputAckSeconds) +
+                                         " s) before it wrote the output"};
     }
     json a = json::parse(ack, nullptr, false);
     if (a.is_discarded() || !a.is_object() || !a.contains("ok") || !a["ok"].is_boolean()) {

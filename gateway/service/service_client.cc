@@ -226,7 +226,9 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
       // recorded) is taken back: nothing is delivered that the audit log does not show.
       size_t index = first;
       for (auto& item : report["items"]) {
-        if (item.value("verdict", std::string()) == "blocked") {
+        // (A watcher stages its outputs and delivers only what was not blocked: the paths it
+        // reports are where they will go, not files to take back.)
+        if (item.value("verdict", std::string()) == "blocked" && op != "watch") {
           for (const std::string& path : written[index]) unlink(path.c_str());
         }
         merged_items.push_back(item);

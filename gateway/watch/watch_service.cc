@@ -4,6 +4,7 @@
 #include "gateway/service/privileges.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
@@ -112,7 +113,8 @@ Status WatchService::Load() {
   // service.socket and none was named, to one started in this process for this watcher.
   // A reload (SIGHUP) connects again: an in-process service then compiles the signatures
   // anew (freshclam's update); a running `mugai serve` reloads its own.
-  service_.reset();  // the previous in-process service (and its converters) first
+  // The new connection (or in-process service) is made first: if it cannot be, the watcher
+  // goes on with the one it has (a reload that fails keeps the old configuration).
   Result<std::unique_ptr<ServiceConnection>> conn =
       ServiceConnection::Open(config, options_.service, options_.allow_no_signatures, "watch");
   if (!conn.ok()) return conn.status();
@@ -268,19 +270,38 @@ void WatchService::Complete(const Claim& claim, const Finished& r) {
               {"first", first}});
 }
 
-bool WatchService::RunClaims(const std::vector<Claim>& claims) {
-  if (claims.empty()) return true;
+bool WatchService::RunClaims(const std::vector<Claim>& all) {
+  if (all.empty()) return true;
+  // Each claimed original is opened here first: one that cannot be (removed from the work
+  // folder, unreadable) stays claimed and is logged, and does not hold up the others.
+  std::vector<Claim> claims;
   std::vector<ClientItem> items;
-  std::vector<std::vector<std::pair<std::string, std::string>>> staged(claims.size());
-  for (const auto& c : claims) {
+  std::vector<int> fds;
+  struct Closer {
+    std::vector<int>* fds;
+    ~Closer() {
+      for (int fd : *fds) close(fd);
+    }
+  } closer{&fds};
+  for (const auto& c : all) {
+    int fd = open(c.original.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+      log_.Write("error", "watch_retry_later",
+                 {{"claim", c.id}, {"detail", c.original + ": " + strerror(errno)}});
+      continue;
+    }
+    fds.push_back(fd);
     ClaimStore::ClearStaging(c);
     MakeDirs(c.staging, 0700);
     ClientItem it;
     it.name = BaseName(c.relpath);
     it.source = c.inbox + "/" + c.relpath;
-    it.path = c.original;  // opened by this process (O_NOFOLLOW) and handed over
+    it.fd = fd;
     items.push_back(std::move(it));
+    claims.push_back(c);
   }
+  if (claims.empty()) return true;
+  std::vector<std::vector<std::pair<std::string, std::string>>> staged(claims.size());
   // Each output is staged durably beside the outbox under the name it will have there, and
   // that final path is what the service records as delivered: from then on the journal (and
   // a restart's replay) puts it in place.
@@ -308,6 +329,12 @@ bool WatchService::RunClaims(const std::vector<Claim>& claims) {
   };
   Result<ClientOutcome> run =
       service_->Run("watch", items, "", /*deliver=*/true, claims.front().out_dir, writer);
+  if (!run.ok() && run.status().code() != StatusCode::kUnavailable) {
+    // The service refused the request: the claims stay and are tried again at the next
+    // rescan; the other outboxes go on.
+    log_.Write("error", "watch_retry_later", {{"detail", run.status().message()}});
+    return true;
+  }
   if (!run.ok()) {
     // Nothing was decided (or not everything): every claim stays, and is tried again.
     log_.Write("error", "watch_service_unavailable", {{"detail", run.status().message()}});

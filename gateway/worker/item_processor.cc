@@ -948,13 +948,18 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
       return Block(std::move(r), Reason::kMailBroken, "the rebuilt message: " + m.detail);
     }
     // What this reading found, for the supervisor to compare with what it checked.
-    for (size_t i = 0; i < m.mail.parts.size() && i < 64; ++i) {
+    // Every part is checked; the first 64 are listed (mail_part), and up to 150 plain-text
+    // parts by their content (mail_text: a message with more, whose text parts were
+    // processed with it, is then blocked by the supervisor, never passed unchecked).
+    size_t texts = 0;
+    for (size_t i = 0; i < m.mail.parts.size(); ++i) {
       const MailPart& p = m.mail.parts[i];
-      if (p.declared_type.rfind("text/", 0) == 0 && HasEncodedBlock(p.bytes)) {
+      if (p.declared_type.rfind("text/", 0) == 0 && HasEncodedBlock(WideTextAsUtf8(p.bytes))) {
         return Block(std::move(r), Reason::kConversionFailed,
                      "the rebuilt message: a text part still holds a uuencoded or yEnc file");
       }
-      if (p.declared_type == "text/plain") {
+      if (p.declared_type == "text/plain" && texts < 150) {
+        ++texts;
         // Plain-text parts processed by their message's worker have no verifier of their
         // own: they must identify as text here, as a verifier of their own would require.
         WorkerResult scratch;
@@ -971,8 +976,10 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
         }
         r.actions.push_back({"mail_text", Sha256Hex(lf)});
       }
-      r.actions.push_back({"mail_part", Sha256Hex(p.bytes) + " " + p.declared_type + " " +
-                                            (p.role == MailPartRole::kBody ? "body" : "attachment")});
+      if (i < 64) {
+        r.actions.push_back({"mail_part", Sha256Hex(p.bytes) + " " + p.declared_type + " " +
+                                              (p.role == MailPartRole::kBody ? "body" : "attachment")});
+      }
     }
     r.family = TypeFamily::kMail;
     r.verdict = Verdict::kClean;

@@ -98,10 +98,12 @@ TEST(Charset, Iso2022JpIsReadAsMailClientsWriteIt) {
   CharsetGuess g = DetectCharset(kCp50221);
   EXPECT_EQ(g.charset, "ISO-2022-JP");
   EXPECT_TRUE(g.confirmed);
-  // What is not ISO-2022-JP is refused, not guessed at: 8-bit bytes, JIS X 0212, a cut pair.
+  // What is not ISO-2022-JP is refused, not guessed at: 8-bit bytes, a cut pair.
   EXPECT_FALSE(ConvertToUtf8("\x1b$B$4\xa4\x1b(B", "ISO-2022-JP", &utf8));
-  EXPECT_FALSE(ConvertToUtf8("\x1b$(D+!\x1b(B", "ISO-2022-JP", &utf8));
   EXPECT_FALSE(ConvertToUtf8("\x1b$B$", "ISO-2022-JP", &utf8));
+  // The JIS X 0208-1990 announcer (ESC & @ ESC $ B) is one escape, not an error.
+  ASSERT_TRUE(ConvertToUtf8("\x1b&@\x1b$B$43NG'\x1b(B", "ISO-2022-JP", &utf8));
+  EXPECT_EQ(utf8, "ご確認");
 }
 
 }  // namespace
