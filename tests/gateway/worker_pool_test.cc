@@ -74,6 +74,12 @@ WorkerFunction Sleeper(int ms) {
 TEST(WorkerSlots, PoolsOfConcurrentRequestsShareTheHostsCap) {
   // Two requests (two pools on two threads, as `mugai serve` runs them), each allowed two
   // workers, under a host cap of one: no two workers ever run at the same time.
+#if defined(__SANITIZE_ADDRESS__)
+  // These pools fork from two threads at once (production forks only in the single-threaded
+  // zygote); under ASan a child forked while the other thread is inside ASan's allocator can
+  // hang. The plain build runs it.
+  GTEST_SKIP() << "forks from two threads: not under AddressSanitizer";
+#endif
   WorkerSlots slots(1);
   std::vector<std::pair<int64_t, int64_t>> spans;
   std::mutex m;
@@ -103,14 +109,14 @@ TEST(WorkerSlots, PoolsOfConcurrentRequestsShareTheHostsCap) {
 }
 
 TEST(WorkerSlots, AJobNotStartedByItsDeadlineEndsAsQueueTimeout) {
+  // Another request holds the host's only slot for 800 ms (held here directly, so that no
+  // other thread forks or allocates while this pool forks).
   WorkerSlots slots(1);
+  ASSERT_TRUE(slots.TryAcquire());
   std::thread busy([&] {
-    WorkerPool pool(Limits(), 1);
-    pool.SetSlots(&slots);
-    pool.Submit(0, Sleeper(800), [](WorkerOutcome) {});
-    pool.Run();
+    usleep(800 * 1000);
+    slots.Release();
   });
-  while (slots.in_use() == 0) usleep(1000);  // the other request holds the only slot
   WorkerPool pool(Limits(), 1);
   pool.SetSlots(&slots);
   WorkerOutcome late, patient;
