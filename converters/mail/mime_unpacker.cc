@@ -110,10 +110,6 @@ std::vector<RawParam> RawParams(std::string_view v) {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-bool IsIso2022JpName(std::string charset) {
-  return Lower(std::move(charset)).rfind("iso-2022-jp", 0) == 0;
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -201,7 +197,7 @@ std::optional<std::string> Iso2022JpFileName(const std::vector<RawParam>& params
   }
   std::string utf8;
   if (have) {
-    if (!IsIso2022JpName(cs) || !ConvertToUtf8(bytes, "ISO-2022-JP", &utf8)) return std::nullopt;
+    if (!IsIso2022Jp(cs) || !ConvertToUtf8(bytes, cs, &utf8)) return std::nullopt;
     return utf8;
   }
   // RFC 2047 words in the plain value.
@@ -229,13 +225,11 @@ std::optional<std::string> Iso2022JpFileName(const std::vector<RawParam>& params
     size_t star = charset.find('*');  // RFC 2231 language suffix
     if (star != std::string::npos) charset.resize(star);
     std::string raw, part;
-    if (!DecodeWord(v[q1 + 1], v.substr(q2 + 1, end - q2 - 1), &raw)) return std::nullopt;
-    if (IsIso2022JpName(charset)) {
-      if (!ConvertToUtf8(raw, "ISO-2022-JP", &part)) return std::nullopt;
-      any = true;
-    } else if (!ConvertToUtf8(raw, charset, &part)) {
+    if (!DecodeWord(v[q1 + 1], v.substr(q2 + 1, end - q2 - 1), &raw) ||
+        !ConvertToUtf8(raw, charset, &part)) {
       return std::nullopt;
     }
+    any = any || IsIso2022Jp(charset);
     utf8 += part;
     last_was_word = true;
     i = end + 2;

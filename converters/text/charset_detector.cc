@@ -118,12 +118,6 @@ bool Cp50221ToCp932(std::string_view in, std::string* out) {
   return true;
 }
 
-bool IsIso2022Jp(const std::string& charset) {
-  std::string lower;
-  for (char c : charset) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  return lower == "iso-2022-jp" || lower == "csiso2022jp" || lower == "cp50220" ||
-         lower == "cp50221" || lower == "cp50222";
-}
 
 bool Decodes(std::string_view bytes, const std::string& charset) {
   std::string sink;
@@ -131,6 +125,13 @@ bool Decodes(std::string_view bytes, const std::string& charset) {
 }
 
 }  // namespace
+
+bool IsIso2022Jp(std::string_view charset) {
+  std::string lower;
+  for (char c : charset) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return lower == "iso-2022-jp" || lower == "csiso2022jp" || lower == "cp50220" ||
+         lower == "cp50221" || lower == "cp50222";
+}
 
 bool ConvertToUtf8(std::string_view bytes, const std::string& charset, std::string* out) {
   out->clear();

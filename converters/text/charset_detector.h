@@ -22,6 +22,10 @@ CharsetGuess DetectCharset(std::string_view bytes);
 // Used to overrule libmagic's headerless guesses (Shift_JIS prose looks like a DOS .COM).
 bool IsReadableText(std::string_view bytes, CharsetGuess* guess);
 
+// Whether `charset` names ISO-2022-JP as mail clients write it (ISO-2022-JP, csISO2022JP,
+// CP50220/CP50221/CP50222), which ConvertToUtf8 reads as CP50221.
+bool IsIso2022Jp(std::string_view charset);
+
 // Strictly converts `bytes` from `charset` to UTF-8. Returns false on any invalid sequence.
 // ISO-2022-JP is read as Japanese mail clients write it (CP50221: NEC special characters and
 // IBM extensions included), Shift_JIS as CP932, EUC-JP as EUC-JP-MS.

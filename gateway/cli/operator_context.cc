@@ -102,16 +102,7 @@ bool RunThroughService(const std::string& which, const std::vector<std::string>&
     std::string base = BaseName(name);
     if (base.empty() || base == "." || base == "..") base = "release";
     if (Status s = MakeDirs(out_dir, 0755); !s.ok()) return s;
-    std::string target = out_dir + "/" + base;
-    for (int n = 1; access(target.c_str(), F_OK) == 0 && n < 10000; ++n) {
-      size_t dot = base.rfind('.');
-      target = out_dir + "/" +
-               (dot == std::string::npos || dot == 0
-                    ? base + " (" + std::to_string(n) + ")"
-                    : base.substr(0, dot) + " (" + std::to_string(n) + ")" + base.substr(dot));
-    }
-    if (Status s = WriteFileAtomically(target, bytes, 0644, true); !s.ok()) return s;
-    return target;
+    return WriteNewFile(out_dir, base, bytes);
   };
   Result<ServiceConnection::OperatorReply> reply = conn.value()->RunOperator(argv, writer);
   if (!reply.ok()) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <semaphore>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "converters/mail/mail_text.h"
 #include "gateway/cli/sanitize_command.h"
@@ -241,10 +242,7 @@ sfsistat HandleEom(SMFICTX* ctx) {
   item.destination = "smtp";
   item.mail = true;
   item.fd = fd;
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  item.start_by_ms = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000 +
-                     int64_t{svc.config.milter_queue_timeout_seconds} * 1000;
+  item.start_by_ms = MonotonicMs() + int64_t{svc.config.milter_queue_timeout_seconds} * 1000;
   std::vector<NodeReport> reports = svc.pipeline->Sanitize({item}, "", &sink);
   const NodeReport& r = reports.at(0);
   if (r.internal_failure) return TempFail(ctx, std::string("internal failure (") + ReasonCode(r.reason) + ")");

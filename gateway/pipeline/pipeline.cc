@@ -14,6 +14,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/clock.h"
 #include "common/file_util.h"
 #include "converters/mail/mail_text.h"
 #include "gateway/service/limits.h"
@@ -36,11 +37,6 @@ unsigned DefaultJobs(uint32_t configured) {
 }
 
 
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // The supervisor's own check of a member path a worker returned: relative, '/'-separated,
 // no empty, "." or ".." component, no backslash or control character, valid UTF-8.
@@ -311,7 +307,7 @@ void Pipeline::Fill(Batch& batch) {
     item->index = batch.next++;
     item->tree = std::make_shared<Tree>();
     item->tree->root_name = item->input.name;
-    item->tree->start_ms = NowMs();
+    item->tree->start_ms = MonotonicMs();
     ++batch.in_flight;
     Intake(*batch.pool, item);
   }
@@ -349,7 +345,7 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
   if (item->parent) {
     Tree& tree = *item->tree;
     if (tree.failed == Reason::kNone &&
-        NowMs() - tree.start_ms > int64_t{config_.archive_max_seconds} * 1000) {
+        MonotonicMs() - tree.start_ms > int64_t{config_.archive_max_seconds} * 1000) {
       tree.failed = Reason::kArchiveLimit;
       tree.failed_detail = "the archive took longer than archive.max_seconds (" +
                            std::to_string(config_.archive_max_seconds) + " s)";
@@ -364,16 +360,8 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
     // accepted (declared text/plain, small, a few per message, nothing a reader would open
     // as HTML or PDF): anything else means that worker did not do what it should.
     item->stage = Stage::kProcess;
-    std::string lower = item->input.name;
-    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    auto ends = [&lower](const std::string& ext) {
-      return lower.size() > ext.size() && lower.compare(lower.size() - ext.size(), ext.size(), ext) == 0;
-    };
-    if (item->member.declared_type != "text/plain" ||
-        item->bytes.size() > limits::kInlineTextPartBytes || !item->parent ||
-        ++item->parent->inline_parts > limits::kInlineTextParts || ends(".html") ||
-        ends(".htm") || ends(".xhtml") ||
-        std::string_view(item->bytes).substr(0, 1024).find("%PDF-") != std::string_view::npos) {
+    if (!item->parent || ++item->parent->inline_parts > limits::kInlineTextParts ||
+        !MayProcessWithItsMessage(item->member.declared_type, item->input.name, item->bytes)) {
       return Block(item, Reason::kWorkerProtocol,
                    "a part its message's worker processed though it may not");
     }
@@ -447,15 +435,6 @@ bool Pipeline::AtStage(const std::shared_ptr<ItemState>& item, Stage expected) {
 }
 
 namespace {
-
-std::string WithoutCr(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c != '\r') out += c;
-  }
-  return out;
-}
 
 // Each sha in `expected` matches one "mail_text" reading of the verifier (as a multiset).
 bool TextPartsReadBack(const std::vector<std::string>& expected, const std::vector<Action>& read) {
@@ -1013,7 +992,7 @@ void Pipeline::FinishChild(const std::shared_ptr<ItemState>& item, const char* s
     item->deliver_path = DirName(r.name) + name;
     r.outputs.push_back({item->deliver_path, Sha256Hex(*item->deliver_bytes), item->deliver_type, ""});
     if (item->processed_in_parent) {
-      item->parent->text_parts_to_verify.push_back(Sha256Hex(WithoutCr(*item->deliver_bytes)));
+      item->parent->text_parts_to_verify.push_back(TextPartDigest(*item->deliver_bytes));
     }
   } else {
     log_.Write("warning", "member_blocked",

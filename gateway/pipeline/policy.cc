@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "gateway/service/limits.h"
 #include "scanners/name_check.h"
 
 namespace mugai {
@@ -218,6 +219,21 @@ std::string ClaimedTypeFromName(std::string_view name) {
     if (row.ext == ext) return std::string(row.mime);
   }
   return "";
+}
+
+bool NamedAsHtml(std::string_view name) {
+  std::string type = ClaimedTypeFromName(name);
+  return type == "text/html" || type == "application/xhtml+xml";
+}
+
+bool HasPdfSignatureNearStart(std::string_view bytes) {
+  return bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos;
+}
+
+bool MayProcessWithItsMessage(std::string_view declared_type, std::string_view name,
+                              std::string_view bytes) {
+  return declared_type == "text/plain" && bytes.size() <= limits::kInlineTextPartBytes &&
+         !NamedAsHtml(name) && !HasPdfSignatureNearStart(bytes);
 }
 
 std::string OutputName(const std::string& received_name, TypeFamily family,

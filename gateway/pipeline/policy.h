@@ -56,6 +56,20 @@ const char* FamilyName(TypeFamily family);
 // The MIME type a file name claims by its extension ("" when the extension is unknown).
 std::string ClaimedTypeFromName(std::string_view name);
 
+// Whether a reader opens `name` as HTML (.html, .htm, .xhtml): such text is converted as HTML.
+bool NamedAsHtml(std::string_view name);
+
+// Whether "%PDF-" stands in the first 1,024 bytes, where Acrobat looks for it: such text is
+// handled as a PDF.
+bool HasPdfSignatureNearStart(std::string_view bytes);
+
+// Whether the worker that unpacked a message may process this part of it itself (and the
+// part's output be verified with the rebuilt message): declared text/plain, at most
+// limits::kInlineTextPartBytes, and nothing a reader would open as HTML or a PDF. The
+// worker asks before it does; the supervisor refuses a part that came processed otherwise.
+bool MayProcessWithItsMessage(std::string_view declared_type, std::string_view name,
+                              std::string_view bytes);
+
 // The name a delivered output gets. Clean text keeps a text-like name (else gains ".txt");
 // a converted output of type `output_mime` gets the matching extension: text/plain → ".txt"
 // (replacing .html/.htm/.pdf), application/pdf → ".pdf".

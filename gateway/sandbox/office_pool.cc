@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "converters/office/office_server.h"
 #include "gateway/sandbox/worker_pool.h"
 #include "gateway/sandbox/worker_seccomp.h"
@@ -29,11 +30,6 @@ namespace mugai {
 
 namespace {
 
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 constexpr int kExitCannotStart = 4;  // office-server: sandbox or LibreOffice did not come up
 constexpr int64_t kStartDeadlineMs = 120000;
@@ -209,7 +205,7 @@ void OfficePool::Spawn(Slot& slot) {
     std::filesystem::remove_all(slot.work_dir, ec);
     if (mkdir(slot.work_dir.c_str(), 0700) != 0) {
       start_error_ = "cannot create " + slot.work_dir + ": " + strerror(errno);
-      slot.next_start_ms = NowMs() + 1000;
+      slot.next_start_ms = MonotonicMs() + 1000;
       return;
     }
   }
@@ -252,13 +248,13 @@ void OfficePool::Spawn(Slot& slot) {
   if (log_fd >= 0) close(log_fd);
   if (pid < 0) {
     start_error_ = std::string("cannot fork: ") + strerror(fork_error);
-    slot.next_start_ms = NowMs() + 1000;
+    slot.next_start_ms = MonotonicMs() + 1000;
     return;
   }
   setpgid(pid, pid);
   slot.pid = pid;
   slot.pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  slot.started_ms = NowMs();
+  slot.started_ms = MonotonicMs();
   ++started_count_;
   if (log_) {
     log_->Write("info", "office_converter_started",
@@ -297,7 +293,7 @@ void OfficePool::Reap(Slot& slot, bool wait) {
     start_error_ = WIFEXITED(status) && WEXITSTATUS(status) == 127
                        ? "could not run " + options_.executable + " office-server"
                        : how + " (see " + slot.log_path + ")";
-    slot.next_start_ms = NowMs() + std::min<int64_t>(30000, 1000LL << std::min(slot.failures, 5U));
+    slot.next_start_ms = MonotonicMs() + std::min<int64_t>(30000, 1000LL << std::min(slot.failures, 5U));
   } else {
     slot.failures = 0;
     slot.next_start_ms = 0;
@@ -314,7 +310,7 @@ void OfficePool::Reap(Slot& slot, bool wait) {
 
 void OfficePool::Manage() {
   while (!stop_) {
-    int64_t now = NowMs();
+    int64_t now = MonotonicMs();
     std::vector<pollfd> fds;
     {
       // Everything this thread does between polls (allocating, logging, removing folders,
@@ -336,7 +332,7 @@ void OfficePool::Manage() {
     for (Slot& s : slots_) {
       if (s.pid == 0) continue;
       // LibreOffice that has not come up in two minutes is not going to.
-      if (NowMs() - s.started_ms > kStartDeadlineMs &&
+      if (MonotonicMs() - s.started_ms > kStartDeadlineMs &&
           access((s.work_dir + "/ready").c_str(), F_OK) != 0) {
         kill(-s.pid, SIGKILL);
         kill(s.pid, SIGKILL);

@@ -1,6 +1,7 @@
 // Worker processes: fork from the pre-initialised supervisor, limit, run, report, exit.
 #include "gateway/sandbox/worker_pool.h"
 
+#include "common/clock.h"
 #include "gateway/sandbox/worker_seccomp.h"
 #include "gateway/sandbox/zygote_client.h"
 #include "scanners/scanner_client.h"
@@ -42,11 +43,6 @@ constexpr int kExitOutOfMemory = 71;
 constexpr int kExitException = 70;
 constexpr int kExitWriteFailed = 74;
 
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t CurrentAddressSpace() {
   FILE* f = fopen("/proc/self/statm", "r");
@@ -419,7 +415,7 @@ void WorkerPool::Start(Job job) {
     }
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     Running r{spawned.value(), fds[0], -1,
-              NowMs() + static_cast<int64_t>(limits_.wall_seconds) * 1000, {},
+              MonotonicMs() + static_cast<int64_t>(limits_.wall_seconds) * 1000, {},
               false, std::move(job.done)};
     r.zygote = true;
     running_.push_back(std::move(r));
@@ -455,7 +451,7 @@ void WorkerPool::Start(Job job) {
   // fall back to short sleeps between non-blocking waitpid() calls.
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   running_.push_back(Running{pid, fds[0], pidfd,
-                             NowMs() + static_cast<int64_t>(limits_.wall_seconds) * 1000, {},
+                             MonotonicMs() + static_cast<int64_t>(limits_.wall_seconds) * 1000, {},
                              false, std::move(job.done)});
 }
 
@@ -565,7 +561,7 @@ void WorkerPool::Run() {
         slots_->Release();  // it failed to start (its callback ran)
       }
     }
-    if (waiting_for_slot && ExpireQueued(NowMs())) continue;
+    if (waiting_for_slot && ExpireQueued(MonotonicMs())) continue;
     if (running_.empty()) {
       // Nothing of ours runs: wait a little for another pool to free a slot.
       if (waiting_for_slot) poll(nullptr, 0, 5);
@@ -573,7 +569,7 @@ void WorkerPool::Run() {
     }
 
     std::vector<pollfd> pfds;
-    int64_t now = NowMs();
+    int64_t now = MonotonicMs();
     int64_t wait_ms = 1000;
     bool awaiting_exit = false;
     for (auto& r : running_) {
@@ -594,7 +590,7 @@ void WorkerPool::Run() {
 
     // Reap finished, oversized and overdue workers. Callbacks may Submit(), which only
     // touches queue_, so outcomes are collected first and delivered after the sweep.
-    now = NowMs();
+    now = MonotonicMs();
     std::vector<std::pair<WorkerDone, WorkerOutcome>> finished;
     for (size_t i = 0; i < running_.size();) {
       Running& r = running_[i];

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "common/file_util.h"
 #include "gateway/service/limits.h"
 #include "common/wire_format.h"
 
@@ -22,6 +23,15 @@ Status Bad(const std::string& what) {
 }
 
 }  // namespace
+
+std::string TextPartDigest(std::string_view bytes) {
+  std::string lf;
+  lf.reserve(bytes.size());
+  for (char c : bytes) {
+    if (c != '\r') lf += c;
+  }
+  return Sha256Hex(lf);
+}
 
 std::string EncodeWorkerResult(const WorkerResult& r) {
   using namespace limits;

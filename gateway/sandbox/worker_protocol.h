@@ -118,6 +118,11 @@ struct WorkerResult {
 // correct worker never produces a message the supervisor rejects.
 std::string EncodeWorkerResult(const WorkerResult& result);
 
+// What a message's verifier reports of a plain-text part (a "mail_text" action) and what the
+// supervisor compares it with: the sha256 of its bytes without CRs (a rebuilt message's
+// line ends may differ from the part's).
+std::string TextPartDigest(std::string_view bytes);
+
 // Parses and range-checks an untrusted message (supervisor side). `max_output_bytes` bounds
 // the output blob. Returns kProtocol on anything malformed.
 Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/fd_passing.h"
 #include "common/file_util.h"
 #include "gateway/cli/audit_command.h"
@@ -51,17 +52,55 @@ int ExitCodeFor(const std::vector<NodeReport>& reports) {
   return rc;
 }
 
-// How long a client may take to read an output and say it has written it.
+// How long a client may take to read an output and say it has written it, and how long a
+// connection may otherwise stay silent.
 constexpr long kOutputAckSeconds = 60;
+constexpr long kConnectionTimeoutSeconds = 300;
 
-int64_t MonotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool IsString(const json& j, const char* key, size_t max) {
   return j.contains(key) && j[key].is_string() && j[key].get_ref<const std::string&>().size() <= max;
+}
+
+void SetTimeouts(int conn, long seconds) {
+  timeval t{seconds, 0};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof t);
+}
+
+// Hands one output to the client (`head`, then its bytes) and returns where the client says
+// it wrote it, or why not. The sanitize/mail/watch outputs and the files of an operator's
+// release both come this way. It runs inside a request's worker pool, whose finished workers
+// keep their share of the host's cap while it waits: a client gets kOutputAckSeconds, not
+// the connection's kConnectionTimeoutSeconds.
+Result<std::string> HandOver(int conn, const json& head, const std::string& bytes) {
+  SetTimeouts(conn, kOutputAckSeconds);
+  struct Restore {
+    int conn;
+    ~Restore() { SetTimeouts(conn, kConnectionTimeoutSeconds); }
+  } restore{conn};
+  const std::string waited = std::to_string(kOutputAckSeconds) + " s";
+  if (!SendJson(conn, head) || !SendFrame(conn, bytes)) {
+    return Status{StatusCode::kIo, "the client went away (or did not read for " + waited +
+                                       ") before the output was handed over"};
+  }
+  std::string ack;
+  std::vector<int> none;
+  if (!RecvFrame(conn, 1 << 16, &ack, &none, 0)) {
+    return Status{StatusCode::kIo, "the client went away (or did not answer for " + waited +
+                                       ") before it wrote the output"};
+  }
+  json a = json::parse(ack, nullptr, false);
+  if (a.is_discarded() || !a.is_object() || !a.contains("ok") || !a["ok"].is_boolean()) {
+    return Status{StatusCode::kProtocol, "the client answered nonsense about the output"};
+  }
+  if (!a["ok"].get<bool>()) {
+    return Status{StatusCode::kIo, "the client could not write the output: " +
+                                       (IsString(a, "error", 4096) ? a["error"].get<std::string>()
+                                                                   : std::string("?"))};
+  }
+  if (!IsString(a, "path", 8192)) return Status{StatusCode::kProtocol, "no path in the answer"};
+  return a["path"].get<std::string>();
 }
 
 }  // namespace
@@ -99,9 +138,7 @@ void Service::ServeConnection(int conn) {
   const std::string actor = UserNameOf(peer.uid);
   // A client that stops reading or answering does not hold this thread (and its workers'
   // deadlines) for ever.
-  timeval timeout{300, 0};
-  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  SetTimeouts(conn, kConnectionTimeoutSeconds);
   for (;;) {
     std::string request;
     std::vector<int> fds;
@@ -194,45 +231,10 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   // delivered (and a client that cannot write it gets the item blocked, original kept).
   OutputSink sink = [&](size_t item, const std::string& name, const std::string& bytes,
                         const std::string& type, Verdict verdict) -> Result<std::string> {
-    json head = {{"type", "output"}, {"item", item},   {"name", name},
-                 {"mime", type},     {"verdict", VerdictName(verdict)}, {"size", bytes.size()}};
-    // This runs inside the request's worker pool: while it waits, that pool's finished
-    // workers are not reaped and keep their share of the host's cap. A client gets
-    // kOutputAckSeconds to take and write an output, not the connection's 300 s.
-    timeval ack_timeout{kOutputAckSeconds, 0}, normal{300, 0};
-    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &ack_timeout, sizeof ack_timeout);
-    setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &ack_timeout, sizeof ack_timeout);
-    struct Restore {
-      int conn;
-      timeval t;
-      ~Restore() {
-        setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
-        setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &t, sizeof t);
-      }
-    } restore{conn, normal};
-    if (!SendJson(conn, head) || !SendFrame(conn, bytes)) {
-      return Status{StatusCode::kIo, "the client went away (or did not read for " +
-                                         std::to_string(kOutputAckSeconds) +
-                                         " s) before the output was handed over"};
-    }
-    std::string ack;
-    std::vector<int> none;
-    if (!RecvFrame(conn, 1 << 16, &ack, &none, 0)) {
-      return Status{StatusCode::kIo, "the client went away (or did not answer for " +
-                                         std::to_string(kOutputAckSeconds) +
-                                         " s) before it wrote the output"};
-    }
-    json a = json::parse(ack, nullptr, false);
-    if (a.is_discarded() || !a.is_object() || !a.contains("ok") || !a["ok"].is_boolean()) {
-      return Status{StatusCode::kProtocol, "the client answered nonsense about the output"};
-    }
-    if (!a["ok"].get<bool>()) {
-      return Status{StatusCode::kIo, "the client could not write the output: " +
-                                         (IsString(a, "error", 4096) ? a["error"].get<std::string>()
-                                                                     : std::string("?"))};
-    }
-    if (!IsString(a, "path", 8192)) return Status{StatusCode::kProtocol, "no path in the answer"};
-    return a["path"].get<std::string>();
+    return HandOver(conn,
+                    {{"type", "output"}, {"item", item},   {"name", name},
+                     {"mime", type},     {"verdict", VerdictName(verdict)}, {"size", bytes.size()}},
+                    bytes);
   };
   bool deliver = req["deliver"].get<bool>();
   std::vector<NodeReport> reports = pipeline_->Sanitize(items, "", deliver ? &sink : nullptr);
@@ -277,26 +279,8 @@ void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, c
   caller.user = actor;
   caller.uid = uid;
   caller.pipeline = pipeline_.get();
-  caller.hand_back = [conn](const std::string& name, const std::string& bytes) -> Result<std::string> {
-    json head = {{"type", "output"}, {"name", name}, {"size", bytes.size()}};
-    if (!SendJson(conn, head) || !SendFrame(conn, bytes)) {
-      return Status{StatusCode::kIo, "the client went away before the file was handed over"};
-    }
-    std::string ack;
-    std::vector<int> none;
-    if (!RecvFrame(conn, 1 << 16, &ack, &none, 0)) {
-      return Status{StatusCode::kIo, "the client went away before it wrote the file"};
-    }
-    json a = json::parse(ack, nullptr, false);
-    if (a.is_discarded() || !a.is_object() || !a.contains("ok") || !a["ok"].is_boolean()) {
-      return Status{StatusCode::kProtocol, "the client answered nonsense about the file"};
-    }
-    if (!a["ok"].get<bool>() || !IsString(a, "path", 8192)) {
-      return Status{StatusCode::kIo, "the client could not write " + name + ": " +
-                                         (IsString(a, "error", 4096) ? a["error"].get<std::string>()
-                                                                     : std::string("?"))};
-    }
-    return a["path"].get<std::string>();
+  caller.hand_back = [conn](const std::string& name, const std::string& bytes) {
+    return HandOver(conn, {{"type", "output"}, {"name", name}, {"size", bytes.size()}}, bytes);
   };
   int rc = 3;
   std::string out, err;

@@ -82,6 +82,37 @@ Result<std::unique_ptr<ServiceConnection>> ServiceConnection::Open(const Config&
   return c;
 }
 
+Status ServiceConnection::NextMessage(json* msg) {
+  std::string frame;
+  std::vector<int> none;
+  if (!RecvFrame(fd_, kMaxServiceJson, &frame, &none, 0)) {
+    return Unavailable("the mugai service went away before it answered (see its log)");
+  }
+  *msg = json::parse(frame, nullptr, false);
+  if (msg->is_discarded() || !msg->is_object() || !msg->contains("type")) {
+    return Unavailable("the mugai service answered nonsense");
+  }
+  return Status::Ok();
+}
+
+Status ServiceConnection::TakeOutput(
+    const json& head, const std::function<Result<std::string>(const std::string&)>& write,
+    Result<std::string>* put) {
+  std::string bytes;
+  std::vector<int> none;
+  uint64_t size = head.value("size", uint64_t{0});
+  if (!RecvFrame(fd_, size, &bytes, &none, 0) || bytes.size() != size) {
+    return Unavailable("the mugai service went away while handing over an output");
+  }
+  *put = write(bytes);
+  json ack = put->ok() ? json{{"ok", true}, {"path", put->value()}}
+                       : json{{"ok", false}, {"error", put->status().message()}};
+  if (!SendFrame(fd_, ack.dump(-1, ' ', false, json::error_handler_t::replace))) {
+    return Unavailable("the mugai service went away");
+  }
+  return Status::Ok();
+}
+
 Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
     const std::vector<std::string>& argv,
     const std::function<Result<std::string>(const std::string&, const std::string&)>& writer) {
@@ -92,29 +123,15 @@ Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
   }
   json msg;
   for (;;) {
-    std::string frame;
-    std::vector<int> none;
-    if (!RecvFrame(fd_, kMaxServiceJson, &frame, &none, 0)) {
-      return Unavailable("the mugai service went away before it answered (see its log)");
-    }
-    msg = json::parse(frame, nullptr, false);
-    if (msg.is_discarded() || !msg.is_object() || !msg.contains("type")) {
-      return Unavailable("the mugai service answered nonsense");
-    }
+    if (Status s = NextMessage(&msg); !s.ok()) return s;
     if (msg["type"] != "output") break;
     // A file for us to write (a release or resubmission to --out), then the next message.
-    std::string bytes;
-    uint64_t size = msg.value("size", uint64_t{0});
-    if (!RecvFrame(fd_, size, &bytes, &none, 0) || bytes.size() != size) {
-      return Unavailable("the mugai service went away while handing over a file");
-    }
-    Result<std::string> put = writer ? writer(msg.value("name", std::string()), bytes)
-                                     : Status{StatusCode::kInvalidArgument, "no --out"};
-    json ack = put.ok() ? json{{"ok", true}, {"path", put.value()}}
-                        : json{{"ok", false}, {"error", put.status().message()}};
-    if (!SendFrame(fd_, ack.dump(-1, ' ', false, json::error_handler_t::replace))) {
-      return Unavailable("the mugai service went away");
-    }
+    Result<std::string> put = std::string();
+    Status s = TakeOutput(msg, [&](const std::string& bytes) -> Result<std::string> {
+      if (!writer) return Status{StatusCode::kInvalidArgument, "no --out"};
+      return writer(msg.value("name", std::string()), bytes);
+    }, &put);
+    if (!s.ok()) return s;
   }
   OperatorReply r;
   r.exit = msg.value("exit", 3);
@@ -167,15 +184,8 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
       return Unavailable("the mugai service went away (see its log)");
     }
     for (;;) {
-      std::string frame;
-      std::vector<int> none;
-      if (!RecvFrame(fd_, kMaxServiceJson, &frame, &none, 0)) {
-        return Unavailable("the mugai service went away before it answered (see its log)");
-      }
-      json msg = json::parse(frame, nullptr, false);
-      if (msg.is_discarded() || !msg.is_object() || !msg.contains("type")) {
-        return Unavailable("the mugai service answered nonsense");
-      }
+      json msg;
+      if (Status s = NextMessage(&msg); !s.ok()) return s;
       if (msg["type"] == "error") {
         std::string why = msg.value("message", std::string("?"));
         return Status{msg.value("exit", 3) == 2 ? StatusCode::kInvalidArgument
@@ -183,22 +193,15 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
                       why};
       }
       if (msg["type"] == "output") {
-        std::string bytes;
-        uint64_t size = msg.value("size", uint64_t{0});
-        if (!RecvFrame(fd_, size, &bytes, &none, 0) || bytes.size() != size) {
-          return Unavailable("the mugai service went away while handing over an output");
-        }
         size_t item = first + msg.value("item", size_t{0});
-        Result<std::string> put =
-            item < last ? writer(item, msg.value("name", std::string()),
-                                 msg.value("verdict", std::string()), bytes)
-                        : Status{StatusCode::kProtocol, "no such item"};
+        Result<std::string> put = std::string();
+        Status s = TakeOutput(msg, [&](const std::string& bytes) -> Result<std::string> {
+          if (item >= last) return Status{StatusCode::kProtocol, "no such item"};
+          return writer(item, msg.value("name", std::string()), msg.value("verdict", std::string()),
+                        bytes);
+        }, &put);
+        if (!s.ok()) return s;
         if (put.ok() && put.value() != "-") written[item].push_back(put.value());
-        json ack = put.ok() ? json{{"ok", true}, {"path", put.value()}}
-                            : json{{"ok", false}, {"error", put.status().message()}};
-        if (!SendFrame(fd_, ack.dump(-1, ' ', false, json::error_handler_t::replace))) {
-          return Unavailable("the mugai service went away");
-        }
         continue;
       }
       if (msg["type"] != "done" || !msg.contains("report") || !msg["report"].is_object()) {

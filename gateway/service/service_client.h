@@ -75,6 +75,15 @@ class ServiceConnection {
   bool in_process() const { return service_ != nullptr; }
 
  private:
+  // The service's next JSON message (a "type" checked to be there), or kUnavailable.
+  Status NextMessage(nlohmann::json* msg);
+  // An output the service announced with `head`: its bytes are received, given to `write`,
+  // and what it returned (where they went, or why not) is both answered and put in *put.
+  // Not ok only when the connection failed.
+  Status TakeOutput(const nlohmann::json& head,
+                    const std::function<Result<std::string>(const std::string& bytes)>& write,
+                    Result<std::string>* put);
+
   int fd_ = -1;
   std::unique_ptr<Service> service_;  // in-process only
   std::thread serving_;

@@ -1,6 +1,7 @@
 // The watch loop: poll() over inotify and a signalfd, a stability sweep, batches of claims.
 #include "gateway/watch/watch_service.h"
 
+#include "common/clock.h"
 #include "gateway/service/privileges.h"
 
 #include <dirent.h>
@@ -30,11 +31,6 @@ namespace {
 constexpr uint32_t kEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_Q_OVERFLOW;
 constexpr char kWork[] = ".mugai-work";
 
-int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // Hidden names are skipped: mugai's own work folder, and the temporary files copy tools
 // write before renaming into place (rsync ".name.XXXX", Office "~$name" locks).
@@ -216,7 +212,7 @@ void WatchService::HandleInotify() {
 
 std::vector<std::pair<std::string, WatchService::Candidate>> WatchService::TakeEligible(bool force) {
   std::vector<std::pair<std::string, Candidate>> out;
-  int64_t now = NowMs();
+  int64_t now = MonotonicMs();
   for (auto it = candidates_.begin(); it != candidates_.end() && out.size() < config_.watch_batch;) {
     struct stat st;
     if (lstat(it->first.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -316,11 +312,7 @@ bool WatchService::RunClaims(const std::vector<Claim>& all) {
     }
     std::string final_name = FreeName(claims[i].out_dir, safe);
     for (int n = 1; taken.count(final_name) && n < 100000; ++n) {
-      size_t dot = safe.rfind('.');
-      final_name = dot == std::string::npos || dot == 0
-                       ? safe + " (" + std::to_string(n) + ")"
-                       : safe.substr(0, dot) + " (" + std::to_string(n) + ")" + safe.substr(dot);
-      final_name = FreeName(claims[i].out_dir, final_name);
+      final_name = FreeName(claims[i].out_dir, CollisionName(safe, n));
     }
     if (Status s = WriteFileAtomically(path, bytes, 0644, true); !s.ok()) return s;
     taken.insert(final_name);
@@ -440,7 +432,7 @@ int WatchService::Run() {
     fprintf(stderr, "mugai watch: watching %zu folder(s) for mugai serve; log: here\n",
             config_.watch_mappings.size());
   }
-  int64_t next_rescan = NowMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
+  int64_t next_rescan = MonotonicMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
   while (!stop_) {
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}};
     int timeout = candidates_.empty() ? 1000 : 100;
@@ -464,12 +456,12 @@ int WatchService::Run() {
         stop_ = true;  // SIGTERM/SIGINT: the batch in hand is finished, then we leave
       }
     }
-    if (NowMs() >= next_rescan) {
+    if (MonotonicMs() >= next_rescan) {
       // Claims left by a failed delivery or an internal failure are retried here too, not
       // only at the next start: between batches no claim is in flight.
       Recover();
       for (size_t m = 0; m < config_.watch_mappings.size(); ++m) Scan(m, config_.watch_mappings[m].in);
-      next_rescan = NowMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
+      next_rescan = MonotonicMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
     }
     auto eligible = TakeEligible(false);
     if (!eligible.empty()) Process(eligible);

@@ -506,8 +506,8 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
     // message (the same item): a worker less per part. Its output is verified with the
     // rebuilt message, by another worker. Anything that turns out not to be plain text (or
     // to hold more parts) is left to a worker of its own.
-    if (out.declared_type == "text/plain" && out.bytes.size() <= limits::kInlineTextPartBytes &&
-        inline_parts < limits::kInlineTextParts) {
+    if (inline_parts < limits::kInlineTextParts &&
+        MayProcessWithItsMessage(out.declared_type, BaseName(out.path), out.bytes)) {
       int fd = SealedMemfd(out.bytes);
       if (fd >= 0) {
         WorkerResult part = ProcessNode(ctx, fd, BaseName(out.path), "", false);
@@ -707,7 +707,7 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     r.family = TypeFamily::kOoxml;  // an Office package libmagic did not recognise as one
     r.actions.push_back({"identified", "zip holding [Content_Types].xml: an Office document"});
   }
-  if (r.family == TypeFamily::kText && bytes.substr(0, 1024).find("%PDF-") != std::string::npos) {
+  if (r.family == TypeFamily::kText && HasPdfSignatureNearStart(bytes)) {
     // Acrobat and other lenient readers take a file for a PDF when "%PDF-" appears anywhere
     // in its first 1,024 bytes: such "text" is rebuilt as the PDF it is (or blocked when it
     // cannot be), never delivered as text a reader would open as a PDF.
@@ -716,23 +716,15 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     r.family = TypeFamily::kPdf;
     r.detected_type = "application/pdf";
   }
-  if (r.family == TypeFamily::kText) {
-    // HTML whose first bytes libmagic does not take for HTML (a fragment such as "<p>…", or
-    // a charset given only in the MIME header) is still HTML to whoever opens it by its name
-    // (a message's HTML part is named .html by its declared type): converted as HTML, so no
-    // tag or script arrives as text.
-    std::string lower;
-    for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    auto ends = [&lower](const char* ext) {
-      size_t n = strlen(ext);
-      return lower.size() > n && lower.compare(lower.size() - n, n, ext) == 0;
-    };
-    if (ends(".html") || ends(".htm") || ends(".xhtml")) {
-      r.actions.push_back({"identified", "named as HTML (libmagic: " + type.mime +
-                                             "): converted as HTML"});
-      r.family = TypeFamily::kHtml;
-      r.detected_type = "text/html";
-    }
+  if (r.family == TypeFamily::kText && NamedAsHtml(name)) {
+    // HTML whose first bytes libmagic does not take for HTML (a fragment such as "<span>…",
+    // or a charset given only in the MIME header) is still HTML to whoever opens it by its
+    // name (a message's HTML part is named .html by its declared type): converted as HTML,
+    // so no tag or handler arrives as text.
+    r.actions.push_back({"identified", "named as HTML (libmagic: " + type.mime +
+                                           "): converted as HTML"});
+    r.family = TypeFamily::kHtml;
+    r.detected_type = "text/html";
   }
   if (as_mail) {
     if (r.family != TypeFamily::kMail) {
@@ -969,12 +961,7 @@ WorkerResult VerifyNode(const WorkerContext& ctx, int fd, const std::string& nam
           return Block(std::move(r), Reason::kUnknownType,
                        "the rebuilt message: a text/plain part identifies as " + t.mime);
         }
-        std::string lf;
-        lf.reserve(p.bytes.size());
-        for (char c : p.bytes) {
-          if (c != '\r') lf += c;
-        }
-        r.actions.push_back({"mail_text", Sha256Hex(lf)});
+        r.actions.push_back({"mail_text", TextPartDigest(p.bytes)});
       }
       if (i < 64) {
         r.actions.push_back({"mail_part", Sha256Hex(p.bytes) + " " + p.declared_type + " " +
