@@ -81,13 +81,13 @@ std::string ErrorOf(archive* a) {
   return e ? e : "unknown libarchive error";
 }
 
-// libarchive decrypts zip (ZipCrypto and WinZip AES) only; 7z and rar stay encrypted.
+// libarchive decrypts zip (ZipCrypto and WinZip AES) only; 7z and rar stay encrypted here,
+// and with a password the gateway has its decryption helper (7-Zip) open them instead.
 std::string EncryptedDetail(archive* a, const std::string& password, const std::string& what) {
   if (password.empty()) return what + "; resubmit with the password";
   int base = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
   if (base == ARCHIVE_FORMAT_7ZIP || base == ARCHIVE_FORMAT_RAR || base == ARCHIVE_FORMAT_RAR_V5) {
-    return what + "; mugai can decrypt zip archives only (ZipCrypto, AES): ask the sender for "
-                  "an encrypted zip, or release the original through the approval workflow";
+    return what + " (libarchive cannot decrypt 7z or rar)";
   }
   return "the password does not open it: " + what;
 }

@@ -31,6 +31,7 @@ constexpr FamilyRow kFamilies[] = {
     {F::kMail, A::kUnpack, E::kUnpackMail, O::kNone, R::kMail},
     {F::kOoxml, A::kDisarmOoxml, E::kOoxmlDisarm, O::kOoxmlByMode, R::kNone},
     {F::kOffice, A::kConvertOffice, E::kOfficeRelay, O::kNone, R::kOnlyChild},
+    {F::kEncrypted, A::kUnlock, E::kUnlock, O::kNone, R::kOnlyChild},
 };
 static_assert(std::size(kFamilies) == static_cast<size_t>(TypeFamily::kLast) + 1,
               "one row per TypeFamily");
@@ -53,6 +54,17 @@ OutputPolicy OutputPolicy::From(const Config& config) {
   p.ooxml_text = config.office_ooxml_text;
   p.gif_all_frames = config.image_gif_all_frames;
   return p;
+}
+
+std::string UnlockKindFor(std::string_view t) {
+  if (t == "application/encrypted") return "ooxml";
+  if (t == "application/vnd.ms-powerpoint") return "ppt";
+  if (t == "application/x-7z-compressed") return "7z";
+  if (t == "application/x-rar" || t == "application/vnd.rar" ||
+      t == "application/x-rar-compressed") {
+    return "rar";
+  }
+  return "";
 }
 
 const FamilyRow& FamilyRowFor(TypeFamily family) {
@@ -103,9 +115,10 @@ std::string CheckWorkerAnswer(const WorkerResult& w, bool item_is_mail,
     return "worker answered a " + family + (w.is_container ? " with members" : " without unpacking it");
   }
   if (w.is_container) return w.has_output ? "worker answered a " + family + " with an output" : "";
-  if (row.entry == WorkerEntry::kOfficeRelay) {
-    // The worker only identifies and scans it: the supervisor's pool converts it.
-    return w.has_output ? "worker answered a legacy Office document with an output" : "";
+  if (row.entry == WorkerEntry::kOfficeRelay || row.entry == WorkerEntry::kUnlock) {
+    // The worker only identifies and scans it: the supervisor's pool converts it, or the
+    // decryption helper decrypts it.
+    return w.has_output ? "worker answered a " + family + " document with an output" : "";
   }
   std::vector<std::string> allowed = AllowedOutputTypes(row, policy, w.detected_type);
   if (!w.has_output || std::find(allowed.begin(), allowed.end(), w.output_type) == allowed.end()) {

@@ -28,6 +28,7 @@ enum class WorkerEntry : uint8_t {
   kUnpackMail,     // parts come back; the node is rebuilt as a message
   kOoxmlDisarm,
   kOfficeRelay,    // identified and scanned; the warm LibreOffice pool converts it to PDF
+  kUnlock,         // identified and scanned; the decryption helper decrypts it
 };
 
 // How a node with children becomes one output again.
@@ -35,7 +36,8 @@ enum class RebuildKind : uint8_t {
   kNone,        // no children: the worker's output (or the original) is what is verified
   kZip,         // a new zip of the members' verified outputs (or the one member, unwrapped)
   kMail,        // a new message from the parts' verified outputs
-  kOnlyChild,   // the one child's verified output goes on in the node's place (Office → PDF)
+  kOnlyChild,   // the one child's verified output goes on in the node's place (Office → PDF,
+                // an encrypted document → the decrypted one, disarmed or converted)
 };
 
 // The output types a sanitised node of a family may have.
@@ -71,6 +73,10 @@ const FamilyRow& FamilyRowFor(TypeFamily family);
 
 // The output MIME types a sanitised node of `row` identified as `detected_type` may be
 // delivered as, under `policy` (empty: none).
+// What the decryption helper is asked to decrypt a node of this detected type as: "ooxml",
+// "ppt", "7z", "rar", or "" when it cannot.
+std::string UnlockKindFor(std::string_view detected_type);
+
 std::vector<std::string> AllowedOutputTypes(const FamilyRow& row, const OutputPolicy& policy,
                                             std::string_view detected_type);
 

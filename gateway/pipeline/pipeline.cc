@@ -210,6 +210,17 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   office.namespaces = WorkerNamespacesAvailable();
   office.executable = ZygoteExecutable();
   p->office_ = std::make_unique<OfficePool>(std::move(office), &p->log_);
+  p->unlock_.executable = ZygoteExecutable();
+  p->unlock_.root = config.state_dir + "/unlock";
+  p->unlock_.timeout_seconds = config.unlock_timeout_seconds;
+  p->unlock_.memory_bytes = config.unlock_memory_bytes;
+  p->unlock_.max_input_bytes = config.max_input_bytes;
+  p->unlock_.max_output_bytes = config.max_output_bytes;
+  p->unlock_.max_members = config.archive_max_members;
+  p->unlock_.max_total_bytes = std::min(config.archive_max_total_bytes, config.max_output_bytes);
+  p->unlock_.python = config.unlock_python;
+  p->unlock_.seven_zip = config.unlock_seven_zip;
+  p->unlock_.namespaces = WorkerNamespacesAvailable();
   // Workers are forked from the zygote, which holds the format libraries warmed up and no
   // item bytes; this process links none of them.
   p->zygote_ = std::make_unique<ZygoteClient>(ZygoteExecutable(), &p->log_);
@@ -495,7 +506,7 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   r.actions = w.actions;
   r.threats = w.threats;
   if (w.verdict == Verdict::kBlocked) return Block(item, w.reason, w.reason_detail);
-  if (item->parent && FamilyRowFor(item->parent->result.family).rebuild == RebuildKind::kOnlyChild &&
+  if (item->parent && item->parent->result.family == TypeFamily::kOffice &&
       w.family != TypeFamily::kPdf) {
     // What LibreOffice made must be a PDF, to be rebuilt like one; nothing else goes on.
     return Block(item, Reason::kConversionFailed,
@@ -514,6 +525,9 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   item->result = std::move(w);
   if (FamilyRowFor(item->result.family).entry == WorkerEntry::kOfficeRelay) {
     return ConvertOffice(pool, item);
+  }
+  if (FamilyRowFor(item->result.family).entry == WorkerEntry::kUnlock) {
+    return Unlock(pool, item);
   }
   if (item->result.is_container) {
     if (!TreeLimitsHold(item, item->result)) return Finish(item);
@@ -664,6 +678,80 @@ void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   m.bytes = std::move(w.output);
   m.role = MemberRole::kFile;
   m.declared_type = "application/pdf";
+  item->result.is_container = true;
+  item->result.single_file = true;
+  item->result.members.clear();
+  item->result.members.push_back(std::move(m));
+  if (!TreeLimitsHold(item, item->result)) return Finish(item);
+  StartChildren(pool, item);
+}
+
+// --- password-protected documents and archives ---
+
+// A fresh decryption helper per item decrypts it with the password; a relay worker carries
+// the item there and the decrypted bytes back, so the supervisor reads nothing the helper
+// says beyond the result frame.
+void Pipeline::Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  const std::string kind = UnlockKindFor(item->result.detected_type);
+  const std::string password = PasswordOf(item);
+  if (kind.empty() || password.empty()) {
+    return Block(item, Reason::kWorkerProtocol, "a worker asked to decrypt a " +
+                                                    item->result.detected_type +
+                                                    (password.empty() ? " without a password" : ""));
+  }
+  Result<UnlockProcess> helper = StartUnlockHelper(unlock_);
+  if (!helper.ok()) return Block(item, Reason::kConversionFailed, helper.status().message(), true);
+  auto process = std::make_shared<UnlockProcess>(std::move(helper.value()));
+  WorkerJob job = JobFor(pool, JobKind::kUnlockRelay);
+  job.extension = kind;
+  job.password = password;
+  job.max_bytes = config_.max_output_bytes;
+  item->stage = Stage::kConvert;
+  const int fd = process->fd;
+  pool.SubmitJob(
+      item->fd, EncodeWorkerJob(job),
+      [this, &pool, item, process](WorkerOutcome o) {
+        EndUnlockHelper(*process);
+        OnUnlocked(pool, item, std::move(o));
+      },
+      /*scanner=*/false, /*extra_fd=*/fd);
+}
+
+// What the helper decrypted becomes the item's only child: identified, scanned, disarmed or
+// converted (an archive: unpacked under every archive limit) and verified like any file, and
+// delivered in the item's place.
+void Pipeline::OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
+                          WorkerOutcome o) {
+  NodeReport& r = item->report;
+  if (!AtStage(item, Stage::kConvert)) return;
+  std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "decrypting: ");
+  if (!decoded) return;
+  WorkerResult& w = *decoded;
+  if (w.verdict == Verdict::kBlocked) {
+    return Block(item, w.reason == Reason::kNone ? Reason::kConversionFailed : w.reason,
+                 w.reason_detail);
+  }
+  if (w.verdict != Verdict::kSanitized || !w.has_output || w.output.empty()) {
+    return Block(item, Reason::kWorkerProtocol, "the decryption relay answered without bytes");
+  }
+  const std::string kind = UnlockKindFor(item->result.detected_type);
+  const bool archive = kind == "7z" || kind == "rar";
+  r.verdict = Verdict::kSanitized;
+  r.actions.push_back({"decrypted", (archive ? "7-Zip unpacked it with the supplied password ("
+                                             : "msoffcrypto-tool decrypted it with the supplied "
+                                               "password (") +
+                                        std::to_string(w.output.size()) +
+                                        " bytes); processed below like any file"});
+  Member m;
+  std::string base = BaseName(item->input.name);
+  if (archive) {
+    size_t dot = base.rfind('.');
+    base = (dot == std::string::npos || dot == 0 ? base : base.substr(0, dot)) + ".tar";
+  }
+  m.path = base.empty() ? std::string(archive ? "decrypted.tar" : "decrypted") : base;
+  m.bytes = std::move(w.output);
+  m.role = MemberRole::kFile;
+  m.declared_type = archive ? "application/x-tar" : "";
   item->result.is_container = true;
   item->result.single_file = true;
   item->result.members.clear();
@@ -1027,11 +1115,14 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
   std::vector<const ItemState*> delivered;
   std::vector<const ItemState*> blocked;
   for (const auto& c : item->children) (c->deliverable ? delivered : blocked).push_back(c.get());
-  if (item->result.family == TypeFamily::kOffice && delivered.empty() && !blocked.empty()) {
+  if (FamilyRowFor(item->result.family).rebuild == RebuildKind::kOnlyChild && delivered.empty() &&
+      !blocked.empty()) {
     const NodeReport& c = r.children[blocked.front()->index];
     for (const auto& t : c.threats) r.threats.push_back(t);
     return block(c.reason == Reason::kNone ? Reason::kConversionFailed : c.reason,
-                 "the PDF LibreOffice made from it: " + c.reason_detail);
+                 (item->result.family == TypeFamily::kOffice ? "the PDF LibreOffice made from it: "
+                                                             : "what it decrypts to: ") +
+                     c.reason_detail);
   }
   if (!blocked.empty() && config_.archive_block_if_member_blocked) {
     return block(Reason::kMemberBlocked,
@@ -1054,6 +1145,9 @@ void Pipeline::Assemble(WorkerPool& pool, const std::shared_ptr<ItemState>& item
     item->output_name = BaseName(only->deliver_path);
     r.actions.push_back({"unwrapped", item->result.family == TypeFamily::kOffice
                                           ? "delivered as the rebuilt PDF " + item->output_name
+                                      : item->result.family == TypeFamily::kEncrypted
+                                          ? "delivered as the decrypted, sanitised " +
+                                                item->output_name
                                           : "delivered as its content " + item->output_name});
   } else {
     // The new zip is written by a worker from the members' verified outputs.

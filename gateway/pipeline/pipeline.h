@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "gateway/service/config.h"
 #include "gateway/service/event_log.h"
+#include "gateway/sandbox/unlock_process.h"
 #include "gateway/sandbox/worker_job.h"
 #include "gateway/sandbox/zygote_client.h"
 #include "gateway/sandbox/office_pool.h"
@@ -128,6 +129,8 @@ class Pipeline {
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void Finish(const std::shared_ptr<ItemState>& item);
   void FinishChild(const std::shared_ptr<ItemState>& item, const char* stage);
@@ -154,6 +157,7 @@ class Pipeline {
   std::string scratch_root_;
   std::unique_ptr<WorkerSlots> slots_;  // the host's cap on workers (worker.jobs), every pool
   std::unique_ptr<OfficePool> office_;
+  UnlockOptions unlock_;
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.

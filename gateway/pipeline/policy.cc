@@ -209,6 +209,7 @@ const char* FamilyName(TypeFamily family) {
     case TypeFamily::kMail: return "mail";
     case TypeFamily::kOoxml: return "ooxml";
     case TypeFamily::kOffice: return "office";
+    case TypeFamily::kEncrypted: return "encrypted";
   }
   return "unknown";
 }

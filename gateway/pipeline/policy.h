@@ -26,7 +26,9 @@ enum class TypeFamily : uint8_t {
   kMail,        // an RFC 5322 message: parts go through the pipeline; rebuilt as a new message
   kOoxml,       // Word/Excel/PowerPoint 2007+ (incl. macro-enabled): disarmed, macro-free
   kOffice,      // legacy .doc/.xls/.ppt, RTF, ODF: LibreOffice → PDF → rebuilt as any PDF
-  kLast = kOffice,
+  kEncrypted,   // password-protected Office 2007+/PowerPoint 97 document, 7z or rar with a
+                // password given: decrypted by the unlock helper, then processed as what it is
+  kLast = kEncrypted,
 };
 
 enum class PolicyAction : uint8_t {
@@ -37,6 +39,7 @@ enum class PolicyAction : uint8_t {
   kUnpack,
   kDisarmOoxml,
   kConvertOffice,  // the supervisor has the warm LibreOffice pool convert it to PDF
+  kUnlock,         // the supervisor has the decryption helper decrypt it with the password
   kBlock
 };
 

@@ -20,7 +20,8 @@ enum class JobKind : uint8_t {
   kRebuild = 3,      // write a zip or a message from verified parts (gateway/worker/)
   kOfficeRelay = 4,  // carry a document to a warm LibreOffice converter and its PDF back
   kMemoryProbe = 5,  // test builds: report whether a marker is anywhere in the worker's memory
-  kLast = kMemoryProbe,
+  kUnlockRelay = 6,  // carry a password-protected item to its decryption helper and back
+  kLast = kUnlockRelay,
 };
 
 struct WorkerJob {
@@ -28,10 +29,11 @@ struct WorkerJob {
   std::string name;             // the node's claimed name (or the output's name to verify)
   bool as_mail = false;         // kProcess: a message whatever libmagic says
   bool scanning = true;         // false only under --allow-no-signatures (reported as such)
-  std::string password;         // kProcess, kOfficeRelay: for encrypted inputs
+  std::string password;         // kProcess, kOfficeRelay, kUnlockRelay: for encrypted inputs
   uint8_t promised_family = 0;  // kVerify: the TypeFamily the output must identify as
-  uint64_t max_bytes = 0;       // kRebuild: the request's size; kOfficeRelay: the largest PDF
-  std::string extension;        // kOfficeRelay: "doc", "xls", "rtf"...
+  uint64_t max_bytes = 0;       // kRebuild: the request's size; kOfficeRelay: the largest PDF;
+                                // kUnlockRelay: the largest decrypted answer
+  std::string extension;        // kOfficeRelay: "doc", "xls", "rtf"...; kUnlockRelay: the kind
   // How the zygote confines it: the pool's settings.
   SandboxLimits limits{};
   std::string scratch_root;

@@ -180,7 +180,7 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
   // A legacy Office document is the one node answered "to convert" without an output: the
   // supervisor's LibreOffice pool converts it.
   if (r.verdict == Verdict::kSanitized && !r.has_output && !r.is_container &&
-      r.family != TypeFamily::kOffice) {
+      r.family != TypeFamily::kOffice && r.family != TypeFamily::kEncrypted) {
     return Bad("sanitized verdict without output");
   }
   if (!in.AtEnd()) return Bad("trailing bytes");

@@ -266,6 +266,28 @@ bool InstallOfficeLandlock(const std::string& work_dir, const std::string& progr
                              LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_SYM);
 }
 
+namespace {
+
+// The decryption helper runs maintained tools (python3 with msoffcrypto-tool, 7-Zip): it may
+// read and execute beneath /usr, read the library paths and what 7-Zip and Python ask the
+// kernel about the machine, and change nothing outside its own folder.
+constexpr LibraryPath kUnlockPaths[] = {
+    {"/usr", kReadRights | LANDLOCK_ACCESS_FS_EXECUTE},
+    {"/proc/meminfo", kReadRights},
+    {"/proc/cpuinfo", kReadRights},
+    {"/dev/zero", kReadRights},
+};
+
+}  // namespace
+
+bool InstallUnlockLandlock(const std::string& work_dir) {
+  return InstallLandlock({{kUnlockPaths, std::size(kUnlockPaths)},
+                          {kLibraryPaths, std::size(kLibraryPaths)}},
+                         work_dir, "",
+                         LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                             LANDLOCK_ACCESS_FS_MAKE_CHAR);
+}
+
 // ---------------------------------------------------------------------------------------
 // seccomp
 

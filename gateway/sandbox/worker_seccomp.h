@@ -31,6 +31,11 @@ bool InstallWorkerLandlock(const std::string& scratch_dir);
 // beneath `work_dir` (its profile and the document), nothing else.
 bool InstallOfficeLandlock(const std::string& work_dir, const std::string& program_dir);
 
+// Landlock for the decryption helper (`mugai unlock-helper`) and the tools it runs: read and
+// execute beneath /usr, read the library paths, every right but execute and device nodes
+// beneath `work_dir`, nothing else.
+bool InstallUnlockLandlock(const std::string& work_dir);
+
 // The converter process's seccomp filter: allow by default (LibreOffice's system calls vary
 // with the document), deny exec (kills), new processes and sessions, ptrace and other
 // processes' memory, limits and scheduling, signals to anyone but itself, sockets other than

@@ -22,6 +22,7 @@
 #include "converters/image/image_sanitizer.h"
 #include "converters/mail/mime_unpacker.h"
 #include "gateway/cli/office_server_command.h"
+#include "gateway/cli/unlock_helper_command.h"
 #include "gateway/cli/scanner_server_command.h"
 #include "gateway/service/config.h"
 #include "gateway/worker/item_processor.h"
@@ -35,7 +36,8 @@
 namespace mugai {
 namespace {
 
-constexpr char kHelp[] = R"(Usage: mugai-zygote zygote | scanner-server ... | office-server ...
+constexpr char kHelp[] = R"(Usage: mugai-zygote zygote | scanner-server ... | office-server ... |
+       unlock-helper ...
 
 mugai's worker zygote (ワーカー生成プロセス): started by `mugai serve` (or a one-shot mugai
 command) before any item is accepted, it loads libmagic, GMime, libvips, Poppler and libxml2
@@ -45,6 +47,7 @@ as a descriptor. There is no need to run it by hand.
   zygote           the zygote (control socket on descriptor 3, settings on descriptor 4)
   scanner-server   the scanner process (mugai-zygote scanner-server --help)
   office-server    a LibreOffice converter (mugai-zygote office-server --help)
+  unlock-helper    decrypts one password-protected item (mugai-zygote unlock-helper --help)
 )";
 
 // The libraries, loaded and warmed once; every worker inherits them ready.
@@ -98,6 +101,17 @@ std::string RunJob(Warm& w, const WorkerJob& job, int input_fd, int extra_fd,
       return EncodeWorkerResult(
           RelayOfficeConversion(extra_fd, document, job.extension, job.password, job.max_bytes,
                                 w.config));
+    }
+    case JobKind::kUnlockRelay: {
+      std::string item, error;
+      if (!ReadInput(input_fd, w.config.max_input_bytes, &item, &error)) {
+        WorkerResult r;
+        r.reason = Reason::kConversionFailed;
+        r.reason_detail = error;
+        return EncodeWorkerResult(r);
+      }
+      return EncodeWorkerResult(
+          RelayUnlock(extra_fd, item, job.extension, job.password, job.max_bytes));
     }
     case JobKind::kMemoryProbe:
       break;
@@ -352,6 +366,7 @@ int main(int argc, char** argv) {
   if (mode == "zygote") return mugai::RunZygote();
   if (mode == "scanner-server") return mugai::RunScannerServerCommand(args);
   if (mode == "office-server") return mugai::RunOfficeServerCommand(args);
+  if (mode == "unlock-helper") return mugai::RunUnlockHelperCommand(args);
   std::fputs(mugai::kHelp, mode == "-h" || mode == "--help" ? stdout : stderr);
   return mode == "-h" || mode == "--help" ? 0 : 2;
 }

@@ -92,6 +92,11 @@ struct Config {
   uint32_t office_max_documents;     // office.max_documents: before a process is replaced
   uint32_t office_timeout_seconds;   // office.timeout_seconds: per document
   uint64_t office_memory_bytes;      // office.memory_bytes: address space of one process
+  // The decryption helper (password-protected Office documents, 7z, rar)
+  uint32_t unlock_timeout_seconds = 120;             // unlock.timeout_seconds: one item
+  uint64_t unlock_memory_bytes = 4ULL << 30;         // unlock.memory_bytes: address space
+  std::string unlock_python = "/usr/bin/python3";    // unlock.python: with msoffcrypto-tool
+  std::string unlock_seven_zip = "/usr/bin/7z";      // unlock.seven_zip: 7-Zip
   // [mail]
   uint32_t mail_max_parts;
   uint32_t mail_max_depth;

@@ -24,6 +24,7 @@
 #include "converters/pdf/pdf_analyzer.h"
 #include "converters/pdf/pdf_renderer.h"
 #include "converters/text/charset_detector.h"
+#include "converters/unlock/office_encryption.h"
 #include "gateway/service/limits.h"
 #include "gateway/pipeline/family_table.h"
 #include "gateway/pipeline/policy.h"
@@ -376,6 +377,16 @@ WorkerResult ReencodeImage(const WorkerContext& ctx, const std::string& bytes, W
   return r;
 }
 
+// A node the decryption helper decrypts with the password (the supervisor starts it): the
+// worker has identified and scanned it, and answers "to unlock" without an output.
+WorkerResult ToUnlock(WorkerResult r, const std::string& what) {
+  r.family = TypeFamily::kEncrypted;
+  r.verdict = Verdict::kSanitized;
+  r.actions.push_back({"to_unlock", what + ": decrypted with the password by the decryption "
+                                           "helper, then processed as what it is"});
+  return r;
+}
+
 // Opens an archive and hands its members back for the supervisor to process as child nodes.
 // The per-archive limits are enforced here; the supervisor enforces them again over the tree.
 WorkerResult UnpackNode(const WorkerContext& ctx, const std::string& bytes,
@@ -388,9 +399,19 @@ WorkerResult UnpackNode(const WorkerContext& ctx, const std::string& bytes,
   switch (u.problem) {
     case ArchiveProblem::kNone: break;
     case ArchiveProblem::kLimit: return Block(std::move(r), Reason::kArchiveLimit, u.detail);
-    case ArchiveProblem::kEncrypted: return Block(std::move(r), Reason::kEncrypted, u.detail);
+    case ArchiveProblem::kEncrypted:
+    case ArchiveProblem::kMalformed:
+      if (!ctx.password.empty() && !UnlockKindFor(r.detected_type).empty()) {
+        // libarchive cannot decrypt 7z or rar (an encrypted rar5 even reads as damaged to
+        // it): with a password, the decryption helper's 7-Zip unpacks it, and what comes out
+        // is unpacked here like any archive.
+        return ToUnlock(std::move(r), "an encrypted " + UnlockKindFor(r.detected_type) +
+                                          " archive (libarchive cannot decrypt it)");
+      }
+      return Block(std::move(r), u.problem == ArchiveProblem::kEncrypted ? Reason::kEncrypted
+                                                                        : Reason::kArchiveBroken,
+                   u.detail);
     case ArchiveProblem::kBadName: return Block(std::move(r), Reason::kArchiveName, u.detail);
-    case ArchiveProblem::kMalformed: return Block(std::move(r), Reason::kArchiveBroken, u.detail);
   }
   UnpackedArchive& a = u.archive;
   r.actions.push_back({"unpacked", a.format + ": " + std::to_string(a.members.size()) +
@@ -686,6 +707,44 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
   return Block(std::move(r), Reason::kConversionFailed, resp->body);
 }
 
+WorkerResult RelayUnlock(int conn, const std::string& item, const std::string& kind,
+                         const std::string& password, uint64_t max_bytes) {
+  WorkerResult r;
+  r.family = TypeFamily::kEncrypted;
+  OfficeRequest req{kind, password, item};
+  if (Status s = WriteAllTo(conn, EncodeOfficeRequest(req)); !s.ok()) {
+    return Block(std::move(r), Reason::kConversionFailed,
+                 "the decryption helper did not take the item: " + s.message());
+  }
+  Result<OfficeResponse> resp = ReadOfficeResponse(conn, max_bytes);
+  if (!resp.ok()) {
+    if (resp.status().code() == StatusCode::kLimit) {
+      return Block(std::move(r), Reason::kConversionLimit,
+                   "what the decryption helper made is larger than limits.max_output_bytes");
+    }
+    return Block(std::move(r), Reason::kConversionFailed,
+                 resp.status().code() == StatusCode::kNotFound
+                     ? "the decryption helper stopped without an answer (unlock.timeout_seconds, "
+                       "unlock.memory_bytes or a crash)"
+                     : "the decryption helper's answer is not one: " + resp.status().message());
+  }
+  switch (resp->status) {
+    case OfficeStatus::kPdf:
+      r.verdict = Verdict::kSanitized;
+      r.has_output = true;
+      r.output_type = "application/octet-stream";
+      r.output = std::move(resp->body);
+      return r;
+    case OfficeStatus::kPassword:
+      return Block(std::move(r), Reason::kEncrypted, resp->body);
+    case OfficeStatus::kLimit:
+      return Block(std::move(r), Reason::kArchiveLimit, resp->body);
+    case OfficeStatus::kFailed:
+      break;
+  }
+  return Block(std::move(r), Reason::kConversionFailed, resp->body);
+}
+
 WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& name,
                          const std::string& scratch_dir, bool as_mail) {
   WorkerResult r;
@@ -776,12 +835,31 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
   if (r.family == TypeFamily::kUnknown) {
     return Block(std::move(r), Reason::kUnknownType, "unknown type (" + r.description + ")");
   }
-  if (r.detected_type == "application/encrypted") {
-    // A password-encrypted Office 2007+ document (OLE2 holding EncryptedPackage). Neither the
-    // OOXML disarm nor LibreOffice (through LibreOfficeKit) can open one, password or not.
-    return Block(std::move(r), Reason::kEncrypted,
-                 "a password-encrypted Office document: mugai cannot open this kind even with "
-                 "the password; ask the sender for an unencrypted copy");
+  if (r.detected_type == "application/encrypted" || r.family == TypeFamily::kOffice ||
+      r.family == TypeFamily::kNotAllowed) {
+    // A password-protected Office 2007+ document (OLE2 holding EncryptedPackage) or
+    // PowerPoint 97-2003 document: neither the OOXML disarm nor LibreOffice opens these. With
+    // the password the decryption helper decrypts it; the result is a new child node.
+    // (Legacy Word and Excel documents with a password go to LibreOffice, which opens them.)
+    OfficeEncryption enc = DetectOfficeEncryption(bytes);
+    if (enc != OfficeEncryption::kNone) {
+      const char* what = enc == OfficeEncryption::kPowerPoint
+                             ? "a password-protected PowerPoint 97-2003 presentation"
+                             : "a password-protected Word/Excel/PowerPoint document";
+      r.detected_type = enc == OfficeEncryption::kPowerPoint ? "application/vnd.ms-powerpoint"
+                                                              : "application/encrypted";
+      if (ctx.password.empty()) {
+        return Block(std::move(r), Reason::kEncrypted,
+                     std::string(what) + ": resubmit it with the password (mugai quarantine "
+                                         "resubmit --password)");
+      }
+      return ToUnlock(std::move(r), what);
+    }
+    if (r.detected_type == "application/encrypted") {
+      return Block(std::move(r), Reason::kEncrypted,
+                   "an encrypted OLE2 document without EncryptionInfo and EncryptedPackage: "
+                   "mugai cannot decrypt it; ask the sender for an unencrypted copy");
+    }
   }
   if (r.family == TypeFamily::kNotAllowed) {
     return Block(std::move(r), Reason::kTypeNotAllowed,

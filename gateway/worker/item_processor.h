@@ -39,6 +39,13 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
 // kSanitized result with output application/pdf, or kBlocked (conversion_failed, encrypted,
 // conversion_limit). The PDF is untrusted: the supervisor processes it as a new node.
 
+// Relay worker for a password-protected item (JobKind::kUnlockRelay): sends it with its kind
+// and password to the decryption helper on `conn` and returns what came back, as an
+// application/octet-stream output (the supervisor makes it a child node), or blocked with
+// why (encrypted: the password does not open it).
+WorkerResult RelayUnlock(int conn, const std::string& item, const std::string& kind,
+                         const std::string& password, uint64_t max_bytes);
+
 WorkerResult RelayOfficeConversion(int conn, const std::string& document,
                                    const std::string& extension, const std::string& password,
                                    uint64_t max_pdf_bytes, const Config& config);

@@ -1,0 +1,385 @@
+#include "converters/unlock/unlock_helper.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/file_util.h"
+#include "converters/office/office_protocol.h"
+
+namespace mugai {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Run by python3 -I -S: msoffcrypto-tool from Debian's dist-packages, the password on
+// standard input, the document in argv[1], the decrypted one written to argv[2]. Its exit
+// status is the answer (see RunOffice).
+constexpr char kOfficeScript[] = R"PY(
+import sys
+sys.path.append('/usr/lib/python3/dist-packages')
+try:
+    import msoffcrypto
+    from msoffcrypto.exceptions import InvalidKeyError
+except Exception as e:
+    sys.stderr.write('msoffcrypto-tool cannot be loaded (Debian: python3-msoffcrypto-tool): %s\n' % e)
+    sys.exit(12)
+import struct
+import olefile
+
+def restore_edit_records(original, decrypted):
+    # [MS-PPT] 2.3.7: the UserEditAtom and PersistDirectoryAtom records of an encrypted
+    # presentation are not encrypted, but msoffcrypto-tool 5.0 decrypts the whole stream, so
+    # they come out as noise and no reader can find the slides. Copy them back from the
+    # original and drop the reference to the encryption session.
+    src = olefile.OleFileIO(original)
+    plain = src.openstream('PowerPoint Document').read()
+    offset = struct.unpack_from('<I', src.openstream('Current User').read(), 16)[0]
+    src.close()
+    out = olefile.OleFileIO(decrypted, write_mode=True)
+    doc = bytearray(out.openstream('PowerPoint Document').read())
+    seen = set()
+    while offset and offset not in seen and offset + 8 <= len(plain):
+        seen.add(offset)
+        _, kind, length = struct.unpack_from('<HHI', plain, offset)
+        if kind != 0x0FF5 or length < 0x1C or offset + 8 + length > len(plain):
+            raise ValueError('no UserEditAtom at %d' % offset)
+        doc[offset:offset + 8 + length] = plain[offset:offset + 8 + length]
+        previous, directory = struct.unpack_from('<II', plain, offset + 16)
+        _, kind, dlength = struct.unpack_from('<HHI', plain, directory)
+        if kind != 0x1772 or directory + 8 + dlength > len(plain):
+            raise ValueError('no PersistDirectoryAtom at %d' % directory)
+        doc[directory:directory + 8 + dlength] = plain[directory:directory + 8 + dlength]
+        if length >= 0x20:
+            struct.pack_into('<I', doc, offset + 8 + 28, 0)
+        offset = previous
+    out.write_stream('PowerPoint Document', bytes(doc))
+    out.close()
+
+password = sys.stdin.buffer.readline().rstrip(b'\n').decode('utf-8', 'strict')
+try:
+    with open(sys.argv[1], 'rb') as f:
+        doc = msoffcrypto.OfficeFile(f)
+        if not doc.is_encrypted():
+            sys.stderr.write('the document is not encrypted\n')
+            sys.exit(13)
+        try:
+            doc.load_key(password=password, verify_password=True)
+        except TypeError:
+            doc.load_key(password=password)
+        with open(sys.argv[2], 'wb') as out:
+            doc.decrypt(out)
+    if sys.argv[3] == 'ppt':
+        restore_edit_records(sys.argv[1], sys.argv[2])
+except InvalidKeyError as e:
+    sys.stderr.write('%s\n' % e)
+    sys.exit(10)
+except Exception as e:
+    sys.stderr.write('%s: %s\n' % (type(e).__name__, e))
+    sys.exit(11)
+)PY";
+
+struct ToolRun {
+  bool started = false;
+  int status = -1;     // exit status, or -1 when it did not exit normally
+  std::string output;  // its standard output and error, as far as the limit allowed
+};
+
+// Runs argv with `input` on its standard input and its output captured in a file of the
+// work folder (bounded by the process's RLIMIT_FSIZE), and waits for it.
+ToolRun RunTool(const std::vector<std::string>& args, const std::string& input,
+                const std::string& work_dir) {
+  ToolRun run;
+  const std::string log = work_dir + "/tool.log";
+  int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int in[2];
+  if (out < 0 || pipe2(in, O_CLOEXEC) != 0) {
+    if (out >= 0) close(out);
+    run.output = std::string("cannot prepare the tool: ") + strerror(errno);
+    return run;
+  }
+  std::vector<char*> argv;
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // the helper's deadline ends the tool too
+    dup2(in[0], 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    if (chdir(work_dir.c_str()) != 0) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out);
+  if (pid < 0) {
+    close(in[1]);
+    run.output = std::string("cannot start the tool: ") + strerror(errno);
+    return run;
+  }
+  run.started = true;
+  signal(SIGPIPE, SIG_IGN);  // a tool that does not read its password is not an error here
+  (void)WriteAllTo(in[1], input);
+  close(in[1]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (run.status == 127) run.output = args[0] + " could not be run; ";
+  Result<std::string> text = ReadFileLimited(log, 64 << 10);
+  if (text.ok()) run.output += *text;
+  return run;
+}
+
+// The last non-empty lines of a tool's output, for a message.
+std::string Tail(const std::string& text, size_t lines = 3) {
+  std::vector<std::string> kept;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) kept.push_back(line);
+    start = end + 1;
+  }
+  std::string out;
+  for (size_t i = kept.size() > lines ? kept.size() - lines : 0; i < kept.size(); ++i) {
+    if (!out.empty()) out += " / ";
+    out += kept[i];
+  }
+  return out.size() > 600 ? out.substr(0, 600) : out;
+}
+
+OfficeResponse Answer(OfficeStatus status, std::string body) {
+  OfficeResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+OfficeResponse RunOffice(const UnlockHelperOptions& o, const std::string& in,
+                         const std::string& kind, const std::string& password) {
+  const std::string out = o.work_dir + "/decrypted";
+  ToolRun run = RunTool({o.python, "-I", "-S", "-c", kOfficeScript, in, out, kind},
+                        password + "\n", o.work_dir);
+  switch (run.status) {
+    case 0: break;
+    case 10:
+      return Answer(OfficeStatus::kPassword, "the password does not open the document");
+    case 12:
+      return Answer(OfficeStatus::kFailed, Tail(run.output, 1));
+    case 13:
+      return Answer(OfficeStatus::kFailed, "msoffcrypto-tool finds no encryption it knows in it");
+    default:
+      return Answer(OfficeStatus::kFailed,
+                    "msoffcrypto-tool could not decrypt it (this kind of encryption may not be "
+                    "supported): " + Tail(run.output, 1));
+  }
+  Result<std::string> plain = ReadFileLimited(out, o.max_output_bytes);
+  if (!plain.ok()) {
+    if (plain.status().code() == StatusCode::kLimit) {
+      return Answer(OfficeStatus::kLimit, "the decrypted document is larger than "
+                                          "limits.max_output_bytes");
+    }
+    return Answer(OfficeStatus::kFailed, "msoffcrypto-tool wrote no document");
+  }
+  return Answer(OfficeStatus::kPdf, std::move(plain.value()));
+}
+
+bool WrongPassword(const std::string& output) {
+  return output.find("Wrong password") != std::string::npos;
+}
+
+// 7-Zip's technical listing (-slt): the members after the "----------" line, each a block of
+// "Key = value" lines. Counts members and adds up their sizes.
+bool ParseListing(const std::string& text, uint64_t* members, uint64_t* total) {
+  size_t at = text.find("\n----------\n");
+  if (at == std::string::npos) return false;
+  *members = 0;
+  *total = 0;
+  size_t start = at + 12;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    if (line.rfind("Path = ", 0) == 0) ++*members;
+    if (line.rfind("Size = ", 0) == 0) {
+      uint64_t n = 0;
+      for (char c : line.substr(7)) {
+        if (c < '0' || c > '9') break;
+        if (n > (UINT64_MAX - 9) / 10) return false;
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (*total > UINT64_MAX - n) return false;
+      *total += n;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+la_ssize_t AppendToString(archive*, void* data, const void* buffer, size_t length) {
+  static_cast<std::string*>(data)->append(static_cast<const char*>(buffer), length);
+  return static_cast<la_ssize_t>(length);
+}
+
+struct WriteCloser {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+
+// A plain tar of the regular files beneath `root` (names relative to it, UTF-8 as 7-Zip
+// wrote them). A link or special file refuses the whole archive.
+OfficeResponse TarOf(const UnlockHelperOptions& o, const std::string& root) {
+  std::string tar;
+  std::unique_ptr<archive, WriteCloser> w(archive_write_new());
+  archive_write_set_format_pax_restricted(w.get());
+  archive_write_set_bytes_in_last_block(w.get(), 1);
+  if (archive_write_open(w.get(), &tar, nullptr, AppendToString, nullptr) != ARCHIVE_OK) {
+    return Answer(OfficeStatus::kFailed, "cannot write the decrypted archive's members");
+  }
+  uint64_t members = 0, total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    fs::file_status st = it->symlink_status(ec);
+    if (ec) break;
+    std::string relative = it->path().lexically_relative(root).string();
+    if (fs::is_directory(st)) continue;
+    if (!fs::is_regular_file(st)) {
+      return Answer(OfficeStatus::kFailed, "the archive holds a link or special file (" +
+                                               relative + "): not delivered");
+    }
+    uint64_t size = fs::file_size(it->path(), ec);
+    if (ec) break;
+    if (++members > o.max_members || size > o.max_total_bytes - std::min(total, o.max_total_bytes)) {
+      return Answer(OfficeStatus::kLimit, "what the archive unpacks to is over archive.max_members "
+                                          "or archive.max_total_bytes");
+    }
+    total += size;
+    Result<std::string> bytes = ReadFileLimited(it->path().string(), o.max_total_bytes);
+    if (!bytes.ok()) return Answer(OfficeStatus::kFailed, "cannot read " + relative);
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(),
+                                                                archive_entry_free);
+    archive_entry_copy_pathname(e.get(), relative.c_str());  // UTF-8: the locale is C.UTF-8
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(bytes->size()));
+    if (archive_write_header(w.get(), e.get()) != ARCHIVE_OK ||
+        archive_write_data(w.get(), bytes->data(), bytes->size()) !=
+            static_cast<la_ssize_t>(bytes->size())) {
+      return Answer(OfficeStatus::kFailed, "cannot write " + relative + " to the tar");
+    }
+    if (tar.size() > o.max_output_bytes) {
+      return Answer(OfficeStatus::kLimit, "the decrypted archive is larger than "
+                                          "limits.max_output_bytes");
+    }
+  }
+  if (ec) return Answer(OfficeStatus::kFailed, "cannot walk what 7-Zip unpacked: " + ec.message());
+  if (archive_write_close(w.get()) != ARCHIVE_OK) {
+    return Answer(OfficeStatus::kFailed, "cannot finish the tar");
+  }
+  if (members == 0) return Answer(OfficeStatus::kFailed, "the archive holds no file");
+  return Answer(OfficeStatus::kPdf, std::move(tar));
+}
+
+OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
+                           const std::string& kind, const std::string& password) {
+  const std::string pw = password + "\n";
+  // First the listing (the password opens an encrypted header too): what would come out must
+  // be within the archive limits before anything is written.
+  ToolRun list = RunTool({o.seven_zip, "l", "-slt", "-sccUTF-8", "--", in}, pw, o.work_dir);
+  if (list.status == 127 || !list.started) {
+    return Answer(OfficeStatus::kFailed, "7-Zip (unlock.seven_zip = " + o.seven_zip +
+                                             ") cannot be run; Debian: p7zip-full");
+  }
+  if (WrongPassword(list.output)) {
+    return Answer(OfficeStatus::kPassword, "the password does not open the archive");
+  }
+  uint64_t members = 0, total = 0;
+  if (list.status != 0 || !ParseListing(list.output, &members, &total)) {
+    return Answer(OfficeStatus::kFailed, "7-Zip cannot read the archive: " + Tail(list.output));
+  }
+  if (members > o.max_members || total > o.max_total_bytes) {
+    return Answer(OfficeStatus::kLimit,
+                  "the archive would unpack to " + std::to_string(members) + " member(s), " +
+                      std::to_string(total) +
+                      " bytes: over archive.max_members or archive.max_total_bytes");
+  }
+  const std::string out = o.work_dir + "/out";
+  ToolRun x = RunTool({o.seven_zip, "x", "-y", "-bd", "-sccUTF-8", "-o" + out, "--", in}, pw,
+                      o.work_dir);
+  if (WrongPassword(x.output)) {
+    return Answer(OfficeStatus::kPassword, "the password does not open the archive");
+  }
+  if (x.output.find("Unsupported Method") != std::string::npos && kind == "rar") {
+    return Answer(OfficeStatus::kFailed,
+                  "this 7-Zip cannot decompress RAR (Debian's p7zip-full and 7zip leave the RAR "
+                  "codec out; the non-free package 7zip-rar adds it to /usr/bin/7zz, set "
+                  "unlock.seven_zip to use it)");
+  }
+  if (x.status != 0) {
+    return Answer(OfficeStatus::kFailed, "7-Zip could not unpack it: " + Tail(x.output));
+  }
+  return TarOf(o, out);
+}
+
+}  // namespace
+
+bool IsUnlockKind(const std::string& kind) {
+  return kind == "ooxml" || kind == "ppt" || kind == "7z" || kind == "rar";
+}
+
+int RunUnlockHelper(const UnlockHelperOptions& o, const std::function<bool()>& confine) {
+  signal(SIGALRM, SIG_DFL);
+  alarm(o.timeout_seconds);  // the default action ends this process; its tool dies with it
+  setenv("LANG", "C.UTF-8", 1);  // 7-Zip writes member names in the locale's encoding
+  setenv("LC_ALL", "C.UTF-8", 1);
+  setlocale(LC_ALL, "C.UTF-8");  // libarchive writes the tar's names in this locale's encoding
+  setenv("HOME", o.work_dir.c_str(), 1);
+  setenv("TMPDIR", o.work_dir.c_str(), 1);
+  if (!confine()) {
+    std::fprintf(stderr, "mugai unlock-helper: the sandbox could not be set up\n");
+    return 4;
+  }
+  Result<OfficeRequest> req = ReadOfficeRequest(o.conn_fd, o.max_input_bytes);
+  OfficeResponse resp;
+  if (!req.ok()) {
+    resp = Answer(OfficeStatus::kFailed, "bad request: " + req.status().message());
+  } else if (!IsUnlockKind(req->extension)) {
+    resp = Answer(OfficeStatus::kFailed, "unknown kind " + req->extension);
+  } else if (req->password.empty()) {
+    resp = Answer(OfficeStatus::kPassword, "no password was given");
+  } else {
+    const std::string in = o.work_dir + "/input." + req->extension;
+    int fd = open(in.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || !WriteAllTo(fd, req->document).ok()) {
+      resp = Answer(OfficeStatus::kFailed, "cannot write the item into " + o.work_dir);
+    } else if (req->extension == "ooxml" || req->extension == "ppt") {
+      resp = RunOffice(o, in, req->extension, req->password);
+    } else {
+      resp = RunSevenZip(o, in, req->extension, req->password);
+    }
+    if (fd >= 0) close(fd);
+  }
+  bool sent = WriteAllTo(o.conn_fd, EncodeOfficeResponse(resp)).ok();
+  return sent ? 0 : 3;
+}
+
+}  // namespace mugai
