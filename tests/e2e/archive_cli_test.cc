@@ -2,9 +2,12 @@
 // run time (EICAR, nesting, many members), and the libarchive / RecursiveExtractor corpora.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -221,6 +224,107 @@ TEST_F(ArchiveCli, PasswordOpensAnEncryptedZipAndAWrongOneDoesNot) {
     EXPECT_NE(Item()["reason"]["detail"].get<std::string>().find("does not open"),
               std::string::npos) << f;
   }
+}
+
+// 7z with a password (libarchive cannot decrypt 7z): blocked `encrypted` without it or with a
+// wrong one; with it, the decryption helper's 7-Zip unpacks it (also with encrypted headers,
+// -mhe=on) and what came out goes through the pipeline like a zip's members: a Japanese name
+// kept, malware and an executable removed and listed, the rest delivered in a new zip.
+TEST_F(ArchiveCli, SevenZipWithAPasswordIsUnpackedByTheDecryptionHelper) {
+  if (access("/usr/bin/7z", X_OK) != 0) GTEST_SKIP() << "7-Zip (p7zip-full) is not installed";
+  // The committed fixture: encrypted headers, password "secret".
+  testing::RunResult r = Sanitize({Fixture("encrypted.7z")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "encrypted");
+  r = Sanitize({Fixture("encrypted.7z")}, {"--password", "wrong"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "encrypted");
+  EXPECT_NE(Item()["reason"]["detail"].get<std::string>().find("does not open"), std::string::npos)
+      << Item().dump(1);
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
+  r = Sanitize({Fixture("encrypted.7z")}, {"--password", "secret"});
+  ASSERT_EQ(r.exit_code, 0) << Item().dump(1) << r.err;
+  std::set<std::string> got;
+  for (const auto& n : CentralNames(Out("encrypted.zip"))) got.insert(n.name);
+  EXPECT_EQ(got, (std::set<std::string>{"お知らせ.txt", "資料/page.txt"}));
+
+  // One made here, contents encrypted (headers not), an executable inside: removed and
+  // listed, the rest delivered.
+  std::filesystem::create_directories(dir_ / "src/書類");
+  testing::WriteFile(dir_ / "src/書類/議事録.txt", "第3回会議の議事録です。\n");
+  std::string pe = "MZ" + std::string(58, '\0') + std::string("\x40\0\0\0", 4) + std::string(64, '\0');
+  pe.replace(64, 4, std::string("PE\0\0", 4));
+  testing::WriteFile(dir_ / "src/請求書.pdf.exe", pe);
+  auto seven_zip = [&](const std::string& archive, const std::string& password) {
+    return testing::Run({"/bin/sh", "-c", "cd '" + (dir_ / "src") + "' && 7z a -bd -bso0 -t7z -p" +
+                                              password + " ../" + archive + " ."});
+  };
+  ASSERT_EQ(seven_zip("made.7z", "pass123").exit_code, 0);
+  std::filesystem::remove_all(dir_ / "out");
+  r = Sanitize({dir_ / "made.7z"}, {"--password", "pass123"});
+  ASSERT_EQ(r.exit_code, 0) << Item().dump(1) << r.err;
+  EXPECT_EQ(Item()["verdict"], "sanitized");
+  ASSERT_EQ(Item()["children"].size(), 1u);  // the decrypted archive
+  const auto& tar = Item()["children"][0];
+  EXPECT_EQ(tar["detected_type"], "application/x-tar");
+  std::map<std::string, std::string> verdicts;
+  for (const auto& c : tar["children"]) verdicts[c["name"]] = c["verdict"];
+  EXPECT_EQ(verdicts["書類/議事録.txt"], "clean") << tar.dump(1);
+  EXPECT_EQ(verdicts["請求書.pdf.exe"], "blocked");
+  got.clear();
+  for (const auto& n : CentralNames(Out("made.zip"))) got.insert(n.name);
+  EXPECT_EQ(got, (std::set<std::string>{"書類/議事録.txt", "MUGAI-NOTICE.txt"}));
+
+  // Malware inside is found once decrypted, as in any archive: nothing is delivered.
+  testing::WriteFile(dir_ / "src/eicar.com", testing::Eicar());
+  ASSERT_EQ(seven_zip("eicar.7z", "pass123").exit_code, 0);
+  std::filesystem::remove_all(dir_ / "out");
+  r = Sanitize({dir_ / "eicar.7z"}, {"--password", "pass123"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "malware") << Item().dump(1);
+  EXPECT_NE(Item().dump().find("EICAR"), std::string::npos);
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
+
+  // The archive limits hold before 7-Zip writes anything: two members over max_members = 1.
+  testing::WriteFile(dir_ / "one.toml", "[archive]\nmax_members = 1\n");
+  std::filesystem::remove_all(dir_ / "out");
+  r = Sanitize({Fixture("encrypted.7z")}, {"--password", "secret", "--config", dir_ / "one.toml"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "archive_limit") << Item().dump(1);
+  EXPECT_NE(Item()["reason"]["detail"].get<std::string>().find("archive.max_members"),
+            std::string::npos) << Item().dump(1);
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
+}
+
+// Fail closed: a decryption helper that cannot run its tool blocks the item (kept in the
+// quarantine) and says which setting to look at.
+TEST_F(ArchiveCli, ADecryptionHelperWithoutItsToolBlocksTheItem) {
+  testing::WriteFile(dir_ / "no7z.toml", "[unlock]\nseven_zip = \"/nonexistent/7z\"\n");
+  testing::RunResult r = Sanitize({Fixture("encrypted.7z")},
+                                  {"--password", "secret", "--config", dir_ / "no7z.toml"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "conversion_failed") << Item().dump(1);
+  EXPECT_NE(Item()["reason"]["detail"].get<std::string>().find("unlock.seven_zip"),
+            std::string::npos) << Item().dump(1);
+  EXPECT_FALSE(Item()["quarantine_id"].is_null());
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
+}
+
+// RAR with a password: Debian's 7-Zip has no RAR codec, so it stays blocked, and the report
+// says why and what would open it (libarchive's encrypted RAR test files, password 12345678).
+TEST_F(ArchiveCli, RarWithAPasswordSaysWhyItCannotBeOpened) {
+  std::string rar = testing::CorporaDir() + "/libarchive/test_read_format_rar4_encrypted.rar";
+  if (!std::filesystem::exists(rar)) GTEST_SKIP() << "corpus absent, skipped: " << rar;
+  testing::RunResult r = Sanitize({rar});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Reason(), "encrypted");
+  r = Sanitize({rar}, {"--password", "12345678"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(Item()["verdict"], "blocked");
+  EXPECT_NE(Item()["reason"]["detail"].get<std::string>().find("7zip-rar"), std::string::npos)
+      << Item().dump(1);
+  EXPECT_FALSE(Item()["quarantine_id"].is_null());
+  EXPECT_TRUE(testing::ListFiles(dir_ / "out").empty());
 }
 
 TEST_F(ArchiveCli, BareGzipUnwrapsToItsContent) {

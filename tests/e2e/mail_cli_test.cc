@@ -302,6 +302,28 @@ TEST_F(MailCli, AttachmentsGoThroughThePipelineByTheirRealType) {
   EXPECT_NE(Part(pw, "secret.zip"), nullptr);
 }
 
+// PPAP as a 7z with encrypted headers named in ISO-2022-JP: blocked `encrypted` (a notice in
+// its place) without the password; with it, the decryption helper's 7-Zip opens it and the
+// recipient gets a zip of its sanitised members under the decoded name.
+TEST_F(MailCli, A7zWithAPasswordArrivesAsASanitisedZip) {
+  if (access("/usr/bin/7z", X_OK) != 0) GTEST_SKIP() << "7-Zip (p7zip-full) is not installed";
+  std::string sz = testing::ReadFile(testing::FixturesDir() + "/archive/encrypted.7z");
+  // 「資料.7z」 as an RFC 2047 word in ISO-2022-JP, as Japanese mail clients write it.
+  std::string msg = Mixed(Attachment("application/x-7z-compressed",
+                                     "filename=\"=?ISO-2022-JP?B?GyRCO3FOQRsoQi43eg==?=\"", sz));
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_NE(Part(o, "資料.7z.removed.txt"), nullptr) << o.message.substr(0, 3000);
+  EXPECT_NE(Part(o, "資料.7z.removed.txt")->bytes.find("encrypted"), std::string::npos);
+  Out pw = Run(msg, {"--password", "secret"});
+  ASSERT_EQ(pw.exit_code, 0) << pw.err;
+  const MailPart* zip = Part(pw, "資料.zip");
+  ASSERT_NE(zip, nullptr) << pw.message.substr(0, 3000);
+  EXPECT_EQ(zip->bytes.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_NE(zip->bytes.find("お知らせ.txt"), std::string::npos);
+  EXPECT_EQ(Part(pw, "資料.7z"), nullptr);
+}
+
 // A Word 97 attachment reaches the recipient as the rebuilt PDF LibreOffice made of it.
 TEST_F(MailCli, LegacyWordAttachmentArrivesAsARebuiltPdf) {
   if (access("/usr/lib/libreoffice/program/libmergedlo.so", R_OK) != 0) {
