@@ -13,6 +13,8 @@
 #include <map>
 #include <set>
 
+#include "converters/text/charset_detector.h"
+
 namespace mugai {
 
 namespace {
@@ -206,6 +208,11 @@ std::string SafeMemberPath(std::string_view raw_name, std::string* why, bool* de
   std::string name;
   if (ValidUtf8(raw_name)) {
     name.assign(raw_name);
+  } else if (DetectCharset(raw_name).charset == "EUC-JP" &&
+             ConvertToUtf8(raw_name, "EUC-JP", &name)) {
+    // Old Unix zips write EUC-JP names, which often also decode (as half-width katakana
+    // noise) in CP932: the charset detector tells them apart.
+    *decoded_cp932 = true;
   } else if (DecodeCp932(raw_name, &name)) {
     *decoded_cp932 = true;
   } else {
@@ -360,7 +367,7 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     } else if (!why.empty()) {
       out.archive.notes.push_back("path made safe: " + path + " (" + why + ")");
     } else if (cp932) {
-      out.archive.notes.push_back("name decoded from CP932: " + path);
+      out.archive.notes.push_back("name decoded from CP932 or EUC-JP: " + path);
     }
     if (!seen.insert(path).second) {
       int n = 2;

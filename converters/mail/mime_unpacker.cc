@@ -66,6 +66,8 @@ struct RawParam {
   bool quoted = false;
 };
 
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 std::vector<RawParam> RawParams(std::string_view v) {
   std::vector<RawParam> out;
   size_t i = 0;
@@ -101,14 +103,13 @@ std::vector<RawParam> RawParams(std::string_view v) {
         i = value_start;
         skip_to_semicolon();
         p.value = std::string(v.substr(value_start, i - value_start));
+        while (!p.value.empty() && IsSpace(p.value.back())) p.value.pop_back();  // CRLF, folding
       }
     }
     if (!p.name.empty()) out.push_back(std::move(p));
   }
   return out;
 }
-
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -149,13 +150,52 @@ bool DecodeWord(char encoding, std::string_view text, std::string* out) {
   return true;
 }
 
+// RFC 2047 words (B or Q) in a header or parameter value, decoded, when any of them is in a
+// Japanese charset: ISO-2022-JP read as CP50221 and Shift_JIS as CP932, as Japanese mail
+// clients mean them (①, ㈱, 髙...), which GMime's iconv turns into '?'s or rejects. Other words in the value are decoded too, spaces
+// between adjacent words dropped. Nothing when no word is ISO-2022-JP or one does not decode
+// cleanly (GMime's reading stands).
+std::optional<std::string> JapaneseWords(std::string_view v) {
+  if (v.find("=?") == std::string_view::npos) return std::nullopt;
+  std::string utf8;
+  bool any = false, last_was_word = false;
+  for (size_t i = 0; i < v.size();) {
+    size_t start = v.find("=?", i);
+    size_t q1 = start == std::string_view::npos ? start : v.find('?', start + 2);
+    size_t q2 = q1 == std::string_view::npos ? q1 : v.find('?', q1 + 1);
+    size_t end = q2 == std::string_view::npos ? q2 : v.find("?=", q2 + 1);
+    if (end == std::string_view::npos || q2 != q1 + 2) {
+      utf8 += std::string(v.substr(i));  // the rest is plain text
+      break;
+    }
+    std::string_view between = v.substr(i, start - i);
+    bool blank = std::all_of(between.begin(), between.end(), IsSpace);
+    if (!(last_was_word && blank)) utf8 += std::string(between);  // spaces between words go
+    std::string charset = std::string(v.substr(start + 2, q1 - start - 2));
+    size_t star = charset.find('*');  // RFC 2231 language suffix
+    if (star != std::string::npos) charset.resize(star);
+    std::string raw, part;
+    if (!DecodeWord(v[q1 + 1], v.substr(q2 + 1, end - q2 - 1), &raw) ||
+        !ConvertToUtf8(raw, charset, &part)) {
+      return std::nullopt;
+    }
+    any = any || IsJapaneseCharset(charset);
+    utf8 += part;
+    last_was_word = true;
+    i = end + 2;
+  }
+  if (!any) return std::nullopt;  // nothing in a Japanese charset: GMime's reading stands
+  return utf8;
+}
+
 // A file name GMime cannot decode right: ISO-2022-JP as Japanese mail clients write it
 // (CP50221, with ①, ㈱, 髙 and half-width katakana), which GMime reads with iconv's
-// ISO-2022-JP and turns into '?'s. From the raw parameters, RFC 2231 (`filename*=
+// ISO-2022-JP and turns into '?'s, and Shift_JIS/EUC-JP names with the same characters
+// (CP932, EUC-JP-MS), which iconv's Shift_JIS and EUC-JP reject. From the raw parameters, RFC 2231 (`filename*=
 // iso-2022-jp''%1B%24B…`, continuations included) or RFC 2047 words in the value (Outlook's
 // `filename="=?ISO-2022-JP?B?…?="`), decoded as CP50221. Nothing when the name is not
 // ISO-2022-JP or does not decode cleanly (GMime's reading stands).
-std::optional<std::string> Iso2022JpFileName(const std::vector<RawParam>& params,
+std::optional<std::string> JapaneseFileName(const std::vector<RawParam>& params,
                                              const char* key) {
   const std::string k = key;
   // RFC 2231: key* or key*0*, key*1*, ... (key*N without the star: not encoded).
@@ -197,7 +237,7 @@ std::optional<std::string> Iso2022JpFileName(const std::vector<RawParam>& params
   }
   std::string utf8;
   if (have) {
-    if (!IsIso2022Jp(cs) || !ConvertToUtf8(bytes, cs, &utf8)) return std::nullopt;
+    if (!IsJapaneseCharset(cs) || !ConvertToUtf8(bytes, cs, &utf8)) return std::nullopt;
     return utf8;
   }
   // RFC 2047 words in the plain value.
@@ -205,37 +245,8 @@ std::optional<std::string> Iso2022JpFileName(const std::vector<RawParam>& params
   for (const auto& p : params) {
     if (p.name == k) plain = &p;
   }
-  if (!plain || plain->value.find("=?") == std::string::npos) return std::nullopt;
-  std::string_view v = plain->value;
-  bool any = false, last_was_word = false;
-  std::string pending_space;
-  for (size_t i = 0; i < v.size();) {
-    size_t start = v.find("=?", i);
-    size_t q1 = start == std::string_view::npos ? start : v.find('?', start + 2);
-    size_t q2 = q1 == std::string_view::npos ? q1 : v.find('?', q1 + 1);
-    size_t end = q2 == std::string_view::npos ? q2 : v.find("?=", q2 + 1);
-    if (end == std::string_view::npos || q2 != q1 + 2) {
-      utf8 += std::string(v.substr(i));  // the rest is plain text
-      break;
-    }
-    std::string_view between = v.substr(i, start - i);
-    bool blank = std::all_of(between.begin(), between.end(), IsSpace);
-    if (!(last_was_word && blank)) utf8 += std::string(between);  // spaces between words go
-    std::string charset = std::string(v.substr(start + 2, q1 - start - 2));
-    size_t star = charset.find('*');  // RFC 2231 language suffix
-    if (star != std::string::npos) charset.resize(star);
-    std::string raw, part;
-    if (!DecodeWord(v[q1 + 1], v.substr(q2 + 1, end - q2 - 1), &raw) ||
-        !ConvertToUtf8(raw, charset, &part)) {
-      return std::nullopt;
-    }
-    any = any || IsIso2022Jp(charset);
-    utf8 += part;
-    last_was_word = true;
-    i = end + 2;
-  }
-  if (!any) return std::nullopt;  // nothing in ISO-2022-JP: GMime's reading stands
-  return utf8;
+  if (!plain) return std::nullopt;
+  return JapaneseWords(plain->value);
 }
 
 // What another parser might read differently in one entity's headers.
@@ -396,7 +407,7 @@ class Walker {
       }
       if (!raw) continue;
       std::optional<std::string> n =
-          Iso2022JpFileName(RawParams(raw), header[8] == 'D' ? "filename" : "name");
+          JapaneseFileName(RawParams(raw), header[8] == 'D' ? "filename" : "name");
       if (n && !n->empty()) jp_name = std::move(*n);
     }
     if (!jp_name.empty()) filename = jp_name.c_str();
@@ -498,13 +509,36 @@ class Walker {
   int bodies_ = 0, unnamed_ = 0, forwarded_ = 0;
 };
 
+// A header's unfolded raw value as text: RFC 2047 words in ISO-2022-JP read as CP50221, raw
+// ISO-2022-JP (escape sequences, unencoded) likewise, raw 8-bit bytes in the charset they
+// decode cleanly in (UTF-8, CP932 or EUC-JP, told apart by the charset detector rather than
+// tried in a fixed order); otherwise GMime's decoding of `value`. Never invents U+FFFD: bytes
+// that decode in no charset give "".
+std::string HeaderText(std::string_view raw, const char* value) {
+  while (!raw.empty() && IsSpace(raw.front())) raw.remove_prefix(1);
+  if (std::optional<std::string> jp = JapaneseWords(raw)) return *jp;
+  std::string utf8;
+  if (raw.find('\x1b') != std::string_view::npos && ConvertToUtf8(raw, "ISO-2022-JP", &utf8)) {
+    return utf8;
+  }
+  if (!IsAscii(raw)) {
+    CharsetGuess guess = DetectCharset(raw);
+    if (guess.confirmed && ConvertToUtf8(raw, guess.charset, &utf8)) return utf8;
+    for (const char* cs : {"UTF-8", "CP932", "EUC-JP"}) {
+      if (ConvertToUtf8(raw, cs, &utf8)) return utf8;
+    }
+    return "";
+  }
+  return value ? value : "";
+}
+
 std::string KeptHeaderValue(GMimeHeader* h, GMimeParserOptions* options, bool address) {
   const char* raw = g_mime_header_get_raw_value(h);
   std::string unfolded = Unfold(raw ? raw : "");
   if (IsAscii(unfolded)) return unfolded;  // as received
-  // 8-bit bytes in a header: decode (fallback charsets) and encode again as RFC 2047 UTF-8.
-  const char* value = g_mime_header_get_value(h);
-  if (!value) return "";
+  // 8-bit bytes in a header: decode and encode again as RFC 2047 UTF-8.
+  std::string text = HeaderText(unfolded, g_mime_header_get_value(h));
+  const char* value = text.c_str();
   if (address) {
     GPtr<InternetAddressList> list(internet_address_list_parse(options, value));
     if (list) {
@@ -547,6 +581,10 @@ MailOutcome UnpackMail(std::string_view bytes, const MailLimits& limits) {
     return out;
   }
   GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message.get()));
+  if (GMimeHeader* subject = g_mime_header_list_get_header(headers, "Subject")) {
+    const char* raw = g_mime_header_get_raw_value(subject);
+    out.mail.subject = HeaderText(Unfold(raw ? raw : ""), g_mime_message_get_subject(message.get()));
+  }
   int n = g_mime_header_list_get_count(headers);
   for (int i = 0; i < n; ++i) {
     GMimeHeader* h = g_mime_header_list_get_header_at(headers, i);

@@ -34,6 +34,9 @@ struct UnpackedMail {
   // References) as 7-bit values: as received when already ASCII, otherwise decoded and
   // encoded again as RFC 2047 UTF-8.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The Subject as the recipient's mail client shows it, UTF-8 (ISO-2022-JP read as CP50221,
+  // 8-bit bytes in the charset they decode in): for reports and logs only.
+  std::string subject;
   std::vector<MailPart> parts;
   std::vector<std::string> notes;  // what was dropped while unpacking (HTML alternatives...)
   // Structure that another parser may read differently from GMime: duplicate Content-Type,

@@ -44,9 +44,25 @@ constexpr std::array<Mapping, 8> kMappings = {{
     {"WINDOWS-1252", "windows-1252", "WINDOWS-1252"},
 }};
 
+std::string Lower(std::string_view s) {
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return lower;
+}
+
+// Mail labels name Japanese charsets many ways, and mean Microsoft's supersets by all of them:
+// Shift_JIS is CP932 (NEC row 13, IBM extensions), EUC-JP is EUC-JP-MS.
 std::string IconvName(const std::string& charset) {
   for (const auto& m : kMappings) {
     if (charset == m.report || charset == m.uchardet) return std::string(m.iconv);
+  }
+  const std::string lower = Lower(charset);
+  for (const char* sjis : {"shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis",
+                           "windows-31j", "cp932", "ms932"}) {
+    if (lower == sjis) return "CP932";
+  }
+  for (const char* euc : {"euc-jp", "x-euc-jp", "eucjp", "cseucpkdfmtjapanese", "euc-jp-ms"}) {
+    if (lower == euc) return "EUC-JP-MS";
   }
   return charset;
 }
@@ -126,9 +142,13 @@ bool Decodes(std::string_view bytes, const std::string& charset) {
 
 }  // namespace
 
+bool IsJapaneseCharset(std::string_view charset) {
+  const std::string name = IconvName(std::string(charset));
+  return IsIso2022Jp(charset) || name == "CP932" || name == "EUC-JP-MS";
+}
+
 bool IsIso2022Jp(std::string_view charset) {
-  std::string lower;
-  for (char c : charset) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  const std::string lower = Lower(charset);
   return lower == "iso-2022-jp" || lower == "csiso2022jp" || lower == "cp50220" ||
          lower == "cp50221" || lower == "cp50222";
 }

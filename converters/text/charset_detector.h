@@ -26,6 +26,11 @@ bool IsReadableText(std::string_view bytes, CharsetGuess* guess);
 // CP50220/CP50221/CP50222), which ConvertToUtf8 reads as CP50221.
 bool IsIso2022Jp(std::string_view charset);
 
+// Whether `charset` names one of the Japanese charsets whose labels mean Microsoft's
+// supersets (ISO-2022-JP → CP50221, Shift_JIS and its aliases → CP932, EUC-JP → EUC-JP-MS),
+// which ConvertToUtf8 reads as such and other decoders (GMime's, libxml2's iconv) do not.
+bool IsJapaneseCharset(std::string_view charset);
+
 // Strictly converts `bytes` from `charset` to UTF-8. Returns false on any invalid sequence.
 // ISO-2022-JP is read as Japanese mail clients write it (CP50221: NEC special characters and
 // IBM extensions included), Shift_JIS as CP932, EUC-JP as EUC-JP-MS.

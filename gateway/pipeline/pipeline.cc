@@ -503,6 +503,7 @@ void Pipeline::OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   WorkerResult& w = *decoded;
   r.detected_type = w.detected_type;
   r.charset = w.charset;
+  r.subject = w.subject;
   r.actions = w.actions;
   r.threats = w.threats;
   if (w.verdict == Verdict::kBlocked) return Block(item, w.reason, w.reason_detail);
@@ -956,6 +957,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   for (const auto& o : r.outputs) outputs += (outputs.empty() ? "" : ",") + o.path;
   log_.Write(r.verdict == Verdict::kBlocked ? "warning" : "info", "item_done",
              {{"name", r.name},
+              {"subject", r.subject},
               {"source", r.source_path},
               {"sha256", r.sha256},
               {"type", r.detected_type},

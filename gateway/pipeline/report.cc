@@ -117,6 +117,7 @@ nlohmann::json NodeToJson(const NodeReport& n) {
       {"quarantine_id", n.quarantine_id.empty() ? json(nullptr) : json(n.quarantine_id)},
   };
   if (!n.charset.empty()) j["charset"] = n.charset;
+  if (!n.subject.empty()) j["subject"] = n.subject;
   if (n.reason != Reason::kNone) {
     j["reason"] = {{"code", ReasonCode(n.reason)},
                    {"message", ReasonMessageEn(n.reason)},
@@ -169,6 +170,7 @@ std::string HumanNotice(const std::vector<NodeReport>& items) {
   for (const auto& n : items) {
     if (n.verdict == Verdict::kBlocked || n.internal_failure) {
       out += "BLOCKED 遮断  " + VisibleName(n.name) + "\n";
+      if (!n.subject.empty()) out += "  件名 subject: " + VisibleName(n.subject) + "\n";
       out += "  理由: " + std::string(ReasonMessageJa(n.reason));
       out += "\n  reason: " + std::string(ReasonMessageEn(n.reason));
       if (!n.reason_detail.empty()) out += " — " + VisibleName(n.reason_detail);
@@ -179,6 +181,7 @@ std::string HumanNotice(const std::vector<NodeReport>& items) {
       for (const auto& o : n.outputs) {
         out += std::string(label) + VisibleName(n.name) + " → " + VisibleName(o.path) + "\n";
       }
+      if (!n.subject.empty()) out += "  件名 subject: " + VisibleName(n.subject) + "\n";
       if (n.verdict == Verdict::kSanitized) {
         out += "  処理 actions: " + ActionSummary(n) + "\n";
       }

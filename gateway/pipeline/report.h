@@ -29,6 +29,7 @@ struct NodeReport {
   std::string detected_type;
   std::string claimed_type;
   std::string charset;
+  std::string subject;  // a message's Subject, decoded (UTF-8)
   Verdict verdict = Verdict::kBlocked;
   Reason reason = Reason::kNone;
   std::string reason_detail;

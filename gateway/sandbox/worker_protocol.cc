@@ -80,6 +80,7 @@ std::string EncodeWorkerResult(const WorkerResult& r) {
       PutStr(&out, r.headers[i].first, kMaxShortField);
       PutStr(&out, r.headers[i].second, kMaxHeaderValue);
     }
+    PutStr(&out, r.subject, kMaxHeaderValue);
   }
   return out;
 }
@@ -176,6 +177,8 @@ Result<WorkerResult> DecodeWorkerResult(std::string_view untrusted_bytes,
         return Bad("bad header");
       }
     }
+    if (!in.Str(&r.subject, kMaxHeaderValue)) return Bad("bad subject");
+    if (!r.subject.empty() && r.family != TypeFamily::kMail) return Bad("a subject outside a message");
   }
   // A legacy Office document is the one node answered "to convert" without an output: the
   // supervisor's LibreOffice pool converts it.

@@ -4,7 +4,8 @@
 // u32 n_actions × (str action, str detail), u32 n_threats × (str engine, str name),
 // u8 has_output, [str output_type, blob output],
 // u8 is_container, [u8 single_file, u32 n_members × (str path, blob bytes, u8 role,
-// str declared_type, str charset), u32 n_headers × (str name, str value)]. str/blob = u32 length + bytes.
+// str declared_type, str charset, blob processed), u32 n_headers × (str name, str value),
+// str subject]. str/blob = u32 length + bytes.
 // The decoder treats every byte as hostile: a short, over-long, out-of-range or trailing
 // message is a protocol error (and the item is blocked).
 #pragma once
@@ -112,6 +113,7 @@ struct WorkerResult {
   std::vector<Member> members;
   // A message's headers kept for the rebuilt message (name, value as received).
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string subject;  // mail: the Subject decoded to UTF-8, for the report and the log
 };
 
 // Serialises `result` (worker side). Oversized fields are truncated to their caps so that a

@@ -543,6 +543,7 @@ WorkerResult UnpackMailNode(const WorkerContext& ctx, const std::string& bytes, 
     r.members.push_back(std::move(out));
   }
   r.headers = std::move(m.mail.headers);
+  r.subject = std::move(m.mail.subject);
   return r;
 }
 
