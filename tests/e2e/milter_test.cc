@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -585,6 +586,59 @@ TEST_F(PostfixMilter, CharsetTableArrivesDecodedThroughTheMilter) {
     EXPECT_NE(log.find(std::string("subject=\"") + c.text + "\""), std::string::npos)
         << c.id << "\n" << log.substr(0, 3000);
   }
+}
+
+// PPAP through Postfix and the milter: a message carrying a 7z with a password arrives with a
+// notice in the 7z's place (blocked `encrypted`, the message kept in the quarantine);
+// resubmitted with the password, the decryption helper opens it and the message is
+// re-injected (milter.next_hop) with the 7z's sanitised members as a zip.
+TEST_F(PostfixMilter, A7zWithAPasswordIsDeliveredOnResubmissionWithThePassword) {
+  if (access("/usr/bin/7z", X_OK) != 0) GTEST_SKIP() << "7-Zip (p7zip-full) is not installed";
+  std::string msg =
+      "From: sender@example.com\r\nTo: b@example.jp\r\nSubject: =?ISO-2022-JP?B?GyRCO3FOQRsoQg==?=\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\npassword follows\r\n"
+      "--B\r\nContent-Type: application/x-7z-compressed\r\n"
+      "Content-Disposition: attachment; filename=\"shiryou.7z\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      charset_table::Wrapped(charset_table::B64(
+          testing::ReadFile(testing::FixturesDir() + "/archive/encrypted.7z"))) +
+      "--B--\r\n";
+  testing::RunResult sent = Send(msg);
+  ASSERT_EQ(sent.exit_code, 0) << sent.out;
+  ASSERT_TRUE(sink_->WaitFor(1, 60)) << testing::ReadFile(dir_ / "maillog");
+  std::string first = sink_->Messages()[0];
+  EXPECT_NE(first.find("shiryou.7z.removed.txt"), std::string::npos) << first.substr(0, 3000);
+  // The operator resubmits with the password; the release goes to the sink (next_hop).
+  testing::WriteFile(dir_ / "milter.toml", std::string(kMilterConfig) +
+                                              "next_hop = \"smtp://127.0.0.1:" +
+                                              std::to_string(sink_port_) +
+                                              "\"\n[roles]\noperators = [\"alice\"]\n");
+  auto q = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), "quarantine"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state", dir_ / "state", "--config", dir_ / "milter.toml",
+                             "--signatures", testing::SignaturesDir()});
+    return testing::Run(argv);
+  };
+  testing::RunResult list = q({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  nlohmann::json items = nlohmann::json::parse(list.out);
+  ASSERT_EQ(items.size(), 1u) << list.out;
+  std::string id = items[0]["id"];
+  EXPECT_EQ(items[0]["entry_point"], "milter");
+  testing::RunResult re = q({"resubmit", id, "--user", "alice", "--password", "secret"});
+  ASSERT_EQ(re.exit_code, 0) << re.err << re.out;
+  ASSERT_TRUE(sink_->WaitFor(2, 30));
+  std::string got = sink_->Messages()[1];
+  MailOutcome m = UnpackMail(got, MailLimits{1000, 50, 1 << 20});
+  ASSERT_EQ(m.problem, MailProblem::kNone);
+  const MailPart* zip = charset_table::PartNamed(m.mail, "shiryou.zip");
+  ASSERT_NE(zip, nullptr) << got.substr(0, 3000);
+  std::vector<std::string> names = charset_table::ZipNames(zip->bytes);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"お知らせ.txt", "資料/page.txt"}));
+  EXPECT_EQ(m.mail.subject, "資料");
 }
 
 TEST_F(PostfixMilter, TwoCpuBombsLeaveOtherMailFlowing) {
