@@ -516,7 +516,12 @@ class Walker {
 // that decode in no charset give "".
 std::string HeaderText(std::string_view raw, const char* value) {
   while (!raw.empty() && IsSpace(raw.front())) raw.remove_prefix(1);
-  if (std::optional<std::string> jp = JapaneseWords(raw)) return *jp;
+  // (The text between encoded words is copied as it is: with raw 8-bit bytes there, the
+  // result is not UTF-8 and the whole value is decoded below instead.)
+  if (std::optional<std::string> jp = JapaneseWords(raw);
+      jp && g_utf8_validate(jp->data(), static_cast<gssize>(jp->size()), nullptr)) {
+    return *jp;
+  }
   std::string utf8;
   if (raw.find('\x1b') != std::string_view::npos && ConvertToUtf8(raw, "ISO-2022-JP", &utf8)) {
     return utf8;
@@ -538,6 +543,9 @@ std::string KeptHeaderValue(GMimeHeader* h, GMimeParserOptions* options, bool ad
   if (IsAscii(unfolded)) return unfolded;  // as received
   // 8-bit bytes in a header: decode and encode again as RFC 2047 UTF-8.
   std::string text = HeaderText(unfolded, g_mime_header_get_value(h));
+  // Bytes that decode in no charset: GMime's own reading (its fallback charsets) rather than
+  // nothing, so that an address is not lost.
+  if (text.empty() && g_mime_header_get_value(h)) text = g_mime_header_get_value(h);
   const char* value = text.c_str();
   if (address) {
     GPtr<InternetAddressList> list(internet_address_list_parse(options, value));

@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -103,7 +105,7 @@ struct ToolRun {
 // Runs argv with `input` on its standard input and its output captured in a file of the
 // work folder (bounded by the process's RLIMIT_FSIZE), and waits for it.
 ToolRun RunTool(const std::vector<std::string>& args, const std::string& input,
-                const std::string& work_dir) {
+                const std::string& work_dir, uint64_t max_output = 64 << 10) {
   ToolRun run;
   const std::string log = work_dir + "/tool.log";
   int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -123,6 +125,7 @@ ToolRun RunTool(const std::vector<std::string>& args, const std::string& input,
     dup2(in[0], 0);
     dup2(out, 1);
     dup2(out, 2);
+    syscall(SYS_close_range, 3U, ~0U, 0U);  // the tool never holds the helper's connection
     if (chdir(work_dir.c_str()) != 0) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);
@@ -143,8 +146,12 @@ ToolRun RunTool(const std::vector<std::string>& args, const std::string& input,
   }
   run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (run.status == 127) run.output = args[0] + " could not be run; ";
-  Result<std::string> text = ReadFileLimited(log, 64 << 10);
-  if (text.ok()) run.output += *text;
+  Result<std::string> text = ReadFileLimited(log, max_output);
+  if (text.ok()) {
+    run.output += *text;
+  } else {
+    run.output += "(its output is longer than " + std::to_string(max_output) + " bytes)";
+  }
   return run;
 }
 
@@ -209,19 +216,30 @@ bool WrongPassword(const std::string& output) {
 }
 
 // 7-Zip's technical listing (-slt): the members after the "----------" line, each a block of
-// "Key = value" lines. Counts members and adds up their sizes.
+// "Key = value" lines. Counts the files (not folders: "Folder = +" or attributes "D...") and
+// adds up their sizes.
 bool ParseListing(const std::string& text, uint64_t* members, uint64_t* total) {
   size_t at = text.find("\n----------\n");
   if (at == std::string::npos) return false;
   *members = 0;
   *total = 0;
+  bool open = false, folder = false;
+  auto finish = [&] {
+    if (open && !folder) ++*members;
+    open = folder = false;
+  };
   size_t start = at + 12;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
     std::string_view line(text.data() + start, end - start);
-    if (line.rfind("Path = ", 0) == 0) ++*members;
-    if (line.rfind("Size = ", 0) == 0) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.rfind("Path = ", 0) == 0) {
+      finish();
+      open = true;
+    } else if (line == "Folder = +" || line.rfind("Attributes = D", 0) == 0) {
+      folder = true;
+    } else if (line.rfind("Size = ", 0) == 0) {
       uint64_t n = 0;
       for (char c : line.substr(7)) {
         if (c < '0' || c > '9') break;
@@ -233,6 +251,7 @@ bool ParseListing(const std::string& text, uint64_t* members, uint64_t* total) {
     }
     start = end + 1;
   }
+  finish();
   return true;
 }
 
@@ -304,7 +323,10 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
   const std::string pw = password + "\n";
   // First the listing (the password opens an encrypted header too): what would come out must
   // be within the archive limits before anything is written.
-  ToolRun list = RunTool({o.seven_zip, "l", "-slt", "-sccUTF-8", "--", in}, pw, o.work_dir);
+  // ~200 bytes per member in the technical listing: room for archive.max_members of them.
+  const uint64_t listing_cap = std::min<uint64_t>(256ULL << 20, (64 << 10) + 1024ULL * o.max_members);
+  ToolRun list = RunTool({o.seven_zip, "l", "-slt", "-sccUTF-8", "--", in}, pw, o.work_dir,
+                         listing_cap);
   if (list.status == 127 || !list.started) {
     return Answer(OfficeStatus::kFailed, "7-Zip (unlock.seven_zip = " + o.seven_zip +
                                              ") cannot be run; Debian: p7zip-full");
@@ -324,7 +346,7 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
   }
   const std::string out = o.work_dir + "/out";
   ToolRun x = RunTool({o.seven_zip, "x", "-y", "-bd", "-sccUTF-8", "-o" + out, "--", in}, pw,
-                      o.work_dir);
+                      o.work_dir, listing_cap);
   if (WrongPassword(x.output)) {
     return Answer(OfficeStatus::kPassword, "the password does not open the archive");
   }
@@ -347,20 +369,26 @@ bool IsUnlockKind(const std::string& kind) {
 }
 
 int RunUnlockHelper(const UnlockHelperOptions& o, const std::function<bool()>& confine) {
-  signal(SIGALRM, SIG_DFL);
-  alarm(o.timeout_seconds);  // the default action ends this process; its tool dies with it
+  fcntl(o.conn_fd, F_SETFD, FD_CLOEXEC);  // inherited across exec: never the tool's
+  signal(SIGALRM, SIG_DFL);  // the default action ends this process; its tool dies with it
+  // The relay may still wait for a worker slot: a generous bound until the request arrives,
+  // then the item's own.
+  alarm(std::max<uint32_t>(o.timeout_seconds, 600));
   setenv("LANG", "C.UTF-8", 1);  // 7-Zip writes member names in the locale's encoding
   setenv("LC_ALL", "C.UTF-8", 1);
   setlocale(LC_ALL, "C.UTF-8");  // libarchive writes the tar's names in this locale's encoding
   setenv("HOME", o.work_dir.c_str(), 1);
   setenv("TMPDIR", o.work_dir.c_str(), 1);
-  if (!confine()) {
-    std::fprintf(stderr, "mugai unlock-helper: the sandbox could not be set up\n");
-    return 4;
-  }
+  // Reading the request parses nothing (a length-checked frame); the sandbox goes up before
+  // any tool runs, and if it cannot, the relay is told so rather than left to guess.
   Result<OfficeRequest> req = ReadOfficeRequest(o.conn_fd, o.max_input_bytes);
+  alarm(o.timeout_seconds);
   OfficeResponse resp;
-  if (!req.ok()) {
+  if (!confine()) {
+    resp = Answer(OfficeStatus::kFailed,
+                  "the decryption helper's sandbox (Landlock, seccomp) could not be set up on "
+                  "this kernel; password-protected items cannot be opened here");
+  } else if (!req.ok()) {
     resp = Answer(OfficeStatus::kFailed, "bad request: " + req.status().message());
   } else if (!IsUnlockKind(req->extension)) {
     resp = Answer(OfficeStatus::kFailed, "unknown kind " + req->extension);

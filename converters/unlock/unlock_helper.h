@@ -13,8 +13,9 @@
 //
 // The password reaches each tool on its standard input, never on a command line. The
 // supervisor has already put the process in its own network and mount namespaces with
-// resource limits; `confine` (Landlock: writes only in its folder) runs before any request
-// is read, and is inherited by the tools it runs.
+// resource limits; `confine` (Landlock: writes only in its folder; seccomp: no other process,
+// no network, no new session) runs once the request has been read and before any tool, and
+// is inherited by the tools it runs. When it fails, the answer says so.
 #pragma once
 
 #include <cstdint>

@@ -20,9 +20,10 @@ one such process per item it was given a password for; there is no need to run i
 It reads one request (kind, password, bytes) from the connection it inherits as descriptor
 3 and answers with the decrypted bytes: Word/Excel/PowerPoint documents through
 msoffcrypto-tool (python3), 7z and rar archives through 7-Zip (as a plain tar). The password
-reaches each tool on its standard input. Before reading the request it confines itself with
-Landlock (changes only in --work-dir); the gateway has already put it in its own network
-namespace with resource limits. It ends after --timeout-seconds whatever it is doing.
+reaches each tool on its standard input. Before it runs a tool it confines itself and the
+tool with Landlock (changes only in --work-dir) and a seccomp filter (no other process, no
+network, no new session); the gateway has already put it in its own network namespace with
+resource limits. It ends --timeout-seconds after the request arrived, whatever it is doing.
 
 Options:
   --work-dir DIR            its private folder (the item, the tool's output)
@@ -98,6 +99,10 @@ int RunUnlockHelperCommand(const std::vector<std::string>& args) {
     if (!sandbox) return true;
     if (!InstallUnlockLandlock(o.work_dir)) {
       std::fprintf(stderr, "mugai unlock-helper: Landlock rules could not be installed\n");
+      return false;
+    }
+    if (!InstallUnlockSeccomp()) {
+      std::fprintf(stderr, "mugai unlock-helper: the seccomp filter could not be installed\n");
       return false;
     }
     return true;

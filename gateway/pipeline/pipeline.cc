@@ -221,6 +221,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   p->unlock_.python = config.unlock_python;
   p->unlock_.seven_zip = config.unlock_seven_zip;
   p->unlock_.namespaces = WorkerNamespacesAvailable();
+  RemoveStaleUnlockFolders(p->unlock_.root);
   // Workers are forked from the zygote, which holds the format libraries warmed up and no
   // item bytes; this process links none of them.
   p->zygote_ = std::make_unique<ZygoteClient>(ZygoteExecutable(), &p->log_);
@@ -700,20 +701,66 @@ void Pipeline::Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) 
                                                     item->result.detected_type +
                                                     (password.empty() ? " without a password" : ""));
   }
-  Result<UnlockProcess> helper = StartUnlockHelper(unlock_);
-  if (!helper.ok()) return Block(item, Reason::kConversionFailed, helper.status().message(), true);
-  auto process = std::make_shared<UnlockProcess>(std::move(helper.value()));
-  WorkerJob job = JobFor(pool, JobKind::kUnlockRelay);
-  job.extension = kind;
-  job.password = password;
-  job.max_bytes = config_.max_output_bytes;
+  if (item->bytes.size() > config_.max_input_bytes) {
+    return Block(item, Reason::kConversionLimit, "larger than limits.max_input_bytes, the most "
+                                                 "the decryption helper takes");
+  }
   item->stage = Stage::kConvert;
-  const int fd = process->fd;
+  {
+    // As many helpers at once as workers (worker.jobs): an archive of many encrypted
+    // documents waits its turn instead of starting a process (and a descriptor) for each.
+    std::lock_guard<std::mutex> lock(unlock_mutex_);
+    if (unlock_running_ >= std::max(1u, config_.jobs)) {
+      unlock_waiting_.emplace_back(&pool, item);
+      return;
+    }
+    ++unlock_running_;
+  }
+  StartUnlock(pool, item);
+}
+
+// One helper ended (or could not start): the next waiting item gets its turn.
+void Pipeline::UnlockFinished() {
+  std::pair<WorkerPool*, std::shared_ptr<ItemState>> next;
+  {
+    std::lock_guard<std::mutex> lock(unlock_mutex_);
+    if (unlock_waiting_.empty()) {
+      --unlock_running_;
+      return;
+    }
+    next = std::move(unlock_waiting_.front());
+    unlock_waiting_.pop_front();
+  }
+  StartUnlock(*next.first, next.second);
+}
+
+void Pipeline::StartUnlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
+  Result<UnlockProcess> helper = StartUnlockHelper(unlock_);
+  if (!helper.ok()) {
+    Block(item, Reason::kConversionFailed, helper.status().message(), true);
+    return UnlockFinished();
+  }
+  // Ends the helper (kill, reap, remove its folder) whatever happens to the job, even when
+  // the pool drops the callback unrun.
+  struct Guard {
+    UnlockProcess process;
+    ~Guard() { EndUnlockHelper(process); }
+  };
+  auto guard = std::make_shared<Guard>();
+  guard->process = std::move(helper.value());
+  WorkerJob job = JobFor(pool, JobKind::kUnlockRelay);
+  job.extension = UnlockKindFor(item->result.detected_type);
+  job.password = PasswordOf(item);
+  job.max_bytes = config_.max_output_bytes;
+  const int fd = guard->process.fd;
   pool.SubmitJob(
       item->fd, EncodeWorkerJob(job),
-      [this, &pool, item, process](WorkerOutcome o) {
-        EndUnlockHelper(*process);
-        OnUnlocked(pool, item, std::move(o));
+      [this, &pool, item, guard](WorkerOutcome o) {
+        // What the helper wrote to its standard error says why it stopped, if it did.
+        Result<std::string> log = ReadFileLimited(guard->process.work_dir + ".log", 4096);
+        EndUnlockHelper(guard->process);
+        UnlockFinished();
+        OnUnlocked(pool, item, std::move(o), log.ok() ? *log : "");
       },
       /*scanner=*/false, /*extra_fd=*/fd);
 }
@@ -722,15 +769,22 @@ void Pipeline::Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) 
 // converted (an archive: unpacked under every archive limit) and verified like any file, and
 // delivered in the item's place.
 void Pipeline::OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
-                          WorkerOutcome o) {
+                          WorkerOutcome o, const std::string& helper_log) {
   NodeReport& r = item->report;
   if (!AtStage(item, Stage::kConvert)) return;
   std::optional<WorkerResult> decoded = DecodeOutcome(item, o, "decrypting: ");
   if (!decoded) return;
   WorkerResult& w = *decoded;
   if (w.verdict == Verdict::kBlocked) {
+    std::string detail = w.reason_detail;
+    if (detail.find("stopped without an answer") != std::string::npos && !helper_log.empty()) {
+      std::string last = helper_log;
+      while (!last.empty() && (last.back() == '\n' || last.back() == '\r')) last.pop_back();
+      size_t nl = last.rfind('\n');
+      detail += ": " + VisibleName(nl == std::string::npos ? last : last.substr(nl + 1));
+    }
     return Block(item, w.reason == Reason::kNone ? Reason::kConversionFailed : w.reason,
-                 w.reason_detail);
+                 detail);
   }
   if (w.verdict != Verdict::kSanitized || !w.has_output || w.output.empty()) {
     return Block(item, Reason::kWorkerProtocol, "the decryption relay answered without bytes");

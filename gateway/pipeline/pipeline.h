@@ -3,6 +3,7 @@
 // watch later). The supervisor itself never parses hostile bytes: it hashes, stores, moves.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -130,7 +131,10 @@ class Pipeline {
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
-  void OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
+  void StartUnlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void UnlockFinished();
+  void OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o,
+                  const std::string& helper_log);
   void OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void Finish(const std::shared_ptr<ItemState>& item);
   void FinishChild(const std::shared_ptr<ItemState>& item, const char* stage);
@@ -158,6 +162,10 @@ class Pipeline {
   std::unique_ptr<WorkerSlots> slots_;  // the host's cap on workers (worker.jobs), every pool
   std::unique_ptr<OfficePool> office_;
   UnlockOptions unlock_;
+  // Decryption helpers running now, at most worker.jobs; the items waiting for one.
+  std::mutex unlock_mutex_;
+  unsigned unlock_running_ = 0;
+  std::deque<std::pair<WorkerPool*, std::shared_ptr<ItemState>>> unlock_waiting_;
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -22,12 +23,44 @@
 
 namespace mugai {
 
+namespace {
+
+// Removes a helper's folder even where the tool left a directory without write or search
+// permission (7-Zip restores the modes an archive records).
+bool RemoveTree(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return true;
+  chmod(path.c_str(), 0700);
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           path, std::filesystem::directory_options::skip_permission_denied, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) chmod(it->path().c_str(), 0700);
+  }
+  ec.clear();
+  std::filesystem::remove_all(path, ec);
+  return !ec;
+}
+
+}  // namespace
+
+void RemoveStaleUnlockFolders(const std::string& root) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+    // item-<pid>-XXXXXX[.log]: left by a process that no longer runs (killed, crashed).
+    std::string name = e.path().filename().string();
+    if (name.rfind("item-", 0) != 0) continue;
+    long pid = std::strtol(name.c_str() + 5, nullptr, 10);
+    if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) continue;
+    RemoveTree(e.path().string());
+  }
+}
+
 Result<UnlockProcess> StartUnlockHelper(const UnlockOptions& o) {
   std::error_code ec;
   const std::string root = std::filesystem::absolute(o.root, ec).string();
   std::filesystem::create_directories(root, ec);
   chmod(root.c_str(), 0700);
-  std::string tmpl = root + "/item-XXXXXX";
+  std::string tmpl = root + "/item-" + std::to_string(getpid()) + "-XXXXXX";
   if (!mkdtemp(tmpl.data())) {
     return Status(StatusCode::kIo, "cannot create a folder for the decryption helper in " +
                                        root + ": " + strerror(errno));
@@ -117,10 +150,9 @@ void EndUnlockHelper(UnlockProcess& p) {
     }
     p.pid = 0;
   }
-  std::error_code ec;
   if (!p.work_dir.empty()) {
-    std::filesystem::remove_all(p.work_dir, ec);
-    std::filesystem::remove(p.work_dir + ".log", ec);
+    RemoveTree(p.work_dir);
+    RemoveTree(p.work_dir + ".log");
   }
   p.work_dir.clear();
 }

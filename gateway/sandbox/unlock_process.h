@@ -40,6 +40,11 @@ struct UnlockProcess {
 Result<UnlockProcess> StartUnlockHelper(const UnlockOptions& options);
 
 // Kills the helper if it still runs, reaps it, closes the connection and removes its folder.
+// Safe to call again.
 void EndUnlockHelper(UnlockProcess& process);
+
+// Removes what helpers of processes that no longer run left under `root` (a kill -9 or a
+// crash between start and end): the item and whatever was decrypted from it.
+void RemoveStaleUnlockFolders(const std::string& root);
 
 }  // namespace mugai

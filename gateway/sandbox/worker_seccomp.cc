@@ -518,4 +518,44 @@ bool InstallOfficeSeccomp() {
   return seccomp_load(ctx) == 0;
 }
 
+bool InstallUnlockSeccomp() {
+  // The decryption helper runs one tool (python3 or 7-Zip), so exec and a child process are
+  // allowed; the rest is the converter's filter: no other process (signals, ptrace, memory,
+  // a new session that would outlive the helper's process group), no network (no connect
+  // or addressed send: not even the service's Unix socket), no namespaces, mounts, modules,
+  // BPF, keys, io_uring, identities or clocks.
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return false;
+  std::unique_ptr<void, void (*)(scmp_filter_ctx)> guard(ctx, seccomp_release);
+  int rc = 0;
+  const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
+  constexpr int kUnlockDenied[] = {
+      SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+      SCMP_SYS(pidfd_getfd), SCMP_SYS(pidfd_send_signal), SCMP_SYS(pidfd_open), SCMP_SYS(kcmp),
+      SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo), SCMP_SYS(tkill),
+      SCMP_SYS(connect), SCMP_SYS(sendto), SCMP_SYS(sendmmsg), SCMP_SYS(sendmsg),
+      SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(setsid), SCMP_SYS(setpgid),
+      SCMP_SYS(setpriority), SCMP_SYS(process_madvise), SCMP_SYS(migrate_pages),
+      SCMP_SYS(move_pages), SCMP_SYS(mknod), SCMP_SYS(mknodat),
+  };
+  for (int s : kNeverSystem) rc |= seccomp_rule_add(ctx, deny, s, 0);
+  for (int s : kUnlockDenied) rc |= seccomp_rule_add(ctx, deny, s, 0);
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(socket), 1, scmp_arg_cmp{0, SCMP_CMP_NE, AF_UNIX, 0});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(prlimit64), 1, scmp_arg_cmp{0, SCMP_CMP_NE, 0, 0});
+  constexpr uint64_t kNamespaceFlags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS |
+                                       CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                       CLONE_NEWNET;
+  for (uint64_t flag = 1; flag != 0 && flag <= kNamespaceFlags; flag <<= 1) {
+    if ((kNamespaceFlags & flag) == 0) continue;
+    rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+  }
+  rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+  // Signals to the helper itself only (its tool sends none): never the supervisor or a worker.
+  const uint64_t self = static_cast<uint64_t>(getpid());
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(kill), 1, scmp_arg_cmp{0, SCMP_CMP_NE, self, 0});
+  rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(tgkill), 1, scmp_arg_cmp{0, SCMP_CMP_NE, self, 0});
+  if (rc != 0) return false;
+  return seccomp_load(ctx) == 0;
+}
+
 }  // namespace mugai

@@ -43,6 +43,11 @@ bool InstallUnlockLandlock(const std::string& work_dir);
 // io_uring, identities and clocks.
 bool InstallOfficeSeccomp();
 
+// The decryption helper's seccomp filter, inherited by the tool it runs: the converter's
+// deny-list (other processes, new sessions, the network, namespaces, ...) but exec and one
+// child process allowed.
+bool InstallUnlockSeccomp();
+
 // The kernel's Landlock ABI version, 0 when unavailable.
 int WorkerLandlockAbi();
 

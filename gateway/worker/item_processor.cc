@@ -401,7 +401,8 @@ WorkerResult UnpackNode(const WorkerContext& ctx, const std::string& bytes,
     case ArchiveProblem::kLimit: return Block(std::move(r), Reason::kArchiveLimit, u.detail);
     case ArchiveProblem::kEncrypted:
     case ArchiveProblem::kMalformed:
-      if (!ctx.password.empty() && !UnlockKindFor(r.detected_type).empty()) {
+      if (!ctx.password.empty() && !UnlockKindFor(r.detected_type).empty() &&
+          (u.problem == ArchiveProblem::kEncrypted || UnlockKindFor(r.detected_type) == "rar")) {
         // libarchive cannot decrypt 7z or rar (an encrypted rar5 even reads as damaged to
         // it): with a password, the decryption helper's 7-Zip unpacks it, and what comes out
         // is unpacked here like any archive.
@@ -739,7 +740,9 @@ WorkerResult RelayUnlock(int conn, const std::string& item, const std::string& k
     case OfficeStatus::kPassword:
       return Block(std::move(r), Reason::kEncrypted, resp->body);
     case OfficeStatus::kLimit:
-      return Block(std::move(r), Reason::kArchiveLimit, resp->body);
+      return Block(std::move(r),
+                   kind == "7z" || kind == "rar" ? Reason::kArchiveLimit : Reason::kConversionLimit,
+                   resp->body);
     case OfficeStatus::kFailed:
       break;
   }
@@ -904,6 +907,7 @@ WorkerResult Dispatch(const WorkerContext& ctx, int fd, const std::string& name,
       return UnpackMailNode(ctx, bytes, std::move(r));
     case WorkerEntry::kUnpackArchive:
       return UnpackNode(ctx, bytes, name, std::move(r));
+    case WorkerEntry::kUnlock:  // answered "to unlock" before any conversion
     case WorkerEntry::kNone:
       break;
   }

@@ -350,6 +350,29 @@ TEST_F(MailCli, A7zWithAPasswordArrivesAsASanitisedZip) {
   EXPECT_EQ(Part(pw, "資料.7z"), nullptr);
 }
 
+// A password-protected workbook (Apache POI's, ECMA-376) in a message: a notice without the
+// password, the disarmed workbook with it.
+TEST_F(MailCli, AnEncryptedWorkbookArrivesDisarmedWithThePassword) {
+  std::string path = testing::CorporaDir() + "/apache-poi/spreadsheet/protected_passtika.xlsx";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "corpus absent, skipped: " << path;
+  if (access("/usr/lib/python3/dist-packages/msoffcrypto", R_OK) != 0) {
+    GTEST_SKIP() << "python3-msoffcrypto-tool is not installed: skipped";
+  }
+  std::string msg = Mixed(Attachment(
+      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      "filename*=UTF-8''%E4%BA%88%E7%AE%97.xlsx", testing::ReadFile(path)));
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_NE(Part(o, "予算.xlsx.removed.txt"), nullptr) << o.message.substr(0, 3000);
+  EXPECT_NE(Part(o, "予算.xlsx.removed.txt")->bytes.find("encrypted"), std::string::npos);
+  Out pw = Run(msg, {"--password", "tika"});
+  ASSERT_EQ(pw.exit_code, 0) << pw.err;
+  const MailPart* xlsx = Part(pw, "予算.xlsx");
+  ASSERT_NE(xlsx, nullptr) << pw.message.substr(0, 3000);
+  EXPECT_EQ(xlsx->bytes.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_EQ(xlsx->bytes.find("EncryptedPackage"), std::string::npos);
+}
+
 // A Word 97 attachment reaches the recipient as the rebuilt PDF LibreOffice made of it.
 TEST_F(MailCli, LegacyWordAttachmentArrivesAsARebuiltPdf) {
   if (access("/usr/lib/libreoffice/program/libmergedlo.so", R_OK) != 0) {
