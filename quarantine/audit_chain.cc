@@ -193,6 +193,11 @@ void ChainVerifier::Feed(const std::string& file, uint64_t line_no, std::string_
   }
   NoteCheckpoint(*r);
   prev_hash_ = LineHash(line);
+  if (watch_seq_ != 0 && r->seq == watch_seq_) {
+    result_.anchor_seen = true;
+    result_.anchor_matches = prev_hash_ == watch_hash_;
+  }
+  result_.last_time = r->time;
   last_prev_ = r->prev;
   last_file_ = file;
   last_line_ = line_no;

@@ -72,6 +72,11 @@ class ChainVerifier {
   void Finish(const std::string& log_file, const std::string& head_file,
               const Result<std::optional<Head>>& head);
   const AuditVerifyResult& result() const { return result_; }
+  // Notes (result().anchor_seen/anchor_matches) whether the record `seq` is read with `hash`.
+  void WatchFor(uint64_t seq, std::string hash) {
+    watch_seq_ = seq;
+    watch_hash_ = std::move(hash);
+  }
 
  private:
   void Problem(const std::string& file, uint64_t line, uint64_t seq, std::string what);
@@ -89,6 +94,8 @@ class ChainVerifier {
   uint64_t start_line_ = 0;
   std::string start_prev_;
   bool start_covered_ = false;
+  uint64_t watch_seq_ = 0;
+  std::string watch_hash_;
 };
 
 // hex sha256 of a record line's exact bytes (no newline).

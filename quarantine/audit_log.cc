@@ -277,10 +277,28 @@ Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
   return seq;
 }
 
-Result<AuditVerifyResult> AuditLog::Verify(bool with_archives) const {
+std::optional<AuditAnchor> ParseAuditAnchor(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 20) return std::nullopt;
+  AuditAnchor a;
+  for (char c : text.substr(0, colon)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    a.seq = a.seq * 10 + static_cast<uint64_t>(c - '0');
+  }
+  a.hash = std::string(text.substr(colon + 1));
+  if (a.seq == 0 || a.hash.size() != 64 ||
+      a.hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  return a;
+}
+
+Result<AuditVerifyResult> AuditLog::Verify(bool with_archives,
+                                           const std::optional<AuditAnchor>& anchor) const {
   Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/false);
   if (!lock.ok()) return lock.status();
   ChainVerifier v;
+  if (anchor) v.WatchFor(anchor->seq, anchor->hash);
   if (with_archives) {
     for (const std::string& archive : ListArchives(state_dir_)) {
       if (Status s = FeedFile(v, archive); !s.ok()) return s;

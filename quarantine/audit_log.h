@@ -56,12 +56,25 @@ struct AuditProblem {
   std::string what;
 };
 
+// A head written down off the box (`mugai audit anchor`): the log must still hold it.
+struct AuditAnchor {
+  uint64_t seq = 0;
+  std::string hash;  // hex sha256 of that record's line
+};
+
+// "SEQ:HASH" → anchor; nullopt when malformed.
+std::optional<AuditAnchor> ParseAuditAnchor(std::string_view text);
+
 struct AuditVerifyResult {
   bool ok() const { return !problem.has_value(); }
   uint64_t records = 0;  // records read
   uint64_t first_seq = 0, last_seq = 0;
   std::string last_hash;  // hash of the last record read
+  int64_t last_time = 0;  // its time (Unix seconds)
   std::optional<AuditProblem> problem;
+  // With an anchor: whether a record with its seq was read, and whether its hash matched.
+  bool anchor_seen = false;
+  bool anchor_matches = false;
 };
 
 struct AuditPurgeResult {
@@ -92,7 +105,11 @@ class AuditLog {
   // reports the first bad record: unreadable JSON, a missing field, a seq gap or reversal,
   // a prev that does not match, a start not covered by a checkpoint, or an end that does not
   // match audit.head. A non-ok Status only when the files cannot be read.
-  Result<AuditVerifyResult> Verify(bool with_archives = false) const;
+  // With `anchor`, also notes whether the chain still holds that record, unchanged (a log
+  // cut back and its head rewritten verifies on its own; it cannot keep an anchor taken
+  // before the cut).
+  Result<AuditVerifyResult> Verify(bool with_archives = false,
+                                   const std::optional<AuditAnchor>& anchor = std::nullopt) const;
 
   // Retention: moves records older than `older_than_days` days out of the log. Under the
   // lock, appends a "checkpoint" record (sealed into the chain) naming the seq and hash of

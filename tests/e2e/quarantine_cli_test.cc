@@ -225,6 +225,41 @@ TEST_F(QuarantineCli, AuditVerifyNamesTheFirstEditedRecord) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out/c.txt"));
 }
 
+// Issue 18's off-box anchor: `audit anchor` prints the head; later `verify --anchor` proves
+// the log still holds it. Cutting the log back to before the anchor and rewriting audit.head
+// to match gives a chain that verifies on its own, but not with the anchor.
+TEST_F(QuarantineCli, AuditAnchorCatchesALogCutBackBehindIt) {
+  std::filesystem::create_directories(dir_ / "in");
+  BlockedItem("a.pdf");
+  const std::string before = testing::ReadFile(dir_ / "state/audit.log");
+  BlockedItem("b.pdf");
+  testing::RunResult a = Audit({"anchor"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const std::string line = a.out.substr(0, a.out.find('\n'));
+  const std::string anchor = line.substr(0, line.find(' '));  // SEQ:HASH, then the time
+  ASSERT_EQ(anchor.size(), anchor.find(':') + 65) << a.out;
+  EXPECT_NE(line.find("T"), std::string::npos) << line;  // 2026-12-07T12:00:00Z
+  testing::RunResult ok = Audit({"verify", "--anchor", anchor});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("found unchanged"), std::string::npos) << ok.out;
+  // The cut: b.pdf's records gone, audit.head pointing at the last record kept.
+  testing::WriteFile(dir_ / "state/audit.log", before);
+  std::string last = before.substr(0, before.size() - 1);
+  last = last.substr(last.rfind('\n') + 1);
+  json rec = json::parse(last);
+  testing::RunResult hash = testing::Run({"/bin/sh", "-c", "printf '%s' \"$0\" | sha256sum", last});
+  testing::WriteFile(dir_ / "state/audit.head",
+                     json{{"seq", rec["seq"]}, {"hash", hash.out.substr(0, 64)}}.dump() + "\n");
+  EXPECT_EQ(Audit({"verify"}).exit_code, 0) << Audit({"verify"}).out;  // consistent on its own
+  testing::RunResult cut = Audit({"verify", "--anchor", anchor});
+  EXPECT_EQ(cut.exit_code, 1) << cut.out;
+  EXPECT_NE(cut.out.find("is not in the log"), std::string::npos) << cut.out;
+  // A malformed anchor is a usage error that says what one looks like.
+  testing::RunResult bad = Audit({"verify", "--anchor", "12:xyz"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("SEQ:HASH"), std::string::npos) << bad.err;
+}
+
 TEST_F(QuarantineCli, PurgeRemovesTheOriginalAndRecordsTheDisposal) {
   std::filesystem::create_directories(dir_ / "in");
   std::string id = BlockedItem();

@@ -289,6 +289,26 @@ TEST_F(SanitizeCli, HelpDescribesEveryOption) {
   }
 }
 
+// Issue 18's `mugai check-config FILE`: a valid file prints the effective configuration with
+// every default (and the file's own values); an invalid one exits 2 naming the key.
+TEST_F(SanitizeCli, CheckConfigPrintsTheEffectiveConfigurationOrNamesTheBadKey) {
+  Put("good.toml", "[unlock]\ntimeout_seconds = 30\n");
+  auto good = testing::Run({testing::MugaiBinary(), "check-config", in_ / "good.toml"});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find("valid"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("timeout_seconds = 30"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("[archive]"), std::string::npos) << good.out;  // defaults too
+  EXPECT_NE(good.out.find("seven_zip = '/usr/bin/7z'"), std::string::npos) << good.out;
+  Put("bad.toml", "[unlock]\ntimeout_secs = 30\n");
+  auto bad = testing::Run({testing::MugaiBinary(), "check-config", in_ / "bad.toml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("timeout_secs"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty());
+  auto none = testing::Run({testing::MugaiBinary(), "check-config", in_ / "missing.toml"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("cannot read"), std::string::npos) << none.err;
+}
+
 TEST_F(SanitizeCli, LogLinesAreGrepable) {
   Put("eicar.txt", testing::Eicar());
   Sanitize({"eicar.txt"});
