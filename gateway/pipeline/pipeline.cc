@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <set>
 
 #include "common/clock.h"
@@ -93,6 +94,12 @@ struct Pipeline::Batch {
   size_t in_flight = 0;
   size_t max_in_flight = 4;
   bool filling = false;
+  // Decryption helpers of this batch running now (at most its pool's parallelism), and its
+  // items waiting for one. Per batch: a waiting item only ever waits behind helpers whose
+  // relay jobs keep this batch's pool running, so none is stranded when the pool ends.
+  unsigned unlock_cap = 1;
+  unsigned unlock_running = 0;
+  std::deque<std::shared_ptr<ItemState>> unlock_waiting;
 };
 
 struct Pipeline::ItemState {
@@ -304,6 +311,7 @@ std::vector<NodeReport> Pipeline::Sanitize(const std::vector<ItemInput>& items,
   pool.SetSlots(slots_.get());
   Batch batch{&items, &reports, &pool, out_dir, sink};
   batch.max_in_flight = 2 * static_cast<size_t>(jobs);
+  batch.unlock_cap = std::max(1u, jobs);
   Fill(batch);
   pool.Run();
   return reports;
@@ -656,6 +664,17 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
       /*scanner=*/false, /*extra_fd=*/fd);
 }
 
+// `m` becomes the item's one child (RebuildKind::kOnlyChild): processed like any file and
+// delivered in the item's place.
+void Pipeline::StartOnlyChild(WorkerPool& pool, const std::shared_ptr<ItemState>& item, Member m) {
+  item->result.is_container = true;
+  item->result.single_file = true;
+  item->result.members.clear();
+  item->result.members.push_back(std::move(m));
+  if (!TreeLimitsHold(item, item->result)) return Finish(item);
+  StartChildren(pool, item);
+}
+
 // LibreOffice's PDF becomes the document's only child: processed, rebuilt and verified like
 // any PDF, and delivered in the document's place.
 void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
@@ -680,12 +699,7 @@ void Pipeline::OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& i
   m.bytes = std::move(w.output);
   m.role = MemberRole::kFile;
   m.declared_type = "application/pdf";
-  item->result.is_container = true;
-  item->result.single_file = true;
-  item->result.members.clear();
-  item->result.members.push_back(std::move(m));
-  if (!TreeLimitsHold(item, item->result)) return Finish(item);
-  StartChildren(pool, item);
+  StartOnlyChild(pool, item, std::move(m));
 }
 
 // --- password-protected documents and archives ---
@@ -706,39 +720,34 @@ void Pipeline::Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) 
                                                  "the decryption helper takes");
   }
   item->stage = Stage::kConvert;
-  {
-    // As many helpers at once as workers (worker.jobs): an archive of many encrypted
-    // documents waits its turn instead of starting a process (and a descriptor) for each.
-    std::lock_guard<std::mutex> lock(unlock_mutex_);
-    if (unlock_running_ >= std::max(1u, config_.jobs)) {
-      unlock_waiting_.emplace_back(&pool, item);
-      return;
-    }
-    ++unlock_running_;
+  // As many helpers at once as workers: an archive of many encrypted documents waits its
+  // turn instead of starting a process (and a descriptor) for each. The batch's callbacks
+  // all run on its pool's thread, so the count needs no lock.
+  Batch& batch = *item->batch;
+  if (batch.unlock_running >= batch.unlock_cap) {
+    batch.unlock_waiting.push_back(item);
+    return;
   }
+  ++batch.unlock_running;
   StartUnlock(pool, item);
 }
 
-// One helper ended (or could not start): the next waiting item gets its turn.
-void Pipeline::UnlockFinished() {
-  std::pair<WorkerPool*, std::shared_ptr<ItemState>> next;
-  {
-    std::lock_guard<std::mutex> lock(unlock_mutex_);
-    if (unlock_waiting_.empty()) {
-      --unlock_running_;
-      return;
-    }
-    next = std::move(unlock_waiting_.front());
-    unlock_waiting_.pop_front();
+// One helper of `batch` ended (or could not start): its next waiting item gets its turn.
+void Pipeline::UnlockFinished(Batch& batch) {
+  if (batch.unlock_waiting.empty()) {
+    --batch.unlock_running;
+    return;
   }
-  StartUnlock(*next.first, next.second);
+  std::shared_ptr<ItemState> next = std::move(batch.unlock_waiting.front());
+  batch.unlock_waiting.pop_front();
+  StartUnlock(*batch.pool, next);
 }
 
 void Pipeline::StartUnlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
   Result<UnlockProcess> helper = StartUnlockHelper(unlock_);
   if (!helper.ok()) {
     Block(item, Reason::kConversionFailed, helper.status().message(), true);
-    return UnlockFinished();
+    return UnlockFinished(*item->batch);
   }
   // Ends the helper (kill, reap, remove its folder) whatever happens to the job, even when
   // the pool drops the callback unrun.
@@ -759,7 +768,7 @@ void Pipeline::StartUnlock(WorkerPool& pool, const std::shared_ptr<ItemState>& i
         // What the helper wrote to its standard error says why it stopped, if it did.
         Result<std::string> log = ReadFileLimited(guard->process.work_dir + ".log", 4096);
         EndUnlockHelper(guard->process);
-        UnlockFinished();
+        UnlockFinished(*item->batch);
         OnUnlocked(pool, item, std::move(o), log.ok() ? *log : "");
       },
       /*scanner=*/false, /*extra_fd=*/fd);
@@ -807,12 +816,7 @@ void Pipeline::OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& it
   m.bytes = std::move(w.output);
   m.role = MemberRole::kFile;
   m.declared_type = archive ? "application/x-tar" : "";
-  item->result.is_container = true;
-  item->result.single_file = true;
-  item->result.members.clear();
-  item->result.members.push_back(std::move(m));
-  if (!TreeLimitsHold(item, item->result)) return Finish(item);
-  StartChildren(pool, item);
+  StartOnlyChild(pool, item, std::move(m));
 }
 
 AuditEntry Pipeline::Entry(AuditEvent event, const std::string& item_id,

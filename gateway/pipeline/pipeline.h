@@ -3,7 +3,6 @@
 // watch later). The supervisor itself never parses hostile bytes: it hashes, stores, moves.
 #pragma once
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -130,9 +129,10 @@ class Pipeline {
   void OnProcessed(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
+  void StartOnlyChild(WorkerPool& pool, const std::shared_ptr<ItemState>& item, Member m);
   void Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
   void StartUnlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item);
-  void UnlockFinished();
+  void UnlockFinished(Batch& batch);
   void OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o,
                   const std::string& helper_log);
   void OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
@@ -162,10 +162,6 @@ class Pipeline {
   std::unique_ptr<WorkerSlots> slots_;  // the host's cap on workers (worker.jobs), every pool
   std::unique_ptr<OfficePool> office_;
   UnlockOptions unlock_;
-  // Decryption helpers running now, at most worker.jobs; the items waiting for one.
-  std::mutex unlock_mutex_;
-  unsigned unlock_running_ = 0;
-  std::deque<std::pair<WorkerPool*, std::shared_ptr<ItemState>>> unlock_waiting_;
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.
