@@ -13,6 +13,10 @@ inline void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char
 inline void PutU32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
+inline void PutU64(std::string* out, uint64_t v) {
+  PutU32(out, static_cast<uint32_t>(v));
+  PutU32(out, static_cast<uint32_t>(v >> 32));
+}
 // Writes `s` (cut to `cap` bytes) as u32 length + bytes.
 inline void PutStr(std::string* out, std::string_view s, size_t cap) {
   if (s.size() > cap) s = s.substr(0, cap);
@@ -38,6 +42,12 @@ class Reader {
     }
     pos_ += 4;
     *v = out;
+    return true;
+  }
+  bool U64(uint64_t* v) {
+    uint32_t lo = 0, hi = 0;
+    if (!U32(&lo) || !U32(&hi)) return false;
+    *v = (static_cast<uint64_t>(hi) << 32) | lo;
     return true;
   }
   // Reads a length-prefixed string of at most `cap` bytes.

@@ -27,7 +27,8 @@ constexpr const char* kEventNames[] = {
     "item_processed",    "delivered",           "quarantined",
     "release_requested", "release_approved",    "release_rejected",
     "released",          "resubmitted",         "purged",
-    "config_loaded",     "signatures_reloaded", "checkpoint"};
+    "config_loaded",     "signatures_reloaded", "checkpoint",
+    "suspended",         "resumed"};
 
 Status IoError(const std::string& what, const std::string& path) {
   return {StatusCode::kIo, what + " '" + path + "': " + strerror(errno)};
@@ -250,6 +251,7 @@ Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
   uint64_t seq = tail->seq;
   std::string prev = tail->hash;
   std::string text;
+  std::vector<std::string> lines;  // for syslog
   int64_t now = clock_();
   for (const AuditEntry& entry : entries) {
     ++seq;
@@ -261,6 +263,7 @@ Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
     }
     prev = LineHash(line);
     text += line + "\n";
+    if (syslog_) lines.push_back(std::move(line));
   }
   // The records of one call land with one write and one fsync: they belong to one event
   // (an item's decision and its quarantine), and a crash keeps all of them or none whole.
@@ -273,6 +276,10 @@ Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
   if (st.st_size == 0) FsyncDir(state_dir_);  // the log file may be new
   if (Status s = audit_internal::WriteHead(head_path(), Head{seq, prev}); !s.ok()) {
     return s;
+  }
+  // Under the lock still: the remote copy arrives in the chain's order.
+  for (size_t i = 0; i < lines.size(); ++i) {
+    syslog_->Send(6, AuditEventName(entries[i].event), lines[i]);  // 6: informational
   }
   return seq;
 }

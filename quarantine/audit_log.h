@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "quarantine/syslog_sender.h"
 #include "quarantine/utc_time.h"
 
 namespace mugai {
@@ -34,10 +36,12 @@ enum class AuditEvent {
   kPurged,
   kConfigLoaded,
   kSignaturesReloaded,
-  kCheckpoint
+  kCheckpoint,
+  kSuspended,  // `mugai suspend`: no item taken until `mugai resume`
+  kResumed
 };
 
-// "item_processed", "delivered", ..., "checkpoint".
+// "item_processed", "delivered", ..., "checkpoint", "suspended", "resumed".
 std::string_view AuditEventName(AuditEvent event);
 std::optional<AuditEvent> ParseAuditEvent(std::string_view name);
 
@@ -123,6 +127,11 @@ class AuditLog {
   // names other than their extension ("***.pdf").
   Result<std::string> Export(AuditExportFormat format, bool redact) const;
 
+  // Also sends every record appended from now on to syslog (audit.syslog_facility), after
+  // it is on disk. The log stays the record: a copy that cannot be sent is counted by the
+  // sender, never a reason to fail the item.
+  void ForwardTo(std::shared_ptr<SyslogSender> sender) { syslog_ = std::move(sender); }
+
   std::string log_path() const { return state_dir_ + "/audit.log"; }
   std::string head_path() const { return state_dir_ + "/audit.head"; }
   std::string lock_path() const { return state_dir_ + "/audit.lock"; }
@@ -131,6 +140,7 @@ class AuditLog {
  private:
   std::string state_dir_;
   Clock clock_;
+  std::shared_ptr<SyslogSender> syslog_;
 };
 
 // Masks personal data in an audit `details` object (see Export); exposed for tests.

@@ -20,7 +20,10 @@ struct EngineInfo {
   std::string engine_version;     // e.g. "ClamAV 1.4.6"
   uint32_t signature_count = 0;
   uint32_t database_version = 0;  // daily.cvd version, 0 for custom databases
-  int64_t database_time = 0;      // unix time of the newest database, 0 if unknown
+  // Unix time the newest database was built: the CVD/CLD header's (cl_engine_get_num
+  // CL_ENGINE_DB_TIME), else the newest modification time of the signature files; 0 when
+  // unknown (no signatures)
+  int64_t database_time = 0;
   std::string signatures_path;
 };
 

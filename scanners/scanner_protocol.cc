@@ -49,6 +49,7 @@ std::string EncodeScanReply(const ScanReply& r) {
   wire::PutStr(&out, r.engine.engine_version, kMaxField);
   wire::PutU32(&out, r.engine.signature_count);
   wire::PutU32(&out, r.engine.database_version);
+  wire::PutU64(&out, static_cast<uint64_t>(r.engine.database_time));
   return out;
 }
 
@@ -59,11 +60,14 @@ Result<ScanReply> DecodeScanReply(std::string_view untrusted) {
   if (!in.Magic(kMagic) || !in.U8(&outcome)) return Bad("header");
   if (outcome > static_cast<uint8_t>(ScanOutcome::kError)) return Bad("outcome");
   r.result.outcome = static_cast<ScanOutcome>(outcome);
+  uint64_t database_time = 0;
   if (!in.Str(&r.result.threat, kMaxField) || !in.Str(&r.result.error, kMaxField) ||
       !in.Str(&r.engine.engine_version, kMaxField) || !in.U32(&r.engine.signature_count) ||
-      !in.U32(&r.engine.database_version) || !in.AtEnd()) {
+      !in.U32(&r.engine.database_version) || !in.U64(&database_time) || !in.AtEnd()) {
     return Bad("fields");
   }
+  if (database_time > (uint64_t{1} << 40)) return Bad("database time");
+  r.engine.database_time = static_cast<int64_t>(database_time);
   if (r.result.outcome == ScanOutcome::kInfected && r.result.threat.empty()) {
     return Bad("an infected verdict without a name");
   }

@@ -5,7 +5,7 @@
 // Request:  "MGS1", u8 op, str name, with exactly one descriptor (SCM_RIGHTS) for kScan and
 //           kMacros, none for kInfo.
 // Response: "MGS1", u8 outcome, str threat, str error, str engine_version,
-//           u32 signature_count, u32 database_version.
+//           u32 signature_count, u32 database_version, u64 database_time.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ struct ScanRequest {
 
 struct ScanReply {
   ScanResult result;
-  EngineInfo engine;  // version, signature count and database version only
+  EngineInfo engine;  // version, signature count, database version and time only
 };
 
 inline constexpr size_t kMaxScanMessage = 16384;

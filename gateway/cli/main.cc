@@ -12,6 +12,7 @@
 #include "gateway/cli/quarantine_command.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/cli/watch_command.h"
+#include "gateway/cli/suspend_command.h"
 #include "gateway/service/config.h"
 #include "mugai/version.h"
 
@@ -31,6 +32,8 @@ Commands:
   quarantine list, inspect, release (with a second person's approval), resubmit, purge
              quarantined originals (mugai quarantine --help)
   audit      verify, anchor, export or prune the tamper-evident audit log (mugai audit --help)
+  suspend    stop taking mail and files at once, e.g. while infection spreads (受付停止);
+             resume takes them again (mugai suspend --help)
   check-config FILE
              validate a config file and print the effective configuration, every default
              included (設定ファイルの検査)
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
   if (command == "audit") return mugai::RunAuditCommand(args);
   if (command == "serve") return mugai::RunServeCommand(args);
   if (command == "check-config") return RunCheckConfig(args);
+  if (command == "suspend" || command == "resume") return mugai::RunSuspendCommand(command, args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;
 }

@@ -236,6 +236,12 @@ sfsistat HandleEom(SMFICTX* ctx) {
     rebuilt = bytes;
     return std::string("smtp");
   };
+  // Suspended, or held for stale signatures: 451 4.3.2 (not accepting messages), and the
+  // sending MTA keeps the mail queued.
+  if (Status admit = svc.pipeline->Admit(/*ascii=*/true); !admit.ok()) {
+    Log().Write("warning", "milter_held", {{"detail", admit.message()}});
+    return Reply(ctx, "451", "4.3.2", "mugai: " + admit.message(), SMFIS_TEMPFAIL);
+  }
   ItemInput item;
   item.name = "message.eml";
   item.source = s->SourceJson();

@@ -1,6 +1,8 @@
 // Supervisor-side orchestration of one batch of items through worker processes.
 #include "gateway/pipeline/pipeline.h"
 
+#include "gateway/service/suspension.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,7 +11,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -104,6 +108,7 @@ struct Pipeline::Batch {
 
 struct Pipeline::ItemState {
   Stage stage = Stage::kIntake;
+  int64_t stage_started_ms = MonotonicMs();
   ItemInput input;
   NodeReport report;
   std::string bytes;
@@ -178,6 +183,14 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   }
   p->index_ = std::make_unique<QuarantineIndex>(std::move(index.value()));
   p->audit_ = std::make_unique<AuditLog>(config.state_dir);
+  if (!config.audit_syslog_facility.empty()) {
+    Result<std::shared_ptr<SyslogSender>> syslog =
+        SyslogSender::Open(config.audit_syslog_facility, config.audit_syslog_target);
+    if (!syslog.ok()) return Status{StatusCode::kConfig, "audit.syslog_target: " + syslog.status().message()};
+    p->syslog_ = syslog.value();
+    p->audit_->ForwardTo(p->syslog_);
+  }
+  p->DeclareMetrics();
   // The engine is loaded by the scanner process, never here: a worker forked from this
   // process then copies a small process, not the signatures (ARCHITECTURE §3).
   ScannerProcessOptions scan;
@@ -329,6 +342,7 @@ void Pipeline::Fill(Batch& batch) {
     item->tree->root_name = item->input.name;
     item->tree->start_ms = MonotonicMs();
     ++batch.in_flight;
+    ++items_in_progress_;
     Intake(*batch.pool, item);
   }
   batch.filling = false;
@@ -379,7 +393,7 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
     // as a worker's of its own would be, and only a part that worker was allowed to take is
     // accepted (declared text/plain, small, a few per message, nothing a reader would open
     // as HTML or PDF): anything else means that worker did not do what it should.
-    item->stage = Stage::kProcess;
+    EnterStage(item, Stage::kProcess);
     if (!item->parent || ++item->parent->inline_parts > limits::kInlineTextParts ||
         !MayProcessWithItsMessage(item->member.declared_type, item->input.name, item->bytes)) {
       return Block(item, Reason::kWorkerProtocol,
@@ -397,7 +411,7 @@ void Pipeline::Start(WorkerPool& pool, const std::shared_ptr<ItemState>& item) {
     return Block(item, Reason::kWorkerCrashed,
                  std::string("cannot create the worker's input: ") + strerror(errno), true);
   }
-  item->stage = Stage::kProcess;
+  EnterStage(item, Stage::kProcess);
   bool as_mail = item->input.mail || item->member.declared_type == "message/rfc822";
   item->input.mail = as_mail;
   WorkerJob job = JobFor(pool, JobKind::kProcess);
@@ -472,6 +486,19 @@ bool TextPartsReadBack(const std::vector<std::string>& expected, const std::vect
 
 }  // namespace
 
+const char* OutcomeKindName(WorkerOutcome::Kind kind) {
+  switch (kind) {
+    case WorkerOutcome::Kind::kCompleted: return "completed";
+    case WorkerOutcome::Kind::kOutOfMemory: return "out_of_memory";
+    case WorkerOutcome::Kind::kTimedOut: return "timeout";
+    case WorkerOutcome::Kind::kResultTooLarge: return "result_too_large";
+    case WorkerOutcome::Kind::kCrashed: return "crashed";
+    case WorkerOutcome::Kind::kStartFailed: return "start_failed";
+    case WorkerOutcome::Kind::kQueueTimeout: return "queue_timeout";
+  }
+  return "unknown";
+}
+
 Reason ReasonForOutcome(const WorkerOutcome& o) {
   switch (o.kind) {
     case WorkerOutcome::Kind::kCompleted: return Reason::kNone;
@@ -489,6 +516,7 @@ std::optional<WorkerResult> Pipeline::DecodeOutcome(const std::shared_ptr<ItemSt
                                                     const WorkerOutcome& o,
                                                     const std::string& what) {
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
+    metrics_.Add("mugai_worker_failures_total", {{"kind", OutcomeKindName(o.kind)}});
     // A start failure is our side's fault; anything else is the worker's.
     Block(item, ReasonForOutcome(o), what + o.detail,
           o.kind == WorkerOutcome::Kind::kStartFailed ||
@@ -574,7 +602,7 @@ void Pipeline::Verify(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
     return Block(item, Reason::kVerifyFailed,
                  std::string("cannot hand the output to a verifier: ") + strerror(errno), true);
   }
-  item->stage = Stage::kVerify;
+  EnterStage(item, Stage::kVerify);
   TypeFamily promised =
       output_type.empty() ? item->result.family : FamilyOfOutput(output_type);
   WorkerJob job = JobFor(pool, JobKind::kVerify);
@@ -646,7 +674,7 @@ void Pipeline::ConvertOffice(WorkerPool& pool, const std::shared_ptr<ItemState>&
   job.extension = OfficeExtensionFor(item->result.detected_type);
   job.password = PasswordOf(item);
   job.max_bytes = config_.max_output_bytes;
-  item->stage = Stage::kConvert;
+  EnterStage(item, Stage::kConvert);
   // The relay worker reads the document from the original's memfd and talks to the
   // converter over `fd`.
   pool.SubmitJob(
@@ -719,7 +747,7 @@ void Pipeline::Unlock(WorkerPool& pool, const std::shared_ptr<ItemState>& item) 
     return Block(item, Reason::kConversionLimit, "larger than limits.max_input_bytes, the most "
                                                  "the decryption helper takes");
   }
-  item->stage = Stage::kConvert;
+  EnterStage(item, Stage::kConvert);
   // As many helpers at once as workers: an archive of many encrypted documents waits its
   // turn instead of starting a process (and a descriptor) for each. The batch's callbacks
   // all run on its pool's thread, so the count needs no lock.
@@ -837,6 +865,7 @@ bool Pipeline::Audit(std::vector<AuditEntry> entries) {
   if (entries.empty()) return true;
   Result<uint64_t> seq = audit_->AppendAll(entries);
   if (!seq.ok()) {
+    metrics_.Add("mugai_audit_write_failures_total", {});
     log_.Write("error", "audit_failed",
                {{"event", std::string(AuditEventName(entries.front().event))},
                 {"detail", seq.status().message()}});
@@ -945,13 +974,35 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
   r.outputs.push_back({BaseName(path.value()), Sha256Hex(bytes), type, path.value()});
 }
 
+void Pipeline::EnterStage(const std::shared_ptr<ItemState>& item, Stage stage) {
+  int64_t now = MonotonicMs();
+  if (item->stage != stage) {
+    metrics_.Observe("mugai_stage_duration_seconds", {{"stage", StageName(item->stage)}},
+                     static_cast<double>(now - item->stage_started_ms) / 1000.0);
+  }
+  item->stage = stage;
+  item->stage_started_ms = now;
+}
+
+void Pipeline::CountItem(const std::shared_ptr<ItemState>& item) {
+  const NodeReport& r = item->report;
+  const std::string entry =
+      item->input.entry_point.empty() ? options_.entry_point : item->input.entry_point;
+  metrics_.Add("mugai_items_total", {{"entry_point", entry},
+                                     {"verdict", VerdictName(r.verdict)},
+                                     {"reason", ReasonCode(r.reason)}});
+  metrics_.Observe("mugai_item_duration_seconds", {{"entry_point", entry}},
+                   static_cast<double>(MonotonicMs() - item->tree->start_ms) / 1000.0);
+  --items_in_progress_;
+}
+
 void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   if (item->report.verdict == Verdict::kBlocked && item->report.reason == Reason::kNone) {
     // Defensive: never a blocked node without a reason.
     MarkBlocked(item->report, Reason::kWorkerProtocol, "blocked without a reason", false);
   }
   const char* stage = StageName(item->stage);
-  item->stage = Stage::kDone;
+  EnterStage(item, Stage::kDone);
   if (item->parent) return FinishChild(item, stage);
   NodeReport& r = item->report;
   bool read = !r.sha256.empty();
@@ -1026,6 +1077,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
               {"quarantine_id", r.quarantine_id},
               {"stage", r.verdict == Verdict::kBlocked ? stage : "done"},
               {"outputs", outputs}});
+  CountItem(item);
   Batch& batch = *item->batch;
   (*batch.reports)[item->index] = std::move(r);
   item->bytes.clear();
@@ -1081,7 +1133,7 @@ void Pipeline::StartChildren(WorkerPool& pool, const std::shared_ptr<ItemState>&
     close(item->fd);
     item->fd = -1;
   }
-  item->stage = Stage::kChildren;
+  EnterStage(item, Stage::kChildren);
   item->report.children.resize(n);
   item->children.resize(n);
   item->pending_children = n;
@@ -1430,7 +1482,7 @@ void Pipeline::Rebuild(WorkerPool& pool, const std::shared_ptr<ItemState>& item,
     return Block(item, Reason::kOutputFailed,
                  std::string("cannot hand the parts to a rebuild worker: ") + strerror(errno), true);
   }
-  item->stage = Stage::kRebuild;
+  EnterStage(item, Stage::kRebuild);
   const uint64_t max_request = encoded.size();
   encoded.clear();
   encoded.shrink_to_fit();
@@ -1464,6 +1516,156 @@ void Pipeline::OnRebuilt(WorkerPool& pool, const std::shared_ptr<ItemState>& ite
   out.output_type = want;
   out.has_output = true;
   Verify(pool, item, out.output, out.output_type);
+}
+
+void Pipeline::DeclareMetrics() {
+  using T = Metrics::Type;
+  Metrics& m = metrics_;
+  m.Declare("mugai_items_total", T::kCounter,
+            "Items decided, by entry point, verdict and reason (none when delivered)");
+  m.Declare("mugai_item_duration_seconds", T::kHistogram,
+            "Time from taking an item to its decision, by entry point");
+  m.Declare("mugai_stage_duration_seconds", T::kHistogram,
+            "Time a node (an item or a member) spent in a pipeline stage");
+  m.Declare("mugai_items_in_progress", T::kGauge, "Items taken and not yet decided (the queue)");
+  m.Declare("mugai_workers_busy", T::kGauge, "Worker processes running now");
+  m.Declare("mugai_workers_capacity", T::kGauge, "The host's cap on workers (worker.jobs)");
+  m.Declare("mugai_worker_failures_total", T::kCounter,
+            "Workers that did not complete, by kind (crashed, timeout, out_of_memory, ...)");
+  m.Declare("mugai_scanner_restarts_total", T::kCounter,
+            "Times the scanner process was started again after it died");
+  m.Declare("mugai_signatures_loaded", T::kGauge,
+            "1 while the scanner answers with an engine that has signatures");
+  m.Declare("mugai_signature_count", T::kGauge, "Signatures in the engine in use");
+  m.Declare("mugai_signature_version", T::kGauge,
+            "Version of the signature database in use (daily.cvd; 0 for custom databases)");
+  m.Declare("mugai_signature_timestamp_seconds", T::kGauge,
+            "Unix time the newest signature database in use was built");
+  m.Declare("mugai_signature_age_seconds", T::kGauge,
+            "Seconds since the newest signature database in use was built");
+  m.Declare("mugai_signatures_stale", T::kGauge,
+            "1 while the signatures are older than scan.max_signature_age_hours");
+  m.Declare("mugai_suspended", T::kGauge, "1 while taking is suspended (mugai suspend)");
+  m.Declare("mugai_audit_write_failures_total", T::kCounter,
+            "Audit records that could not be written (their items were not delivered)");
+  m.Declare("mugai_audit_syslog_failures_total", T::kCounter,
+            "Audit records that could not be sent to syslog (audit.syslog_facility)");
+  // Counters without labels start at 0 (a series that appears only when it moves hides the
+  // first increase from rate()).
+  m.Add("mugai_audit_write_failures_total", {}, 0);
+  m.Add("mugai_scanner_restarts_total", {}, 0);
+}
+
+Pipeline::Freshness Pipeline::SignatureFreshness() {
+  std::lock_guard<std::mutex> lock(freshness_mutex_);
+  const int64_t now_ms = MonotonicMs();
+  if (freshness_checked_ms_ >= 0 && now_ms - freshness_checked_ms_ < 5000) return freshness_;
+  freshness_checked_ms_ = now_ms;
+  Freshness f;
+  if (scanning_enabled_) {
+    EngineInfo info = scanner_->CurrentInfo();
+    f.database_time = info.database_time;
+    if (f.database_time > 0) {
+      f.age_seconds = std::max<int64_t>(0, static_cast<int64_t>(std::time(nullptr)) - f.database_time);
+      f.stale = f.age_seconds > int64_t{config_.scan_max_signature_age_hours} * 3600;
+    }
+  }
+  if (f.stale) {
+    log_.Write("warning", "signatures_stale",
+               {{"age_hours", std::to_string(f.age_seconds / 3600)},
+                {"max_signature_age_hours", std::to_string(config_.scan_max_signature_age_hours)},
+                {"action", config_.scan_stale_hold ? "hold" : "warn"},
+                {"detail", "run freshclam (or check why it does not update " +
+                               config_.signatures + ")"}});
+  } else if (freshness_.stale) {
+    log_.Write("info", "signatures_fresh", {{"age_hours", std::to_string(f.age_seconds / 3600)}});
+  }
+  freshness_ = f;
+  return f;
+}
+
+Status Pipeline::Admit(bool ascii) {
+  Suspension s = ReadSuspension(config_.state_dir);
+  if (s.active) {
+    return Status{StatusCode::kUnavailable,
+                  "mugai is suspended (" + s.reason + (s.actor.empty() ? "" : ", by " + s.actor) +
+                      "); nothing is taken until an admin runs 'mugai resume'" +
+                      (ascii ? "" : " / 受付停止中")};
+  }
+  if (config_.scan_stale_hold) {
+    Freshness f = SignatureFreshness();
+    if (f.stale) {
+      return Status{StatusCode::kUnavailable,
+                    "the malware signatures are " + std::to_string(f.age_seconds / 3600) +
+                        " hours old (scan.max_signature_age_hours = " +
+                        std::to_string(config_.scan_max_signature_age_hours) +
+                        ", scan.stale_action = \"hold\"); held until freshclam brings fresh "
+                        "ones" + std::string(ascii ? "" : " / 定義ファイルが古いため保留中")};
+    }
+  }
+  return Status::Ok();
+}
+
+std::string Pipeline::RenderMetrics() {
+  Freshness f = SignatureFreshness();
+  EngineInfo info = scanner_->CurrentInfo();
+  metrics_.Set("mugai_items_in_progress", {}, static_cast<double>(items_in_progress_.load()));
+  metrics_.Set("mugai_workers_busy", {}, slots_ ? slots_->in_use() : 0);
+  metrics_.Set("mugai_workers_capacity", {}, slots_ ? slots_->capacity() : 0);
+  metrics_.Set("mugai_scanner_restarts_total", {}, static_cast<double>(scanner_->restarts()));
+  metrics_.Set("mugai_signatures_loaded", {},
+               scanning_enabled_ && info.signature_count > 0 ? 1 : 0);
+  metrics_.Set("mugai_signature_count", {}, info.signature_count);
+  metrics_.Set("mugai_signature_version", {}, info.database_version);
+  metrics_.Set("mugai_signature_timestamp_seconds", {}, static_cast<double>(f.database_time));
+  metrics_.Set("mugai_signature_age_seconds", {}, static_cast<double>(f.age_seconds));
+  metrics_.Set("mugai_signatures_stale", {}, f.stale ? 1 : 0);
+  metrics_.Set("mugai_suspended", {}, ReadSuspension(config_.state_dir).active ? 1 : 0);
+  metrics_.Set("mugai_audit_syslog_failures_total", {},
+               syslog_ ? static_cast<double>(syslog_->failures()) : 0);
+  return metrics_.Render();
+}
+
+std::vector<std::pair<std::string, std::string>> Pipeline::HealthChecks() {
+  std::vector<std::pair<std::string, std::string>> checks;
+  bool answered = false;
+  EngineInfo info = scanner_->CurrentInfo(&answered);
+  checks.emplace_back("engine", !answered ? "the scanner process does not answer"
+                                : !scanning_enabled_ || info.signature_count == 0
+                                    ? "no signatures loaded (--allow-no-signatures)"
+                                    : "");
+  Freshness f = SignatureFreshness();
+  checks.emplace_back(
+      "signatures",
+      f.stale ? "signatures are " + std::to_string(f.age_seconds / 3600) +
+                    " hours old, over scan.max_signature_age_hours = " +
+                    std::to_string(config_.scan_max_signature_age_hours) + "; run freshclam"
+              : "");
+  std::string probe = config_.state_dir + "/.healthz-XXXXXX";
+  int fd = mkstemp(probe.data());
+  std::string state_problem;
+  if (fd < 0 || write(fd, "ok\n", 3) != 3) {
+    state_problem = "cannot write in the state folder " + config_.state_dir + ": " + strerror(errno);
+  }
+  if (fd >= 0) {
+    close(fd);
+    unlink(probe.c_str());
+  }
+  checks.emplace_back("state_folder", state_problem);
+  std::string db_problem;
+  {
+    std::lock_guard<std::mutex> lock(index_mutex_);
+    Result<QuarantineRecord> none = index_->Get("healthz-probe");
+    if (!none.ok() && none.status().code() != StatusCode::kNotFound) {
+      db_problem = "the quarantine index does not answer: " + none.status().message();
+    }
+  }
+  checks.emplace_back("database", db_problem);
+  Suspension s = ReadSuspension(config_.state_dir);
+  checks.emplace_back("suspended", s.active ? "suspended: " + s.reason +
+                                                  (s.actor.empty() ? "" : " (by " + s.actor + ")")
+                                            : "");
+  return checks;
 }
 
 }  // namespace mugai

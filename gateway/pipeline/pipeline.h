@@ -3,6 +3,7 @@
 // watch later). The supervisor itself never parses hostile bytes: it hashes, stores, moves.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "common/status.h"
 #include "gateway/service/config.h"
 #include "gateway/service/event_log.h"
+#include "gateway/service/metrics.h"
 #include "gateway/sandbox/unlock_process.h"
 #include "gateway/sandbox/worker_job.h"
 #include "gateway/sandbox/zygote_client.h"
@@ -80,6 +82,31 @@ class Pipeline {
   // legacy Office document; logs why not when LibreOffice is missing.
   void PrestartOffice();
 
+  // Whether new items may be taken now (issue 18). Not while suspended (`mugai suspend`),
+  // nor, with scan.stale_action = "hold", while the signatures are older than
+  // scan.max_signature_age_hours: kUnavailable saying why and what to do (a milter answers
+  // 451, watch leaves its files, a command exits 3). `ascii`: the message in English only
+  // (an SMTP reply), else with a Japanese gloss.
+  Status Admit(bool ascii = false);
+
+  // How old the signatures in use are. Asked of the scanner at most every few seconds; each
+  // time it is asked and they are stale, a warning goes to the log.
+  struct Freshness {
+    int64_t database_time = 0;  // Unix time the newest database was built (0: unknown)
+    int64_t age_seconds = 0;
+    bool stale = false;
+  };
+  Freshness SignatureFreshness();
+
+  // GET /healthz: every check by name, "" when it passes, else what is wrong.
+  std::vector<std::pair<std::string, std::string>> HealthChecks();
+
+  // The service's counters (items, stages, workers, audit, scanner), for GET /metrics.
+  Metrics& metrics() { return metrics_; }
+  // Sets the gauges that are read rather than counted (signatures, workers busy, suspended),
+  // then renders every family.
+  std::string RenderMetrics();
+
   // Has the scanner process load the signatures again now (beside the engine in use).
   void ReloadSignatures() { scanner_->Reload(); }
   OfficePool& office() { return *office_; }
@@ -137,6 +164,10 @@ class Pipeline {
                   const std::string& helper_log);
   void OnConverted(WorkerPool& pool, const std::shared_ptr<ItemState>& item, WorkerOutcome o);
   void Finish(const std::shared_ptr<ItemState>& item);
+  // Moves a node to `stage`, observing how long it spent in the one it leaves.
+  void EnterStage(const std::shared_ptr<ItemState>& item, Stage stage);
+  void CountItem(const std::shared_ptr<ItemState>& item);
+  void DeclareMetrics();
   void FinishChild(const std::shared_ptr<ItemState>& item, const char* stage);
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   bool Audit(AuditEvent event, const std::string& item_id, nlohmann::json details);
@@ -162,9 +193,17 @@ class Pipeline {
   std::unique_ptr<WorkerSlots> slots_;  // the host's cap on workers (worker.jobs), every pool
   std::unique_ptr<OfficePool> office_;
   UnlockOptions unlock_;
+  Metrics metrics_;
+  std::shared_ptr<SyslogSender> syslog_;
+  std::atomic<int64_t> items_in_progress_{0};
+  std::mutex freshness_mutex_;
+  Freshness freshness_;
+  int64_t freshness_checked_ms_ = -1;  // CLOCK_MONOTONIC; -1: never
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.
 Reason ReasonForOutcome(const WorkerOutcome& outcome);
+// "crashed", "timeout", ... (the label of mugai_worker_failures_total).
+const char* OutcomeKindName(WorkerOutcome::Kind kind);
 
 }  // namespace mugai

@@ -112,6 +112,7 @@ void ScannerProcess::Watch() {
       sleep(1);
       continue;
     }
+    ++restarts_;
     if (log_) log_->Write("warning", "scanner_restarted", {{"pid", std::to_string(pid_)}});
   }
 }
@@ -258,16 +259,19 @@ int ScannerProcess::Connect() {
   return fd;
 }
 
-EngineInfo ScannerProcess::CurrentInfo() {
+EngineInfo ScannerProcess::CurrentInfo(bool* answered) {
+  if (answered) *answered = false;
   int fd = Connect();
   if (fd < 0) return info_;
   ScanReply reply = ScannerClient::Ask(fd, ScanOp::kInfo, "", -1);
   close(fd);
   std::lock_guard<std::mutex> lock(mutex_);
   if (reply.result.outcome == ScanOutcome::kClean) {
+    if (answered) *answered = true;
     info_.engine_version = reply.engine.engine_version;
     info_.signature_count = reply.engine.signature_count;
     info_.database_version = reply.engine.database_version;
+    info_.database_time = reply.engine.database_time;
   }
   return info_;
 }

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <mutex>
 #include <thread>
 #include <string>
@@ -46,12 +47,15 @@ class ScannerProcess {
 
   // The engine in use now (asked of the scanner, so it follows reloads); the last known one
   // when the scanner cannot be asked.
-  EngineInfo CurrentInfo();
+  // `answered` (optional): whether the scanner answered just now.
+  EngineInfo CurrentInfo(bool* answered = nullptr);
   const EngineInfo& StartInfo() const { return info_; }
 
   // Asks the scanner to load the signatures again now (SIGHUP).
   void Reload();
   pid_t pid() const { return pid_; }
+  // How often the watcher has started it again after it died.
+  uint64_t restarts() const { return restarts_.load(); }
 
  private:
   Status Spawn();
@@ -70,6 +74,7 @@ class ScannerProcess {
   std::mutex mutex_;  // Connect() from several pools (the milter's threads)
   std::thread watcher_;
   int stop_fd_ = -1;  // eventfd: ends the watcher
+  std::atomic<uint64_t> restarts_{0};
 };
 
 }  // namespace mugai

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/service/limits.h"
+#include "quarantine/syslog_sender.h"
 
 namespace mugai {
 
@@ -73,6 +74,45 @@ std::string Where(const std::string& origin, const toml::node& node) {
 
 // A key's setter: checks the node's type and range, writes the field, or returns an error.
 using Setter = std::function<Status(const toml::node&, const std::string& where)>;
+
+// A string that may be empty ("" = off).
+Setter OptionalString(std::string* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    if (!v) return {StatusCode::kConfig, where + ": expected a string (\"\" = off)"};
+    *field = *v;
+    return Status::Ok();
+  };
+}
+
+// audit.syslog_facility: a facility name of RFC 5424 §6.2.1, or "" (off).
+Setter Facility(std::string* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    if (!v || (!v->empty() && SyslogFacilityCode(*v) < 0)) {
+      return {StatusCode::kConfig,
+              where + ": expected \"\" (off) or a syslog facility: kern, user, mail, daemon, "
+                      "auth, syslog, lpr, news, uucp, cron, authpriv, ftp, local0 … local7"};
+    }
+    *field = *v;
+    return Status::Ok();
+  };
+}
+
+// audit.syslog_target: "unix:/PATH" (a datagram socket such as /dev/log) or "udp:HOST:PORT".
+Setter SyslogTarget(std::string* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    auto v = n.value<std::string>();
+    bool ok = v && ((v->rfind("unix:/", 0) == 0 && v->size() > 6) ||
+                    (v->rfind("udp:", 0) == 0 && v->find(':', 4) != std::string::npos));
+    if (!ok) {
+      return {StatusCode::kConfig,
+              where + ": expected \"unix:/PATH\" (e.g. \"unix:/dev/log\") or \"udp:HOST:PORT\""};
+    }
+    *field = *v;
+    return Status::Ok();
+  };
+}
 
 Setter String(std::string* field) {
   return [field](const toml::node& n, const std::string& where) -> Status {
@@ -207,7 +247,9 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"max_files", Integer(&c->scan_max_files, 1, 1000000)},
         {"max_scan_time_ms", Integer(&c->scan_max_time_ms, 1, 3600000)},
         {"image_fuzzy_hash", Bool(&c->scan_image_fuzzy_hash)},
-        {"reload_check_seconds", Integer(&c->scan_reload_check_seconds, 0, 86400)}}},
+        {"reload_check_seconds", Integer(&c->scan_reload_check_seconds, 0, 86400)},
+        {"max_signature_age_hours", Integer(&c->scan_max_signature_age_hours, 1, 87600)},
+        {"stale_action", Choice(&c->scan_stale_hold, {{"warn", false}, {"hold", true}})}}},
       {"pdf",
        {{"mode", Choice(&c->pdf_mode, {{"reconstruct", PdfMode::kReconstruct},
                                          {"raster", PdfMode::kRaster},
@@ -268,14 +310,19 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
        {{"socket", String(&c->service_socket)},
         {"socket_group", String(&c->service_socket_group)},
         {"max_connections", Integer(&c->service_max_connections, 1, 4096)},
+        {"metrics_listen", OptionalString(&c->service_metrics_listen)},
         // The host's cap on workers is worker.jobs; `service.workers` is the same setting.
         {"workers", Integer(&c->jobs, 0, 1024)}}},
       {"quarantine", {{"classification", String(&c->quarantine_classification)}}},
-      {"audit", {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)}}},
+      {"audit",
+       {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)},
+        {"syslog_facility", Facility(&c->audit_syslog_facility)},
+        {"syslog_target", SyslogTarget(&c->audit_syslog_target)}}},
       {"roles",
        {{"operators", Users(&c->role_operators)},
         {"approvers", Users(&c->role_approvers)},
-        {"auditors", Users(&c->role_auditors)}}},
+        {"auditors", Users(&c->role_auditors)},
+        {"admins", Users(&c->role_admins)}}},
       {"text",
        {{"csv_formulas", Choice(&c->text_csv_formulas, {{"neutralise", CsvFormulas::kNeutralise},
                                                           {"keep", CsvFormulas::kKeep},
@@ -379,7 +426,9 @@ std::string ConfigToToml(const Config& c) {
                            {"max_files", i(c.scan_max_files)},
                            {"max_scan_time_ms", i(c.scan_max_time_ms)},
                            {"image_fuzzy_hash", c.scan_image_fuzzy_hash},
-                           {"reload_check_seconds", i(c.scan_reload_check_seconds)}}},
+                           {"reload_check_seconds", i(c.scan_reload_check_seconds)},
+                           {"max_signature_age_hours", i(c.scan_max_signature_age_hours)},
+                           {"stale_action", c.scan_stale_hold ? "hold" : "warn"}}},
       {"pdf", toml::table{{"mode", PdfModeName(c.pdf_mode)},
                           {"raster_dpi", i(c.pdf_raster_dpi)},
                           {"max_pages", i(c.pdf_max_pages)},
@@ -444,11 +493,14 @@ std::string ConfigToToml(const Config& c) {
          toml::table t;
          t.insert("socket", c.service_socket);
          t.insert("max_connections", i(c.service_max_connections));
+         t.insert("metrics_listen", c.service_metrics_listen);
          if (!c.service_socket_group.empty()) t.insert("socket_group", c.service_socket_group);
          return t;
        }()},
       {"quarantine", toml::table{{"classification", c.quarantine_classification}}},
-      {"audit", toml::table{{"retention_days", i(c.audit_retention_days)}}},
+      {"audit", toml::table{{"retention_days", i(c.audit_retention_days)},
+                            {"syslog_facility", c.audit_syslog_facility},
+                            {"syslog_target", c.audit_syslog_target}}},
       {"roles", [&c] {
          auto list = [](const std::vector<std::string>& v) {
            toml::array a;
@@ -457,7 +509,8 @@ std::string ConfigToToml(const Config& c) {
          };
          return toml::table{{"operators", list(c.role_operators)},
                             {"approvers", list(c.role_approvers)},
-                            {"auditors", list(c.role_auditors)}};
+                            {"auditors", list(c.role_auditors)},
+                            {"admins", list(c.role_admins)}};
        }()},
       {"text", toml::table{{"csv_formulas", c.text_csv_formulas == CsvFormulas::kKeep    ? "keep"
                                             : c.text_csv_formulas == CsvFormulas::kBlock ? "block"

@@ -29,6 +29,8 @@ struct Config {
   std::string service_socket = "/run/mugai/mugai.sock";  // service.socket
   std::string service_socket_group;  // service.socket_group ("" = the service user's group)
   uint32_t service_max_connections = 64;  // clients served at once; more are told "busy"
+  // service.metrics_listen: ADDR:PORT of GET /metrics and GET /healthz ("" = off)
+  std::string service_metrics_listen = "127.0.0.1:9470";
   // [paths]
   std::string signatures = "/var/lib/clamav";  // paths.signatures
   std::string state_dir = "mugai-state";        // paths.state (relative: under the cwd)
@@ -58,6 +60,9 @@ struct Config {
   uint32_t scan_max_time_ms;
   bool scan_image_fuzzy_hash = true;
   uint32_t scan_reload_check_seconds = limits::kScanReloadCheckSeconds;
+  // scan.max_signature_age_hours: older signatures are stale (a warning, a metric, /healthz)
+  uint32_t scan_max_signature_age_hours = 48;
+  bool scan_stale_hold = false;  // scan.stale_action: "warn" (default) or "hold" (451, wait)
   // [pdf]
   PdfMode pdf_mode = PdfMode::kReconstruct;
   uint32_t pdf_raster_dpi;
@@ -117,9 +122,14 @@ struct Config {
   // [quarantine], [audit], [roles]
   std::string quarantine_classification = "unclassified";  // quarantine.classification
   uint32_t audit_retention_days;                            // audit.retention_days
+  // audit.syslog_facility: every audit record is also sent to syslog (RFC 5424) with this
+  // facility ("" = off); audit.syslog_target: "unix:/dev/log" or "udp:HOST:PORT"
+  std::string audit_syslog_facility;
+  std::string audit_syslog_target = "unix:/dev/log";
   std::vector<std::string> role_operators;                  // roles.operators
   std::vector<std::string> role_approvers;                  // roles.approvers
   std::vector<std::string> role_auditors;                   // roles.auditors
+  std::vector<std::string> role_admins;                     // roles.admins (suspend, resume)
   // [text]
   CsvFormulas text_csv_formulas = CsvFormulas::kNeutralise;  // text.csv_formulas
   // [html]

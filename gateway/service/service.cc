@@ -26,7 +26,9 @@
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/operator_context.h"
 #include "gateway/cli/quarantine_command.h"
+#include "gateway/cli/suspend_command.h"
 #include "gateway/pipeline/report.h"
+#include "gateway/service/health_server.h"
 #include "gateway/service/service_protocol.h"
 
 namespace mugai {
@@ -159,6 +161,14 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     return refuse(2, "not a mugai service request of version " +
                          std::to_string(kServiceProtocolVersion) + " (a client of another version?)");
   }
+  if (IsString(req, "op", 16) && req["op"] == "status") {
+    // Whether items are taken now (watch asks before it claims files): suspended, or held
+    // for stale signatures, says why.
+    Status admit = pipeline_->Admit();
+    SendJson(conn, {{"type", "done"}, {"exit", 0}, {"admit", admit.ok()},
+                    {"message", admit.ok() ? "" : admit.message()}});
+    return;
+  }
   if (!IsString(req, "op", 16) || !req.contains("items") || !req["items"].is_array() ||
       !IsString(req, "destination", 4096) ||
       !IsString(req, "password", 4096) || !req.contains("deliver") || !req["deliver"].is_boolean()) {
@@ -173,6 +183,12 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   // into SMTP to those recipients: only the service's own user (or root) may speak as one.
   if (op == "milter" && uid != 0 && uid != geteuid()) {
     return refuse(2, "only the mugai user may hand over messages as the milter");
+  }
+  // Suspended, or held for stale signatures: nothing is taken (a milter answers 451 and the
+  // MTA keeps the mail; watch leaves its claims; a command exits 3 saying why).
+  if (Status admit = pipeline_->Admit(/*ascii=*/op == "milter"); !admit.ok()) {
+    pipeline_->log().Write("warning", "held", {{"op", op}, {"actor", actor}, {"detail", admit.message()}});
+    return refuse(3, admit.message());
   }
   const bool message = op == "mail" || op == "milter";  // one RFC 5322 message
   const json& list = req["items"];
@@ -270,7 +286,7 @@ void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, c
   }
   const std::string which = argv.front();
   argv.erase(argv.begin());
-  if (which != "quarantine" && which != "audit") {
+  if (which != "quarantine" && which != "audit" && which != "suspend" && which != "resume") {
     SendJson(conn, {{"type", "error"}, {"exit", 2}, {"message", "unknown command '" + which + "'"}});
     return;
   }
@@ -288,7 +304,8 @@ void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, c
     CapturedOutput captured;  // this thread's OpOut()/OpErr() go back to the client
     try {
       rc = which == "quarantine" ? RunQuarantineCommand(argv, &caller)
-                                 : RunAuditCommand(argv, &caller);
+           : which == "audit"    ? RunAuditCommand(argv, &caller)
+                                 : RunSuspendCommand(which, argv, &caller);
     } catch (const std::exception& e) {
       std::fprintf(OpErr(), "mugai %s: internal failure: %s\n", which.c_str(), e.what());
       rc = 3;
@@ -365,6 +382,23 @@ int Service::Listen(const std::string& path, const std::string& group) {
       return;
     }
   });
+  // The effective configuration, every default included (as `mugai check-config` prints it).
+  pipeline_->log().Write("info", "effective_config", {{"config", ConfigToToml(config_)}});
+  std::unique_ptr<HealthServer> health;
+  if (!config_.service_metrics_listen.empty()) {
+    Result<std::unique_ptr<HealthServer>> started =
+        HealthServer::Start(config_.service_metrics_listen, pipeline_.get());
+    if (started.ok()) {
+      health = std::move(started.value());
+      pipeline_->log().Write("info", "metrics_listening",
+                             {{"address", config_.service_metrics_listen}});
+    } else {
+      // Monitoring then sees no /healthz and alerts; the gateway itself goes on.
+      pipeline_->log().Write("error", "metrics_unavailable", {{"detail", started.status().message()}});
+      fprintf(stderr, "mugai serve: warning: no /metrics or /healthz: %s\n",
+              started.status().message().c_str());
+    }
+  }
   pipeline_->log().Write("info", "service_listening", {{"socket", path}});
   fprintf(stderr, "mugai serve: listening on %s\n", path.c_str());
   std::mutex m;
@@ -416,6 +450,7 @@ int Service::Listen(const std::string& path, const std::string& group) {
     kill(getpid(), SIGTERM);  // let the signal thread end
   }
   signals.join();
+  health.reset();
   close(listen_fd);
   unlink(path.c_str());
   pipeline_->log().Write("info", "service_stopped", {{"socket", path}});

@@ -113,6 +113,20 @@ Status ServiceConnection::TakeOutput(
   return Status::Ok();
 }
 
+Result<std::string> ServiceConnection::Held() {
+  json req = {{"v", kServiceProtocolVersion}, {"op", "status"}};
+  if (!SendFrame(fd_, req.dump())) return Unavailable("the mugai service went away (see its log)");
+  json msg;
+  if (Status s = NextMessage(&msg); !s.ok()) return s;
+  if (msg["type"] != "done" || !msg.contains("admit") || !msg["admit"].is_boolean()) {
+    // A service of an older version answers an error: it has no switch to ask about.
+    return std::string();
+  }
+  if (msg["admit"].get<bool>()) return std::string();
+  std::string why = msg.value("message", std::string());
+  return why.empty() ? std::string("held") : why;
+}
+
 Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
     const std::vector<std::string>& argv,
     const std::function<Result<std::string>(const std::string&, const std::string&)>& writer) {

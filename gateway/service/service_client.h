@@ -72,6 +72,10 @@ class ServiceConnection {
       const std::function<Result<std::string>(const std::string& name, const std::string& bytes)>&
           writer);
 
+  // Whether the service takes items now: "" when it does, else why not (suspended,
+  // signatures stale with scan.stale_action = "hold"). Not ok when the connection failed.
+  Result<std::string> Held();
+
   bool in_process() const { return service_ != nullptr; }
 
  private:

@@ -463,12 +463,39 @@ int WatchService::Run() {
       for (size_t m = 0; m < config_.watch_mappings.size(); ++m) Scan(m, config_.watch_mappings[m].in);
       next_rescan = MonotonicMs() + static_cast<int64_t>(config_.watch_rescan_seconds) * 1000;
     }
+    if (!candidates_.empty() && !Admitted()) {
+      if (options_.once) {
+        fprintf(stderr, "mugai watch: nothing taken: %s\n", held_.c_str());
+        exit_code_ = 3;
+        break;
+      }
+      continue;  // the files stay in their inboxes until items are taken again
+    }
     auto eligible = TakeEligible(false);
     if (!eligible.empty()) Process(eligible);
     if (options_.once && candidates_.empty()) break;
   }
   log_.Write("info", "watch_stopped", {});
-  return 0;
+  return exit_code_;
+}
+
+bool WatchService::Admitted() {
+  int64_t now = MonotonicMs();
+  if (admission_checked_ms_ >= 0 && now - admission_checked_ms_ < 1000) return held_.empty();
+  admission_checked_ms_ = now;
+  Result<std::string> asked = service_->Held();
+  if (!asked.ok()) return true;  // RunClaims meets the same failure, says why, reconnects
+  std::string held = asked.value();
+  if (held != held_) {
+    if (held.empty()) {
+      log_.Write("info", "watch_taking_again", {});
+    } else {
+      log_.Write("warning", "watch_held", {{"detail", held}});
+      fprintf(stderr, "mugai watch: files stay in their inboxes: %s\n", held.c_str());
+    }
+  }
+  held_ = held;
+  return held_.empty();
 }
 
 }  // namespace mugai

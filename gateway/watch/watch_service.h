@@ -75,6 +75,12 @@ class WatchService {
   std::map<int, std::pair<size_t, std::string>> watches_;  // wd → (mapping, folder)
   std::map<std::string, Candidate> candidates_;
   bool stop_ = false;
+  int exit_code_ = 0;
+  // Suspended or held (the service's answer, "" when items are taken), asked at most once a
+  // second while files wait.
+  bool Admitted();
+  std::string held_;
+  int64_t admission_checked_ms_ = -1;
 };
 
 // A path component made safe for an outbox: control, bidi and invalid bytes become '_',
