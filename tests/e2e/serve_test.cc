@@ -1,7 +1,10 @@
 // `mugai serve` as an operator runs it, with `mugai sanitize` and `mugai mail` as its clients:
 // inputs handed over as open files, outputs written by the client, the caller's Unix user in
 // the audit log, a clear exit 3 when an explicit --service does not answer, and a clean stop.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
@@ -58,7 +61,7 @@ class ServeTest : public ::testing::Test {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 2, (dir_ / "serve.err").c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ASSERT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     for (int i = 0; i < 300; ++i) {
@@ -410,6 +413,198 @@ namespace {
 
 // `--report` naming something that is not a regular file (a FIFO here; /dev/null in real
 // use) is written into, never renamed over: run as root, the old code replaced /dev/null.
+// --- Issue 18: operations ---
+
+int FreeTcpPort(int type = SOCK_STREAM) {
+  int s = socket(AF_INET, type, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+// GET http://127.0.0.1:PORT/PATH → status and body (a plain HTTP/1.0 exchange over loopback).
+std::pair<int, std::string> HttpGet(int port, const std::string& path) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(s);
+    return {0, ""};
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  (void)!write(s, req.data(), req.size());
+  std::string got;
+  char buf[8192];
+  ssize_t n;
+  while ((n = read(s, buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(s);
+  size_t body = got.find("\r\n\r\n");
+  int status = got.size() > 12 ? std::atoi(got.c_str() + 9) : 0;
+  return {status, body == std::string::npos ? "" : got.substr(body + 4)};
+}
+
+// /metrics parsed by prometheus_client's own parser: every sample by name and labels.
+json Scrape(int port) {
+  testing::RunResult r = testing::Run({"/usr/bin/python3", MUGAI_TEST_TOOLS "/scrape_metrics.py",
+                                       "http://127.0.0.1:" + std::to_string(port) + "/metrics"});
+  if (r.exit_code == 2) return json();  // the parser is not installed
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+double Sum(const json& samples, const std::string& prefix, const std::string& must_contain = "") {
+  double total = 0;
+  for (const auto& [key, value] : samples.items()) {
+    if (key.rfind(prefix, 0) == 0 && key.find(must_contain) != std::string::npos) {
+      total += value.get<double>();
+    }
+  }
+  return total;
+}
+
+TEST_F(ServeTest, MetricsParseAsPrometheusTextAndMoveAsItemsPass) {
+  const int port = FreeTcpPort();
+  StartService("[service]\nmetrics_listen = \"127.0.0.1:" + std::to_string(port) + "\"\n");
+  json before = Scrape(port);
+  if (before.is_null()) GTEST_SKIP() << "python3-prometheus-client is not installed";
+  ASSERT_TRUE(before.is_object());
+  EXPECT_EQ(Sum(before, "mugai_items_total"), 0);
+  EXPECT_GT(before["mugai_signature_count"].get<double>(), 0);
+  EXPECT_EQ(before["mugai_signatures_loaded"], 1);
+  EXPECT_EQ(before["mugai_signatures_stale"], 0);
+  EXPECT_EQ(before["mugai_suspended"], 0);
+  EXPECT_EQ(before["mugai_audit_write_failures_total"], 0);
+  // The test signatures were written moments ago.
+  EXPECT_LT(before["mugai_signature_age_seconds"].get<double>(), 3600);
+  EXPECT_GT(before["mugai_signature_timestamp_seconds"].get<double>(), 1.7e9);
+  testing::WriteFile(dir_ / "in/memo.txt", "memo\n");
+  testing::WriteFile(dir_ / "in/eicar.txt", testing::Eicar());
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service",
+                                       socket_, "--out", dir_ / "out", dir_ / "in/memo.txt",
+                                       dir_ / "in/eicar.txt"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  json after = Scrape(port);
+  ASSERT_TRUE(after.is_object());
+  EXPECT_EQ(Sum(after, "mugai_items_total"), 2);
+  EXPECT_EQ(Sum(after, "mugai_items_total", "verdict=\"clean\""), 1);
+  EXPECT_EQ(Sum(after, "mugai_items_total", "reason=\"malware\""), 1);
+  EXPECT_EQ(Sum(after, "mugai_item_duration_seconds_count"), 2);
+  EXPECT_GE(Sum(after, "mugai_stage_duration_seconds_count", "stage=\"process\""), 2);
+  EXPECT_EQ(after["mugai_items_in_progress"], 0);
+  // /healthz: 200 with every check passing.
+  auto [status, body] = HttpGet(port, "/healthz");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_NE(body.find("engine: ok"), std::string::npos) << body;
+  EXPECT_NE(body.find("database: ok"), std::string::npos) << body;
+}
+
+TEST_F(ServeTest, ASuspensionHoldsAcrossARestartAndWatchLeavesFilesInTheInbox) {
+  const int port = FreeTcpPort();
+  const std::string config = "[service]\nmetrics_listen = \"127.0.0.1:" + std::to_string(port) +
+                             "\"\n[roles]\nadmins = [\"" + Me() + "\"]\n[watch]\nstable_ms = 0\n";
+  StartService(config);
+  testing::RunResult s = testing::Run({testing::MugaiBinary(), "suspend", "--service", socket_,
+                                       "--config", dir_ / "serve.toml", "--reason",
+                                       "infection spreading by mail"});
+  ASSERT_EQ(s.exit_code, 0) << s.out << s.err;
+  EXPECT_NE(s.out.find("受付を停止しました"), std::string::npos) << s.out;
+  auto [status, body] = HttpGet(port, "/healthz");
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("suspended: FAIL suspended: infection spreading by mail"), std::string::npos)
+      << body;
+  // A restart of the service does not lift it.
+  EXPECT_EQ(Stop(), 0);
+  StartService(config);
+  testing::WriteFile(dir_ / "in/memo.txt", "memo\n");
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "--service", socket_,
+                                       "--out", dir_ / "out", dir_ / "in/memo.txt"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("suspended (infection spreading by mail"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out/memo.txt"));
+  // Watch takes nothing: the file stays in the inbox, unclaimed.
+  fs::create_directories(dir_ / "drop");
+  testing::WriteFile(dir_ / "drop/report.txt", "report\n");
+  testing::RunResult w = testing::Run({testing::MugaiBinary(), "watch", "--service", socket_,
+                                       "--config", dir_ / "serve.toml", "--in", dir_ / "drop",
+                                       "--out", dir_ / "lgwan", "--once"});
+  EXPECT_EQ(w.exit_code, 3) << w.err;
+  EXPECT_NE(w.err.find("suspended"), std::string::npos) << w.err;
+  EXPECT_EQ(testing::ReadFile(dir_ / "drop/report.txt"), "report\n");
+  EXPECT_FALSE(fs::exists(dir_ / "lgwan/report.txt"));
+  json samples = Scrape(port);
+  if (samples.is_object()) EXPECT_EQ(samples["mugai_suspended"], 1);
+  testing::RunResult resume = testing::Run({testing::MugaiBinary(), "resume", "--service",
+                                            socket_, "--config", dir_ / "serve.toml"});
+  ASSERT_EQ(resume.exit_code, 0) << resume.out << resume.err;
+  w = testing::Run({testing::MugaiBinary(), "watch", "--service", socket_, "--config",
+                    dir_ / "serve.toml", "--in", dir_ / "drop", "--out", dir_ / "lgwan",
+                    "--once"});
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(testing::ReadFile(dir_ / "lgwan/report.txt"), "report\n");
+  EXPECT_FALSE(fs::exists(dir_ / "drop/report.txt"));
+  std::vector<json> suspended = Audit("suspended"), resumed = Audit("resumed");
+  ASSERT_EQ(suspended.size(), 1u);
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(suspended[0]["actor"], Me());
+  EXPECT_EQ(suspended[0]["details"]["reason"], "infection spreading by mail");
+}
+
+// Every audit record also goes to syslog (RFC 5424) for a remote log host: a listener on
+// loopback receives each one, in order, carrying the audit log's own line.
+TEST_F(ServeTest, AuditRecordsReachASyslogListenerAsRfc5424) {
+  int listener = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{listener};
+  timeval t{10, 0};
+  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
+  StartService("[service]\nmetrics_listen = \"\"\n[audit]\nsyslog_facility = \"local3\"\n"
+               "syslog_target = \"udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "\"\n");
+  testing::WriteFile(dir_ / "in/memo.txt", "memo\n");
+  testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service",
+                                       socket_, "--out", dir_ / "out", dir_ / "in/memo.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // config_loaded, item_processed, delivered: as many datagrams as audit lines, each the line.
+  std::vector<std::string> lines;
+  {
+    std::string log = testing::ReadFile(dir_ / "state/audit.log");
+    size_t start = 0, end;
+    while ((end = log.find('\n', start)) != std::string::npos) {
+      lines.push_back(log.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  ASSERT_EQ(lines.size(), 3u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    char buf[70000];
+    ssize_t n = recv(listener, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << "datagram " << i << " did not arrive";
+    std::string got(buf, static_cast<size_t>(n));
+    // local3 (19) × 8 + informational (6) = 158; version 1.
+    EXPECT_EQ(got.rfind("<158>1 ", 0), 0u) << got;
+    json line = json::parse(lines[i]);
+    EXPECT_NE(got.find(" mugai "), std::string::npos) << got;
+    EXPECT_NE(got.find(" " + line["event"].get<std::string>() + " - \xEF\xBB\xBF"),
+              std::string::npos)
+        << got;
+    EXPECT_EQ(got.substr(got.size() - lines[i].size()), lines[i]);
+  }
+}
+
 TEST(ReportTarget, AFifoIsWrittenIntoAndStaysAFifo) {
   testing::TempDir dir;
   fs::create_directories(dir / "in");

@@ -1,5 +1,9 @@
 // TOML configuration: defaults, overrides, and errors that name the file and line.
 #include "gateway/service/config.h"
+#include "gateway/service/metrics.h"
+#include "quarantine/syslog_sender.h"
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -99,6 +103,76 @@ TEST(Config, ScratchDefaultsUnderTheState) {
   Result<Config> back = ParseConfig(ConfigToToml(c), "printed");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->scratch_dir, "/var/lib/mugai/tmp");
+}
+
+}  // namespace
+}  // namespace mugai
+
+namespace mugai {
+namespace {
+
+// Issue 18's keys: parsed, checked, printed back.
+TEST(Config, OperationsKeys) {
+  Result<Config> c = ParseConfig(
+      "[scan]\nmax_signature_age_hours = 24\nstale_action = \"hold\"\n"
+      "[service]\nmetrics_listen = \"\"\n"
+      "[audit]\nsyslog_facility = \"local3\"\nsyslog_target = \"udp:192.0.2.1:514\"\n"
+      "[roles]\nadmins = [\"kanri\"]\n",
+      "t.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->scan_max_signature_age_hours, 24u);
+  EXPECT_TRUE(c->scan_stale_hold);
+  EXPECT_EQ(c->service_metrics_listen, "");
+  EXPECT_EQ(c->audit_syslog_facility, "local3");
+  EXPECT_EQ(c->role_admins, std::vector<std::string>{"kanri"});
+  Config defaults;
+  EXPECT_EQ(defaults.scan_max_signature_age_hours, 48u);
+  EXPECT_FALSE(defaults.scan_stale_hold);
+  EXPECT_EQ(defaults.service_metrics_listen, "127.0.0.1:9470");
+  EXPECT_EQ(defaults.audit_syslog_facility, "");
+  for (const char* bad : {"[audit]\nsyslog_facility = \"local9\"\n",
+                          "[audit]\nsyslog_target = \"tcp:host:514\"\n",
+                          "[scan]\nstale_action = \"block\"\n",
+                          "[scan]\nmax_signature_age_hours = 0\n"}) {
+    Result<Config> b = ParseConfig(bad, "bad.toml");
+    EXPECT_FALSE(b.ok()) << bad;
+    if (!b.ok()) EXPECT_NE(b.status().message().find("bad.toml:"), std::string::npos);
+  }
+}
+
+TEST(SyslogSender, FormatsRfc5424WithTheRecordAsItsMessage) {
+  EXPECT_EQ(SyslogFacilityCode("local0"), 16);
+  EXPECT_EQ(SyslogFacilityCode("authpriv"), 10);
+  EXPECT_EQ(SyslogFacilityCode("local8"), -1);
+  Result<std::shared_ptr<SyslogSender>> s = SyslogSender::Open("auth", "unix:/nonexistent/log");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  std::string line = s.value()->Format(6, "item processed", "{\"seq\":1}", 1796653000123);
+  // auth (4) × 8 + 6 = 38; the MSGID loses its space; UTC with milliseconds; BOM; the record.
+  EXPECT_EQ(line.rfind("<38>1 2026-12-07T14:16:40.123Z ", 0), 0u) << line;
+  EXPECT_NE(line.find(" mugai " + std::to_string(getpid()) + " itemprocessed - \xEF\xBB\xBF{\"seq\":1}"),
+            std::string::npos)
+      << line;
+  // A socket that is not there: counted, never blocking, never thrown.
+  EXPECT_FALSE(s.value()->Send(6, "x", "y"));
+  EXPECT_EQ(s.value()->failures(), 1u);
+  EXPECT_FALSE(SyslogSender::Open("local0", "udp:no-such-host.invalid:514").ok());
+}
+
+TEST(Metrics, RendersPrometheusTextWithEscapedLabels) {
+  Metrics m;
+  m.Declare("x_total", Metrics::Type::kCounter, "Things\nseen");
+  m.Declare("d_seconds", Metrics::Type::kHistogram, "Durations");
+  m.Add("x_total", {{"name", "a\"b\\c\nd"}}, 2);
+  m.Observe("d_seconds", {}, 0.3);
+  m.Observe("d_seconds", {}, 1000);
+  std::string text = m.Render();
+  EXPECT_NE(text.find("# HELP x_total Things\\nseen\n# TYPE x_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("x_total{name=\"a\\\"b\\\\c\\nd\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("d_seconds_bucket{le=\"0.25\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("d_seconds_bucket{le=\"0.5\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("d_seconds_bucket{le=\"120\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("d_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("d_seconds_count 2\n"), std::string::npos) << text;
 }
 
 }  // namespace
