@@ -60,7 +60,7 @@ Result<std::unique_ptr<ServiceConnection>> ServiceConnection::Open(const Config&
                          ": ask the administrator to add you to its group (service.socket_group)");
     }
     return Unavailable("no mugai service answers at " + where + " (" + strerror(err) +
-                       "): start it (systemctl start mugai, or mugai serve)" +
+                       "): start it (systemctl start mugai-serve, or mugai serve)" +
                        (explicit_path ? "" : ", or remove the stale socket"));
   }
   // No service on this host: run one in this process for this command only.
