@@ -36,17 +36,17 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "The mugai developers <mugai@example.org>")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "file and mail sanitisation gateway for LGWAN networks")
+# CPack writes the synopsis (the summary) and indents these lines itself ("" → " .").
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-"file and mail sanitisation gateway for LGWAN networks
- mugai (無害) makes files and mail harmless before they cross from an
- Internet-connected network into an LGWAN-connected one (Content Disarm and
- Reconstruction): it scans them with ClamAV, removes macros and active
- content, and rebuilds documents, images, archives and mail from what it
- verified. What it cannot rebuild is blocked and kept in a quarantine, with
- release by a second person and a tamper-evident audit log.
- .
- It runs as one service per host, with a Postfix milter and a drop-folder
- transfer as its clients.")
+"mugai (無害) makes files and mail harmless before they cross from an
+Internet-connected network into an LGWAN-connected one (Content Disarm and
+Reconstruction): it scans them with ClamAV, removes macros and active
+content, and rebuilds documents, images, archives and mail from what it
+verified. What it cannot rebuild is blocked and kept in a quarantine, with
+release by a second person and a tamper-evident audit log.
+
+It runs as one service per host, with a Postfix milter and a drop-folder
+transfer as its clients.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
