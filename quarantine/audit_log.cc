@@ -222,6 +222,18 @@ std::optional<AuditEvent> ParseAuditEvent(std::string_view name) {
   return std::nullopt;
 }
 
+void AuditLog::KeepOwner(const std::string& path) const {
+  // Root acting on the state folder (an operator command without the service) must not
+  // leave files the service's user can no longer replace or read: audit.head is replaced by
+  // a rename, so it would become root's.
+  if (geteuid() != 0) return;
+  struct stat dir;
+  if (stat(state_dir_.c_str(), &dir) != 0 || dir.st_uid == 0) return;
+  if (chown(path.c_str(), dir.st_uid, dir.st_gid) != 0) {
+    // Left as it is: the next append by the service then says it cannot write the log.
+  }
+}
+
 Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   return AppendAll(std::vector<AuditEntry>{entry});
 }
@@ -277,6 +289,8 @@ Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
   if (Status s = audit_internal::WriteHead(head_path(), Head{seq, prev}); !s.ok()) {
     return s;
   }
+  if (st.st_size == 0) KeepOwner(log);
+  KeepOwner(head_path());
   // Under the lock still: the remote copy arrives in the chain's order.
   for (size_t i = 0; i < lines.size(); ++i) {
     syslog_->Send(6, AuditEventName(entries[i].event), lines[i]);  // 6: informational
@@ -371,6 +385,10 @@ Result<AuditPurgeResult> AuditLog::Purge(int older_than_days, const std::string&
   if (Status s = audit_internal::WriteHead(head_path(), Head{seq, LineHash(checkpoint)}); !s.ok()) {
     return s;
   }
+  KeepOwner(archive);
+  KeepOwner(log_path());
+  KeepOwner(head_path());
+  if (syslog_) syslog_->Send(6, AuditEventName(AuditEvent::kCheckpoint), checkpoint);
   return result;
 }
 

@@ -138,6 +138,9 @@ class AuditLog {
   const std::string& state_dir() const { return state_dir_; }
 
  private:
+  // When root writes `path` in a state folder owned by another user, gives it to that user.
+  void KeepOwner(const std::string& path) const;
+
   std::string state_dir_;
   Clock clock_;
   std::shared_ptr<SyslogSender> syslog_;

@@ -211,6 +211,17 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
   ctx->index = std::make_unique<QuarantineIndex>(std::move(index.value()));
   ctx->blobs = std::make_unique<BlobStore>(ctx->config.state_dir + "/quarantine/blobs");
   ctx->audit = std::make_unique<AuditLog>(ctx->config.state_dir);
+  if (!ctx->config.audit_syslog_facility.empty()) {
+    // Releases, approvals, purges, suspensions: a remote copy of these too.
+    Result<std::shared_ptr<SyslogSender>> syslog =
+        SyslogSender::Open(ctx->config.audit_syslog_facility, ctx->config.audit_syslog_target);
+    if (!syslog.ok()) {
+      *exit_code = Fail(nullptr, command, "audit.syslog_target: " + syslog.status().message(),
+                        kExitUsage);
+      return nullptr;
+    }
+    ctx->audit->ForwardTo(syslog.value());
+  }
   return ctx;
 }
 

@@ -19,7 +19,7 @@ const char kSuspendHelp[] =
        mugai resume [OPTIONS]
 
 suspend stops every entry point at once (受付停止), e.g. while infection spreads by mail:
-the milter answers 451 (4.7.0) to every message, so the sending MTA keeps it queued and
+the milter answers 451 (4.3.2) to every message, so the sending MTA keeps it queued and
 tries again later; watch leaves files in their inboxes; sanitize and mail exit 3. Nothing is
 lost and nothing crosses. The switch is a file in the state folder (<state>/suspended), so it
 holds across a restart of the service, until resume. Both are recorded in the audit log, and

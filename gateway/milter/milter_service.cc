@@ -180,6 +180,11 @@ sfsistat HandleEomThroughService(SMFICTX* ctx, const MilterSession& s) {
   };
   Result<ClientOutcome> outcome = conn.value()->Run(
       "milter", {ClientItem{"message.eml", s.SourceJson(), fd, ""}}, "", true, "smtp", writer);
+  if (!outcome.ok() && outcome.status().code() == StatusCode::kLimit) {
+    // Suspended, or held for stale signatures: not accepting messages now.
+    Log().Write("warning", "milter_held", {{"detail", outcome.status().message()}});
+    return Reply(ctx, "451", "4.3.2", "mugai: " + outcome.status().message(), SMFIS_TEMPFAIL);
+  }
   if (!outcome.ok()) return TempFail(ctx, "the mugai service failed: " + outcome.status().message());
   const nlohmann::json& report = outcome->report;
   if (!report.contains("items") || !report["items"].is_array() || report["items"].empty()) {

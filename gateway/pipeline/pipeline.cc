@@ -1592,8 +1592,10 @@ Status Pipeline::Admit(bool ascii) {
                       "); nothing is taken until an admin runs 'mugai resume'" +
                       (ascii ? "" : " / 受付停止中")};
   }
+  // Checked (at most every 5 s) as items arrive whatever the action, so that a stale
+  // database is logged with "warn" too, not only when someone looks at /healthz.
+  Freshness f = SignatureFreshness();
   if (config_.scan_stale_hold) {
-    Freshness f = SignatureFreshness();
     if (f.stale) {
       return Status{StatusCode::kUnavailable,
                     "the malware signatures are " + std::to_string(f.age_seconds / 3600) +

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <sys/time.h>
@@ -188,7 +189,8 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   // MTA keeps the mail; watch leaves its claims; a command exits 3 saying why).
   if (Status admit = pipeline_->Admit(/*ascii=*/op == "milter"); !admit.ok()) {
     pipeline_->log().Write("warning", "held", {{"op", op}, {"actor", actor}, {"detail", admit.message()}});
-    return refuse(3, admit.message());
+    SendJson(conn, {{"type", "error"}, {"exit", 3}, {"held", true}, {"message", admit.message()}});
+    return;
   }
   const bool message = op == "mail" || op == "milter";  // one RFC 5322 message
   const json& list = req["items"];
@@ -378,6 +380,7 @@ int Service::Listen(const std::string& path, const std::string& group) {
         continue;
       }
       stopping = true;
+      sd_notify(0, "STOPPING=1");
       shutdown(listen_fd, SHUT_RDWR);
       return;
     }
@@ -401,6 +404,8 @@ int Service::Listen(const std::string& path, const std::string& group) {
   }
   pipeline_->log().Write("info", "service_listening", {{"socket", path}});
   fprintf(stderr, "mugai serve: listening on %s\n", path.c_str());
+  // Under systemd (Type=notify): ready now, so units ordered after mugai-serve start now.
+  sd_notifyf(0, "READY=1\nSTATUS=listening on %s", path.c_str());
   std::mutex m;
   std::condition_variable cv;
   int active = 0;

@@ -202,6 +202,11 @@ Result<ClientOutcome> ServiceConnection::Run(const std::string& op,
       if (Status s = NextMessage(&msg); !s.ok()) return s;
       if (msg["type"] == "error") {
         std::string why = msg.value("message", std::string("?"));
+        // Held (suspended, or signatures stale with stale_action = "hold"): kLimit, so that
+        // a milter can say 451 4.3.2 (not accepting messages) rather than a failure.
+        if (msg.contains("held") && msg["held"].is_boolean() && msg["held"].get<bool>()) {
+          return Status{StatusCode::kLimit, why};
+        }
         return Status{msg.value("exit", 3) == 2 ? StatusCode::kInvalidArgument
                                                 : StatusCode::kInternal,
                       why};

@@ -53,7 +53,8 @@ class ServiceConnection {
                                                          const std::string& command);
 
   // Runs `items` through the service ("sanitize", "mail" or "watch"), at most 200 per request.
-  // `deliver` false: report only. kUnavailable when the service went away.
+  // `deliver` false: report only. kUnavailable when the service went away; kLimit when it
+  // takes nothing now (suspended, or held for stale signatures), with why.
   // `destination`: the folder the writer puts outputs in ("" = none), for the records.
   Result<ClientOutcome> Run(const std::string& op, const std::vector<ClientItem>& items,
                             const std::string& password, bool deliver,

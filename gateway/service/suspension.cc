@@ -38,9 +38,17 @@ Suspension ReadSuspension(const std::string& state_dir) {
 
 Status WriteSuspension(const std::string& state_dir, const Suspension& s) {
   nlohmann::json j = {{"reason", s.reason}, {"actor", s.actor}, {"since", s.since}};
-  return WriteFileAtomically(SuspensionPath(state_dir),
-                             j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                             0600, true);
+  const std::string path = SuspensionPath(state_dir);
+  Status written = WriteFileAtomically(
+      path, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600, true);
+  // Root on the state folder: the file is the folder owner's (the service reads it, and a
+  // resume through the service must be able to remove it).
+  struct stat dir;
+  if (written.ok() && geteuid() == 0 && stat(state_dir.c_str(), &dir) == 0 && dir.st_uid != 0 &&
+      chown(path.c_str(), dir.st_uid, dir.st_gid) != 0) {
+    return {StatusCode::kIo, "cannot give " + path + " to the state folder's owner: " + strerror(errno)};
+  }
+  return written;
 }
 
 Status ClearSuspension(const std::string& state_dir) {

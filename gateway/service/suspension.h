@@ -1,5 +1,5 @@
-// The suspend switch (issue 18; 000 Art.65(2): mail service stopped at once when infection
-// spreads by mail). `mugai suspend` writes <state>/suspended; while it is there the service
+// The suspend switch (issue 18; 000 Art.65(6): mail service stopped at once, without notice,
+// when infection may spread by mail; (5): notice to staff for a planned stop). `mugai suspend` writes <state>/suspended; while it is there the service
 // takes no item (the milter answers 451 and the MTA keeps the mail queued, watch leaves files
 // in the inbox). A file, so that it survives a restart of every process, and every process
 // on the state folder (an in-process milter too) sees it.

@@ -616,6 +616,55 @@ TEST_F(PostfixMilter, SuspendTempfailsEveryMessageAndResumeAcceptsThemAgain) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
+// The packaged set-up: the milter a client of `mugai serve`. A suspension made through the
+// service (the admin known from the socket) is answered 451 4.3.2 too, and lifted by resume.
+class PostfixMilterThroughService : public PostfixMilter {
+ protected:
+  PostfixMilterThroughService() {
+    passwd* me = getpwuid(geteuid());
+    testing::WriteFile(dir_ / "serve.toml", std::string("[roles]\nadmins = [\"") +
+                                                (me ? me->pw_name : "root") +
+                                                "\"]\n[service]\nmetrics_listen = \"\"\n");
+    serve_ = Spawn({testing::MugaiBinary(), "serve", "--socket", dir_ / "mugai.sock",
+                    "--signatures", testing::SignaturesDir(), "--state", dir_ / "state",
+                    "--config", dir_ / "serve.toml"},
+                   dir_ / "serve.log");
+    for (int i = 0; i < 300; ++i) {
+      if (std::filesystem::exists(dir_ / "serve.log") &&
+          testing::ReadFile(dir_ / "serve.log").find("listening on") != std::string::npos) {
+        break;
+      }
+      usleep(100000);
+    }
+    milter_config_ = "[service]\nsocket = \"" + dir_ / "mugai.sock" +
+                     "\"\n[scan]\nmax_recursion = 64\n[milter]\nmax_message_bytes = 200000\n"
+                     "use_service = true\n";
+  }
+  ~PostfixMilterThroughService() override { Stop(serve_); }
+  pid_t serve_ = -1;
+};
+
+TEST_F(PostfixMilterThroughService, ASuspensionThroughTheServiceIs451AndResumeLiftsIt) {
+  ASSERT_NE(testing::ReadFile(dir_ / "milter.log").find("messages to"), std::string::npos)
+      << testing::ReadFile(dir_ / "milter.log");
+  testing::RunResult first = Send(kPlain);
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  ASSERT_TRUE(sink_->WaitFor(1, 60)) << testing::ReadFile(dir_ / "maillog");
+  testing::RunResult suspend = testing::Run({testing::MugaiBinary(), "suspend", "--service",
+                                             dir_ / "mugai.sock", "--reason", "drill"});
+  ASSERT_EQ(suspend.exit_code, 0) << suspend.out << suspend.err;
+  testing::RunResult held = Send(kPlain);
+  EXPECT_NE(held.exit_code, 0);
+  EXPECT_NE(held.out.find("451 4.3.2"), std::string::npos) << held.out;
+  EXPECT_NE(held.out.find("suspended (drill"), std::string::npos) << held.out;
+  testing::RunResult resume =
+      testing::Run({testing::MugaiBinary(), "resume", "--service", dir_ / "mugai.sock"});
+  ASSERT_EQ(resume.exit_code, 0) << resume.out << resume.err;
+  testing::RunResult again = Send(kPlain);
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  ASSERT_TRUE(sink_->WaitFor(2, 60)) << testing::ReadFile(dir_ / "maillog");
+}
+
 // Issue 18: signatures past scan.max_signature_age_hours with scan.stale_action = "hold":
 // mail is tempfailed (451) and waits in the MTA's queue; once fresh signatures are in the
 // folder the scanner loads them by itself (no restart) and mail is accepted again.

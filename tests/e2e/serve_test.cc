@@ -573,12 +573,21 @@ TEST_F(ServeTest, AuditRecordsReachASyslogListenerAsRfc5424) {
   timeval t{10, 0};
   setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &t, sizeof t);
   StartService("[service]\nmetrics_listen = \"\"\n[audit]\nsyslog_facility = \"local3\"\n"
-               "syslog_target = \"udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "\"\n");
+               "syslog_target = \"udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+               "\"\n[roles]\nadmins = [\"" + Me() + "\"]\n");
   testing::WriteFile(dir_ / "in/memo.txt", "memo\n");
   testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service",
                                        socket_, "--out", dir_ / "out", dir_ / "in/memo.txt"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // config_loaded, item_processed, delivered: as many datagrams as audit lines, each the line.
+  // An operator command's records too (written by the command run for its caller).
+  for (const char* cmd : {"suspend", "resume"}) {
+    std::vector<std::string> argv = {testing::MugaiBinary(), cmd, "--service", socket_};
+    if (std::string(cmd) == "suspend") argv.insert(argv.end(), {"--reason", "drill"});
+    testing::RunResult op = testing::Run(argv);
+    ASSERT_EQ(op.exit_code, 0) << op.out << op.err;
+  }
+  // config_loaded, item_processed, delivered, suspended, resumed: as many datagrams as audit
+  // lines, each the line.
   std::vector<std::string> lines;
   {
     std::string log = testing::ReadFile(dir_ / "state/audit.log");
@@ -588,7 +597,7 @@ TEST_F(ServeTest, AuditRecordsReachASyslogListenerAsRfc5424) {
       start = end + 1;
     }
   }
-  ASSERT_EQ(lines.size(), 3u);
+  ASSERT_EQ(lines.size(), 5u);
   for (size_t i = 0; i < lines.size(); ++i) {
     char buf[70000];
     ssize_t n = recv(listener, buf, sizeof buf, 0);
