@@ -64,23 +64,18 @@ Result<std::shared_ptr<SyslogSender>> SyslogSender::Open(const std::string& faci
     if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) {
       return Status{StatusCode::kConfig, "expected udp:HOST:PORT, not '" + target + "'"};
     }
-    std::string host_part = rest.substr(0, colon), port = rest.substr(colon + 1);
-    if (host_part.size() > 2 && host_part.front() == '[' && host_part.back() == ']') {
-      host_part = host_part.substr(1, host_part.size() - 2);
+    s->udp_host_ = rest.substr(0, colon);
+    s->udp_port_ = rest.substr(colon + 1);
+    if (s->udp_host_.size() > 2 && s->udp_host_.front() == '[' && s->udp_host_.back() == ']') {
+      s->udp_host_ = s->udp_host_.substr(1, s->udp_host_.size() - 2);
     }
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* found = nullptr;
-    int rc = getaddrinfo(host_part.c_str(), port.c_str(), &hints, &found);
-    if (rc != 0 || !found) {
-      return Status{StatusCode::kConfig, "cannot resolve the syslog host in '" + target +
-                                             "': " + gai_strerror(rc)};
+    // Resolved when a message is sent, not here: a log host whose name does not resolve
+    // (DNS down during an incident) must not stop mugai from starting or an admin from
+    // suspending it. Its messages are counted as failures meanwhile.
+    if (s->udp_port_.find_first_not_of("0123456789") != std::string::npos || s->udp_port_.size() > 5) {
+      return Status{StatusCode::kConfig, "expected a port number in '" + target + "'"};
     }
     s->udp_ = true;
-    s->udp_addr_ = new sockaddr_storage{};
-    std::memcpy(s->udp_addr_, found->ai_addr, found->ai_addrlen);
-    s->udp_addr_len_ = found->ai_addrlen;
-    freeaddrinfo(found);
   } else {
     return Status{StatusCode::kConfig,
                   "expected unix:/PATH or udp:HOST:PORT as the syslog target, not '" + target + "'"};
@@ -90,20 +85,25 @@ Result<std::shared_ptr<SyslogSender>> SyslogSender::Open(const std::string& faci
 
 SyslogSender::~SyslogSender() {
   if (fd_ >= 0) close(fd_);
-  delete udp_addr_;
 }
 
 bool SyslogSender::ConnectLocked() {
   if (fd_ >= 0) return true;
   if (udp_) {
-    fd_ = socket(udp_addr_->ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) return false;
-    if (connect(fd_, reinterpret_cast<sockaddr*>(udp_addr_), udp_addr_len_) != 0) {
-      close(fd_);
-      fd_ = -1;
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(udp_host_.c_str(), udp_port_.c_str(), &hints, &found) != 0 || !found) {
       return false;
     }
-    return true;
+    fd_ = socket(found->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd_ >= 0 && connect(fd_, found->ai_addr, found->ai_addrlen) != 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+    freeaddrinfo(found);
+    return fd_ >= 0;
   }
   fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) return false;

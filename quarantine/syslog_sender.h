@@ -22,9 +22,9 @@ int SyslogFacilityCode(std::string_view name);
 
 class SyslogSender {
  public:
-  // `facility`: a name SyslogFacilityCode knows. `target`: "unix:/PATH" or "udp:HOST:PORT".
-  // kConfig when either is malformed or a UDP host does not resolve. A local socket that is
-  // not there yet is not an error: each message tries to reach it again.
+  // `facility`: a name SyslogFacilityCode knows. `target`: "unix:/PATH" or "udp:HOST:PORT"
+  // (a numeric port). kConfig only when either is malformed: a local socket that is not there
+  // or a host that does not resolve yet is tried again with each message (and counted).
   static Result<std::shared_ptr<SyslogSender>> Open(const std::string& facility,
                                                     const std::string& target,
                                                     const std::string& app_name = "mugai");
@@ -51,8 +51,7 @@ class SyslogSender {
   std::string hostname_;
   std::string unix_path_;  // unix: target
   bool udp_ = false;
-  sockaddr_storage* udp_addr_ = nullptr;
-  unsigned udp_addr_len_ = 0;
+  std::string udp_host_, udp_port_;  // resolved at each (re)connection
   int fd_ = -1;
   std::mutex mutex_;
   std::atomic<uint64_t> failures_{0};

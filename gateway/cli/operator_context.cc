@@ -211,7 +211,10 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
   ctx->index = std::make_unique<QuarantineIndex>(std::move(index.value()));
   ctx->blobs = std::make_unique<BlobStore>(ctx->config.state_dir + "/quarantine/blobs");
   ctx->audit = std::make_unique<AuditLog>(ctx->config.state_dir);
-  if (!ctx->config.audit_syslog_facility.empty()) {
+  if (ctx->pipeline && ctx->pipeline->audit_syslog()) {
+    // Inside the service: its sender (one socket, one failure count).
+    ctx->audit->ForwardTo(ctx->pipeline->audit_syslog());
+  } else if (!ctx->config.audit_syslog_facility.empty()) {
     // Releases, approvals, purges, suspensions: a remote copy of these too.
     Result<std::shared_ptr<SyslogSender>> syslog =
         SyslogSender::Open(ctx->config.audit_syslog_facility, ctx->config.audit_syslog_target);

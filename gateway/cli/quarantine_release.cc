@@ -13,6 +13,7 @@
 #include "common/file_util.h"
 #include "converters/mail/mail_text.h"
 #include "gateway/cli/quarantine_command.h"
+#include "gateway/service/suspension.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/smtp_forward.h"
 #include "gateway/pipeline/pipeline.h"
@@ -57,6 +58,11 @@ std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& re
     }
     own = std::move(p.value());
     pipeline = own.get();
+  }
+  // Suspended, or signatures stale with stale_action = "hold": nothing goes through.
+  if (Status admit = pipeline->Admit(); !admit.ok()) {
+    Fail(&ctx, ctx.command, admit.message(), kExitInternal);
+    return std::nullopt;
   }
   ItemInput item;
   item.path = original;
@@ -144,10 +150,22 @@ Result<std::string> DeliveredMessage(const NodeReport& r) {
 
 }  // namespace
 
+// While suspended nothing crosses: not a release, not a resubmission (exit 3, retry later).
+bool HeldBySuspension(OperatorContext& ctx) {
+  Suspension s = ReadSuspension(ctx.config.state_dir);
+  if (!s.active) return false;
+  Fail(&ctx, ctx.command,
+       "mugai is suspended (" + s.reason + "); nothing is delivered until an admin runs "
+       "'mugai resume' (受付停止中)",
+       kExitInternal);
+  return true;
+}
+
 int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "approve needs one ID", kExitUsage);
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
+  if (HeldBySuspension(ctx)) return kExitInternal;
   if (!Authorized(ctx, user, Operation::kApprove)) return kExitBlocked;
   Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
   if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
@@ -310,6 +328,7 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "resubmit needs one ID", kExitUsage);
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
+  if (HeldBySuspension(ctx)) return kExitInternal;
   if (!Authorized(ctx, user, Operation::kResubmit)) return kExitBlocked;
   Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
   if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);

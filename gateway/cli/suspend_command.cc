@@ -84,26 +84,29 @@ int RunSuspendCommand(const std::string& which, const std::vector<std::string>& 
   }
   const std::string& state = ctx->config.state_dir;
   Suspension before = ReadSuspension(state);
-  Status written;
+  nlohmann::json details = {{"reason", suspend ? reason : before.reason},
+                            {"was_suspended", before.active}};
+  // Both orders fail closed: a suspension takes effect before its record (a missing record
+  // is then the only loss); a resumption is recorded before it takes effect (the gateway
+  // never opens without a record of who opened it).
   if (suspend) {
     Suspension s;
     s.active = true;
     s.reason = reason;
     s.actor = user;
     s.since = static_cast<int64_t>(std::time(nullptr));
-    written = WriteSuspension(state, s);
+    if (Status w = WriteSuspension(state, s); !w.ok()) {
+      return Fail(ctx.get(), command, w.message(), kExitInternal);
+    }
+    if (!AuditOrSay(*ctx, AuditEvent::kSuspended, user, "", details)) return kExitInternal;
   } else {
-    written = ClearSuspension(state);
-  }
-  if (!written.ok()) {
-    return Fail(ctx.get(), command, written.message(), kExitInternal);
-  }
-  nlohmann::json details = {{"reason", suspend ? reason : before.reason},
-                            {"was_suspended", before.active}};
-  if (!AuditOrSay(*ctx, suspend ? AuditEvent::kSuspended : AuditEvent::kResumed, user, "",
-                  details)) {
-    // The switch itself is in place (it fails closed); its record is what is missing.
-    return kExitInternal;
+    if (!AuditOrSay(*ctx, AuditEvent::kResumed, user, "", details)) return kExitInternal;
+    if (Status c = ClearSuspension(state); !c.ok()) {
+      return Fail(ctx.get(), command,
+                  c.message() + " (the resumption is recorded but not in effect: remove the "
+                                "file, or run 'mugai resume' again)",
+                  kExitInternal);
+    }
   }
   if (ctx->pipeline) {
     ctx->pipeline->log().Write(suspend ? "warning" : "info", suspend ? "suspended" : "resumed",

@@ -243,9 +243,11 @@ sfsistat HandleEom(SMFICTX* ctx) {
   };
   // Suspended, or held for stale signatures: 451 4.3.2 (not accepting messages), and the
   // sending MTA keeps the mail queued.
-  if (Status admit = svc.pipeline->Admit(/*ascii=*/true); !admit.ok()) {
+  if (Status admit = svc.pipeline->Admit(); !admit.ok()) {
     Log().Write("warning", "milter_held", {{"detail", admit.message()}});
-    return Reply(ctx, "451", "4.3.2", "mugai: " + admit.message(), SMFIS_TEMPFAIL);
+    Status told = svc.pipeline->Admit(/*smtp=*/true);
+    return Reply(ctx, "451", "4.3.2", "mugai: " + (told.ok() ? admit.message() : told.message()),
+                 SMFIS_TEMPFAIL);
   }
   ItemInput item;
   item.name = "message.eml";

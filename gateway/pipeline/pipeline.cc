@@ -619,6 +619,7 @@ void Pipeline::OnVerified(const std::shared_ptr<ItemState>& item, WorkerOutcome 
   if (!AtStage(item, Stage::kVerify)) return;
   std::string why;
   if (o.kind != WorkerOutcome::Kind::kCompleted) {
+    metrics_.Add("mugai_worker_failures_total", {{"kind", OutcomeKindName(o.kind)}});
     why = o.detail;
   } else {
     Result<WorkerResult> v = DecodeWorkerResult(o.untrusted_result, 0);
@@ -976,10 +977,9 @@ void Pipeline::Emit(const std::shared_ptr<ItemState>& item, const std::string& b
 
 void Pipeline::EnterStage(const std::shared_ptr<ItemState>& item, Stage stage) {
   int64_t now = MonotonicMs();
-  if (item->stage != stage) {
-    metrics_.Observe("mugai_stage_duration_seconds", {{"stage", StageName(item->stage)}},
-                     static_cast<double>(now - item->stage_started_ms) / 1000.0);
-  }
+  if (item->stage == stage) return;
+  metrics_.Observe("mugai_stage_duration_seconds", {{"stage", StageName(item->stage)}},
+                   static_cast<double>(now - item->stage_started_ms) / 1000.0);
   item->stage = stage;
   item->stage_started_ms = now;
 }
@@ -1547,7 +1547,7 @@ void Pipeline::DeclareMetrics() {
             "1 while the signatures are older than scan.max_signature_age_hours");
   m.Declare("mugai_suspended", T::kGauge, "1 while taking is suspended (mugai suspend)");
   m.Declare("mugai_audit_write_failures_total", T::kCounter,
-            "Audit records that could not be written (their items were not delivered)");
+            "Audit writes that failed (their items were not delivered)");
   m.Declare("mugai_audit_syslog_failures_total", T::kCounter,
             "Audit records that could not be sent to syslog (audit.syslog_facility)");
   // Counters without labels start at 0 (a series that appears only when it moves hides the
@@ -1557,10 +1557,13 @@ void Pipeline::DeclareMetrics() {
 }
 
 Pipeline::Freshness Pipeline::SignatureFreshness() {
-  std::lock_guard<std::mutex> lock(freshness_mutex_);
   const int64_t now_ms = MonotonicMs();
-  if (freshness_checked_ms_ >= 0 && now_ms - freshness_checked_ms_ < 5000) return freshness_;
-  freshness_checked_ms_ = now_ms;
+  {
+    std::lock_guard<std::mutex> lock(freshness_mutex_);
+    if (freshness_checked_ms_ >= 0 && now_ms - freshness_checked_ms_ < 5000) return freshness_;
+    freshness_checked_ms_ = now_ms;  // others use the cached answer meanwhile
+  }
+  // Asked outside the lock (at most 2 s when the scanner does not answer).
   Freshness f;
   if (scanning_enabled_) {
     EngineInfo info = scanner_->CurrentInfo();
@@ -1568,42 +1571,53 @@ Pipeline::Freshness Pipeline::SignatureFreshness() {
     if (f.database_time > 0) {
       f.age_seconds = std::max<int64_t>(0, static_cast<int64_t>(std::time(nullptr)) - f.database_time);
       f.stale = f.age_seconds > int64_t{config_.scan_max_signature_age_hours} * 3600;
+    } else {
+      f.stale = true;  // signatures of unknown age are not known to be fresh
     }
   }
-  if (f.stale) {
+  std::lock_guard<std::mutex> lock(freshness_mutex_);
+  // While stale: a warning at the first check and then at most once a minute.
+  if (f.stale && (!freshness_.stale || now_ms - stale_logged_ms_ >= 60000)) {
+    stale_logged_ms_ = now_ms;
     log_.Write("warning", "signatures_stale",
                {{"age_hours", std::to_string(f.age_seconds / 3600)},
                 {"max_signature_age_hours", std::to_string(config_.scan_max_signature_age_hours)},
                 {"action", config_.scan_stale_hold ? "hold" : "warn"},
                 {"detail", "run freshclam (or check why it does not update " +
                                config_.signatures + ")"}});
-  } else if (freshness_.stale) {
+  } else if (!f.stale && freshness_.stale) {
     log_.Write("info", "signatures_fresh", {{"age_hours", std::to_string(f.age_seconds / 3600)}});
   }
   freshness_ = f;
   return f;
 }
 
-Status Pipeline::Admit(bool ascii) {
+Status Pipeline::Admit(bool smtp) {
   Suspension s = ReadSuspension(config_.state_dir);
   if (s.active) {
+    // To an SMTP client (any sender on the Internet): a fixed text, never the admin's reason
+    // or name (those are in the log and the audit record).
+    if (smtp) return Status{StatusCode::kUnavailable, "not accepting messages now (suspended); try again later"};
     return Status{StatusCode::kUnavailable,
                   "mugai is suspended (" + s.reason + (s.actor.empty() ? "" : ", by " + s.actor) +
-                      "); nothing is taken until an admin runs 'mugai resume'" +
-                      (ascii ? "" : " / 受付停止中")};
+                      "); nothing is taken until an admin runs 'mugai resume' / 受付停止中"};
   }
   // Checked (at most every 5 s) as items arrive whatever the action, so that a stale
   // database is logged with "warn" too, not only when someone looks at /healthz.
   Freshness f = SignatureFreshness();
-  if (config_.scan_stale_hold) {
-    if (f.stale) {
+  if (config_.scan_stale_hold && f.stale) {
+    if (smtp) {
       return Status{StatusCode::kUnavailable,
-                    "the malware signatures are " + std::to_string(f.age_seconds / 3600) +
-                        " hours old (scan.max_signature_age_hours = " +
-                        std::to_string(config_.scan_max_signature_age_hours) +
-                        ", scan.stale_action = \"hold\"); held until freshclam brings fresh "
-                        "ones" + std::string(ascii ? "" : " / 定義ファイルが古いため保留中")};
+                    "not accepting messages now (malware signatures out of date); try again later"};
     }
+    return Status{StatusCode::kUnavailable,
+                  (f.database_time <= 0 ? std::string("the age of the malware signatures is unknown")
+                                        : "the malware signatures are " +
+                                              std::to_string(f.age_seconds / 3600) + " hours old") +
+                      " (scan.max_signature_age_hours = " +
+                      std::to_string(config_.scan_max_signature_age_hours) +
+                      ", scan.stale_action = \"hold\"); held until freshclam brings fresh ones "
+                      "/ 定義ファイルが古いため保留中"};
   }
   return Status::Ok();
 }
@@ -1639,10 +1653,12 @@ std::vector<std::pair<std::string, std::string>> Pipeline::HealthChecks() {
   Freshness f = SignatureFreshness();
   checks.emplace_back(
       "signatures",
-      f.stale ? "signatures are " + std::to_string(f.age_seconds / 3600) +
-                    " hours old, over scan.max_signature_age_hours = " +
-                    std::to_string(config_.scan_max_signature_age_hours) + "; run freshclam"
-              : "");
+      !f.stale ? ""
+      : f.database_time <= 0
+          ? "the age of the signatures is unknown (no CVD header, no file dates); run freshclam"
+          : "signatures are " + std::to_string(f.age_seconds / 3600) +
+                " hours old, over scan.max_signature_age_hours = " +
+                std::to_string(config_.scan_max_signature_age_hours) + "; run freshclam");
   std::string probe = config_.state_dir + "/.healthz-XXXXXX";
   int fd = mkstemp(probe.data());
   std::string state_problem;

@@ -85,9 +85,10 @@ class Pipeline {
   // Whether new items may be taken now (issue 18). Not while suspended (`mugai suspend`),
   // nor, with scan.stale_action = "hold", while the signatures are older than
   // scan.max_signature_age_hours: kUnavailable saying why and what to do (a milter answers
-  // 451, watch leaves its files, a command exits 3). `ascii`: the message in English only
-  // (an SMTP reply), else with a Japanese gloss.
-  Status Admit(bool ascii = false);
+  // 451, watch leaves its files, a command exits 3). `smtp`: the message for an SMTP reply,
+  // a fixed ASCII text without the reason or the admin's name; else the whole story, with a
+  // Japanese gloss.
+  Status Admit(bool smtp = false);
 
   // How old the signatures in use are. Asked of the scanner at most every few seconds; each
   // time it is asked and they are stale, a warning goes to the log.
@@ -115,6 +116,9 @@ class Pipeline {
   EngineInfo engine() { return scanner_->CurrentInfo(); }
   bool scanning_enabled() const { return scanning_enabled_; }
   EventLog& log() { return log_; }
+  // The audit log's syslog copy (audit.syslog_facility), or null; operator commands run by
+  // the service send through it too, so that its failures are counted in one place.
+  std::shared_ptr<SyslogSender> audit_syslog() const { return syslog_; }
   QuarantineIndex& index() { return *index_; }
   AuditLog& audit() { return *audit_; }
   BlobStore& blobs() { return blobs_; }
@@ -199,6 +203,7 @@ class Pipeline {
   std::mutex freshness_mutex_;
   Freshness freshness_;
   int64_t freshness_checked_ms_ = -1;  // CLOCK_MONOTONIC; -1: never
+  int64_t stale_logged_ms_ = 0;
 };
 
 // Turns a non-completed worker outcome into the reason an item is blocked for.

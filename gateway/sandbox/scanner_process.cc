@@ -262,7 +262,15 @@ int ScannerProcess::Connect() {
 EngineInfo ScannerProcess::CurrentInfo(bool* answered) {
   if (answered) *answered = false;
   int fd = Connect();
-  if (fd < 0) return info_;
+  if (fd < 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return info_;
+  }
+  // A question, not a scan: a scanner that does not answer in 2 s (restarting, hung) has not
+  // answered; admission and /healthz do not wait on it.
+  timeval two{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &two, sizeof two);
   ScanReply reply = ScannerClient::Ask(fd, ScanOp::kInfo, "", -1);
   close(fd);
   std::lock_guard<std::mutex> lock(mutex_);

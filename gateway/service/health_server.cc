@@ -1,6 +1,7 @@
 #include "gateway/service/health_server.h"
 
 #include <httplib.h>
+#include <unistd.h>
 
 #include "gateway/pipeline/pipeline.h"
 
@@ -51,6 +52,8 @@ Result<std::unique_ptr<HealthServer>> HealthServer::Start(const std::string& lis
   }
   h->port_ = bound;
   h->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
+  // stop() is a no-op until the loop runs: wait for it, so a stop right after Start is not lost.
+  for (int i = 0; i < 5000 && !svr.is_running(); ++i) usleep(1000);
   return h;
 }
 

@@ -187,9 +187,11 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
   }
   // Suspended, or held for stale signatures: nothing is taken (a milter answers 451 and the
   // MTA keeps the mail; watch leaves its claims; a command exits 3 saying why).
-  if (Status admit = pipeline_->Admit(/*ascii=*/op == "milter"); !admit.ok()) {
+  if (Status admit = pipeline_->Admit(); !admit.ok()) {
     pipeline_->log().Write("warning", "held", {{"op", op}, {"actor", actor}, {"detail", admit.message()}});
-    SendJson(conn, {{"type", "error"}, {"exit", 3}, {"held", true}, {"message", admit.message()}});
+    const std::string told = op == "milter" ? pipeline_->Admit(/*smtp=*/true).message() : admit.message();
+    SendJson(conn, {{"type", "error"}, {"exit", 3}, {"held", true},
+                    {"message", told.empty() ? admit.message() : told}});
     return;
   }
   const bool message = op == "mail" || op == "milter";  // one RFC 5322 message
@@ -393,8 +395,10 @@ int Service::Listen(const std::string& path, const std::string& group) {
         HealthServer::Start(config_.service_metrics_listen, pipeline_.get());
     if (started.ok()) {
       health = std::move(started.value());
-      pipeline_->log().Write("info", "metrics_listening",
-                             {{"address", config_.service_metrics_listen}});
+      const std::string& at = config_.service_metrics_listen;
+      const std::string where = at.substr(0, at.rfind(':') + 1) + std::to_string(health->port());
+      pipeline_->log().Write("info", "metrics_listening", {{"address", where}});
+      fprintf(stderr, "mugai serve: /metrics and /healthz on http://%s\n", where.c_str());
     } else {
       // Monitoring then sees no /healthz and alerts; the gateway itself goes on.
       pipeline_->log().Write("error", "metrics_unavailable", {{"detail", started.status().message()}});

@@ -484,7 +484,24 @@ bool WatchService::Admitted() {
   if (admission_checked_ms_ >= 0 && now - admission_checked_ms_ < 1000) return held_.empty();
   admission_checked_ms_ = now;
   Result<std::string> asked = service_->Held();
-  if (!asked.ok()) return true;  // RunClaims meets the same failure, says why, reconnects
+  if (!asked.ok() && !service_->in_process()) {
+    // The service dropped an idle connection, or restarted: ask again on a new one.
+    Result<std::unique_ptr<ServiceConnection>> again = ServiceConnection::Open(
+        config_, options_.service.empty() ? config_.service_socket : options_.service, false,
+        "watch");
+    if (again.ok()) {
+      service_ = std::move(again.value());
+      asked = service_->Held();
+    }
+  }
+  if (!asked.ok()) {
+    // Nobody to ask: claim nothing (the files stay in their inboxes), ask again in a second.
+    if (held_ != asked.status().message()) {
+      log_.Write("error", "watch_service_unavailable", {{"detail", asked.status().message()}});
+    }
+    held_ = asked.status().message();
+    return false;
+  }
   std::string held = asked.value();
   if (held != held_) {
     if (held.empty()) {

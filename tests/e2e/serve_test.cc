@@ -415,18 +415,6 @@ namespace {
 // use) is written into, never renamed over: run as root, the old code replaced /dev/null.
 // --- Issue 18: operations ---
 
-int FreeTcpPort(int type = SOCK_STREAM) {
-  int s = socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
 // GET http://127.0.0.1:PORT/PATH → status and body (a plain HTTP/1.0 exchange over loopback).
 std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -469,9 +457,17 @@ double Sum(const json& samples, const std::string& prefix, const std::string& mu
   return total;
 }
 
+// The port `mugai serve` says it bound for /metrics (metrics_listen = "127.0.0.1:0").
+int MetricsPortIn(const std::string& serve_err) {
+  const std::string mark = "/metrics and /healthz on http://127.0.0.1:";
+  size_t at = serve_err.find(mark);
+  return at == std::string::npos ? 0 : std::atoi(serve_err.c_str() + at + mark.size());
+}
+
 TEST_F(ServeTest, MetricsParseAsPrometheusTextAndMoveAsItemsPass) {
-  const int port = FreeTcpPort();
-  StartService("[service]\nmetrics_listen = \"127.0.0.1:" + std::to_string(port) + "\"\n");
+  StartService("[service]\nmetrics_listen = \"127.0.0.1:0\"\n");
+  const int port = MetricsPortIn(testing::ReadFile(dir_ / "serve.err"));
+  ASSERT_GT(port, 0) << testing::ReadFile(dir_ / "serve.err");
   json before = Scrape(port);
   if (before.is_null()) GTEST_SKIP() << "python3-prometheus-client is not installed";
   ASSERT_TRUE(before.is_object());
@@ -506,10 +502,31 @@ TEST_F(ServeTest, MetricsParseAsPrometheusTextAndMoveAsItemsPass) {
 }
 
 TEST_F(ServeTest, ASuspensionHoldsAcrossARestartAndWatchLeavesFilesInTheInbox) {
-  const int port = FreeTcpPort();
-  const std::string config = "[service]\nmetrics_listen = \"127.0.0.1:" + std::to_string(port) +
-                             "\"\n[roles]\nadmins = [\"" + Me() + "\"]\n[watch]\nstable_ms = 0\n";
+  const std::string config = "[service]\nmetrics_listen = \"127.0.0.1:0\"\n[roles]\nadmins = [\"" +
+                             Me() + "\"]\noperators = [\"" + Me() +
+                             "\"]\n[watch]\nstable_ms = 0\n";
   StartService(config);
+  int port = MetricsPortIn(testing::ReadFile(dir_ / "serve.err"));
+  ASSERT_GT(port, 0) << testing::ReadFile(dir_ / "serve.err");
+  // Something in the quarantine, to resubmit while suspended.
+  testing::WriteFile(dir_ / "in/page.html", "<p>x<script>y()</script></p>");
+  ASSERT_EQ(testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--service", socket_, "--out",
+                          dir_ / "out0", dir_ / "in/page.html"}).exit_code, 0);
+  testing::RunResult list = testing::Run({testing::MugaiBinary(), "quarantine", "list", "--json",
+                                          "--service", socket_});
+  json quarantined = json::parse(list.out, nullptr, false);
+  ASSERT_TRUE(quarantined.is_array() && quarantined.size() == 1) << list.out << list.err;
+  const std::string id = quarantined[0]["id"];
+  // Only an admin: someone else is refused through the service, and nothing changes.
+  if (geteuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0 && getpwnam("nobody")) {
+    chmod(dir_.path().c_str(), 0755);
+    chmod(socket_.c_str(), 0666);
+    testing::RunResult not_admin = RunAs("nobody", {testing::MugaiBinary(), "suspend", "--service",
+                                                    socket_, "--reason", "prank"});
+    EXPECT_EQ(not_admin.exit_code, 1) << not_admin.out << not_admin.err;
+    EXPECT_NE(not_admin.err.find("no admin role"), std::string::npos) << not_admin.err;
+    EXPECT_FALSE(fs::exists(dir_ / "state/suspended"));
+  }
   testing::RunResult s = testing::Run({testing::MugaiBinary(), "suspend", "--service", socket_,
                                        "--config", dir_ / "serve.toml", "--reason",
                                        "infection spreading by mail"});
@@ -519,9 +536,16 @@ TEST_F(ServeTest, ASuspensionHoldsAcrossARestartAndWatchLeavesFilesInTheInbox) {
   EXPECT_EQ(status, 503) << body;
   EXPECT_NE(body.find("suspended: FAIL suspended: infection spreading by mail"), std::string::npos)
       << body;
+  // Nothing crosses while suspended: not a resubmission either.
+  testing::RunResult resubmit = testing::Run({testing::MugaiBinary(), "quarantine", "resubmit", id,
+                                              "--service", socket_, "--out", dir_ / "out1"});
+  EXPECT_EQ(resubmit.exit_code, 3) << resubmit.out << resubmit.err;
+  EXPECT_NE(resubmit.err.find("suspended"), std::string::npos) << resubmit.err;
+  EXPECT_TRUE(Audit("resubmitted").empty());
   // A restart of the service does not lift it.
   EXPECT_EQ(Stop(), 0);
   StartService(config);
+  port = MetricsPortIn(testing::ReadFile(dir_ / "serve.err"));
   testing::WriteFile(dir_ / "in/memo.txt", "memo\n");
   testing::RunResult r = testing::Run({testing::MugaiBinary(), "sanitize", "--service", socket_,
                                        "--out", dir_ / "out", dir_ / "in/memo.txt"});

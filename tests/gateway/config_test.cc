@@ -155,7 +155,14 @@ TEST(SyslogSender, FormatsRfc5424WithTheRecordAsItsMessage) {
   // A socket that is not there: counted, never blocking, never thrown.
   EXPECT_FALSE(s.value()->Send(6, "x", "y"));
   EXPECT_EQ(s.value()->failures(), 1u);
-  EXPECT_FALSE(SyslogSender::Open("local0", "udp:no-such-host.invalid:514").ok());
+  // A log host that does not resolve is not a configuration error (DNS may be down during an
+  // incident): its messages are counted as failures.
+  Result<std::shared_ptr<SyslogSender>> unresolved =
+      SyslogSender::Open("local0", "udp:no-such-host.invalid:514");
+  ASSERT_TRUE(unresolved.ok());
+  EXPECT_FALSE(unresolved.value()->Send(6, "x", "y"));
+  EXPECT_EQ(unresolved.value()->failures(), 1u);
+  EXPECT_FALSE(SyslogSender::Open("local0", "udp:loghost:syslog").ok());  // a port number
 }
 
 TEST(Metrics, RendersPrometheusTextWithEscapedLabels) {
