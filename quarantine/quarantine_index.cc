@@ -355,9 +355,9 @@ Status QuarantineIndex::Approve(const std::string& id, const std::string& user) 
   if (user.empty()) return Invalid("an approval needs the approving user");
   int64_t now = options_.clock();
   auto check = [&](const QuarantineRecord& r) -> Status {
-    if (r.requested_by == user) {
-      return Invalid("self-approval refused: " + user +
-                     " requested this release, so a different approver must approve it");
+    if (SamePerson(r.requested_by, user)) {
+      return Invalid("self-approval refused: " + r.requested_by + " requested this release and " +
+                     user + " is the same person, so a different approver must approve it");
     }
     if (r.exception && ParseUtc(r.exception_expires_at).value_or(0) <= now) {
       return Invalid("the exception (release of the original) expired at " +

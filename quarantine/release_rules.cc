@@ -125,6 +125,24 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+constexpr std::string_view kAs = " as ";
+}  // namespace
+
+std::string_view ClaimedName(std::string_view actor) {
+  size_t at = actor.find(kAs);
+  return at == std::string_view::npos ? actor : actor.substr(at + kAs.size());
+}
+
+std::string_view RealIdentity(std::string_view actor) {
+  size_t at = actor.find(kAs);
+  return at == std::string_view::npos ? actor : actor.substr(0, at);
+}
+
+bool SamePerson(std::string_view a, std::string_view b) {
+  return ClaimedName(a) == ClaimedName(b) || RealIdentity(a) == RealIdentity(b);
+}
+
 std::string_view OperationName(Operation op) {
   switch (op) {
     case Operation::kList:

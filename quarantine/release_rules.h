@@ -82,4 +82,13 @@ std::string_view OperationName(Operation op);          // "list", "request-relea
 // Ok when `role` may perform `op`; otherwise kInvalidArgument saying what the role may do.
 Status Authorize(Role role, Operation op);
 
+// Who acted, as recorded (requested_by, approved_by, the audit's actor): a user ("sato"), or
+// root acting for someone it named ("root as sato"). A name on root's command line is a
+// claim; root is the real identity behind it.
+std::string_view ClaimedName(std::string_view actor);   // "sato" for both
+std::string_view RealIdentity(std::string_view actor);  // "sato", or "root"
+// One person: the same claimed name, or the same real identity behind two claims. Root acting
+// as sato cannot approve what root acting as suzuki requested, nor sato what root as sato did.
+bool SamePerson(std::string_view a, std::string_view b);
+
 }  // namespace mugai

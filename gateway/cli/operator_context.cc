@@ -118,7 +118,19 @@ bool RunThroughService(const std::string& which, const std::vector<std::string>&
 
 bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user) {
   const std::string given = args.Get("--user");
-  if (ctx.caller.empty()) {  // root on the state folder: acts for the person it names
+  // Root (on the state folder, or through the service) may act for a person it names; what
+  // is recorded is both: "root as NAME".
+  const bool root = ctx.caller.empty() || (ctx.service && ctx.service->uid == 0);
+  if (root && !given.empty()) {
+    if (given.find(' ') != std::string::npos) {
+      std::fprintf(OpErr(), "%s: --user takes a user name, not '%s'\n", ctx.command.c_str(),
+                   given.c_str());
+      return false;
+    }
+    *user = "root as " + given;
+    return true;
+  }
+  if (ctx.caller.empty()) {  // root on the state folder without --user
     *user = given;
     return true;
   }
@@ -234,8 +246,9 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
                  std::string(OperationName(op)).c_str());
     return false;
   }
-  auto in = [&user](const std::vector<std::string>& list) {
-    return std::find(list.begin(), list.end(), user) != list.end();
+  // Roles belong to the name acted for ("root as sato" has sato's roles).
+  auto in = [claimed = std::string(ClaimedName(user))](const std::vector<std::string>& list) {
+    return std::find(list.begin(), list.end(), claimed) != list.end();
   };
   std::vector<Role> roles;
   if (in(ctx.config.role_operators)) roles.push_back(Role::kOperator);

@@ -176,10 +176,11 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                     ": only a requested release can be approved",
                 kExitBlocked);
   }
-  if (rec.requested_by == user) {
+  if (SamePerson(rec.requested_by, user)) {
     return Fail(&ctx, ctx.command,
-                "'" + user + "' requested this release and may not approve it: another approver "
-                "must (申請者と承認者の兼務はできません)",
+                "'" + rec.requested_by + "' requested this release and '" + user +
+                    "' is the same person (the same name, or the same real user behind it), "
+                    "who may not approve it: another approver must (申請者と承認者の兼務はできません)",
                 kExitBlocked);
   }
   std::string dest = RecordedDestination(rec, a);

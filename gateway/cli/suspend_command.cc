@@ -8,6 +8,7 @@
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/pipeline/pipeline.h"
 #include "gateway/service/suspension.h"
+#include "quarantine/release_rules.h"
 #include "quarantine/utc_time.h"
 
 namespace mugai {
@@ -71,7 +72,8 @@ int RunSuspendCommand(const std::string& which, const std::vector<std::string>& 
   std::string user;
   if (!ActorOf(*ctx, a, &user)) return kExitUsage;
   const auto& admins = ctx->config.role_admins;
-  if (user.empty() || std::find(admins.begin(), admins.end(), user) == admins.end()) {
+  const std::string claimed(ClaimedName(user));
+  if (user.empty() || std::find(admins.begin(), admins.end(), claimed) == admins.end()) {
     std::fprintf(OpErr(),
                  "%s: %s: only an admin may %s: list the user under [roles] admins in the "
                  "config\n"
