@@ -99,7 +99,10 @@ nlohmann::ordered_json ExportRecord(const nlohmann::json& j, bool redact) {
   for (const char* key : {"seq", "time", "event", "actor", "item_id", "details", "prev"}) {
     out[key] = nlohmann::ordered_json(j.value(key, nlohmann::json()));
   }
-  if (redact) out["details"] = nlohmann::ordered_json(RedactAuditDetails(j["details"]));
+  if (redact) {
+    out["details"] = nlohmann::ordered_json(RedactAuditDetails(j["details"]));
+    if (out["actor"].is_string()) out["actor"] = MaskEmails(out["actor"].get<std::string>());
+  }
   return out;
 }
 

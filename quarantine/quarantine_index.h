@@ -111,7 +111,8 @@ class QuarantineIndex {
   // rule (release_rules.h) and the arguments, update. A refused transition returns
   // kInvalidArgument naming the current state and what is allowed; kNotFound for no such id.
   Status RequestRelease(const std::string& id, const ReleaseRequest& request);
-  // Refuses self-approval (user == requested_by) and an exception past its expiry.
+  // Refuses self-approval (SamePerson(user, requested_by): the same name, or the same real
+  // person behind "root as ...") and an exception past its expiry.
   Status Approve(const std::string& id, const std::string& user);
   Status Reject(const std::string& id, const std::string& user, const std::string& reason);
   // Records the delivery of an approved item.

@@ -125,19 +125,46 @@ std::optional<Role> ParseRole(std::string_view name) {
   return std::nullopt;
 }
 
+bool ValidUserName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '@';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string RootActor(std::string_view login, std::string_view claimed) {
+  std::string out = "root";
+  if (!login.empty()) out += " (" + std::string(login) + ")";
+  if (!claimed.empty()) out += " as " + std::string(claimed);
+  return out;
+}
+
 namespace {
-constexpr std::string_view kAs = " as ";
+
+// "root as C", "root (L) as C", "root (L)" → {real, claimed}; anything else is one name. Only
+// these root forms are parsed, and their parts are ValidUserName (no spaces, no parentheses).
+std::pair<std::string_view, std::string_view> Split(std::string_view actor) {
+  constexpr std::string_view kRootAs = "root as ", kRootLogin = "root (";
+  if (actor.substr(0, kRootAs.size()) == kRootAs) return {"root", actor.substr(kRootAs.size())};
+  if (actor.substr(0, kRootLogin.size()) == kRootLogin) {
+    size_t close = actor.find(')', kRootLogin.size());
+    if (close != std::string_view::npos) {
+      std::string_view login = actor.substr(kRootLogin.size(), close - kRootLogin.size());
+      std::string_view rest = actor.substr(close + 1);
+      if (rest.empty()) return {login, "root"};
+      if (rest.substr(0, 4) == " as ") return {login, rest.substr(4)};
+    }
+  }
+  return {actor, actor};
+}
+
 }  // namespace
 
-std::string_view ClaimedName(std::string_view actor) {
-  size_t at = actor.find(kAs);
-  return at == std::string_view::npos ? actor : actor.substr(at + kAs.size());
-}
-
-std::string_view RealIdentity(std::string_view actor) {
-  size_t at = actor.find(kAs);
-  return at == std::string_view::npos ? actor : actor.substr(0, at);
-}
+std::string_view ClaimedName(std::string_view actor) { return Split(actor).second; }
+std::string_view RealIdentity(std::string_view actor) { return Split(actor).first; }
 
 bool SamePerson(std::string_view a, std::string_view b) {
   return ClaimedName(a) == ClaimedName(b) || RealIdentity(a) == RealIdentity(b);

@@ -82,11 +82,18 @@ std::string_view OperationName(Operation op);          // "list", "request-relea
 // Ok when `role` may perform `op`; otherwise kInvalidArgument saying what the role may do.
 Status Authorize(Role role, Operation op);
 
-// Who acted, as recorded (requested_by, approved_by, the audit's actor): a user ("sato"), or
-// root acting for someone it named ("root as sato"). A name on root's command line is a
-// claim; root is the real identity behind it.
-std::string_view ClaimedName(std::string_view actor);   // "sato" for both
-std::string_view RealIdentity(std::string_view actor);  // "sato", or "root"
+// Who acted, as recorded (requested_by, approved_by, the audit's actor):
+//   "sato"                  the Unix user sato, as the kernel names them;
+//   "root as sato"          root, acting for the name it gave with --user;
+//   "root (tanaka) as sato" the same, where root's session was opened by tanaka's log-in
+//                           (sudo, su: the kernel's loginuid), who is the real person;
+//   "root (tanaka)"         tanaka, as root, acting for nobody else.
+// A name on root's command line is a claim; the real identity is the log-in behind root, or
+// root itself when there is none. Names are ValidUserName, so the forms cannot be confused.
+bool ValidUserName(std::string_view name);  // 1-64 of letters, digits, '.', '_', '-', '@'
+std::string RootActor(std::string_view login, std::string_view claimed);
+std::string_view ClaimedName(std::string_view actor);   // "sato"
+std::string_view RealIdentity(std::string_view actor);  // "sato", "root" or "tanaka"
 // One person: the same claimed name, or the same real identity behind two claims. Root acting
 // as sato cannot approve what root acting as suzuki requested, nor sato what root as sato did.
 bool SamePerson(std::string_view a, std::string_view b);

@@ -38,8 +38,8 @@ Commands:
 
 Options: --service PATH (send it to the mugai service; without --service and --state, the
 one at service.socket when it listens), --state DIR (the state folder directly), --config
-FILE, --user U (on the state folder, root names the person it acts for; otherwise you are
-the Unix user you are logged in as), -h/--help. Through the service every command needs a
+FILE, --user U (root names the person it acts for, recorded as "root as U"; otherwise you
+are the Unix user you are logged in as), -h/--help. Through the service every command needs a
 role that may (auditors read the log); on the state folder verify and export need one only
 when --user is given.
 Exit status: 0 ok, 1 the chain is broken or the operation was refused, 2 usage error,

@@ -119,20 +119,30 @@ bool RunThroughService(const std::string& which, const std::vector<std::string>&
 bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user) {
   const std::string given = args.Get("--user");
   // Root (on the state folder, or through the service) may act for a person it names; what
-  // is recorded is both: "root as NAME".
+  // is recorded is both, and the log-in behind root when the kernel knows it:
+  // "root (tanaka) as NAME" (release_rules.h).
   const bool root = ctx.caller.empty() || (ctx.service && ctx.service->uid == 0);
   if (root && !given.empty()) {
-    if (given.find(' ') != std::string::npos) {
-      std::fprintf(OpErr(), "%s: --user takes a user name, not '%s'\n", ctx.command.c_str(),
-                   given.c_str());
+    if (!ValidUserName(given)) {
+      std::fprintf(OpErr(),
+                   "%s: --user takes a user name (1-64 letters, digits, '.', '_', '-', '@'), "
+                   "not '%s'\n",
+                   ctx.command.c_str(), given.c_str());
       return false;
     }
-    *user = "root as " + given;
+    *user = RootActor(ctx.root_login, given);
     return true;
   }
   if (ctx.caller.empty()) {  // root on the state folder without --user
-    *user = given;
+    *user = ctx.root_login.empty() ? "" : RootActor(ctx.root_login, "");
     return true;
+  }
+  if (ClaimedName(ctx.caller) != ctx.caller || RealIdentity(ctx.caller) != ctx.caller) {
+    // A user whose name reads like root acting for someone ("root as x"): refused, so that
+    // no name can pass for another person.
+    std::fprintf(OpErr(), "%s: the user name '%s' cannot act in mugai\n", ctx.command.c_str(),
+                 ctx.caller.c_str());
+    return false;
   }
   if (!given.empty() && given != ctx.caller) {
     std::fprintf(OpErr(),
@@ -196,6 +206,7 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
     }
     ctx->config = service->config;
     ctx->caller = service->user;
+    ctx->root_login = service->login;
     ctx->service = service;
     ctx->pipeline = service->pipeline;
   } else {
@@ -208,6 +219,7 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
     // On the state folder: the Unix user running the command is who acts; only root (who
     // can change the folder anyway) names someone else with --user.
     if (geteuid() != 0) ctx->caller = UserNameOf(geteuid());
+    else ctx->root_login = LoginNameOf(getpid());  // sudo, su: who opened the session
   }
   QuarantineIndex::Options options;
   options.default_classification = ctx->config.quarantine_classification;

@@ -43,6 +43,7 @@ struct ServiceCaller {
   Config config;
   std::string user;  // the caller's Unix user name
   uint32_t uid = 0;
+  std::string login;  // root: who logged in to the session behind it (loginuid), or ""
   Pipeline* pipeline = nullptr;
   // Hands a delivered file (approve/resubmit --out) back to the client, which writes it into
   // its own folder with its own permissions; returns where it was put. The service never
@@ -57,9 +58,14 @@ struct OperatorContext {
   std::unique_ptr<AuditLog> audit;
   std::string command;  // "mugai quarantine" / "mugai audit", for messages
   // Who is acting, as the kernel says: the service's client, or the Unix user running the
-  // command on the state folder. Empty only for root on the state folder, who names the
-  // person acted for with --user (root can change anything on the host anyway).
+  // command on the state folder. Empty only for root on the state folder. Root (there, or
+  // through the service) names the person acted for with --user, recorded as "root as NAME"
+  // (release_rules.h): the roles are NAME's, the person behind it is root's log-in.
   std::string caller;
+  // Root's caller: the user whose log-in opened its session (the kernel's loginuid, kept
+  // through sudo and su), or "" when none (a service, a container). The real person behind
+  // "root as NAME".
+  std::string root_login;
   const ServiceCaller* service = nullptr;  // run inside `mugai serve` for a client
   Pipeline* pipeline = nullptr;            // the service's (approve, resubmit), or none
 };

@@ -52,8 +52,9 @@ Options for every command:
 
 Who you are (本人確認): through the service, the Unix user you are logged in as, which the
 service learns from its socket; --user may be left out, and naming anyone else is refused.
-On the state folder, the Unix user running the command; only root names the person it acts
-for with --user. Through the service, the files of approve/resubmit --out are written by this
+On the state folder, the Unix user running the command. Only root names the person it acts
+for with --user, recorded as "root as NAME" (with sudo: "root (YOU) as NAME"); NAME's roles
+apply, and the person behind root can never approve what they requested under any name. Through the service, the files of approve/resubmit --out are written by this
 command, as you; --report only as --report - (standard output).
 
 Roles (config [roles]): operators request, resubmit and purge; approvers approve and reject;
@@ -272,7 +273,9 @@ int RunQuarantineCommand(const std::vector<std::string>& args, const ServiceCall
   if (service && (sub == "list" || sub == "show" || sub == "reconcile")) {
     // Reading the quarantine through the service needs a role (operators, approvers or
     // auditors); on the state folder, reading it is access enough.
-    if (!Authorized(*ctx, ctx->caller, sub == "show" ? Operation::kShow : Operation::kList)) {
+    std::string reader;
+    if (!ActorOf(*ctx, a, &reader)) return kExitUsage;
+    if (!Authorized(*ctx, reader, sub == "show" ? Operation::kShow : Operation::kList)) {
       return kExitBlocked;
     }
   }

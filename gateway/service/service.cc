@@ -31,6 +31,7 @@
 #include "gateway/pipeline/report.h"
 #include "gateway/service/health_server.h"
 #include "gateway/service/service_protocol.h"
+#include "quarantine/release_rules.h"
 
 namespace mugai {
 
@@ -118,6 +119,17 @@ std::string UserNameOf(uint32_t uid) {
   return "uid " + std::to_string(uid);
 }
 
+std::string LoginNameOf(int32_t pid) {
+  if (pid <= 0) return "";
+  Result<std::string> text = ReadFileLimited("/proc/" + std::to_string(pid) + "/loginuid", 64);
+  if (!text.ok()) return "";
+  char* end = nullptr;
+  unsigned long uid = std::strtoul(text.value().c_str(), &end, 10);
+  if (end == text.value().c_str() || uid == 0 || uid >= 4294967295UL) return "";
+  std::string name = UserNameOf(static_cast<uint32_t>(uid));
+  return ValidUserName(name) ? name : "uid-" + std::to_string(uid);
+}
+
 Result<std::unique_ptr<Service>> Service::Create(const Config& config,
                                                  const ServiceOptions& options) {
   std::unique_ptr<Service> s(new Service(config));
@@ -146,13 +158,13 @@ void Service::ServeConnection(int conn) {
     std::string request;
     std::vector<int> fds;
     if (!RecvFrame(conn, kMaxServiceJson, &request, &fds, kMaxItemsPerRequest)) break;
-    Handle(conn, peer.uid, actor, request, fds);
+    Handle(conn, peer.uid, peer.pid, actor, request, fds);
     for (int fd : fds) close(fd);
   }
   close(conn);
 }
 
-void Service::Handle(int conn, uint32_t uid, const std::string& actor,
+void Service::Handle(int conn, uint32_t uid, int32_t pid, const std::string& actor,
                      const std::string& request_json, std::vector<int>& fds) {
   auto refuse = [&](int code, const std::string& why) {
     SendJson(conn, {{"type", "error"}, {"exit", code}, {"message", why}});
@@ -176,7 +188,7 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
     return refuse(2, "malformed request");
   }
   const std::string op = req["op"];
-  if (op == "operator") return HandleOperator(conn, uid, actor, req);
+  if (op == "operator") return HandleOperator(conn, uid, pid, actor, req);
   if (op != "sanitize" && op != "mail" && op != "milter" && op != "watch") {
     return refuse(2, "unknown operation '" + op + "'");
   }
@@ -274,7 +286,8 @@ void Service::Handle(int conn, uint32_t uid, const std::string& actor,
                   {"notice", HumanNotice(reports)}, {"notices", notices}, {"failed", failed}});
 }
 
-void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, const json& req) {
+void Service::HandleOperator(int conn, uint32_t uid, int32_t pid, const std::string& actor,
+                             const json& req) {
   if (!req.contains("argv") || !req["argv"].is_array() || req["argv"].empty() ||
       req["argv"].size() > 64) {
     SendJson(conn, {{"type", "error"}, {"exit", 2}, {"message", "malformed operator request"}});
@@ -298,6 +311,7 @@ void Service::HandleOperator(int conn, uint32_t uid, const std::string& actor, c
   caller.config = config_;
   caller.user = actor;
   caller.uid = uid;
+  if (uid == 0) caller.login = LoginNameOf(pid);  // sudo: the person behind root
   caller.pipeline = pipeline_.get();
   caller.hand_back = [conn](const std::string& name, const std::string& bytes) {
     return HandOver(conn, {{"type", "output"}, {"name", name}, {"size", bytes.size()}}, bytes);

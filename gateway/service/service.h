@@ -41,10 +41,11 @@ class Service {
 
  private:
   explicit Service(const Config& config) : config_(config) {}
-  void Handle(int conn, uint32_t uid, const std::string& actor, const std::string& request_json,
-              std::vector<int>& fds);
+  void Handle(int conn, uint32_t uid, int32_t pid, const std::string& actor,
+              const std::string& request_json, std::vector<int>& fds);
   // `mugai quarantine …` / `mugai audit …` for a client, as the user the kernel names.
-  void HandleOperator(int conn, uint32_t uid, const std::string& actor, const nlohmann::json& req);
+  void HandleOperator(int conn, uint32_t uid, int32_t pid, const std::string& actor,
+                      const nlohmann::json& req);
 
   Config config_;
   ServiceOptions options_;
@@ -53,5 +54,9 @@ class Service {
 
 // The name the audit records for the Unix user `uid` ("uid 1234" when it has no name).
 std::string UserNameOf(uint32_t uid);
+
+// The user whose log-in opened the session of process `pid` (/proc/PID/loginuid, kept through
+// sudo and su), or "" when unset (daemons, containers), root's own, or unreadable.
+std::string LoginNameOf(int32_t pid);
 
 }  // namespace mugai

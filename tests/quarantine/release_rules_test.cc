@@ -106,5 +106,29 @@ TEST(QuarantineRoles, RefusalNamesTheRoleAndWhatItMayDo) {
             "the auditor role may not approve (it may: list, show, audit-verify, audit-export)");
 }
 
+// Issue 16: one person is one person, whatever names root gives.
+TEST(QuarantineIdentity, SamePersonOnTheClaimedNameOrTheRealIdentity) {
+  EXPECT_EQ(RootActor("", "sato"), "root as sato");
+  EXPECT_EQ(RootActor("tanaka", "sato"), "root (tanaka) as sato");
+  EXPECT_EQ(RootActor("tanaka", ""), "root (tanaka)");
+  EXPECT_EQ(ClaimedName("root (tanaka) as sato"), "sato");
+  EXPECT_EQ(RealIdentity("root (tanaka) as sato"), "tanaka");
+  EXPECT_EQ(ClaimedName("root (tanaka)"), "root");
+  EXPECT_EQ(RealIdentity("root (tanaka)"), "tanaka");
+  EXPECT_EQ(RealIdentity("root as sato"), "root");
+  EXPECT_EQ(ClaimedName("eve as bob"), "eve as bob");  // only root's forms are parsed
+  EXPECT_TRUE(SamePerson("root as sato", "root as suzuki"));   // root behind both
+  EXPECT_TRUE(SamePerson("sato", "root as sato"));             // the same name
+  EXPECT_TRUE(SamePerson("tanaka", "root (tanaka) as suzuki"));  // sudo by tanaka
+  EXPECT_TRUE(SamePerson("root", "root as suzuki"));
+  EXPECT_FALSE(SamePerson("sato", "suzuki"));
+  EXPECT_FALSE(SamePerson("sato", "root as suzuki"));
+  EXPECT_FALSE(SamePerson("root (tanaka) as sato", "root (yamada) as suzuki"));
+  EXPECT_TRUE(ValidUserName("sato@city.example.lg.jp"));
+  EXPECT_FALSE(ValidUserName("a b"));
+  EXPECT_FALSE(ValidUserName("bob) as (x"));
+  EXPECT_FALSE(ValidUserName(""));
+}
+
 }  // namespace
 }  // namespace mugai
