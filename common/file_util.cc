@@ -196,6 +196,17 @@ Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode
   return Status::Ok();
 }
 
+Status GiveToFolderOwner(const std::string& path, const std::string& folder) {
+  if (geteuid() != 0) return Status::Ok();
+  struct stat dir;
+  if (stat(folder.c_str(), &dir) != 0 || dir.st_uid == 0) return Status::Ok();
+  if (chown(path.c_str(), dir.st_uid, dir.st_gid) != 0) {
+    return {StatusCode::kIo, "cannot give " + path + " to the owner of " + folder + ": " +
+                                 strerror(errno)};
+  }
+  return Status::Ok();
+}
+
 int SealedMemfd(const std::string& bytes) {
   int fd = memfd_create("mugai", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return -1;

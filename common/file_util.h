@@ -41,6 +41,11 @@ Result<std::string> ReadFdLimited(int fd, uint64_t max_bytes, const std::string&
 Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode_t mode,
                            bool replace);
 
+// Root writing `path` in `folder` owned by another user gives it to that user (the service's
+// user must be able to read and replace it: a file replaced by rename becomes its writer's).
+// Ok when there is nothing to do; kIo when the chown fails.
+Status GiveToFolderOwner(const std::string& path, const std::string& folder);
+
 // An anonymous in-memory file (memfd) holding `bytes`, sealed against any change, so that
 // what a worker reads is exactly what the caller hashed. Returns the fd, or -1 (errno set).
 int SealedMemfd(const std::string& bytes);

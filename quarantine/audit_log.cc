@@ -224,14 +224,9 @@ std::optional<AuditEvent> ParseAuditEvent(std::string_view name) {
 
 void AuditLog::KeepOwner(const std::string& path) const {
   // Root acting on the state folder (an operator command without the service) must not
-  // leave files the service's user can no longer replace or read: audit.head is replaced by
-  // a rename, so it would become root's.
-  if (geteuid() != 0) return;
-  struct stat dir;
-  if (stat(state_dir_.c_str(), &dir) != 0 || dir.st_uid == 0) return;
-  if (chown(path.c_str(), dir.st_uid, dir.st_gid) != 0) {
-    // Left as it is: the next append by the service then says it cannot write the log.
-  }
+  // leave files the service's user can no longer replace or read. On failure the file is
+  // left as it is: the service's next append then says it cannot write the log.
+  (void)GiveToFolderOwner(path, state_dir_);
 }
 
 Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {

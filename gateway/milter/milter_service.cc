@@ -243,11 +243,10 @@ sfsistat HandleEom(SMFICTX* ctx) {
   };
   // Suspended, or held for stale signatures: 451 4.3.2 (not accepting messages), and the
   // sending MTA keeps the mail queued.
-  if (Status admit = svc.pipeline->Admit(); !admit.ok()) {
+  std::string smtp_text;
+  if (Status admit = svc.pipeline->Admit(&smtp_text); !admit.ok()) {
     Log().Write("warning", "milter_held", {{"detail", admit.message()}});
-    Status told = svc.pipeline->Admit(/*smtp=*/true);
-    return Reply(ctx, "451", "4.3.2", "mugai: " + (told.ok() ? admit.message() : told.message()),
-                 SMFIS_TEMPFAIL);
+    return Reply(ctx, "451", "4.3.2", "mugai: " + smtp_text, SMFIS_TEMPFAIL);
   }
   ItemInput item;
   item.name = "message.eml";

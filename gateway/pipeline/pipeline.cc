@@ -1592,12 +1592,12 @@ Pipeline::Freshness Pipeline::SignatureFreshness() {
   return f;
 }
 
-Status Pipeline::Admit(bool smtp) {
+Status Pipeline::Admit(std::string* smtp_text) {
   Suspension s = ReadSuspension(config_.state_dir);
   if (s.active) {
     // To an SMTP client (any sender on the Internet): a fixed text, never the admin's reason
     // or name (those are in the log and the audit record).
-    if (smtp) return Status{StatusCode::kUnavailable, "not accepting messages now (suspended); try again later"};
+    if (smtp_text) *smtp_text = "not accepting messages now (suspended); try again later";
     return Status{StatusCode::kUnavailable,
                   "mugai is suspended (" + s.reason + (s.actor.empty() ? "" : ", by " + s.actor) +
                       "); nothing is taken until an admin runs 'mugai resume' / 受付停止中"};
@@ -1606,9 +1606,8 @@ Status Pipeline::Admit(bool smtp) {
   // database is logged with "warn" too, not only when someone looks at /healthz.
   Freshness f = SignatureFreshness();
   if (config_.scan_stale_hold && f.stale) {
-    if (smtp) {
-      return Status{StatusCode::kUnavailable,
-                    "not accepting messages now (malware signatures out of date); try again later"};
+    if (smtp_text) {
+      *smtp_text = "not accepting messages now (malware signatures out of date); try again later";
     }
     return Status{StatusCode::kUnavailable,
                   (f.database_time <= 0 ? std::string("the age of the malware signatures is unknown")

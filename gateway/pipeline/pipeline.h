@@ -85,10 +85,10 @@ class Pipeline {
   // Whether new items may be taken now (issue 18). Not while suspended (`mugai suspend`),
   // nor, with scan.stale_action = "hold", while the signatures are older than
   // scan.max_signature_age_hours: kUnavailable saying why and what to do (a milter answers
-  // 451, watch leaves its files, a command exits 3). `smtp`: the message for an SMTP reply,
-  // a fixed ASCII text without the reason or the admin's name; else the whole story, with a
-  // Japanese gloss.
-  Status Admit(bool smtp = false);
+  // 451, watch leaves its files, a command exits 3). The message is the whole story, with a
+  // Japanese gloss; `smtp_text` (optional) receives what an SMTP reply may say: a fixed ASCII
+  // text without the reason or the admin's name.
+  Status Admit(std::string* smtp_text = nullptr);
 
   // How old the signatures in use are. Asked of the scanner at most every few seconds; each
   // time it is asked and they are stale, a warning goes to the log.

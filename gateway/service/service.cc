@@ -199,11 +199,11 @@ void Service::Handle(int conn, uint32_t uid, int32_t pid, const std::string& act
   }
   // Suspended, or held for stale signatures: nothing is taken (a milter answers 451 and the
   // MTA keeps the mail; watch leaves its claims; a command exits 3 saying why).
-  if (Status admit = pipeline_->Admit(); !admit.ok()) {
+  std::string smtp_text;
+  if (Status admit = pipeline_->Admit(&smtp_text); !admit.ok()) {
     pipeline_->log().Write("warning", "held", {{"op", op}, {"actor", actor}, {"detail", admit.message()}});
-    const std::string told = op == "milter" ? pipeline_->Admit(/*smtp=*/true).message() : admit.message();
     SendJson(conn, {{"type", "error"}, {"exit", 3}, {"held", true},
-                    {"message", told.empty() ? admit.message() : told}});
+                    {"message", op == "milter" ? smtp_text : admit.message()}});
     return;
   }
   const bool message = op == "mail" || op == "milter";  // one RFC 5322 message

@@ -41,14 +41,9 @@ Status WriteSuspension(const std::string& state_dir, const Suspension& s) {
   const std::string path = SuspensionPath(state_dir);
   Status written = WriteFileAtomically(
       path, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", 0600, true);
-  // Root on the state folder: the file is the folder owner's (the service reads it, and a
-  // resume through the service must be able to remove it).
-  struct stat dir;
-  if (written.ok() && geteuid() == 0 && stat(state_dir.c_str(), &dir) == 0 && dir.st_uid != 0 &&
-      chown(path.c_str(), dir.st_uid, dir.st_gid) != 0) {
-    return {StatusCode::kIo, "cannot give " + path + " to the state folder's owner: " + strerror(errno)};
-  }
-  return written;
+  // Root on the state folder: the file is the folder owner's (the service reads it).
+  if (!written.ok()) return written;
+  return GiveToFolderOwner(path, state_dir);
 }
 
 Status ClearSuspension(const std::string& state_dir) {

@@ -330,14 +330,7 @@ bool WatchService::RunClaims(const std::vector<Claim>& all) {
   if (!run.ok()) {
     // Nothing was decided (or not everything): every claim stays, and is tried again.
     log_.Write("error", "watch_service_unavailable", {{"detail", run.status().message()}});
-    if (!service_->in_process()) {
-      // Connect again for the next batch (a restarted `mugai serve`); never fall back to an
-      // engine of our own here: the claims wait for the service.
-      Result<std::unique_ptr<ServiceConnection>> again = ServiceConnection::Open(
-          config_, options_.service.empty() ? config_.service_socket : options_.service, false,
-          "watch");
-      if (again.ok()) service_ = std::move(again.value());
-    }
+    Reconnect();  // for the next batch (a restarted `mugai serve`)
     return false;
   }
   CrashPoint("staged");
@@ -479,21 +472,24 @@ int WatchService::Run() {
   return exit_code_;
 }
 
+bool WatchService::Reconnect() {
+  // Never falls back to an engine of its own: the claims wait for the service.
+  if (service_->in_process()) return false;
+  Result<std::unique_ptr<ServiceConnection>> again = ServiceConnection::Open(
+      config_, options_.service.empty() ? config_.service_socket : options_.service, false,
+      "watch");
+  if (!again.ok()) return false;
+  service_ = std::move(again.value());
+  return true;
+}
+
 bool WatchService::Admitted() {
   int64_t now = MonotonicMs();
   if (admission_checked_ms_ >= 0 && now - admission_checked_ms_ < 1000) return held_.empty();
   admission_checked_ms_ = now;
   Result<std::string> asked = service_->Held();
-  if (!asked.ok() && !service_->in_process()) {
-    // The service dropped an idle connection, or restarted: ask again on a new one.
-    Result<std::unique_ptr<ServiceConnection>> again = ServiceConnection::Open(
-        config_, options_.service.empty() ? config_.service_socket : options_.service, false,
-        "watch");
-    if (again.ok()) {
-      service_ = std::move(again.value());
-      asked = service_->Held();
-    }
-  }
+  // The service dropped an idle connection, or restarted: ask again on a new one.
+  if (!asked.ok() && Reconnect()) asked = service_->Held();
   if (!asked.ok()) {
     // Nobody to ask: claim nothing (the files stay in their inboxes), ask again in a second.
     if (held_ != asked.status().message()) {

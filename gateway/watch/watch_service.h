@@ -79,6 +79,8 @@ class WatchService {
   // Suspended or held (the service's answer, "" when items are taken), asked at most once a
   // second while files wait.
   bool Admitted();
+  // A new connection to `mugai serve` (not for an in-process service); false when none.
+  bool Reconnect();
   std::string held_;
   int64_t admission_checked_ms_ = -1;
 };

@@ -82,6 +82,12 @@ class ServeTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
+  // One pass of `mugai watch --once` from drop/ to lgwan/, a client of the service.
+  testing::RunResult WatchOnce(const std::string& config) {
+    return testing::Run({testing::MugaiBinary(), "watch", "--service", socket_, "--config",
+                         config, "--in", dir_ / "drop", "--out", dir_ / "lgwan", "--once"});
+  }
+
   // The audit records of `event`.
   std::vector<json> Audit(const std::string& event) {
     std::vector<json> out;
@@ -173,9 +179,7 @@ TEST_F(ServeTest, WatchHandsItsFilesToTheServiceAndOwnsNoState) {
   testing::WriteFile(dir_ / "drop/eicar.txt", testing::Eicar());
   testing::WriteFile(dir_ / "w.toml", "[watch]\nstable_ms = 0\n");
   // No --signatures, no --state: the watcher holds no engine and writes no state of its own.
-  testing::RunResult r = testing::Run({testing::MugaiBinary(), "watch", "--service", socket_,
-                                       "--config", dir_ / "w.toml", "--in", dir_ / "drop",
-                                       "--out", dir_ / "lgwan", "--once"});
+  testing::RunResult r = WatchOnce(dir_ / "w.toml");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("for mugai serve"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("event=watch_delivered"), std::string::npos) << "its log is stderr";
@@ -555,9 +559,7 @@ TEST_F(ServeTest, ASuspensionHoldsAcrossARestartAndWatchLeavesFilesInTheInbox) {
   // Watch takes nothing: the file stays in the inbox, unclaimed.
   fs::create_directories(dir_ / "drop");
   testing::WriteFile(dir_ / "drop/report.txt", "report\n");
-  testing::RunResult w = testing::Run({testing::MugaiBinary(), "watch", "--service", socket_,
-                                       "--config", dir_ / "serve.toml", "--in", dir_ / "drop",
-                                       "--out", dir_ / "lgwan", "--once"});
+  testing::RunResult w = WatchOnce(dir_ / "serve.toml");
   EXPECT_EQ(w.exit_code, 3) << w.err;
   EXPECT_NE(w.err.find("suspended"), std::string::npos) << w.err;
   EXPECT_EQ(testing::ReadFile(dir_ / "drop/report.txt"), "report\n");
@@ -567,9 +569,7 @@ TEST_F(ServeTest, ASuspensionHoldsAcrossARestartAndWatchLeavesFilesInTheInbox) {
   testing::RunResult resume = testing::Run({testing::MugaiBinary(), "resume", "--service",
                                             socket_, "--config", dir_ / "serve.toml"});
   ASSERT_EQ(resume.exit_code, 0) << resume.out << resume.err;
-  w = testing::Run({testing::MugaiBinary(), "watch", "--service", socket_, "--config",
-                    dir_ / "serve.toml", "--in", dir_ / "drop", "--out", dir_ / "lgwan",
-                    "--once"});
+  w = WatchOnce(dir_ / "serve.toml");
   EXPECT_EQ(w.exit_code, 0) << w.err;
   EXPECT_EQ(testing::ReadFile(dir_ / "lgwan/report.txt"), "report\n");
   EXPECT_FALSE(fs::exists(dir_ / "drop/report.txt"));
