@@ -28,7 +28,9 @@ constexpr const char* kEventNames[] = {
     "release_requested", "release_approved",    "release_rejected",
     "released",          "resubmitted",         "purged",
     "config_loaded",     "signatures_reloaded", "checkpoint",
-    "suspended",         "resumed"};
+    "suspended",         "resumed",             "downloaded",
+    "login",             "login_failed",        "lockout",
+    "logout"};
 
 Status IoError(const std::string& what, const std::string& path) {
   return {StatusCode::kIo, what + " '" + path + "': " + strerror(errno)};

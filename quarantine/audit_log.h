@@ -38,10 +38,16 @@ enum class AuditEvent {
   kSignaturesReloaded,
   kCheckpoint,
   kSuspended,  // `mugai suspend`: no item taken until `mugai resume`
-  kResumed
+  kResumed,
+  kDownloaded,   // a sanitised copy handed to a user (the console's download)
+  kLogin,        // console: a log-in that succeeded
+  kLoginFailed,  // console: a wrong password or an unknown or disabled user
+  kLockout,      // console: an account locked for console.lockout_minutes
+  kLogout        // console: a log-out, or a session that expired
 };
 
-// "item_processed", "delivered", ..., "checkpoint", "suspended", "resumed".
+// "item_processed", "delivered", ..., "checkpoint", "suspended", "resumed",
+// "downloaded", "login", "login_failed", "lockout", "logout".
 std::string_view AuditEventName(AuditEvent event);
 std::optional<AuditEvent> ParseAuditEvent(std::string_view name);
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gateway/cli/audit_command.h"
+#include "gateway/cli/console_command.h"
 #include "gateway/cli/mail_command.h"
 #include "gateway/cli/milter_command.h"
 #include "gateway/cli/serve_command.h"
@@ -32,6 +33,9 @@ Commands:
   quarantine list, inspect, release (with a second person's approval), resubmit, purge
              quarantined originals (mugai quarantine --help)
   audit      verify, anchor, export or prune the tamper-evident audit log (mugai audit --help)
+  console    the web console: staff see their items and enter PPAP passwords, approvers
+             decide on requests, auditors search the audit log (mugai console --help)
+  user       the console's local users: add, passwd, disable, enable, list (mugai user --help)
   suspend    stop taking mail and files at once, e.g. while infection spreads (受付停止);
              resume takes them again (mugai suspend --help)
   check-config FILE
@@ -101,6 +105,8 @@ int main(int argc, char** argv) {
   if (command == "audit") return mugai::RunAuditCommand(args);
   if (command == "serve") return mugai::RunServeCommand(args);
   if (command == "check-config") return RunCheckConfig(args);
+  if (command == "console") return mugai::RunConsoleCommand(args);
+  if (command == "user") return mugai::RunUserCommand(args);
   if (command == "suspend" || command == "resume") return mugai::RunSuspendCommand(command, args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());
   return mugai::kExitUsage;

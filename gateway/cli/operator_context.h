@@ -44,6 +44,9 @@ struct ServiceCaller {
   std::string user;  // the caller's Unix user name
   uint32_t uid = 0;
   std::string login;  // root: who logged in to the session behind it (loginuid), or ""
+  // The console (`mugai console`, console.unix_user) acting for the user logged in to it:
+  // `user` is that user, authenticated by the console, never root.
+  bool console = false;
   Pipeline* pipeline = nullptr;
   // Hands a delivered file (approve/resubmit --out) back to the client, which writes it into
   // its own folder with its own permissions; returns where it was put. The service never
@@ -92,8 +95,13 @@ bool ActorOf(const OperatorContext& ctx, const CliArgs& args, std::string* user)
 Status HandBack(const OperatorContext& ctx, const std::string& staging,
                 std::vector<std::string>* delivered);
 
-// Checks that `user` holds a role (config [roles]) that may perform `op`. Prints why not.
-bool Authorized(const OperatorContext& ctx, const std::string& user, Operation op);
+// Checks that `user` holds a role (config [roles]) that may perform `op`, or, for `item`
+// addressed to them (roles.h AddressedTo), that `op` is one a recipient may do on their own
+// item: show it, ask for its release, resubmit it (a PPAP password). Prints why not.
+bool Authorized(const OperatorContext& ctx, const std::string& user, Operation op,
+                const QuarantineRecord* item = nullptr);
+// A recipient's own item: show, request-release and resubmit need no role.
+bool RecipientMay(Operation op);
 
 // Appends an audit record; prints the reason when it cannot be written.
 bool AuditOrSay(OperatorContext& ctx, AuditEvent event, const std::string& actor,

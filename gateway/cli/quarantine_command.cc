@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/cli/sanitize_command.h"
+#include "gateway/service/roles.h"
 #include "quarantine/utc_time.h"
 
 namespace mugai {
@@ -36,6 +37,9 @@ Commands:
   resubmit ID [--user U] [--password PW] [--out DIR] [--report FILE|-]
                          run the pipeline again (e.g. a PPAP zip once its password arrived,
                          or after a signature update) and deliver what it allows
+  download ID --out DIR  write a sanitised copy (the pipeline run again with current
+                         signatures) into DIR; the original stays as it is. A recipient may
+                         download their own items
   purge ID [--user U]    delete the original (overwritten, then removed) and record it
   purge --older-than DAYS [--user U]
   reconcile              compare the index with the stored originals (after a crash)
@@ -100,10 +104,16 @@ nlohmann::json RecordJson(const QuarantineRecord& r) {
   };
   nlohmann::json source = nlohmann::json::parse(r.source, nullptr, false);
   j["source"] = source.is_discarded() ? nlohmann::json(r.source) : source;
+  // A mail's subject and envelope, for lists (the console shows them).
+  nlohmann::json report = nlohmann::json::parse(r.report_json, nullptr, false);
+  j["subject"] = report.is_object() && report.contains("subject") && report["subject"].is_string()
+                     ? report["subject"] : nlohmann::json("");
+  j["recipients"] = RecipientsOf(r);
   return j;
 }
 
-int List(OperatorContext& ctx, const CliArgs& a) {
+// `only_for`: a member of staff without a role sees the items addressed to them.
+int List(OperatorContext& ctx, const CliArgs& a, const std::string& only_for) {
   QuarantineListFilter f;
   if (a.Has("--status")) {
     std::optional<QuarantineState> s = ParseState(a.Get("--status"));
@@ -116,8 +126,18 @@ int List(OperatorContext& ctx, const CliArgs& a) {
   f.until = a.Get("--until");
   if (a.Has("--limit")) f.limit = std::atoi(a.Get("--limit").c_str());
   if (a.Has("--limit") && f.limit <= 0) return Fail(&ctx, ctx.command, "--limit must be a positive number", kExitUsage);
+  if (!only_for.empty()) f.limit = kIndexListMax;  // filtered below, then cut to --limit
   Result<std::vector<QuarantineRecord>> rows = ctx.index->List(f);
   if (!rows.ok()) return Fail(&ctx, ctx.command, rows.status().message(), kExitInternal);
+  if (!only_for.empty()) {
+    std::vector<QuarantineRecord> own;
+    const size_t limit = a.Has("--limit") ? static_cast<size_t>(std::atoi(a.Get("--limit").c_str())) : 100;
+    for (auto& r : rows.value()) {
+      if (AddressedTo(ctx.config, r, only_for)) own.push_back(std::move(r));
+    }
+    if (own.size() > limit) own.erase(own.begin(), own.end() - static_cast<long>(limit));
+    rows.value() = std::move(own);
+  }
   if (a.Has("--json")) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : rows.value()) arr.push_back(RecordJson(r));
@@ -138,6 +158,12 @@ int Show(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "show needs one ID", kExitUsage);
   Result<QuarantineRecord> r = ctx.index->Get(a.words[1]);
   if (!r.ok()) return Fail(&ctx, ctx.command, r.status().message(), kExitBlocked);
+  if (ctx.service) {
+    // Through the service: a role, or the item is addressed to the reader.
+    std::string reader;
+    if (!ActorOf(ctx, a, &reader)) return kExitUsage;
+    if (!Authorized(ctx, reader, Operation::kShow, &r.value())) return kExitBlocked;
+  }
   nlohmann::json j = RecordJson(r.value());
   nlohmann::json report = nlohmann::json::parse(r->report_json, nullptr, false);
   j["report"] = report.is_discarded() ? nlohmann::json(nullptr) : report;
@@ -149,7 +175,9 @@ int RequestRelease(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "request-release needs one ID", kExitUsage);
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
-  if (!Authorized(ctx, user, Operation::kRequestRelease)) return kExitBlocked;
+  Result<QuarantineRecord> item = ctx.index->Get(a.words[1]);
+  if (!item.ok()) return Fail(&ctx, ctx.command, item.status().message(), kExitBlocked);
+  if (!Authorized(ctx, user, Operation::kRequestRelease, &item.value())) return kExitBlocked;
   if (a.Get("--reason").empty()) return Fail(&ctx, ctx.command, "--reason is required", kExitUsage);
   ReleaseRequest req{user, a.Get("--reason"), a.Has("--original"), a.Get("--expires")};
   if (req.exception && req.exception_expires_at.empty()) {
@@ -262,7 +290,8 @@ int RunQuarantineCommand(const std::vector<std::string>& args, const ServiceCall
   if (a.words.empty()) return Fail(nullptr, command, "no command given (try --help)", kExitUsage);
   const std::string& sub = a.words[0];
   static const std::set<std::string> kCommands = {"list", "show", "request-release", "approve",
-                                                  "reject", "resubmit", "purge", "reconcile"};
+                                                  "reject", "resubmit", "purge", "reconcile",
+                                                  "download"};
   if (!kCommands.count(sub)) {
     return Fail(nullptr, command, "unknown command '" + sub + "' (try --help)", kExitUsage);
   }
@@ -270,16 +299,22 @@ int RunQuarantineCommand(const std::vector<std::string>& args, const ServiceCall
   if (!service && RunThroughService("quarantine", args, a, &rc)) return rc;
   std::unique_ptr<OperatorContext> ctx = OpenOperatorContext(a, command, &rc, service);
   if (!ctx) return rc;
-  if (service && (sub == "list" || sub == "show" || sub == "reconcile")) {
+  std::string only_for;
+  if (service && (sub == "list" || sub == "reconcile")) {
     // Reading the quarantine through the service needs a role (operators, approvers or
-    // auditors); on the state folder, reading it is access enough.
+    // auditors), or lists only the items addressed to the reader; on the state folder,
+    // reading it is access enough. (show checks the item it shows.)
     std::string reader;
     if (!ActorOf(*ctx, a, &reader)) return kExitUsage;
-    if (!Authorized(*ctx, reader, sub == "show" ? Operation::kShow : Operation::kList)) {
+    if (sub == "list" && !reader.empty() && RolesOf(ctx->config, ClaimedName(reader)).empty() &&
+        !IsAdmin(ctx->config, ClaimedName(reader))) {
+      only_for = std::string(ClaimedName(reader));
+    } else if (!Authorized(*ctx, reader, Operation::kList)) {
       return kExitBlocked;
     }
   }
-  if (sub == "list") return List(*ctx, a);
+  if (sub == "list") return List(*ctx, a, only_for);
+  if (sub == "download") return DownloadItem(*ctx, a);
   if (sub == "show") return Show(*ctx, a);
   if (sub == "request-release") return RequestRelease(*ctx, a);
   if (sub == "approve") return ApproveItem(*ctx, a);

@@ -18,6 +18,7 @@ int RunQuarantineCommand(const std::vector<std::string>& args,
 // quarantine_release.cc: the two subcommands that deliver (they run the pipeline).
 int ApproveItem(OperatorContext& ctx, const CliArgs& args);
 int ResubmitItem(OperatorContext& ctx, const CliArgs& args);
+int DownloadItem(OperatorContext& ctx, const CliArgs& args);
 
 // The folder a record's outputs go to: --out, else the one recorded at intake ("" if none).
 std::string RecordedDestination(const QuarantineRecord& rec, const CliArgs& args);

@@ -37,7 +37,7 @@ std::string MakeTempDir(const std::string& parent, const std::string& prefix) {
 std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& rec,
                                 const std::string& user, const std::string& password,
                                 const std::string& out_dir, const std::string& destination,
-                                std::string* report_json) {
+                                std::string* report_json, bool keep_again = true) {
   std::string original = ctx.blobs->PathOf(rec.sha256);
   if (original.empty()) {
     Fail(&ctx, ctx.command, rec.id + ": the original is missing from the store (run reconcile)",
@@ -74,6 +74,7 @@ std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& re
   item.password = password;
   item.actor = user;
   item.entry_point = rec.entry_point;
+  if (!keep_again) item.kept_as = rec.id;
   std::vector<NodeReport> reports = pipeline->Sanitize({item}, "");
   if (report_json) {
     *report_json = RunReport(pipeline->engine(), pipeline->scanning_enabled(), reports)
@@ -330,10 +331,10 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (HeldBySuspension(ctx)) return kExitInternal;
-  if (!Authorized(ctx, user, Operation::kResubmit)) return kExitBlocked;
   Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
   if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
   const QuarantineRecord& rec = got.value();
+  if (!Authorized(ctx, user, Operation::kResubmit, &rec)) return kExitBlocked;
   if (rec.state == QuarantineState::kPurged) {
     return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
   }
@@ -406,6 +407,54 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   std::fputs(HumanNotice({*r}).c_str(), OpErr());
   if (r->internal_failure) return kExitInternal;
   return r->verdict == Verdict::kBlocked ? kExitBlocked : kExitDelivered;
+}
+
+// A sanitised copy for a user (the console's download): the pipeline runs again on the
+// original with current signatures; what it delivers goes to --out (through the service:
+// handed back to the client). Nothing is recorded as a release and no second copy is kept.
+int DownloadItem(OperatorContext& ctx, const CliArgs& a) {
+  if (a.words.size() != 2) return Fail(&ctx, ctx.command, "download needs one ID", kExitUsage);
+  if (a.Get("--out").empty()) return Fail(&ctx, ctx.command, "download needs --out DIR", kExitUsage);
+  std::string user;
+  if (!ActorOf(ctx, a, &user)) return kExitUsage;
+  if (HeldBySuspension(ctx)) return kExitInternal;
+  Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
+  if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
+  const QuarantineRecord& rec = got.value();
+  if (!Authorized(ctx, user, Operation::kShow, &rec)) return kExitBlocked;
+  if (rec.state == QuarantineState::kPurged) {
+    return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
+  }
+  const bool hand_back = ctx.service != nullptr;
+  std::string dest = hand_back ? MakeTempDir(ctx.config.state_dir + "/tmp", "download-" + rec.id)
+                               : a.Get("--out");
+  if (dest.empty()) return Fail(&ctx, ctx.command, "cannot make a staging folder", kExitInternal);
+  if (Status s = MakeDirs(dest, 0755); !s.ok()) return Fail(&ctx, ctx.command, "--out: " + s.message(), kExitUsage);
+  std::optional<NodeReport> r = Rerun(ctx, rec, user, a.Get("--password"), dest, "", nullptr,
+                                      /*keep_again=*/false);
+  if (!r) {
+    if (hand_back) std::filesystem::remove_all(dest);
+    return kExitInternal;
+  }
+  std::vector<std::string> handed;
+  const bool deliverable = r->verdict != Verdict::kBlocked && !r->internal_failure;
+  if (hand_back) {
+    Status s = deliverable ? HandBack(ctx, dest, &handed) : Status::Ok();
+    std::filesystem::remove_all(dest);
+    if (!s.ok()) return Fail(&ctx, ctx.command, "not delivered: " + s.message(), kExitInternal);
+  } else {
+    for (const auto& o : r->outputs) handed.push_back(o.path);
+  }
+  if (!AuditOrSay(ctx, AuditEvent::kDownloaded, user, rec.id,
+                  {{"verdict", VerdictName(r->verdict)},
+                   {"reason", ReasonCode(r->reason)},
+                   {"files", handed}})) {
+    return kExitInternal;
+  }
+  std::fputs(HumanNotice({*r}).c_str(), OpErr());
+  for (const auto& f : handed) std::fprintf(OpOut(), "downloaded: %s\n", f.c_str());
+  if (r->internal_failure) return kExitInternal;
+  return deliverable ? kExitDelivered : kExitBlocked;
 }
 
 }  // namespace mugai

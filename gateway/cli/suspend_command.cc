@@ -7,6 +7,7 @@
 
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/pipeline/pipeline.h"
+#include "gateway/service/roles.h"
 #include "gateway/service/suspension.h"
 #include "quarantine/release_rules.h"
 #include "quarantine/utc_time.h"
@@ -71,9 +72,7 @@ int RunSuspendCommand(const std::string& which, const std::vector<std::string>& 
   if (!ctx) return rc;
   std::string user;
   if (!ActorOf(*ctx, a, &user)) return kExitUsage;
-  const auto& admins = ctx->config.role_admins;
-  const std::string claimed(ClaimedName(user));
-  if (user.empty() || std::find(admins.begin(), admins.end(), claimed) == admins.end()) {
+  if (user.empty() || !IsAdmin(ctx->config, ClaimedName(user))) {
     std::fprintf(OpErr(),
                  "%s: %s: only an admin may %s: list the user under [roles] admins in the "
                  "config\n"

@@ -1007,6 +1007,10 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   NodeReport& r = item->report;
   bool read = !r.sha256.empty();
   bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge && read;
+  if (keep_original && !item->input.kept_as.empty()) {
+    r.quarantine_id = item->input.kept_as;  // already kept: this is a re-run of it
+    keep_original = false;
+  }
   if (keep_original && !Quarantine(item)) {
     // Nothing is delivered unless the original is safely kept.
     if (r.verdict == Verdict::kSanitized) {

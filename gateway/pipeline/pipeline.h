@@ -49,6 +49,9 @@ struct ItemInput {
   std::string password;     // for it ("" = PipelineOptions::password)
   std::string entry_point;  // recorded for it ("" = PipelineOptions::entry_point): "milter"
                             // for a message a milter hands to `mugai serve`
+  // A re-run of a quarantined original (a download) keeps no second copy: the records name
+  // this item instead ("" = keep the original as usual).
+  std::string kept_as;
   int64_t start_by_ms = 0;  // CLOCK_MONOTONIC: its first worker must start by then, else it
                             // fails as `busy` (a milter's 451); 0 = it waits its turn
 };

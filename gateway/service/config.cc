@@ -216,6 +216,42 @@ Setter Mappings(std::vector<WatchMapping>* field) {
   };
 }
 
+// console.address_map: a table of "address" = "user".
+Setter AddressMap(std::map<std::string, std::string>* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    const toml::table* t = n.as_table();
+    if (!t) return {StatusCode::kConfig, where + ": expected a table of \"address\" = \"user\""};
+    field->clear();
+    for (const auto& [key, value] : *t) {
+      std::string address(key.str());
+      auto user = value.value<std::string>();
+      if (address.find('@') == std::string::npos || !user || user->empty() || user->size() > 64) {
+        return {StatusCode::kConfig,
+                where + ": '" + address + "': expected \"address@domain\" = \"user name\""};
+      }
+      std::string lower;
+      for (char ch : address) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      (*field)[lower] = *user;
+    }
+    return Status::Ok();
+  };
+}
+
+// A list of plain strings (console.mail_domains).
+Setter Strings(std::vector<std::string>* field) {
+  return [field](const toml::node& n, const std::string& where) -> Status {
+    const toml::array* list = n.as_array();
+    if (!list) return {StatusCode::kConfig, where + ": expected an array of strings"};
+    field->clear();
+    for (const toml::node& item : *list) {
+      auto v = item.value<std::string>();
+      if (!v || v->empty()) return {StatusCode::kConfig, where + ": expected non-empty strings"};
+      field->push_back(*v);
+    }
+    return Status::Ok();
+  };
+}
+
 constexpr int64_t kGiB = 1024LL * 1024 * 1024;
 
 std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
@@ -323,6 +359,22 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"approvers", Users(&c->role_approvers)},
         {"auditors", Users(&c->role_auditors)},
         {"admins", Users(&c->role_admins)}}},
+      {"console",
+       {{"listen", String(&c->console_listen)},
+        {"tls_cert", OptionalString(&c->console_tls_cert)},
+        {"tls_key", OptionalString(&c->console_tls_key)},
+        {"base_url", OptionalString(&c->console_base_url)},
+        {"users_file", OptionalString(&c->console_users_file)},
+        {"auth", Choice(&c->console_auth, {{"local", std::string("local")},
+                                             {"pam", std::string("pam")},
+                                             {"both", std::string("both")}})},
+        {"unix_user", OptionalString(&c->console_unix_user)},
+        {"lockout_failures", Integer(&c->console_lockout_failures, 1, 1000)},
+        {"lockout_minutes", Integer(&c->console_lockout_minutes, 1, 10080)},
+        {"idle_minutes", Integer(&c->console_idle_minutes, 1, 1440)},
+        {"session_hours", Integer(&c->console_session_hours, 1, 168)},
+        {"address_map", AddressMap(&c->console_address_map)},
+        {"mail_domains", Strings(&c->console_mail_domains)}}},
       {"text",
        {{"csv_formulas", Choice(&c->text_csv_formulas, {{"neutralise", CsvFormulas::kNeutralise},
                                                           {"keep", CsvFormulas::kKeep},
@@ -511,6 +563,26 @@ std::string ConfigToToml(const Config& c) {
                             {"approvers", list(c.role_approvers)},
                             {"auditors", list(c.role_auditors)},
                             {"admins", list(c.role_admins)}};
+       }()},
+      {"console", [&c, &i] {
+         toml::table t{{"listen", c.console_listen},
+                       {"tls_cert", c.console_tls_cert},
+                       {"tls_key", c.console_tls_key},
+                       {"base_url", c.console_base_url},
+                       {"users_file", c.console_users_file},
+                       {"auth", c.console_auth},
+                       {"unix_user", c.console_unix_user},
+                       {"lockout_failures", i(c.console_lockout_failures)},
+                       {"lockout_minutes", i(c.console_lockout_minutes)},
+                       {"idle_minutes", i(c.console_idle_minutes)},
+                       {"session_hours", i(c.console_session_hours)}};
+         toml::table map;
+         for (const auto& [address, user] : c.console_address_map) map.insert(address, user);
+         t.insert("address_map", map);
+         toml::array domains;
+         for (const auto& d : c.console_mail_domains) domains.push_back(d);
+         t.insert("mail_domains", domains);
+         return t;
        }()},
       {"text", toml::table{{"csv_formulas", c.text_csv_formulas == CsvFormulas::kKeep    ? "keep"
                                             : c.text_csv_formulas == CsvFormulas::kBlock ? "block"

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,21 @@ struct Config {
   std::vector<std::string> role_approvers;                  // roles.approvers
   std::vector<std::string> role_auditors;                   // roles.auditors
   std::vector<std::string> role_admins;                     // roles.admins (suspend, resume)
+  // [console] (`mugai console`, docs/CONSOLE.md)
+  std::string console_listen = "127.0.0.1:8443";  // console.listen: ADDR:PORT
+  std::string console_tls_cert, console_tls_key;  // console.tls_cert, tls_key (PEM files)
+  std::string console_base_url;                   // console.base_url: links in notices
+  std::string console_users_file;  // console.users_file ("" = <state>/console-users)
+  std::string console_auth = "local";  // console.auth: "local", "pam" or "both"
+  std::string console_unix_user;  // console.unix_user: who runs it ("" = the service's user)
+  uint32_t console_lockout_failures = 5;   // console.lockout_failures
+  uint32_t console_lockout_minutes = 15;   // console.lockout_minutes
+  uint32_t console_idle_minutes = 30;      // console.idle_minutes
+  uint32_t console_session_hours = 10;     // console.session_hours (absolute)
+  // console.address_map: envelope address -> user; console.mail_domains: "{user}@domain"
+  // for these domains (empty: any domain)
+  std::map<std::string, std::string> console_address_map;
+  std::vector<std::string> console_mail_domains;
   // [text]
   CsvFormulas text_csv_formulas = CsvFormulas::kNeutralise;  // text.csv_formulas
   // [html]

@@ -311,7 +311,31 @@ void Service::HandleOperator(int conn, uint32_t uid, int32_t pid, const std::str
   caller.config = config_;
   caller.user = actor;
   caller.uid = uid;
-  if (uid == 0) caller.login = LoginNameOf(pid);  // sudo: the person behind root
+  if (req.contains("acting_for")) {
+    // Only the console (console.unix_user, by default the service's own user) says for whom
+    // it acts: the user who logged in to it. Anyone else naming a user is refused.
+    uid_t console_uid = geteuid();
+    if (!config_.console_unix_user.empty()) {
+      struct passwd* pw = getpwnam(config_.console_unix_user.c_str());
+      console_uid = pw ? pw->pw_uid : static_cast<uid_t>(-1);
+    }
+    const std::string who = IsString(req, "acting_for", 64) ? req["acting_for"].get<std::string>() : "";
+    if (uid != console_uid) {
+      pipeline_->log().Write("warning", "acting_for_refused", {{"actor", actor}, {"for", who}});
+      SendJson(conn, {{"type", "error"}, {"exit", 2},
+                      {"message", "only the console's user (console.unix_user) may act for a "
+                                  "logged-in user"}});
+      return;
+    }
+    if (!ValidUserName(who) || who == "root" || ClaimedName(who) != who || RealIdentity(who) != who) {
+      SendJson(conn, {{"type", "error"}, {"exit", 2}, {"message", "not a user name: '" + who + "'"}});
+      return;
+    }
+    caller.user = who;
+    caller.console = true;
+  } else if (uid == 0) {
+    caller.login = LoginNameOf(pid);  // sudo: the person behind root
+  }
   caller.pipeline = pipeline_.get();
   caller.hand_back = [conn](const std::string& name, const std::string& bytes) {
     return HandOver(conn, {{"type", "output"}, {"name", name}, {"size", bytes.size()}}, bytes);
@@ -332,7 +356,7 @@ void Service::HandleOperator(int conn, uint32_t uid, int32_t pid, const std::str
     err = captured.err();
   }
   pipeline_->log().Write("info", "operator_command",
-                         {{"actor", actor}, {"command", which + " " + (argv.empty() ? "" : argv[0])},
+                         {{"actor", caller.console ? caller.user + " (console)" : actor}, {"command", which + " " + (argv.empty() ? "" : argv[0])},
                           {"exit", std::to_string(rc)}});
   SendJson(conn, {{"type", "done"}, {"exit", rc}, {"stdout", out}, {"stderr", err}});
 }

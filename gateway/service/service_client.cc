@@ -129,9 +129,11 @@ Result<std::string> ServiceConnection::Held() {
 
 Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
     const std::vector<std::string>& argv,
-    const std::function<Result<std::string>(const std::string&, const std::string&)>& writer) {
+    const std::function<Result<std::string>(const std::string&, const std::string&)>& writer,
+    const std::string& acting_for) {
   json req = {{"v", kServiceProtocolVersion}, {"op", "operator"}, {"items", json::array()},
               {"password", ""}, {"deliver", false}, {"destination", ""}, {"argv", argv}};
+  if (!acting_for.empty()) req["acting_for"] = acting_for;
   if (!SendFrame(fd_, req.dump(-1, ' ', false, json::error_handler_t::replace))) {
     return Unavailable("the mugai service went away (see its log)");
   }

@@ -67,11 +67,13 @@ class ServiceConnection {
     std::string out, err;
   };
   // Files it hands back (approve/resubmit --out) go to `writer`, which returns where it put
-  // each (or why not).
+  // each (or why not). `acting_for`: the console names the user logged in to it (the service
+  // believes that only from console.unix_user).
   Result<OperatorReply> RunOperator(
       const std::vector<std::string>& argv,
       const std::function<Result<std::string>(const std::string& name, const std::string& bytes)>&
-          writer);
+          writer,
+      const std::string& acting_for = "");
 
   // Whether the service takes items now: "" when it does, else why not (suspended,
   // signatures stale with scan.stale_action = "hold"). Not ok when the connection failed.
