@@ -48,6 +48,8 @@ const std::vector<std::vector<std::string>> kWords = {
     {"no_items", "表示する項目はありません。", "Nothing to show."},
     {"item", "項目", "Item"},
     {"history", "履歴", "History"},
+    {"parts", "添付ファイル・本文の処理結果", "What was done to each part"},
+    {"clean", "問題なし", "clean"},
     {"requested_by", "申請者", "Requested by"},
     {"request_reason", "申請理由", "Reason for the request"},
     {"approved_by", "承認者", "Approved by"},
@@ -209,6 +211,8 @@ const std::map<std::string, std::string> kPages = {
 {{#rejected_by}}<dt>{{t.rejected_by}}</dt><dd id="rejected-by">{{rejected_by}}</dd>{{/rejected_by}}
 {{#released_at}}<dt>{{t.released_at}}</dt><dd id="released-at">{{released_at}}</dd>{{/released_at}}
 </dl>
+{{#has_parts}}<h2>{{t.parts}}</h2>
+<ul id="parts">{{#parts}}<li><span class="part">{{indent}}{{part}}</span>: {{what}}</li>{{/parts}}</ul>{{/has_parts}}
 {{#can_download}}<p><a class="button" href="/items/{{id}}/download" id="download">{{t.download}}</a> <small>{{t.download_note}}</small></p>{{/can_download}}
 {{#can_resubmit}}
 <section class="action" id="resubmit-section">

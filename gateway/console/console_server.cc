@@ -443,6 +443,39 @@ std::optional<json> Console::ShowItem(const httplib::Request& req, httplib::Resp
   return item;
 }
 
+// Every part and member the report names, with what was done to it (up to 200).
+void Parts(const json& node, const std::string& lang, int depth, mstch::array* out) {
+  if (!node.is_object() || !node.contains("children") || !node["children"].is_array()) return;
+  for (const auto& c : node["children"]) {
+    if (out->size() >= 200 || !c.is_object()) return;
+    std::string what = Word(lang, c.value("verdict", ""));
+    if (c.contains("reason") && c["reason"].is_object()) {
+      what += " — " + c["reason"].value(lang == "en" ? "message" : "message_ja",
+                                         c["reason"].value("code", ""));
+    }
+    out->push_back(mstch::map{{"part", c.value("name", "?")}, {"what", what},
+                              {"indent", std::string(static_cast<size_t>(depth) * 2, ' ')}});
+    Parts(c, lang, depth + 1, out);
+  }
+}
+
+// What the report says was removed (parts and members that were blocked, with why), and
+// whether a password would help (a member or part blocked as `encrypted`).
+void Removed(const json& node, const std::string& lang, std::vector<std::string>* out,
+             bool* encrypted) {
+  if (!node.is_object()) return;
+  if (node.contains("reason") && node["reason"].is_object()) {
+    const json& r = node["reason"];
+    const std::string code = r.value("code", "");
+    if (code == "encrypted") *encrypted = true;
+    const std::string message = r.value(lang == "en" ? "message" : "message_ja", r.value("message", code));
+    out->push_back(node.value("name", "?") + ": " + message);
+  }
+  if (node.contains("children") && node["children"].is_array()) {
+    for (const auto& c : node["children"]) Removed(c, lang, out, encrypted);
+  }
+}
+
 void Console::Item(const httplib::Request& req, httplib::Response& res, const Session& s,
                    const std::string& id) {
   const std::string lang = Lang(req);
@@ -467,8 +500,17 @@ void Console::Item(const httplib::Request& req, httplib::Response& res, const Se
   rec.source = item->contains("source") ? (*item)["source"].dump() : "";
   const bool own = AddressedTo(config_, rec, s.user);
   const bool operator_or_own = has(Role::kOperator) || own;
-  const std::string reasons = item->value("reasons", "");
-  ctx["encrypted"] = reasons.find("encrypted") != std::string::npos;
+  std::vector<std::string> removed;
+  bool encrypted = false;
+  if (item->contains("report")) Removed((*item)["report"], lang, &removed, &encrypted);
+  std::string removed_text;
+  for (const auto& r : removed) removed_text += (removed_text.empty() ? "" : " / ") + r;
+  if (!removed_text.empty()) ctx["reason"] = removed_text;
+  ctx["encrypted"] = encrypted;
+  mstch::array parts;
+  if (item->contains("report")) Parts((*item)["report"], lang, 0, &parts);
+  ctx["has_parts"] = !parts.empty();
+  ctx["parts"] = parts;
   ctx["can_download"] = state != "purged";
   ctx["can_resubmit"] = operator_or_own && state != "purged";
   ctx["can_request"] = operator_or_own && state == "quarantined";
