@@ -8,13 +8,14 @@ include(GNUInstallDirs)
 install(TARGETS mugai RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS mugai-zygote RUNTIME DESTINATION lib/mugai)
 install(FILES packaging/mugai-serve.service packaging/mugai-milter.service
-              packaging/mugai-watch.service
+              packaging/mugai-watch.service packaging/mugai-console.service
         DESTINATION /lib/systemd/system)
+install(FILES packaging/pam.d-mugai DESTINATION /etc/pam.d RENAME mugai)
 install(FILES packaging/mugai.toml DESTINATION /etc/mugai)
 install(FILES packaging/debian/logrotate DESTINATION /etc/logrotate.d RENAME mugai)
 set(MUGAI_DOC_DIR ${CMAKE_INSTALL_DATADIR}/doc/mugai)
 install(FILES README.md docs/OPERATIONS.md docs/CONFIG.md docs/POSTFIX.md docs/QUARANTINE.md
-              docs/PASSWORDS.md docs/REPORT.md docs/mugai.example.toml
+              docs/PASSWORDS.md docs/REPORT.md docs/CONSOLE.md docs/mugai.example.toml
               docs/grafana-dashboard.json packaging/debian/copyright
               packaging/debian/README.Debian
         DESTINATION ${MUGAI_DOC_DIR})

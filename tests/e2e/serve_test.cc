@@ -402,6 +402,31 @@ TEST_F(ServeTest, OperatorsActThroughTheServiceAsTheUnixUserTheKernelNames) {
   EXPECT_NE(verify.out.find("audit log OK"), std::string::npos) << verify.out;
 }
 
+TEST_F(ServeTest, OnlyTheConsolesUserMayNameTheUserItActsFor) {
+  // The console names the logged-in user; the service believes that only from
+  // console.unix_user. Here that is daemon, so this client (root, or whoever runs the test)
+  // is refused, and nothing runs as sato.
+  if (!getpwnam("daemon") || getuid() == getpwnam("daemon")->pw_uid) {
+    GTEST_SKIP() << "needs the user daemon, and not to be it";
+  }
+  StartService("[console]\nunix_user = \"daemon\"\n[roles]\noperators = [\"sato\"]\n");
+  Config config;
+  Result<std::unique_ptr<ServiceConnection>> conn =
+      ServiceConnection::Open(config, socket_, false, "test");
+  ASSERT_TRUE(conn.ok()) << conn.status().message();
+  Result<ServiceConnection::OperatorReply> r =
+      conn.value()->RunOperator({"quarantine", "list", "--json"}, nullptr, "sato");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit, 2);
+  EXPECT_NE(r->err.find("console.unix_user"), std::string::npos) << r->err;
+  // Without naming anyone, the same client is itself, as before.
+  conn = ServiceConnection::Open(config, socket_, false, "test");
+  ASSERT_TRUE(conn.ok());
+  r = conn.value()->RunOperator({"quarantine", "list", "--json"}, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->exit, 2) << r->err;
+}
+
 TEST_F(ServeTest, HelpNamesTheSocketAndTheSignals) {
   testing::RunResult r = testing::Run({testing::MugaiBinary(), "serve", "--help"});
   EXPECT_EQ(r.exit_code, 0);
