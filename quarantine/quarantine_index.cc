@@ -284,7 +284,8 @@ Result<std::vector<QuarantineRecord>> QuarantineIndex::List(const QuarantineList
   add("received_at >=", f.since);
   add("received_at <", f.until);
   int limit = std::clamp(f.limit, 1, kIndexListMax);
-  sql += " ORDER BY received_at, id LIMIT " + std::to_string(limit);
+  sql += f.newest_first ? " ORDER BY received_at DESC, id DESC LIMIT " : " ORDER BY received_at, id LIMIT ";
+  sql += std::to_string(limit);
   SqliteStmt q(db_, sql.c_str());
   for (size_t i = 0; i < args.size(); ++i) q.Bind(static_cast<int>(i + 1), args[i]);
   return ReadAll(q);

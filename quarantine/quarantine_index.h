@@ -57,6 +57,7 @@ struct QuarantineListFilter {
   std::string since;        // received_at >= since (UTC text); "" = no bound
   std::string until;        // received_at < until; "" = no bound
   int limit = 100;          // clamped to 1..kIndexListMax
+  bool newest_first = false;  // the newest `limit` items, newest first
 };
 
 struct ReleaseRequest {

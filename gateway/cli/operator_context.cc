@@ -276,8 +276,12 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
   }
   // Admins read everything (their dashboard counts every item).
   if ((op == Operation::kList || op == Operation::kShow) && IsAdmin(ctx.config, claimed)) return true;
-  // A member of staff on their own item (the mail was addressed to them).
-  if (item && RecipientMay(op) && AddressedTo(ctx.config, *item, claimed)) return true;
+  // A member of staff (in no role) on their own item (the mail was addressed to them). A
+  // role's holder acts by their role only: an auditor changes nothing, even their own mail.
+  if (item && RecipientMay(op) && roles.empty() && !IsAdmin(ctx.config, claimed) &&
+      AddressedTo(ctx.config, *item, claimed)) {
+    return true;
+  }
   if (roles.empty()) {
     std::fprintf(OpErr(),
                  "%s: user '%s' has no role%s: list them under [roles] operators, approvers or "
@@ -290,6 +294,25 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
   }
   std::fprintf(OpErr(), "%s: user '%s' may not %s: %s\n", ctx.command.c_str(), user.c_str(),
                std::string(OperationName(op)).c_str(), last.message().c_str());
+  return false;
+}
+
+bool AuthorizedItem(OperatorContext& ctx, const std::string& user, Operation op,
+                    const std::string& id, QuarantineRecord* item) {
+  Result<QuarantineRecord> got = ctx.index->Get(id);
+  if (got.ok()) {
+    if (!Authorized(ctx, user, op, &got.value())) return false;
+    *item = std::move(got.value());
+    return true;
+  }
+  const std::string claimed(ClaimedName(user));
+  bool role_allows = (op == Operation::kList || op == Operation::kShow) && IsAdmin(ctx.config, claimed);
+  for (Role r : RolesOf(ctx.config, claimed)) role_allows = role_allows || Authorize(r, op).ok();
+  if (!role_allows) {
+    Authorized(ctx, user, op, nullptr);  // says why not, as for an item of someone else's
+    return false;
+  }
+  std::fprintf(OpErr(), "%s: %s\n", ctx.command.c_str(), got.status().message().c_str());
   return false;
 }
 

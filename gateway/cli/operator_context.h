@@ -103,6 +103,12 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
 // A recipient's own item: show, request-release and resubmit need no role.
 bool RecipientMay(Operation op);
 
+// The item `id` for `user` about to do `op`: read, then Authorized with it. A user whose
+// roles do not allow `op` learns nothing of whether an item they may not see exists (the
+// same refusal either way). False after printing why (exit 1).
+bool AuthorizedItem(OperatorContext& ctx, const std::string& user, Operation op,
+                    const std::string& id, QuarantineRecord* item);
+
 // Appends an audit record; prints the reason when it cannot be written.
 bool AuditOrSay(OperatorContext& ctx, AuditEvent event, const std::string& actor,
                 const std::string& item_id, nlohmann::json details);

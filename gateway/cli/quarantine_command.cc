@@ -21,8 +21,8 @@ folder. Releasing one needs a request by an operator and an approval by a differ
 
 Commands:
   list [--json] [--status S] [--entry cli|watch|milter] [--verdict blocked|sanitized]
-       [--since UTC] [--until UTC] [--limit N]
-                         items, oldest first (S: quarantined, release_requested, approved,
+       [--since UTC] [--until UTC] [--limit N] [--newest]
+                         items, oldest first (--newest: the newest N, newest first) (S: quarantined, release_requested, approved,
                          rejected, released, purged)
   show ID [--json]       one item: record and processing report
   request-release ID [--user U] --reason TEXT [--original --expires YYYY-MM-DDTHH:MM:SSZ]
@@ -75,7 +75,7 @@ const std::set<std::string> kValueFlags = {
     "--state", "--config", "--signatures", "--user", "--reason", "--expires", "--out",
     "--password", "--status", "--entry", "--verdict", "--since", "--until", "--limit",
     "--older-than", "--report", "--service"};
-const std::set<std::string> kSwitches = {"--json", "--original", "--help"};
+const std::set<std::string> kSwitches = {"--json", "--original", "--help", "--newest"};
 
 nlohmann::json RecordJson(const QuarantineRecord& r) {
   nlohmann::json j = {
@@ -125,6 +125,7 @@ int List(OperatorContext& ctx, const CliArgs& a, const std::string& only_for) {
   f.since = a.Get("--since");
   f.until = a.Get("--until");
   if (a.Has("--limit")) f.limit = std::atoi(a.Get("--limit").c_str());
+  f.newest_first = a.Has("--newest");
   if (a.Has("--limit") && f.limit <= 0) return Fail(&ctx, ctx.command, "--limit must be a positive number", kExitUsage);
   if (!only_for.empty()) f.limit = kIndexListMax;  // filtered below, then cut to --limit
   Result<std::vector<QuarantineRecord>> rows = ctx.index->List(f);
@@ -135,7 +136,11 @@ int List(OperatorContext& ctx, const CliArgs& a, const std::string& only_for) {
     for (auto& r : rows.value()) {
       if (AddressedTo(ctx.config, r, only_for)) own.push_back(std::move(r));
     }
-    if (own.size() > limit) own.erase(own.begin(), own.end() - static_cast<long>(limit));
+    // Keep the newest `limit` of them, in the order asked for.
+    if (own.size() > limit) {
+      if (f.newest_first) own.resize(limit);
+      else own.erase(own.begin(), own.end() - static_cast<long>(limit));
+    }
     rows.value() = std::move(own);
   }
   if (a.Has("--json")) {
@@ -156,13 +161,15 @@ int List(OperatorContext& ctx, const CliArgs& a, const std::string& only_for) {
 
 int Show(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "show needs one ID", kExitUsage);
-  Result<QuarantineRecord> r = ctx.index->Get(a.words[1]);
-  if (!r.ok()) return Fail(&ctx, ctx.command, r.status().message(), kExitBlocked);
+  Result<QuarantineRecord> r = QuarantineRecord{};
   if (ctx.service) {
     // Through the service: a role, or the item is addressed to the reader.
     std::string reader;
     if (!ActorOf(ctx, a, &reader)) return kExitUsage;
-    if (!Authorized(ctx, reader, Operation::kShow, &r.value())) return kExitBlocked;
+    if (!AuthorizedItem(ctx, reader, Operation::kShow, a.words[1], &r.value())) return kExitBlocked;
+  } else {
+    r = ctx.index->Get(a.words[1]);
+    if (!r.ok()) return Fail(&ctx, ctx.command, r.status().message(), kExitBlocked);
   }
   nlohmann::json j = RecordJson(r.value());
   nlohmann::json report = nlohmann::json::parse(r->report_json, nullptr, false);
@@ -175,9 +182,8 @@ int RequestRelease(OperatorContext& ctx, const CliArgs& a) {
   if (a.words.size() != 2) return Fail(&ctx, ctx.command, "request-release needs one ID", kExitUsage);
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
-  Result<QuarantineRecord> item = ctx.index->Get(a.words[1]);
-  if (!item.ok()) return Fail(&ctx, ctx.command, item.status().message(), kExitBlocked);
-  if (!Authorized(ctx, user, Operation::kRequestRelease, &item.value())) return kExitBlocked;
+  QuarantineRecord item;
+  if (!AuthorizedItem(ctx, user, Operation::kRequestRelease, a.words[1], &item)) return kExitBlocked;
   if (a.Get("--reason").empty()) return Fail(&ctx, ctx.command, "--reason is required", kExitUsage);
   ReleaseRequest req{user, a.Get("--reason"), a.Has("--original"), a.Get("--expires")};
   if (req.exception && req.exception_expires_at.empty()) {

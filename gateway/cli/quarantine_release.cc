@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "common/file_util.h"
 #include "converters/mail/mail_text.h"
 #include "gateway/cli/quarantine_command.h"
+#include "gateway/service/roles.h"
 #include "gateway/service/suspension.h"
 #include "gateway/cli/sanitize_command.h"
 #include "gateway/milter/smtp_forward.h"
@@ -331,10 +333,18 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (HeldBySuspension(ctx)) return kExitInternal;
-  Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
-  if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
-  const QuarantineRecord& rec = got.value();
-  if (!Authorized(ctx, user, Operation::kResubmit, &rec)) return kExitBlocked;
+  QuarantineRecord rec;
+  if (!AuthorizedItem(ctx, user, Operation::kResubmit, a.words[1], &rec)) return kExitBlocked;
+  // A recipient (no operator role) resubmits their own item while it is only quarantined: not
+  // once a release was asked for or decided, and without keeping another copy of it.
+  std::vector<Role> roles = RolesOf(ctx.config, ClaimedName(user));
+  const bool as_recipient = std::find(roles.begin(), roles.end(), Role::kOperator) == roles.end();
+  if (as_recipient && rec.state != QuarantineState::kQuarantined) {
+    return Fail(&ctx, ctx.command,
+                rec.id + " is " + std::string(StateName(rec.state)) +
+                    ": its recipient may resubmit it only while it is quarantined",
+                kExitBlocked);
+  }
   if (rec.state == QuarantineState::kPurged) {
     return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
   }
@@ -368,7 +378,7 @@ int ResubmitItem(OperatorContext& ctx, const CliArgs& a) {
   std::string report;
   std::optional<NodeReport> r =
       Rerun(ctx, rec, user, a.Get("--password"), dest, hand_back ? "" : dest,
-            a.Has("--report") ? &report : nullptr);
+            a.Has("--report") ? &report : nullptr, /*keep_again=*/!as_recipient);
   if (!r) return kExitInternal;
   nlohmann::json outputs = nlohmann::json::array();
   for (const auto& o : r->outputs) outputs.push_back(o.path);
@@ -418,10 +428,22 @@ int DownloadItem(OperatorContext& ctx, const CliArgs& a) {
   std::string user;
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (HeldBySuspension(ctx)) return kExitInternal;
-  Result<QuarantineRecord> got = ctx.index->Get(a.words[1]);
-  if (!got.ok()) return Fail(&ctx, ctx.command, got.status().message(), kExitBlocked);
-  const QuarantineRecord& rec = got.value();
-  if (!Authorized(ctx, user, Operation::kShow, &rec)) return kExitBlocked;
+  QuarantineRecord rec;
+  if (!AuthorizedItem(ctx, user, Operation::kShow, a.words[1], &rec)) return kExitBlocked;
+  // The content is for operators and for the recipient; auditors, approvers and admins read
+  // records, not mail.
+  {
+    const std::string claimed(ClaimedName(user));
+    std::vector<Role> roles = RolesOf(ctx.config, claimed);
+    const bool op = std::find(roles.begin(), roles.end(), Role::kOperator) != roles.end();
+    const bool own = roles.empty() && !IsAdmin(ctx.config, claimed) && AddressedTo(ctx.config, rec, claimed);
+    if (!op && !own) {
+      return Fail(&ctx, ctx.command,
+                  "user '" + user + "' may not download " + rec.id +
+                      ": only operators and the item's recipient may (roles: list, show)",
+                  kExitBlocked);
+    }
+  }
   if (rec.state == QuarantineState::kPurged) {
     return Fail(&ctx, ctx.command, rec.id + " was purged: its original is gone", kExitBlocked);
   }

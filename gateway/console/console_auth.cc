@@ -1,16 +1,25 @@
 #include "gateway/console/console_auth.h"
 
+#include <pwd.h>
 #include <security/pam_appl.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <vector>
+
+#include "quarantine/release_rules.h"
 
 namespace mugai {
 
 namespace {
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 struct PamData {
   const std::string* password;
@@ -33,15 +42,27 @@ int Converse(int n, const struct pam_message** msg, struct pam_response** resp, 
 }  // namespace
 
 bool PamAuthenticate(const std::string& service, const std::string& user,
-                     const std::string& password) {
+                     const std::string& password, std::string* canonical) {
   PamData data{&password};
   struct pam_conv conv = {Converse, &data};
   pam_handle_t* h = nullptr;
   if (pam_start(service.c_str(), user.c_str(), &conv, &h) != PAM_SUCCESS) return false;
   int rc = pam_authenticate(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
   if (rc == PAM_SUCCESS) rc = pam_acct_mgmt(h, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+  std::string name = user;
+  const void* item = nullptr;
+  if (rc == PAM_SUCCESS && pam_get_item(h, PAM_USER, &item) == PAM_SUCCESS && item) {
+    name = static_cast<const char*>(item);
+  }
   pam_end(h, rc);
-  return rc == PAM_SUCCESS;
+  if (rc != PAM_SUCCESS) return false;
+  // One person, one name: "TANAKA", "tanaka" and "tanaka@corp" (sssd) are the passwd name.
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) return false;
+  *canonical = found->pw_name;
+  return true;
 }
 
 std::string ConsoleUsersPath(const Config& config) {
@@ -52,10 +73,15 @@ std::string ConsoleUsersPath(const Config& config) {
 ConsoleAuth::ConsoleAuth(const Config& config)
     : config_(config), users_(ConsoleUsersPath(config)) {}
 
-bool ConsoleAuth::Password(const std::string& user, const std::string& password) {
+bool ConsoleAuth::Password(const std::string& user, const std::string& password,
+                           std::string* canonical, std::string* local_hash) {
   if (config_.console_auth == "local" || config_.console_auth == "both") {
     std::optional<ConsoleUser> u = users_.Find(user);
-    if (u && !u->disabled && VerifyPassword(u->hash, password)) return true;
+    if (u && !u->disabled && VerifyPassword(u->hash, password)) {
+      *canonical = u->name;
+      *local_hash = u->hash;
+      return true;
+    }
     if (u && config_.console_auth == "both") return false;  // a local user is never PAM's
     if (!u) {
       // The same work for an unknown name as for a known one.
@@ -66,59 +92,96 @@ bool ConsoleAuth::Password(const std::string& user, const std::string& password)
     }
   }
   if (config_.console_auth == "pam" || config_.console_auth == "both") {
-    return PamAuthenticate("mugai", user, password);
+    std::string name;
+    if (!PamAuthenticate("mugai", user, password, &name)) return false;
+    // A PAM name that is also a local user (another person in the users file) or root: no.
+    if (name == "root" || !ValidUserName(name) ||
+        (config_.console_auth == "both" && users_.Find(name))) {
+      return false;
+    }
+    *canonical = name;
+    local_hash->clear();
+    return true;
   }
   return false;
 }
 
+bool ConsoleAuth::StillValid(const std::string& user, const std::string& local_hash) {
+  if (local_hash.empty()) return true;
+  std::optional<ConsoleUser> u = users_.Find(user);
+  return u && !u->disabled && u->hash == local_hash;
+}
+
 bool ConsoleAuth::Locked(const std::string& user, int64_t* until) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = accounts_.find(user);
+  auto it = accounts_.find(Lower(user));
   if (it == accounts_.end() || it->second.locked_until <= Now()) return false;
   if (until) *until = it->second.locked_until;
   return true;
 }
 
-LoginResult ConsoleAuth::Check(const std::string& user, const std::string& password,
-                               const std::string& address, bool* locked_now) {
-  *locked_now = false;
+bool ConsoleAuth::Fail(Failures& f, int limit, int64_t now) {
   const int64_t window = int64_t{config_.console_lockout_minutes} * 60;
-  const int per_address = static_cast<int>(config_.console_lockout_failures) * 10;
+  if (f.locked_until != 0 && f.locked_until <= now) f = Failures{};  // served its time
+  if (f.count == 0 || now - f.since > window) {
+    f.count = 0;
+    f.since = now;
+  }
+  if (++f.count < limit) return false;
+  f.locked_until = now + window;
+  f.count = 0;
+  return true;
+}
+
+bool ConsoleAuth::Malformed(const std::string& address, bool* throttled_now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = Now();
+  Failures& a = addresses_[address];
+  if (a.locked_until > now) {
+    *throttled_now = false;
+    return true;
+  }
+  *throttled_now = Fail(a, static_cast<int>(config_.console_lockout_failures) * 10, now);
+  return *throttled_now;
+}
+
+LoginOutcome ConsoleAuth::Check(const std::string& user, const std::string& password,
+                                const std::string& address) {
+  LoginOutcome out;
+  const std::string key = Lower(user);
   {
+    // The attempt counts before the password is checked, so that parallel guesses cannot
+    // all pass a check that the first of them would have closed.
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t now = Now();
     Failures& a = addresses_[address];
-    if (a.locked_until > now) return LoginResult::kThrottled;
-    Failures& f = accounts_[user];
-    if (f.locked_until > now) return LoginResult::kLocked;
-  }
-  const bool ok = Password(user, password);
-  std::lock_guard<std::mutex> lock(mu_);
-  const int64_t now = Now();
-  Failures& f = accounts_[user];
-  Failures& a = addresses_[address];
-  if (ok) {
-    accounts_.erase(user);
-    return LoginResult::kOk;
-  }
-  for (Failures* x : {&f, &a}) {
-    if (x->locked_until != 0 && x->locked_until <= now) *x = Failures{};  // served its time
-    if (x->count == 0 || now - x->since > window) {
-      x->count = 0;
-      x->since = now;
+    if (a.locked_until > now) {
+      out.result = LoginResult::kThrottled;
+      return out;
     }
-    ++x->count;
+    Failures& f = accounts_[key];
+    if (f.locked_until > now) {
+      out.result = LoginResult::kLocked;
+      return out;
+    }
+    out.locked_now = Fail(f, static_cast<int>(config_.console_lockout_failures), now);
+    out.throttled_now = Fail(a, static_cast<int>(config_.console_lockout_failures) * 10, now);
   }
-  if (f.count >= static_cast<int>(config_.console_lockout_failures)) {
-    f.locked_until = now + window;
-    f.count = 0;
-    *locked_now = true;
+  if (Password(user, password, &out.user, &out.local_hash)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Not a failure after all: the account's count starts again (the address's stays, as
+    // one address trying many accounts is what it limits), and a lock this very attempt
+    // set is lifted.
+    accounts_.erase(key);
+    Failures& a = addresses_[address];
+    if (out.throttled_now) a = Failures{};
+    else if (a.count > 0) --a.count;
+    out.result = LoginResult::kOk;
+    out.locked_now = out.throttled_now = false;
+    return out;
   }
-  if (a.count >= per_address) {
-    a.locked_until = now + window;
-    a.count = 0;
-  }
-  return LoginResult::kWrongPassword;
+  out.result = LoginResult::kWrongPassword;
+  return out;
 }
 
 }  // namespace mugai

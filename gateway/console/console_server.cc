@@ -1,5 +1,7 @@
 #include "gateway/console/console_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include "gateway/service/service_client.h"
 #include "gateway/service/suspension.h"
 #include "quarantine/audit_log.h"
+#include "quarantine/syslog_sender.h"
 #include "quarantine/release_rules.h"
 #include "quarantine/utc_time.h"
 
@@ -73,7 +76,9 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
 }
 
 bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return host == "localhost" || host == "::1";
 }
 
 std::string StateLabel(const std::string& lang, const std::string& state) {
@@ -103,8 +108,20 @@ std::string ContentDisposition(const std::string& name) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+// Every response: no script or style from anywhere but here, no framing, no sniffing.
+void SecurityHeaders(httplib::Response& res) {
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "same-origin");  // (no-referrer would make a browser send "Origin: null")
+  res.set_header("Cache-Control", "no-store");
+}
+
 struct Session {
   std::string user;
+  std::string local_hash;  // a local user's password hash at log-in ("" for PAM)
   std::string csrf;
   int64_t created = 0;
   int64_t last = 0;
@@ -112,8 +129,11 @@ struct Session {
 
 class Console {
  public:
-  Console(const Config& config, const ConsoleOptions& options)
-      : config_(config), options_(options), auth_(config), audit_(config.state_dir) {}
+  Console(const Config& config, const ConsoleOptions& options,
+          std::shared_ptr<SyslogSender> syslog)
+      : config_(config), options_(options), auth_(config), audit_(config.state_dir) {
+    if (syslog) audit_.ForwardTo(std::move(syslog));  // log-ins reach the remote copy too
+  }
 
   void Routes(httplib::Server& svr);
   void set_tls(bool tls) { tls_ = tls; }
@@ -131,6 +151,7 @@ class Console {
                const std::string& heading, const std::string& message,
                const std::string& detail, const std::string& back);
   bool Audit(AuditEvent event, const std::string& actor, json details);
+  void ReportLogin(const std::string& result, bool locked_now);
 
   struct Reply {
     bool reached = false;  // the service answered
@@ -210,6 +231,12 @@ Console::Reply Console::Call(const std::string& user, const std::vector<std::str
   return r;
 }
 
+void Console::ReportLogin(const std::string& result, bool locked_now) {
+  Result<std::unique_ptr<ServiceConnection>> conn =
+      ServiceConnection::Open(config_, options_.service_socket, false, "mugai console");
+  if (conn.ok()) conn.value()->ReportLogin(result, locked_now);  // metrics only: best effort
+}
+
 std::optional<std::pair<std::string, Session>> Console::SessionOf(const httplib::Request& req,
                                                                   bool* expired) {
   *expired = false;
@@ -226,6 +253,8 @@ std::optional<std::pair<std::string, Session>> Console::SessionOf(const httplib:
       why = "idle";
     } else if (now - s.created > int64_t{config_.console_session_hours} * 3600) {
       why = "expired";
+    } else if (!auth_.StillValid(s.user, s.local_hash)) {
+      why = "account_changed";  // disabled, removed, or a new password (mugai user)
     }
     if (why.empty()) {
       s.last = now;
@@ -283,41 +312,63 @@ void Console::LoginPage(const httplib::Request& req, httplib::Response& res,
 
 void Console::Login(const httplib::Request& req, httplib::Response& res) {
   const std::string lang = Lang(req);
-  const std::string user = req.get_param_value("username");
+  std::string user = req.get_param_value("username");
   const std::string password = req.get_param_value("password");
   const std::string address = req.remote_addr;
   // Never root, never a name that reads like root acting for someone.
   if (!ValidUserName(user) || user == "root" || password.empty() || password.size() > 4096) {
-    Audit(AuditEvent::kLoginFailed, ValidUserName(user) ? user : "(invalid name)",
-          {{"address", address}, {"why", "malformed"}});
-    return LoginPage(req, res, Word(lang, "login_failed"), 401);
+    bool throttled_now = false;
+    const bool throttled = auth_.Malformed(address, &throttled_now);
+    if (throttled_now) {
+      Audit(AuditEvent::kLockout, "mugai", {{"address", address}, {"scope", "address"},
+                                            {"minutes", config_.console_lockout_minutes}});
+    } else if (!throttled) {
+      Audit(AuditEvent::kLoginFailed, ValidUserName(user) ? user : "(invalid name)",
+            {{"address", address}, {"why", "malformed"}});
+    }
+    ReportLogin(throttled && !throttled_now ? "throttled" : "malformed", false);
+    return LoginPage(req, res, Word(lang, throttled ? "login_throttled" : "login_failed"),
+                     throttled ? 429 : 401);
   }
-  bool locked_now = false;
-  LoginResult r = auth_.Check(user, password, address, &locked_now);
-  if (r != LoginResult::kOk) {
-    const char* why = r == LoginResult::kLocked      ? "locked"
-                      : r == LoginResult::kThrottled ? "throttled"
-                                                     : "wrong_password";
-    Audit(AuditEvent::kLoginFailed, user, {{"address", address}, {"why", why}});
-    if (locked_now) {
+  LoginOutcome o = auth_.Check(user, password, address);
+  if (o.result != LoginResult::kOk) {
+    const char* why = o.result == LoginResult::kLocked      ? "locked"
+                      : o.result == LoginResult::kThrottled ? "throttled"
+                                                            : "wrong_password";
+    // A refusal while locked or throttled checks no password and writes no record each
+    // time (nobody can fill the disk with them): the lockout was recorded when it began.
+    if (o.result == LoginResult::kWrongPassword) {
+      Audit(AuditEvent::kLoginFailed, user, {{"address", address}, {"why", why}});
+    }
+    if (o.locked_now) {
       Audit(AuditEvent::kLockout, user,
-            {{"address", address}, {"minutes", config_.console_lockout_minutes},
+            {{"address", address}, {"scope", "account"},
+             {"minutes", config_.console_lockout_minutes},
              {"failures", config_.console_lockout_failures}});
     }
-    if (r == LoginResult::kWrongPassword && !locked_now) {
+    if (o.throttled_now) {
+      Audit(AuditEvent::kLockout, "mugai", {{"address", address}, {"scope", "address"},
+                                            {"minutes", config_.console_lockout_minutes}});
+    }
+    ReportLogin(why, o.locked_now);
+    if (o.result == LoginResult::kWrongPassword && !o.locked_now && !o.throttled_now) {
       return LoginPage(req, res, Word(lang, "login_failed"), 401);
     }
     return LoginPage(req, res,
-                     Word(lang, r == LoginResult::kThrottled ? "login_throttled" : "login_locked"),
+                     Word(lang, o.result == LoginResult::kThrottled || o.throttled_now
+                                    ? "login_throttled" : "login_locked"),
                      429);
   }
+  user = o.user;  // the canonical name: one person, one name in sessions and records
   // Recorded before it takes effect: no session without its record.
   if (!Audit(AuditEvent::kLogin, user, {{"address", address}})) {
     return Message(req, res, nullptr, 503, Word(lang, "login_title"), Word(lang, "unavailable"),
                    "", "/login");
   }
+  ReportLogin("ok", false);
   Session s;
   s.user = user;
+  s.local_hash = o.local_hash;
   s.csrf = RandomHex(32);
   s.created = s.last = Now();
   const std::string token = RandomHex(32);
@@ -385,7 +436,7 @@ mstch::map Row(const json& it, const std::string& lang) {
 
 void Console::Items(const httplib::Request& req, httplib::Response& res, const Session& s) {
   const std::string lang = Lang(req);
-  std::vector<std::string> argv = {"quarantine", "list", "--json", "--limit", "500"};
+  std::vector<std::string> argv = {"quarantine", "list", "--json", "--newest", "--limit", "500"};
   const std::string status = req.get_param_value("status");
   if (!status.empty() && ParseState(status)) {
     argv.push_back("--status");
@@ -399,7 +450,7 @@ void Console::Items(const httplib::Request& req, httplib::Response& res, const S
   json list = json::parse(r.out, nullptr, false);
   mstch::array items;
   if (list.is_array()) {
-    for (auto it = list.rbegin(); it != list.rend(); ++it) items.push_back(Row(*it, lang));  // newest first
+    for (const auto& it : list) items.push_back(Row(it, lang));  // newest first
   }
   mstch::array states;
   for (QuarantineState st : kAllQuarantineStates) {
@@ -498,7 +549,8 @@ void Console::Item(const httplib::Request& req, httplib::Response& res, const Se
   QuarantineRecord rec;
   rec.entry_point = item->value("entry_point", "");
   rec.source = item->contains("source") ? (*item)["source"].dump() : "";
-  const bool own = AddressedTo(config_, rec, s.user);
+  // Staff (in no role) act on their own items; a role's holder acts by the role alone.
+  const bool own = roles.empty() && !IsAdmin(config_, s.user) && AddressedTo(config_, rec, s.user);
   const bool operator_or_own = has(Role::kOperator) || own;
   std::vector<std::string> removed;
   bool encrypted = false;
@@ -511,8 +563,8 @@ void Console::Item(const httplib::Request& req, httplib::Response& res, const Se
   if (item->contains("report")) Parts((*item)["report"], lang, 0, &parts);
   ctx["has_parts"] = !parts.empty();
   ctx["parts"] = parts;
-  ctx["can_download"] = state != "purged";
-  ctx["can_resubmit"] = operator_or_own && state != "purged";
+  ctx["can_download"] = operator_or_own && state != "purged";
+  ctx["can_resubmit"] = has(Role::kOperator) ? state != "purged" : own && state == "quarantined";
   ctx["can_request"] = operator_or_own && state == "quarantined";
   const bool mine = SamePerson(item->value("requested_by", ""), s.user);
   ctx["can_decide"] = has(Role::kApprover) && state == "release_requested" && !mine;
@@ -530,8 +582,14 @@ std::string Console::OutboxOf(const json& item) {
   if (ec) return "";
   // Only into a configured watch outbox (or a folder below one): never a path a client named.
   for (const auto& m : config_.watch_mappings) {
-    std::string out = std::filesystem::canonical(m.out, ec).string();
-    if (!ec && (dir == out || dir.rfind(out + "/", 0) == 0)) return dir;
+    // A per-user mapping's outboxes are below the part of `out` before {user}.
+    const size_t at = m.out.find("{user}");
+    std::string root = at == std::string::npos ? m.out : m.out.substr(0, at);
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    std::string out = std::filesystem::canonical(root, ec).string();
+    if (!ec && (dir == out || dir.rfind(out + "/", 0) == 0) && (at == std::string::npos || dir != out)) {
+      return dir;
+    }
   }
   return "";
 }
@@ -569,7 +627,7 @@ void Console::Action(const httplib::Request& req, httplib::Response& res, const 
   QuarantineRecord rec;
   rec.entry_point = item->value("entry_point", "");
   rec.source = item->contains("source") ? (*item)["source"].dump() : "";
-  const bool own = AddressedTo(config_, rec, s.user);
+  const bool own = roles.empty() && !IsAdmin(config_, s.user) && AddressedTo(config_, rec, s.user);
   const bool mail = rec.entry_point == "milter";
   std::vector<std::string> argv = {"quarantine", action, id};
   // The page's controls follow these rules; a forged request meets them here, and the
@@ -598,7 +656,9 @@ void Console::Action(const httplib::Request& req, httplib::Response& res, const 
     }
   } else if (action == "resubmit") {
     if (!has(Role::kOperator) && !own) return refuse(403, "forbidden", "");
-    if (state == "purged") return refuse(409, "conflict", "");
+    if (state == "purged" || (!has(Role::kOperator) && state != "quarantined")) {
+      return refuse(409, "conflict", "");
+    }
     const std::string password = req.get_param_value("password");
     if (!password.empty()) argv.insert(argv.end(), {"--password", password});
   } else {
@@ -650,8 +710,10 @@ void Console::Download(const httplib::Request& req, httplib::Response& res, cons
   }
   if (r.exit != 0 || files.empty()) {
     const bool denied = r.err.find("has no role") != std::string::npos;
-    return Message(req, res, &s, denied ? 403 : 409, Word(lang, "download"),
-                   Word(lang, denied ? "forbidden" : "conflict"), r.err, "/items/" + id);
+    const int status = r.exit == 3 ? 503 : denied ? 403 : 409;
+    return Message(req, res, &s, status, Word(lang, "download"),
+                   Word(lang, status == 503 ? "unavailable" : denied ? "forbidden" : "conflict"),
+                   r.err, "/items/" + id);
   }
   // The sanitised file itself (the first one; a note about what was removed comes after it).
   res.set_header("Content-Disposition", ContentDisposition(files.front().first));
@@ -836,15 +898,19 @@ void Console::Dashboard(const httplib::Request& req, httplib::Response& res, con
 void Console::Routes(httplib::Server& svr) {
   // Every response: no script or style from anywhere but here, no framing, no sniffing.
   svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                   "frame-ancestors 'none'; base-uri 'none'");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("X-Frame-Options", "DENY");
-    res.set_header("Referrer-Policy", "no-referrer");
-    res.set_header("Cache-Control", "no-store");
+    SecurityHeaders(res);
   });
   svr.set_payload_max_length(1 << 20);
+  // A POST from a page of another site is refused before anything else (log-in included):
+  // the browser names the page's origin, which must be this console.
+  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "POST" || !req.has_header("Origin")) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string expected = std::string(tls_ ? "https://" : "http://") + req.get_header_value("Host");
+    if (req.get_header_value("Origin") == expected) return httplib::Server::HandlerResponse::Unhandled;
+    Message(req, res, nullptr, 403, Word(Lang(req), "forbidden"), Word(Lang(req), "bad_csrf"), "", "/login");
+    SecurityHeaders(res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
 
   // A page that needs a session: without one, to the log-in page (or 403 for a POST).
   auto with_session = [this](auto handler) {
@@ -992,7 +1058,17 @@ int RunConsole(const Config& config, const ConsoleOptions& given) {
   } else {
     svr = std::make_unique<httplib::Server>();
   }
-  Console console(config, options);
+  std::shared_ptr<SyslogSender> syslog;
+  if (!config.audit_syslog_facility.empty()) {
+    Result<std::shared_ptr<SyslogSender>> opened =
+        SyslogSender::Open(config.audit_syslog_facility, config.audit_syslog_target);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "mugai console: audit.syslog_target: %s\n", opened.status().message().c_str());
+      return 2;
+    }
+    syslog = opened.value();
+  }
+  Console console(config, options, syslog);
   console.set_tls(tls);
   console.Routes(*svr);
   int bound = port == 0 ? svr->bind_to_any_port(host) : (svr->bind_to_port(host, static_cast<int>(port)) ? static_cast<int>(port) : -1);

@@ -1556,8 +1556,16 @@ void Pipeline::DeclareMetrics() {
             "Audit records that could not be sent to syslog (audit.syslog_facility)");
   // Counters without labels start at 0 (a series that appears only when it moves hides the
   // first increase from rate()).
+  m.Declare("mugai_console_logins_total", T::kCounter,
+            "Console log-ins by result (ok, wrong_password, locked, throttled, malformed), as "
+            "the console reports them");
+  m.Declare("mugai_console_lockouts_total", T::kCounter, "Console accounts locked");
   m.Add("mugai_audit_write_failures_total", {}, 0);
   m.Add("mugai_scanner_restarts_total", {}, 0);
+  m.Add("mugai_console_lockouts_total", {}, 0);
+  for (const char* r : {"ok", "wrong_password", "locked", "throttled"}) {
+    m.Add("mugai_console_logins_total", {{"result", r}}, 0);
+  }
 }
 
 Pipeline::Freshness Pipeline::SignatureFreshness() {

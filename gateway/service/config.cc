@@ -374,7 +374,10 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"idle_minutes", Integer(&c->console_idle_minutes, 1, 1440)},
         {"session_hours", Integer(&c->console_session_hours, 1, 168)},
         {"address_map", AddressMap(&c->console_address_map)},
-        {"mail_domains", Strings(&c->console_mail_domains)}}},
+        {"mail_domains", Strings(&c->console_mail_domains)},
+        {"notify", Bool(&c->console_notify)},
+        {"notify_from", OptionalString(&c->console_notify_from)},
+        {"digest_minutes", Integer(&c->console_digest_minutes, 0, 10080)}}},
       {"text",
        {{"csv_formulas", Choice(&c->text_csv_formulas, {{"neutralise", CsvFormulas::kNeutralise},
                                                           {"keep", CsvFormulas::kKeep},
@@ -575,7 +578,10 @@ std::string ConfigToToml(const Config& c) {
                        {"lockout_failures", i(c.console_lockout_failures)},
                        {"lockout_minutes", i(c.console_lockout_minutes)},
                        {"idle_minutes", i(c.console_idle_minutes)},
-                       {"session_hours", i(c.console_session_hours)}};
+                       {"session_hours", i(c.console_session_hours)},
+                       {"notify", c.console_notify},
+                       {"notify_from", c.console_notify_from},
+                       {"digest_minutes", i(c.console_digest_minutes)}};
          toml::table map;
          for (const auto& [address, user] : c.console_address_map) map.insert(address, user);
          t.insert("address_map", map);

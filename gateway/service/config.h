@@ -146,6 +146,11 @@ struct Config {
   // for these domains (empty: any domain)
   std::map<std::string, std::string> console_address_map;
   std::vector<std::string> console_mail_domains;
+  // Notification mail through milter.next_hop (needs console.base_url): to recipients whose
+  // mail was quarantined or lost a part, and a digest of waiting requests to approvers.
+  bool console_notify = true;           // console.notify
+  std::string console_notify_from;      // console.notify_from ("" = mugai@<host name>)
+  uint32_t console_digest_minutes = 60;  // console.digest_minutes (0 = no digest)
   // [text]
   CsvFormulas text_csv_formulas = CsvFormulas::kNeutralise;  // text.csv_formulas
   // [html]

@@ -94,8 +94,8 @@ std::string UserForAddress(const Config& config, std::string_view address) {
   size_t at = a.rfind('@');
   if (at == std::string::npos || at == 0) return "";
   const std::string domain = a.substr(at + 1);
-  if (!config.console_mail_domains.empty() &&
-      std::none_of(config.console_mail_domains.begin(), config.console_mail_domains.end(),
+  // Only the town's own domains: a mail to tanaka@partner.example is not user tanaka's.
+  if (std::none_of(config.console_mail_domains.begin(), config.console_mail_domains.end(),
                    [&](const std::string& d) { return Lower(d) == domain; })) {
     return "";
   }
@@ -112,11 +112,22 @@ bool AddressedTo(const Config& config, const QuarantineRecord& record, std::stri
     return false;
   }
   if (record.entry_point == "watch") {
+    // Only a per-user mapping (an `out` with {user}) gives items an owner: the folder that
+    // stands for {user} in the outbox the item went to (sub-folders below it are kept).
     nlohmann::json source = SourceOf(record);
     if (!source.contains("out_dir") || !source["out_dir"].is_string()) return false;
-    std::string dir = source["out_dir"].get<std::string>();
-    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-    return dir.substr(dir.rfind('/') + 1) == user;
+    const std::string dir = source["out_dir"].get<std::string>() + "/";
+    for (const WatchMapping& m : config.watch_mappings) {
+      const size_t at = m.out.find("{user}");
+      if (at == std::string::npos) continue;
+      const std::string prefix = m.out.substr(0, at);
+      const std::string suffix = m.out.substr(at + 6);
+      if (dir.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string rest = dir.substr(prefix.size());
+      const std::string want = std::string(user) + suffix + "/";
+      if (rest.compare(0, want.size(), want) == 0) return true;
+    }
+    return false;
   }
   return false;
 }

@@ -24,11 +24,11 @@ bool IsAdmin(const Config& config, std::string_view name);
 std::vector<std::string> RecipientsOf(const QuarantineRecord& record);
 
 // The user an envelope address belongs to: console.address_map, else the local part when
-// the domain is one of console.mail_domains (any domain when that list is empty). "" if none.
+// the domain is one of console.mail_domains (none when that list is empty). "" if none.
 std::string UserForAddress(const Config& config, std::string_view address);
 
 // Whether the item is addressed to `user`: a mail whose envelope names them, or a watch item
-// delivered into a per-user outbox whose last folder is the user's name.
+// delivered into their own outbox of a per-user mapping (an `out` with {user}).
 bool AddressedTo(const Config& config, const QuarantineRecord& record, std::string_view user);
 
 }  // namespace mugai

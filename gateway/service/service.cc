@@ -130,6 +130,18 @@ std::string LoginNameOf(int32_t pid) {
   return ValidUserName(name) ? name : "uid-" + std::to_string(uid);
 }
 
+uid_t Service::ConsoleUid() const {
+  if (config_.console_unix_user.empty()) return geteuid();
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwnam_r(config_.console_unix_user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 ||
+      !found) {
+    return static_cast<uid_t>(-1);  // no such user: nobody may act for anyone
+  }
+  return found->pw_uid;
+}
+
 Result<std::unique_ptr<Service>> Service::Create(const Config& config,
                                                  const ServiceOptions& options) {
   std::unique_ptr<Service> s(new Service(config));
@@ -140,6 +152,7 @@ Result<std::unique_ptr<Service>> Service::Create(const Config& config,
   Result<std::unique_ptr<Pipeline>> p = Pipeline::Create(config, po);
   if (!p.ok()) return p.status();
   s->pipeline_ = std::move(p.value());
+  s->notifier_ = std::make_unique<Notifier>(config, &s->pipeline_->log());
   return s;
 }
 
@@ -180,6 +193,21 @@ void Service::Handle(int conn, uint32_t uid, int32_t pid, const std::string& act
     Status admit = pipeline_->Admit();
     SendJson(conn, {{"type", "done"}, {"exit", 0}, {"admit", admit.ok()},
                     {"message", admit.ok() ? "" : admit.message()}});
+    return;
+  }
+  if (IsString(req, "op", 16) && req["op"] == "console_login") {
+    // The console's log-in results, for the metrics (its audit records it writes itself).
+    if (uid != ConsoleUid()) return refuse(2, "only the console's user may report log-ins");
+    const std::string result = IsString(req, "result", 32) ? req["result"].get<std::string>() : "";
+    if (result != "ok" && result != "wrong_password" && result != "locked" &&
+        result != "throttled" && result != "malformed") {
+      return refuse(2, "unknown log-in result");
+    }
+    pipeline_->metrics().Add("mugai_console_logins_total", {{"result", result}});
+    if (req.contains("locked_now") && req["locked_now"] == true) {
+      pipeline_->metrics().Add("mugai_console_lockouts_total", {});
+    }
+    SendJson(conn, {{"type", "done"}, {"exit", 0}});
     return;
   }
   if (!IsString(req, "op", 16) || !req.contains("items") || !req["items"].is_array() ||
@@ -270,6 +298,12 @@ void Service::Handle(int conn, uint32_t uid, int32_t pid, const std::string& act
   };
   bool deliver = req["deliver"].get<bool>();
   std::vector<NodeReport> reports = pipeline_->Sanitize(items, "", deliver ? &sink : nullptr);
+  if (op == "milter") {
+    // Recipients who are console users hear of a kept or cut message, with a link.
+    for (size_t i = 0; i < reports.size() && i < items.size(); ++i) {
+      notifier_->MailProcessed(items[i].source, reports[i]);
+    }
+  }
   int rc = ExitCodeFor(reports);
   if (message && rc == 0 && deliver && (reports.empty() || reports[0].outputs.empty())) {
     rc = 3;  // deliverable yet nothing written: never exit 0 with nothing on standard output
@@ -314,11 +348,7 @@ void Service::HandleOperator(int conn, uint32_t uid, int32_t pid, const std::str
   if (req.contains("acting_for")) {
     // Only the console (console.unix_user, by default the service's own user) says for whom
     // it acts: the user who logged in to it. Anyone else naming a user is refused.
-    uid_t console_uid = geteuid();
-    if (!config_.console_unix_user.empty()) {
-      struct passwd* pw = getpwnam(config_.console_unix_user.c_str());
-      console_uid = pw ? pw->pw_uid : static_cast<uid_t>(-1);
-    }
+    const uid_t console_uid = ConsoleUid();
     const std::string who = IsString(req, "acting_for", 64) ? req["acting_for"].get<std::string>() : "";
     if (uid != console_uid) {
       pipeline_->log().Write("warning", "acting_for_refused", {{"actor", actor}, {"for", who}});

@@ -5,6 +5,8 @@
 // is running, so both paths speak the same protocol.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include "common/status.h"
 #include "gateway/service/config.h"
 #include "gateway/pipeline/pipeline.h"
+#include "gateway/service/notifier.h"
 
 namespace mugai {
 
@@ -47,9 +50,13 @@ class Service {
   void HandleOperator(int conn, uint32_t uid, int32_t pid, const std::string& actor,
                       const nlohmann::json& req);
 
+  // The Unix user the console runs as (console.unix_user, or the service's own).
+  uid_t ConsoleUid() const;
+
   Config config_;
   ServiceOptions options_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<Notifier> notifier_;  // after pipeline_: stopped before it
 };
 
 // The name the audit records for the Unix user `uid` ("uid 1234" when it has no name).

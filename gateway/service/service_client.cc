@@ -127,6 +127,16 @@ Result<std::string> ServiceConnection::Held() {
   return why.empty() ? std::string("held") : why;
 }
 
+Status ServiceConnection::ReportLogin(const std::string& result, bool locked_now) {
+  json req = {{"v", kServiceProtocolVersion}, {"op", "console_login"}, {"result", result},
+              {"locked_now", locked_now}};
+  if (!SendFrame(fd_, req.dump())) return Unavailable("the mugai service went away (see its log)");
+  json msg;
+  if (Status s = NextMessage(&msg); !s.ok()) return s;
+  if (msg["type"] != "done") return {StatusCode::kInvalidArgument, msg.value("message", std::string("?"))};
+  return Status::Ok();
+}
+
 Result<ServiceConnection::OperatorReply> ServiceConnection::RunOperator(
     const std::vector<std::string>& argv,
     const std::function<Result<std::string>(const std::string&, const std::string&)>& writer,

@@ -75,6 +75,9 @@ class ServiceConnection {
           writer,
       const std::string& acting_for = "");
 
+  // The console tells the service a log-in's result (for /metrics).
+  Status ReportLogin(const std::string& result, bool locked_now);
+
   // Whether the service takes items now: "" when it does, else why not (suspended,
   // signatures stale with scan.stale_action = "hold"). Not ok when the connection failed.
   Result<std::string> Held();

@@ -132,6 +132,17 @@ class SmtpSink(threading.Thread):
         with self.lock:
             return self.messages[i]
 
+    def wait(self, after, predicate, what, seconds=60):
+        """The first message from index `after` on that `predicate` accepts."""
+        found = []
+
+        def look():
+            with self.lock:
+                found[:] = [m for m in self.messages[after:] if predicate(m)]
+            return bool(found)
+        wait_for(look, seconds, what)
+        return found[0]
+
 
 def mime_mail(subject, attachment_name, attachment, content_type):
     return (
@@ -170,9 +181,10 @@ class ConsoleInABrowser(unittest.TestCase):
                 '[milter]\nmax_message_bytes = 2000000\nuse_service = true\n'
                 'next_hop = "smtp://127.0.0.1:%d"\n'
                 '[console]\nlisten = "127.0.0.1:%d"\nmail_domains = ["town.example.jp"]\n'
-                'lockout_failures = 3\nlockout_minutes = 1\n'
+                'lockout_failures = 3\nlockout_minutes = 1\ndigest_minutes = 1\n'
+                'base_url = "http://127.0.0.1:%d"\nnotify_from = "mugai@town.example.jp"\n'
                 '[roles]\napprovers = ["appr"]\nauditors = ["aud"]\nadmins = ["adm"]\n'
-                % (cls.sock, cls.metrics_port, cls.sink.port, cls.console_port))
+                % (cls.sock, cls.metrics_port, cls.sink.port, cls.console_port, cls.console_port))
         for user, pw in PASSWORDS.items():
             subprocess.run([MUGAI, "user", "add", user, "--config", cls.config, "--state", cls.state],
                            input=pw + "\n", text=True, check=True, capture_output=True)
@@ -333,21 +345,29 @@ class ConsoleInABrowser(unittest.TestCase):
         before = self.sink.count()
         self.send(mime_mail("=?UTF-8?B?" + base64.b64encode("見積書の送付".encode()).decode() + "?=",
                             "mitsumori.zip", zip_bytes, "application/zip"))
-        wait_for(lambda: self.sink.count() > before, 60, "the mail with the zip removed")
-        first = self.sink.message(before)
-        self.assertIn("mitsumori.zip.removed.txt", first)
+        self.sink.wait(before, lambda m: "mitsumori.zip.removed.txt" in m and "X-Mugai-Notice" not in m,
+                       "the mail with the zip removed")
+        # The recipient is told, in Japanese and English, with a link to the item.
+        notice = self.sink.wait(before, lambda m: "X-Mugai-Notice: yes" in m, "the notice to sato")
+        body = email.message_from_string(notice).get_payload(decode=True).decode("utf-8")
+        self.assertIn("sato 様", body)
+        self.assertIn("mitsumori.zip: 暗号化されています", body)
+        self.assertIn("Parts of a mail addressed to you were removed", body)
+        self.assertIn("To: sato@town.example.jp", notice)
         self.login("sato")
         self.assertEqual(self.driver.find_element(By.ID, "who").text, "sato")
         item = self.wait_for_item("見積書の送付")
         self.shot("staff-items-ja")
+        self.assertIn("%s/items/%s" % (self.base, item), body)
         self.driver.get(self.base + "/items/" + item)
         self.assertIn("mitsumori.zip: 暗号化されています", self.driver.find_element(By.ID, "reason").text)
         self.shot("staff-ppap-ja")
         self.driver.find_element(By.ID, "ppap-password").send_keys("secret")
         self.driver.find_element(By.ID, "resubmit").click()
         self.assertIn("処理しました", self.driver.find_element(By.ID, "flash").text)
-        wait_for(lambda: self.sink.count() > before + 1, 60, "the resubmitted mail")
-        second = self.sink.message(before + 1)
+        second = self.sink.wait(before, lambda m: "X-Mugai-Verdict: sanitized" in m and
+                                "mitsumori.zip.removed.txt" not in m and "X-Mugai-Notice" not in m,
+                                "the resubmitted mail")
         self.assertNotIn("mitsumori.zip.removed.txt", second)
         # The zip that arrives is the rebuilt one: its members readable without a password.
         zips = [p for p in email.message_from_string(second).walk()
@@ -368,7 +388,7 @@ class ConsoleInABrowser(unittest.TestCase):
         html = b"<p>hello</p><script>alert('body')</script>"
         before = self.sink.count()
         self.send(mime_mail(HOSTILE_SUBJECT, HOSTILE_NAME, html, "text/html"), sender=HOSTILE_SENDER)
-        wait_for(lambda: self.sink.count() > before, 60, "the sanitised mail")
+        self.sink.wait(before, lambda m: "X-Mugai-Verdict" in m, "the sanitised mail")
         self.login("sato")
         item = self.wait_for_item("alert")
         self.no_dialog()
@@ -414,8 +434,7 @@ class ConsoleInABrowser(unittest.TestCase):
         self.assertIn("承認し", self.driver.find_element(By.ID, "flash").text)
         self.assertEqual(self.driver.find_element(By.ID, "approved-by").text, "appr")
         self.assertEqual(self.driver.find_element(By.ID, "state").text, "配送済み")
-        wait_for(lambda: self.sink.count() > n, 60, "the released original")
-        released = self.sink.message(n)
+        released = self.sink.wait(n, lambda m: "X-Mugai-Verdict: exception" in m, "the released original")
         self.assertIn("X-Mugai-Verdict: exception", released)
         self.assertIn(base64.encodebytes(html).decode().strip().splitlines()[0], released)
         events = {e["event"]: e for e in self.audit() if e["item_id"] == item}
@@ -440,6 +459,15 @@ class ConsoleInABrowser(unittest.TestCase):
         self.assertEqual(status, 403)
         status, _ = self.post("/items/q-0000000000000000/request-release", {"reason": "x"}, cookies)
         self.assertEqual(status, 403)
+        # A log-in posted from another site's page is refused whatever it carries.
+        forged = urllib.request.Request(self.base + "/login", method="POST", data=urllib.parse.urlencode(
+            {"username": "suzuki", "password": PASSWORDS["suzuki"]}).encode())
+        forged.add_header("Origin", "http://attacker.example")
+        with self.assertRaises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged)
+        self.assertEqual(refused.exception.code, 403)
+        self.assertIsNone(refused.exception.headers["Set-Cookie"])
+        self.assertIn("default-src 'none'", refused.exception.headers["Content-Security-Policy"])
         with urllib.request.urlopen(self.base + "/login") as r:
             csp = r.headers["Content-Security-Policy"]
         self.assertIn("default-src 'none'", csp)
@@ -465,13 +493,37 @@ class ConsoleInABrowser(unittest.TestCase):
         self.login("lockme")  # the right password, while locked
         self.assertIn("ロック", self.driver.find_element(By.ID, "error").text)
         self.assertIsNone(self.driver.get_cookie("mugai_session"))
+        # Three wrong passwords, the lockout; the attempt while locked checked no password and
+        # wrote no record of its own (nobody fills the disk that way).
         events = [e["event"] for e in self.audit() if e["actor"] == "lockme"]
-        self.assertEqual(events.count("login_failed"), 4)
+        self.assertEqual(events.count("login_failed"), 3)
         self.assertEqual(events.count("lockout"), 1)
         self.assertNotIn("login", events)
+        # The service's /metrics counts what the console reported.
+        from prometheus_client.parser import text_string_to_metric_families
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port) as r:
+            families = {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+        logins = {s.labels["result"]: s.value for s in families["mugai_console_logins"].samples
+                  if s.name.endswith("_total")}
+        self.assertGreaterEqual(logins["wrong_password"], 2)
+        self.assertGreaterEqual(logins["locked"], 1)
+        self.assertGreaterEqual(logins["ok"], 1)
+        lockouts = [s.value for s in families["mugai_console_lockouts"].samples
+                    if s.name.endswith("_total")]
+        self.assertEqual(lockouts, [1.0])
         # Someone else logs in as usual meanwhile.
         self.login("suzuki")
         self.assertEqual(self.driver.find_element(By.ID, "who").text, "suzuki")
+        # A new password (mugai user passwd) ends the session opened with the old one.
+        subprocess.run([MUGAI, "user", "passwd", "suzuki", "--config", self.config, "--state", self.state],
+                       input="pw-suzuki-changed\n", text=True, check=True, capture_output=True)
+        self.driver.get(self.base + "/items")
+        self.assertEqual(self.driver.find_elements(By.ID, "who"), [])  # the log-in form instead
+        self.assertIsNotNone(self.driver.find_element(By.ID, "password"))
+        self.assertIn("セッション", self.driver.find_element(By.ID, "error").text)
+        self.assertIn("account_changed", [e["details"].get("why") for e in self.audit()
+                                          if e["actor"] == "suzuki" and e["event"] == "logout"])
+        PASSWORDS["suzuki"] = "pw-suzuki-changed"
 
     def test_5_auditor_searches_and_verifies_admin_sees_the_dashboard_in_english(self):
         self.login("aud")
@@ -494,6 +546,22 @@ class ConsoleInABrowser(unittest.TestCase):
         self.driver.get(self.base + "/dashboard")
         self.assertEqual(self.driver.find_element(By.TAG_NAME, "h1").text, "管理ダッシュボード")
         self.shot("admin-dashboard-ja")
+
+    def test_6_approvers_get_a_digest_of_waiting_requests(self):
+        self.login("sato")
+        item = self.wait_for_item("見積書の送付")
+        self.driver.get(self.base + "/items/" + item)
+        self.driver.find_element(By.ID, "request-reason").send_keys("原本の確認が必要")
+        self.driver.find_element(By.ID, "request-release").click()
+        self.assertIn("申請しました", self.driver.find_element(By.ID, "flash").text)
+        digest = self.sink.wait(0, lambda m: "X-Mugai-Notice: yes" in m and "appr@town.example.jp" in m,
+                                "the approvers' digest (console.digest_minutes = 1)", seconds=120)
+        body = email.message_from_string(digest).get_payload(decode=True).decode("utf-8")
+        self.assertIn("承認待ちの申請が 1 件あります", body)
+        self.assertIn("release request(s) are waiting", body)
+        self.assertIn("%s/requests" % self.base, body)
+        self.assertIn(item, body)
+        self.assertIn("(sato: 原本の確認が必要)", body)
 
 
 @unittest.skipIf(SKIP is not None, SKIP or "")

@@ -63,42 +63,54 @@ Config LocalConfig(const testing::TempDir& dir) {
 TEST(ConsoleAuth, TheThirdFailureLocksTheAccountAndEvenTheRightPasswordWaits) {
   testing::TempDir dir;
   ConsoleAuth auth(LocalConfig(dir));
-  bool locked = false;
-  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.1", &locked), LoginResult::kWrongPassword);
-  EXPECT_FALSE(locked);
-  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.2", &locked), LoginResult::kWrongPassword);
-  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.3", &locked), LoginResult::kWrongPassword);
-  EXPECT_TRUE(locked);  // this failure locked it
+  LoginOutcome o = auth.Check("sato", "wrong", "10.0.0.1");
+  EXPECT_EQ(o.result, LoginResult::kWrongPassword);
+  EXPECT_FALSE(o.locked_now);
+  EXPECT_EQ(auth.Check("SATO", "wrong", "10.0.0.2").result, LoginResult::kWrongPassword);
+  o = auth.Check("sato", "wrong", "10.0.0.3");
+  EXPECT_EQ(o.result, LoginResult::kWrongPassword);
+  EXPECT_TRUE(o.locked_now);  // this failure locked it (Sato and SATO are one account)
   int64_t until = 0;
-  EXPECT_TRUE(auth.Locked("sato", &until));
+  EXPECT_TRUE(auth.Locked("Sato", &until));
   EXPECT_GT(until, time(nullptr) + 14 * 60);
   EXPECT_LE(until, time(nullptr) + 15 * 60);
-  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "10.0.0.4", &locked), LoginResult::kLocked);
+  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "10.0.0.4").result, LoginResult::kLocked);
 }
 
 TEST(ConsoleAuth, ASuccessClearsTheCountAndDisabledOrUnknownUsersNeverLogIn) {
   testing::TempDir dir;
   ConsoleAuth auth(LocalConfig(dir));
-  bool locked = false;
-  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.1", &locked), LoginResult::kWrongPassword);
-  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.1", &locked), LoginResult::kWrongPassword);
-  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "10.0.0.1", &locked), LoginResult::kOk);
-  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.1", &locked), LoginResult::kWrongPassword);
-  EXPECT_FALSE(locked);  // counting starts again after a success
-  EXPECT_EQ(auth.Check("gone", "pw-gone-1", "10.0.0.1", &locked), LoginResult::kWrongPassword);
-  EXPECT_EQ(auth.Check("nobody-here", "x", "10.0.0.1", &locked), LoginResult::kWrongPassword);
+  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.1").result, LoginResult::kWrongPassword);
+  EXPECT_EQ(auth.Check("sato", "wrong", "10.0.0.1").result, LoginResult::kWrongPassword);
+  LoginOutcome ok = auth.Check("sato", "pw-sato-1", "10.0.0.1");
+  EXPECT_EQ(ok.result, LoginResult::kOk);
+  EXPECT_EQ(ok.user, "sato");
+  EXPECT_TRUE(auth.StillValid("sato", ok.local_hash));
+  LoginOutcome o = auth.Check("sato", "wrong", "10.0.0.1");
+  EXPECT_EQ(o.result, LoginResult::kWrongPassword);
+  EXPECT_FALSE(o.locked_now);  // counting starts again after a success
+  EXPECT_EQ(auth.Check("gone", "pw-gone-1", "10.0.0.1").result, LoginResult::kWrongPassword);
+  EXPECT_EQ(auth.Check("nobody-here", "x", "10.0.0.1").result, LoginResult::kWrongPassword);
+  // A new password (mugai user passwd) ends the sessions opened with the old one.
+  UsersFile(dir / "state/console-users").Save({{"sato", *HashPassword("pw-sato-2"), false}});
+  EXPECT_FALSE(auth.StillValid("sato", ok.local_hash));
+  EXPECT_TRUE(auth.StillValid("pam-user", ""));
 }
 
 TEST(ConsoleAuth, OneAddressFailingForManyAccountsIsThrottled) {
   testing::TempDir dir;
   ConsoleAuth auth(LocalConfig(dir));  // 3 per account, so 30 per address
-  bool locked = false;
-  for (int i = 0; i < 30; ++i) {
-    EXPECT_EQ(auth.Check("user" + std::to_string(i), "x", "192.0.2.9", &locked),
+  bool throttled_now = false;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(auth.Check("user" + std::to_string(i), "x", "192.0.2.9").result,
               LoginResult::kWrongPassword);
   }
-  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "192.0.2.9", &locked), LoginResult::kThrottled);
-  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "192.0.2.10", &locked), LoginResult::kOk);
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(auth.Malformed("192.0.2.9", &throttled_now));  // 29
+  LoginOutcome last = auth.Check("user-last", "x", "192.0.2.9");
+  EXPECT_TRUE(last.throttled_now);
+  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "192.0.2.9").result, LoginResult::kThrottled);
+  EXPECT_TRUE(auth.Malformed("192.0.2.9", &throttled_now));
+  EXPECT_EQ(auth.Check("sato", "pw-sato-1", "192.0.2.10").result, LoginResult::kOk);
 }
 
 TEST(Roles, NamesAndGroupsGrantRoles) {
@@ -132,13 +144,22 @@ TEST(Roles, AnItemIsARecipientsOwnByItsEnvelopeOrItsOutbox) {
   EXPECT_FALSE(AddressedTo(c, mail, "soumu"));  // that address is mapped to tanaka
   EXPECT_FALSE(AddressedTo(c, mail, "suzuki"));
   EXPECT_FALSE(AddressedTo(c, MailFor({"<sato@elsewhere.example>"}), "sato"));  // other domain
-  c.console_mail_domains.clear();  // any domain
-  EXPECT_TRUE(AddressedTo(c, MailFor({"<sato@elsewhere.example>"}), "sato"));
+  c.console_mail_domains.clear();  // no domain is the town's: only address_map counts
+  EXPECT_FALSE(AddressedTo(c, MailFor({"<sato@elsewhere.example>"}), "sato"));
+  EXPECT_TRUE(AddressedTo(c, mail, "tanaka"));
+  // Watch: the {user} folder of a per-user mapping, whatever sub-folders follow it.
+  c.watch_mappings = {{"/srv/in", "/srv/out/{user}"}, {"/srv/shared-in", "/srv/transfer/soumu"}};
   QuarantineRecord file;
   file.entry_point = "watch";
-  file.source = R"({"path":"/srv/in/sato/a.pdf","out_dir":"/srv/out/sato/"})";
+  file.source = R"({"path":"in/sato/a.pdf","out_dir":"/srv/out/sato"})";
   EXPECT_TRUE(AddressedTo(c, file, "sato"));
   EXPECT_FALSE(AddressedTo(c, file, "suzuki"));
+  file.source = R"({"path":"in/alice/sato/x.zip","out_dir":"/srv/out/alice/sato"})";
+  EXPECT_TRUE(AddressedTo(c, file, "alice"));  // alice's item, in her sub-folder "sato"
+  EXPECT_FALSE(AddressedTo(c, file, "sato"));
+  file.source = R"({"path":"x.zip","out_dir":"/srv/transfer/soumu"})";
+  EXPECT_FALSE(AddressedTo(c, file, "soumu"));  // a shared mapping gives no owner
+  file.source = R"({"path":"in/sato/a.pdf","out_dir":"/srv/out/sato"})";
   file.entry_point = "cli";
   EXPECT_FALSE(AddressedTo(c, file, "sato"));  // nobody's own
 }
