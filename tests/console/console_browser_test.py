@@ -44,6 +44,8 @@ try:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.chrome.service import Service as ChromeService
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     SKIP = "python3-selenium is not installed (scripts/install-deps)"
 for tool in ("/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/sbin/postfix", "/usr/bin/swaks"):
@@ -288,10 +290,15 @@ class ConsoleInABrowser(unittest.TestCase):
         d.get(self.base + "/login")
         d.find_element(By.ID, "username").send_keys(user)
         d.find_element(By.ID, "password").send_keys(password or PASSWORDS[user])
-        d.find_element(By.ID, "login").click()
-        # The next page: the list (logged in) or the form again with why not.
-        wait_for(lambda: d.find_elements(By.ID, "who") or d.find_elements(By.ID, "error"), 30,
-                 "the page after logging in")
+        self.submit("login")
+
+    def submit(self, element_id):
+        """Clicks a form's button and waits until the next page has replaced this one."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.ID, element_id).click()
+        WebDriverWait(self.driver, 120).until(staleness_of(old))
+        wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete",
+                 60, "the page after " + element_id)
 
     def shot(self, name):
         if SHOTS:
@@ -363,7 +370,7 @@ class ConsoleInABrowser(unittest.TestCase):
         self.assertIn("mitsumori.zip: 暗号化されています", self.driver.find_element(By.ID, "reason").text)
         self.shot("staff-ppap-ja")
         self.driver.find_element(By.ID, "ppap-password").send_keys("secret")
-        self.driver.find_element(By.ID, "resubmit").click()
+        self.submit("resubmit")
         self.assertIn("処理しました", self.driver.find_element(By.ID, "flash").text)
         second = self.sink.wait(before, lambda m: "X-Mugai-Verdict: sanitized" in m and
                                 "mitsumori.zip.removed.txt" not in m and "X-Mugai-Notice" not in m,
@@ -406,7 +413,7 @@ class ConsoleInABrowser(unittest.TestCase):
         # The recipient asks for the original itself (an exception, default expiry).
         self.driver.find_element(By.ID, "request-reason").send_keys("取引先からの正式な書類のため")
         self.driver.find_element(By.ID, "request-original").click()
-        self.driver.find_element(By.ID, "request-release").click()
+        self.submit("request-release")
         self.assertIn("申請しました", self.driver.find_element(By.ID, "flash").text)
         self.assertEqual(self.driver.find_elements(By.ID, "approve"), [])  # no control for them
         sato_csrf = self.csrf()
@@ -430,7 +437,7 @@ class ConsoleInABrowser(unittest.TestCase):
         self.assertEqual(self.driver.find_element(By.ID, "requested-by").text, "sato")
         self.shot("approver-item-ja")
         n = self.sink.count()
-        self.driver.find_element(By.ID, "approve").click()
+        self.submit("approve")
         self.assertIn("承認し", self.driver.find_element(By.ID, "flash").text)
         self.assertEqual(self.driver.find_element(By.ID, "approved-by").text, "appr")
         self.assertEqual(self.driver.find_element(By.ID, "state").text, "配送済み")
@@ -474,7 +481,7 @@ class ConsoleInABrowser(unittest.TestCase):
         self.assertNotIn("unsafe-inline", csp)
         self.assertNotIn("unsafe-eval", csp)
         # The real log-out, with the token: the session is gone.
-        self.driver.find_element(By.ID, "logout").click()
+        self.submit("logout")
         self.assertIn("/login", self.driver.current_url)
         req = urllib.request.Request(self.base + "/items")
         req.add_header("Cookie", "mugai_session=" + cookie["value"])
@@ -531,7 +538,7 @@ class ConsoleInABrowser(unittest.TestCase):
         rows = self.driver.find_elements(By.CSS_SELECTOR, "#audit tbody tr")
         self.assertTrue(rows)
         self.assertTrue(all("login" in r.text for r in rows))
-        self.driver.find_element(By.ID, "verify").click()
+        self.submit("verify")
         self.assertIn("audit log OK", self.driver.find_element(By.ID, "verify-result").text)
         self.shot("auditor-audit-ja")
         self.assertEqual(self.driver.find_elements(By.ID, "nav-dashboard"), [])
@@ -552,7 +559,7 @@ class ConsoleInABrowser(unittest.TestCase):
         item = self.wait_for_item("見積書の送付")
         self.driver.get(self.base + "/items/" + item)
         self.driver.find_element(By.ID, "request-reason").send_keys("原本の確認が必要")
-        self.driver.find_element(By.ID, "request-release").click()
+        self.submit("request-release")
         self.assertIn("申請しました", self.driver.find_element(By.ID, "flash").text)
         digest = self.sink.wait(0, lambda m: "X-Mugai-Notice: yes" in m and "appr@town.example.jp" in m,
                                 "the approvers' digest (console.digest_minutes = 1)", seconds=120)
