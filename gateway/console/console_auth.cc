@@ -149,37 +149,32 @@ LoginOutcome ConsoleAuth::Check(const std::string& user, const std::string& pass
                                 const std::string& address) {
   LoginOutcome out;
   const std::string key = Lower(user);
+  // One attempt at a time per account (64 stripes): parallel guesses cannot all pass the
+  // lock check that the failures before them would have closed.
+  std::lock_guard<std::mutex> one(stripes_[std::hash<std::string>{}(key) % kStripes]);
   {
-    // The attempt counts before the password is checked, so that parallel guesses cannot
-    // all pass a check that the first of them would have closed.
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t now = Now();
-    Failures& a = addresses_[address];
-    if (a.locked_until > now) {
+    if (addresses_[address].locked_until > now) {
       out.result = LoginResult::kThrottled;
       return out;
     }
-    Failures& f = accounts_[key];
-    if (f.locked_until > now) {
+    if (accounts_[key].locked_until > now) {
       out.result = LoginResult::kLocked;
       return out;
     }
-    out.locked_now = Fail(f, static_cast<int>(config_.console_lockout_failures), now);
-    out.throttled_now = Fail(a, static_cast<int>(config_.console_lockout_failures) * 10, now);
   }
-  if (Password(user, password, &out.user, &out.local_hash)) {
-    std::lock_guard<std::mutex> lock(mu_);
-    // Not a failure after all: the account's count starts again (the address's stays, as
-    // one address trying many accounts is what it limits), and a lock this very attempt
-    // set is lifted.
-    accounts_.erase(key);
-    Failures& a = addresses_[address];
-    if (out.throttled_now) a = Failures{};
-    else if (a.count > 0) --a.count;
+  const bool ok = Password(user, password, &out.user, &out.local_hash);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ok) {
+    accounts_.erase(key);  // counting starts again
     out.result = LoginResult::kOk;
-    out.locked_now = out.throttled_now = false;
     return out;
   }
+  const int64_t now = Now();
+  out.locked_now = Fail(accounts_[key], static_cast<int>(config_.console_lockout_failures), now);
+  out.throttled_now =
+      Fail(addresses_[address], static_cast<int>(config_.console_lockout_failures) * 10, now);
   out.result = LoginResult::kWrongPassword;
   return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,7 +31,7 @@ class ConsoleAuth {
  public:
   explicit ConsoleAuth(const Config& config);
 
-  // Checks `user`/`password` from `address`. kLocked while the account is locked (after
+  // Checks `user`/`password` from `address` (one attempt at a time per account). kLocked while the account is locked (after
   // console.lockout_failures failures in a row, for console.lockout_minutes); kThrottled when
   // the address failed too often (10 × lockout_failures within lockout_minutes). Accounts are
   // counted by their name in lower case (Sato and sato are one account).
@@ -63,6 +64,8 @@ class ConsoleAuth {
   std::mutex mu_;
   std::map<std::string, Failures> accounts_;
   std::map<std::string, Failures> addresses_;
+  static constexpr size_t kStripes = 64;
+  std::mutex stripes_[kStripes];  // serialise attempts per account (by a hash of its name)
 };
 
 // PAM authentication and account check for `user` under service name `service`. Ok: the
