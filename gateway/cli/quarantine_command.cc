@@ -30,7 +30,7 @@ Commands:
                          pipeline with current signatures and delivers the sanitised result;
                          with --original the unsanitised original itself is delivered — an
                          exception that needs a reason and an expiry
-  approve ID [--user U] [--out DIR] [--password PW]
+  approve ID [--user U] [--out DIR] [--password PW] [--reason TEXT]
                          approve (U must be an approver and not the requester) and deliver
                          to DIR, or to the folder recorded when the item arrived
   reject ID [--user U] --reason TEXT

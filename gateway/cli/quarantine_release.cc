@@ -251,7 +251,8 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     return Fail(&ctx, ctx.command, s.message(), kExitBlocked);
   }
   if (!AuditOrSay(ctx, AuditEvent::kReleaseApproved, user, rec.id,
-                  {{"requested_by", rec.requested_by}, {"exception", rec.exception}})) {
+                  {{"requested_by", rec.requested_by}, {"exception", rec.exception},
+                   {"reason", a.Get("--reason")}})) {
     std::filesystem::remove_all(staging);
     return kExitInternal;
   }

@@ -73,6 +73,7 @@ const std::vector<std::vector<std::string>> kWords = {
     {"request_submit", "申請する", "Ask for release"},
     {"approve", "承認して配送", "Approve and deliver"},
     {"reject", "却下", "Reject"},
+    {"approve_reason", "承認の理由（任意）", "Reason (optional)"},
     {"decide_title", "申請の判断", "Decide on the request"},
     {"self_approval", "ご自身の申請は承認できません（申請者と承認者の兼務禁止）。",
      "You cannot approve your own request (requester and approver must be different people)."},
@@ -243,6 +244,7 @@ const std::map<std::string, std::string> kPages = {
 <h2>{{t.decide_title}}</h2>
 <form method="post" action="/items/{{id}}/approve" class="inline">
 <input type="hidden" name="csrf" value="{{csrf}}">
+<label>{{t.approve_reason}} <input type="text" name="reason" id="approve-reason" maxlength="1000"></label>
 <button type="submit" id="approve">{{t.approve}}</button>
 </form>
 <form method="post" action="/items/{{id}}/reject" class="inline">

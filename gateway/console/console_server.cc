@@ -649,11 +649,9 @@ void Console::Action(const httplib::Request& req, httplib::Response& res, const 
       return refuse(403, "self_approval", "");
     }
     if (state != "release_requested") return refuse(409, "conflict", "");
-    if (action == "reject") {
-      const std::string reason = req.get_param_value("reason");
-      if (reason.empty()) return refuse(409, "conflict", Word(lang, "reason"));
-      argv.insert(argv.end(), {"--reason", reason});
-    }
+    const std::string reason = req.get_param_value("reason");
+    if (action == "reject" && reason.empty()) return refuse(409, "conflict", Word(lang, "reason"));
+    if (!reason.empty()) argv.insert(argv.end(), {"--reason", reason});  // approve: optional
   } else if (action == "resubmit") {
     if (!has(Role::kOperator) && !own) return refuse(403, "forbidden", "");
     if (state == "purged" || (!has(Role::kOperator) && state != "quarantined")) {

@@ -41,11 +41,9 @@ SHOTS = os.environ.get("MUGAI_SCREENSHOTS", "")
 SKIP = None
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.common.exceptions import NoAlertPresentException, WebDriverException
     from selenium.webdriver.chrome.service import Service as ChromeService
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
-    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     SKIP = "python3-selenium is not installed (scripts/install-deps)"
 for tool in ("/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/sbin/postfix", "/usr/bin/swaks"):
@@ -296,7 +294,14 @@ class ConsoleInABrowser(unittest.TestCase):
         """Clicks a form's button and waits until the next page has replaced this one."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.ID, element_id).click()
-        WebDriverWait(self.driver, 120).until(staleness_of(old))
+
+        def replaced():  # Chromium says so with StaleElementReference, or "does not belong"
+            try:
+                old.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+        wait_for(replaced, 120, "the page after " + element_id)
         wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete",
                  60, "the page after " + element_id)
 
@@ -437,6 +442,7 @@ class ConsoleInABrowser(unittest.TestCase):
         self.assertEqual(self.driver.find_element(By.ID, "requested-by").text, "sato")
         self.shot("approver-item-ja")
         n = self.sink.count()
+        self.driver.find_element(By.ID, "approve-reason").send_keys("取引先に確認済み")
         self.submit("approve")
         self.assertIn("承認し", self.driver.find_element(By.ID, "flash").text)
         self.assertEqual(self.driver.find_element(By.ID, "approved-by").text, "appr")
@@ -447,6 +453,7 @@ class ConsoleInABrowser(unittest.TestCase):
         events = {e["event"]: e for e in self.audit() if e["item_id"] == item}
         self.assertEqual(events["release_requested"]["actor"], "sato")
         self.assertEqual(events["release_approved"]["actor"], "appr")
+        self.assertEqual(events["release_approved"]["details"]["reason"], "取引先に確認済み")
         self.assertEqual(events["released"]["details"]["approved_by"], "appr")
         self.no_dialog()
 
