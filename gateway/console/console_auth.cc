@@ -148,7 +148,17 @@ bool ConsoleAuth::Malformed(const std::string& address, bool* throttled_now) {
 LoginOutcome ConsoleAuth::Check(const std::string& user, const std::string& password,
                                 const std::string& address) {
   LoginOutcome out;
-  const std::string key = Lower(user);
+  // The account, counted once however it is spelt: in lower case, and with PAM the name the
+  // system resolves it to (sssd takes "tanaka" and "tanaka@corp" for one account).
+  std::string key = Lower(user);
+  if (config_.console_auth != "local") {
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found) {
+      key = Lower(found->pw_name);
+    }
+  }
   // One attempt at a time per account (64 stripes): parallel guesses cannot all pass the
   // lock check that the failures before them would have closed.
   std::lock_guard<std::mutex> one(stripes_[std::hash<std::string>{}(key) % kStripes]);

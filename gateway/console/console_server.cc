@@ -242,29 +242,31 @@ std::optional<std::pair<std::string, Session>> Console::SessionOf(const httplib:
   *expired = false;
   const std::string token = CookieValue(req, "mugai_session");
   if (token.size() != 64) return std::nullopt;
-  std::string user, why;
+  Session s;
+  std::string why;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = sessions_.find(token);
     if (it == sessions_.end()) return std::nullopt;
     const int64_t now = Now();
-    Session& s = it->second;
-    if (now - s.last > int64_t{config_.console_idle_minutes} * 60) {
+    if (now - it->second.last > int64_t{config_.console_idle_minutes} * 60) {
       why = "idle";
-    } else if (now - s.created > int64_t{config_.console_session_hours} * 3600) {
+    } else if (now - it->second.created > int64_t{config_.console_session_hours} * 3600) {
       why = "expired";
-    } else if (!auth_.StillValid(s.user, s.local_hash)) {
-      why = "account_changed";  // disabled, removed, or a new password (mugai user)
+    } else {
+      it->second.last = now;
     }
-    if (why.empty()) {
-      s.last = now;
-      return std::make_pair(token, s);
-    }
-    user = s.user;
-    sessions_.erase(it);
+    s = it->second;
+  }
+  // Outside the lock (it reads the users file): disabled, removed, or a new password.
+  if (why.empty() && !auth_.StillValid(s.user, s.local_hash)) why = "account_changed";
+  if (why.empty()) return std::make_pair(token, s);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sessions_.erase(token) == 0) return std::nullopt;  // another request ended it
   }
   *expired = true;
-  Audit(AuditEvent::kLogout, user, {{"why", why}, {"address", req.remote_addr}});
+  Audit(AuditEvent::kLogout, s.user, {{"why", why}, {"address", req.remote_addr}});
   return std::nullopt;
 }
 
@@ -479,9 +481,7 @@ std::optional<json> Console::ShowItem(const httplib::Request& req, httplib::Resp
     return std::nullopt;
   }
   if (r.exit != 0) {
-    const bool missing = r.err.find("no such") != std::string::npos ||
-                         r.err.find("not found") != std::string::npos ||
-                         r.err.find("No such") != std::string::npos;
+    const bool missing = r.err.find("no quarantined item") != std::string::npos;
     Message(req, res, &s, missing ? 404 : 403, Word(lang, "item"),
             Word(lang, missing ? "not_found" : "forbidden"), r.err, "/items");
     return std::nullopt;
@@ -707,7 +707,8 @@ void Console::Download(const httplib::Request& req, httplib::Response& res, cons
                    "/items/" + id);
   }
   if (r.exit != 0 || files.empty()) {
-    const bool denied = r.err.find("has no role") != std::string::npos;
+    const bool denied = r.err.find("has no role") != std::string::npos ||
+                        r.err.find("may not") != std::string::npos;
     const int status = r.exit == 3 ? 503 : denied ? 403 : 409;
     return Message(req, res, &s, status, Word(lang, "download"),
                    Word(lang, status == 503 ? "unavailable" : denied ? "forbidden" : "conflict"),

@@ -388,6 +388,13 @@ int RunMilter(const MilterOptions& o) {
               {{"socket", sock}, {"service", svc.service_path.empty() ? "in-process" : svc.service_path}});
   std::fprintf(stderr, "mugai milter: listening on %s%s\n", sock.c_str(),
                svc.service_path.empty() ? "" : (", messages to " + svc.service_path).c_str());
+  if (svc.service_path.empty() && svc.config.console_notify && !svc.config.console_base_url.empty()) {
+    // Recipients' notices are sent by `mugai serve` for the messages it is handed.
+    Log().Write("warning", "notices_off", {{"detail", "milter.use_service is false"}});
+    std::fprintf(stderr,
+                 "mugai milter: warning: console notices (console.base_url) go out only with "
+                 "milter.use_service = true: this milter's messages send none\n");
+  }
   int rc = smfi_main();
   Log().Write("info", "milter_stopped", {});
   return rc == MI_SUCCESS ? 0 : kExitInternal;

@@ -1007,8 +1007,10 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   NodeReport& r = item->report;
   bool read = !r.sha256.empty();
   bool keep_original = r.verdict != Verdict::kClean && r.reason != Reason::kInputTooLarge && read;
-  if (keep_original && !item->input.kept_as.empty()) {
-    r.quarantine_id = item->input.kept_as;  // already kept: this is a re-run of it
+  if (!item->input.kept_as.empty() && read) {
+    // A re-run of a kept original, whatever it comes to: its records name that item, and
+    // no second copy is kept (nor later, if its delivery fails: see below).
+    r.quarantine_id = item->input.kept_as;
     keep_original = false;
   }
   if (keep_original && !Quarantine(item)) {
@@ -1062,7 +1064,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     UndoDelivery(item, "the delivery could not be recorded in the audit log (see mugai.log)");
   }
   if (r.verdict == Verdict::kBlocked && r.quarantine_id.empty() && read &&
-      r.reason != Reason::kInputTooLarge) {
+      r.reason != Reason::kInputTooLarge && item->input.kept_as.empty()) {
     // Delivery failed after all: keep the original now.
     if (!Quarantine(item) || !Audit(std::move(item->pending_audit))) r.internal_failure = true;
   }

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "common/threads.h"
 #include "gateway/milter/smtp_forward.h"
 #include "gateway/service/roles.h"
 #include "quarantine/quarantine_index.h"
@@ -35,11 +37,18 @@ std::string Message(const std::string& from, const std::vector<std::string>& to,
                     const std::string& subject, const std::string& body) {
   std::string rcpts;
   for (const auto& t : to) rcpts += (rcpts.empty() ? "" : ", ") + t;
-  char date[64];
-  time_t now = time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  // RFC 5322's date from FormatUtc's arithmetic (no gmtime_r/strftime: the time-zone lock
+  // of glibc is not taken in the service, utc_time.cc).
+  const int64_t now = static_cast<int64_t>(time(nullptr));
+  const std::string utc = FormatUtc(now);  // YYYY-MM-DDTHH:MM:SSZ
+  static const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};  // 1970-01-01: Thu
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int64_t day = now >= 0 ? now / 86400 : (now - 86399) / 86400;
+  const int month = std::atoi(utc.substr(5, 2).c_str());
+  const std::string date = std::string(kDays[((day % 7) + 7) % 7]) + ", " + utc.substr(8, 2) + " " +
+                           kMonths[(month >= 1 && month <= 12) ? month - 1 : 0] + " " +
+                           utc.substr(0, 4) + " " + utc.substr(11, 8) + " +0000";
   std::string b64 = Base64(body), wrapped;
   for (size_t i = 0; i < b64.size(); i += 76) wrapped += b64.substr(i, 76) + "\r\n";
   return "From: " + from + "\r\nTo: " + rcpts + "\r\nSubject: " + EncodedWord(subject) +
@@ -86,7 +95,8 @@ Notifier::Notifier(const Config& config, EventLog* log) : config_(config), log_(
              !config.milter_next_hop.empty();
   if (!enabled_) return;
   last_digest_ = FormatUtc(time(nullptr));  // requests from now on
-  thread_ = std::thread([this] { Run(); });
+  // Never the thread a SIGHUP or SIGTERM for `mugai serve` lands on (it would end it).
+  thread_ = SignalFreeThread([this] { Run(); });
 }
 
 Notifier::~Notifier() {

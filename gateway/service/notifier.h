@@ -2,8 +2,10 @@
 // to a recipient whose mail was quarantined or lost a part, with a link to the item in the
 // console (console.base_url); and to approvers, a digest of the requests waiting, every
 // console.digest_minutes. Off unless both console.base_url and milter.next_hop are set (and
-// console.notify is true). A mail that cannot be sent is logged (event=notify_failed) and
-// dropped: the item itself is already recorded and delivered or kept.
+// console.notify is true), and only for mail handed over through `mugai serve`
+// (milter.use_service = true). A mail that cannot be sent is logged (event=notify_failed) and
+// dropped, as are notices still queued when the service stops: the item itself is already
+// recorded and delivered or kept.
 #pragma once
 
 #include <condition_variable>
