@@ -309,7 +309,9 @@ bool AuthorizedItem(OperatorContext& ctx, const std::string& user, Operation op,
   bool role_allows = (op == Operation::kList || op == Operation::kShow) && IsAdmin(ctx.config, claimed);
   for (Role r : RolesOf(ctx.config, claimed)) role_allows = role_allows || Authorize(r, op).ok();
   if (!role_allows) {
-    Authorized(ctx, user, op, nullptr);  // says why not, as for an item of someone else's
+    // The words of the refusal for an item of someone else's: nothing tells them apart.
+    QuarantineRecord nobodys;
+    Authorized(ctx, user, op, &nobodys);
     return false;
   }
   std::fprintf(OpErr(), "%s: %s\n", ctx.command.c_str(), got.status().message().c_str());

@@ -122,6 +122,19 @@ bool ConsoleAuth::Locked(const std::string& user, int64_t* until) {
 
 bool ConsoleAuth::Fail(Failures& f, int limit, int64_t now) {
   const int64_t window = int64_t{config_.console_lockout_minutes} * 60;
+  if (++since_prune_ >= 1024) {
+    // Runs that ended and locks that expired are forgotten: many names or addresses cannot
+    // grow the maps for ever. (`f` itself is never among them: it is being counted now.)
+    since_prune_ = 0;
+    for (auto* m : {&accounts_, &addresses_}) {
+      for (auto it = m->begin(); it != m->end();) {
+        const Failures& x = it->second;
+        const bool over = x.locked_until <= now && now - x.since > window;
+        if (over && &x != &f) it = m->erase(it);
+        else ++it;
+      }
+    }
+  }
   if (f.locked_until != 0 && f.locked_until <= now) f = Failures{};  // served its time
   if (f.count == 0 || now - f.since > window) {
     f.count = 0;

@@ -64,6 +64,7 @@ class ConsoleAuth {
   std::mutex mu_;
   std::map<std::string, Failures> accounts_;
   std::map<std::string, Failures> addresses_;
+  int since_prune_ = 0;  // failures counted since the maps were last pruned
   static constexpr size_t kStripes = 64;
   std::mutex stripes_[kStripes];  // serialise attempts per account (by a hash of its name)
 };
