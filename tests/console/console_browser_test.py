@@ -586,6 +586,11 @@ class ConsoleTlsAndPam(unittest.TestCase):
     def test_tls_cookie_is_secure_and_pam_works_as_the_unit_runs(self):
         if not shutil.which("setpriv") or not shutil.which("openssl"):
             self.skipTest("setpriv or openssl missing")
+        if os.environ.get("MUGAI_ASAN"):
+            # pam_unix calls crypt through ASan's interceptor, whose real function is not
+            # resolved for the libcrypt PAM loads: a jump to address 0. Run in the plain build.
+            self.skipTest("PAM under ASan: pam_unix's crypt call crashes in ASan's interceptor "
+                          "(tested in the plain build)")
         d = tempfile.mkdtemp(prefix="mugai-console-tls-")
         os.chmod(d, 0o755)
         user = "mugai-pamtest"
