@@ -278,8 +278,7 @@ bool Authorized(const OperatorContext& ctx, const std::string& user, Operation o
   if ((op == Operation::kList || op == Operation::kShow) && IsAdmin(ctx.config, claimed)) return true;
   // A member of staff (in no role) on their own item (the mail was addressed to them). A
   // role's holder acts by their role only: an auditor changes nothing, even their own mail.
-  if (item && RecipientMay(op) && roles.empty() && !IsAdmin(ctx.config, claimed) &&
-      AddressedTo(ctx.config, *item, claimed)) {
+  if (item && RecipientMay(op) && ActsAsRecipient(ctx.config, *item, claimed)) {
     return true;
   }
   if (roles.empty()) {

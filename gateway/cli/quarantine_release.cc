@@ -437,7 +437,7 @@ int DownloadItem(OperatorContext& ctx, const CliArgs& a) {
     const std::string claimed(ClaimedName(user));
     std::vector<Role> roles = RolesOf(ctx.config, claimed);
     const bool op = std::find(roles.begin(), roles.end(), Role::kOperator) != roles.end();
-    const bool own = roles.empty() && !IsAdmin(ctx.config, claimed) && AddressedTo(ctx.config, rec, claimed);
+    const bool own = ActsAsRecipient(ctx.config, rec, claimed);
     if (!op && !own) {
       return Fail(&ctx, ctx.command,
                   "user '" + user + "' may not download " + rec.id +

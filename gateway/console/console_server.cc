@@ -179,6 +179,15 @@ class Console {
                  const std::string& verify_result, bool verify_ok);
   void Dashboard(const httplib::Request& req, httplib::Response& res, const Session& s);
 
+  // What `user` may be to an item the service showed: their roles, and whether they act on
+  // it as its recipient (roles.h ActsAsRecipient). The page's controls and the checks of a
+  // posted action both follow it.
+  struct Standing {
+    std::vector<Role> roles;
+    bool own = false;
+  };
+  Standing StandingOf(const std::string& user, const json& item) const;
+
   // The item as the service shows it to `user`, or why not (a page already sent).
   std::optional<json> ShowItem(const httplib::Request& req, httplib::Response& res,
                                const Session& s, const std::string& id);
@@ -527,6 +536,13 @@ void Removed(const json& node, const std::string& lang, std::vector<std::string>
   }
 }
 
+Console::Standing Console::StandingOf(const std::string& user, const json& item) const {
+  QuarantineRecord rec;  // the fields AddressedTo reads
+  rec.entry_point = item.value("entry_point", "");
+  rec.source = item.contains("source") ? item["source"].dump() : "";
+  return Standing{RolesOf(config_, user), ActsAsRecipient(config_, rec, user)};
+}
+
 void Console::Item(const httplib::Request& req, httplib::Response& res, const Session& s,
                    const std::string& id) {
   const std::string lang = Lang(req);
@@ -544,13 +560,9 @@ void Console::Item(const httplib::Request& req, httplib::Response& res, const Se
   ctx["recipients"] = recipients;
   ctx["size"] = std::to_string(item->value("size", int64_t{0}));
   const std::string state = item->value("state", "");
-  const std::vector<Role> roles = RolesOf(config_, s.user);
-  auto has = [&](Role r) { return std::find(roles.begin(), roles.end(), r) != roles.end(); };
-  QuarantineRecord rec;
-  rec.entry_point = item->value("entry_point", "");
-  rec.source = item->contains("source") ? (*item)["source"].dump() : "";
-  // Staff (in no role) act on their own items; a role's holder acts by the role alone.
-  const bool own = roles.empty() && !IsAdmin(config_, s.user) && AddressedTo(config_, rec, s.user);
+  const Standing st = StandingOf(s.user, *item);
+  auto has = [&](Role r) { return std::find(st.roles.begin(), st.roles.end(), r) != st.roles.end(); };
+  const bool own = st.own;
   const bool operator_or_own = has(Role::kOperator) || own;
   std::vector<std::string> removed;
   bool encrypted = false;
@@ -622,13 +634,10 @@ void Console::Action(const httplib::Request& req, httplib::Response& res, const 
   std::optional<json> item = ShowItem(req, res, s, id);
   if (!item) return;
   const std::string state = item->value("state", "");
-  const std::vector<Role> roles = RolesOf(config_, s.user);
-  auto has = [&](Role r) { return std::find(roles.begin(), roles.end(), r) != roles.end(); };
-  QuarantineRecord rec;
-  rec.entry_point = item->value("entry_point", "");
-  rec.source = item->contains("source") ? (*item)["source"].dump() : "";
-  const bool own = roles.empty() && !IsAdmin(config_, s.user) && AddressedTo(config_, rec, s.user);
-  const bool mail = rec.entry_point == "milter";
+  const Standing st = StandingOf(s.user, *item);
+  auto has = [&](Role r) { return std::find(st.roles.begin(), st.roles.end(), r) != st.roles.end(); };
+  const bool own = st.own;
+  const bool mail = item->value("entry_point", "") == "milter";
   std::vector<std::string> argv = {"quarantine", action, id};
   // The page's controls follow these rules; a forged request meets them here, and the
   // service checks them again.

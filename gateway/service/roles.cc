@@ -103,6 +103,10 @@ std::string UserForAddress(const Config& config, std::string_view address) {
   return ValidUserName(local) ? local : "";
 }
 
+bool ActsAsRecipient(const Config& config, const QuarantineRecord& record, std::string_view user) {
+  return RolesOf(config, user).empty() && !IsAdmin(config, user) && AddressedTo(config, record, user);
+}
+
 bool AddressedTo(const Config& config, const QuarantineRecord& record, std::string_view user) {
   if (user.empty()) return false;
   if (record.entry_point == "milter") {

@@ -31,4 +31,8 @@ std::string UserForAddress(const Config& config, std::string_view address);
 // delivered into their own outbox of a per-user mapping (an `out` with {user}).
 bool AddressedTo(const Config& config, const QuarantineRecord& record, std::string_view user);
 
+// Whether `user` acts on the item as its recipient: a member of staff in no role (nor admin)
+// to whom it is addressed. A role's holder acts by the role alone, even on their own mail.
+bool ActsAsRecipient(const Config& config, const QuarantineRecord& record, std::string_view user);
+
 }  // namespace mugai
