@@ -98,6 +98,7 @@ nlohmann::ordered_json ExportRecord(const nlohmann::json& j, bool redact) {
   nlohmann::ordered_json out;
   for (const char* key : {"seq", "time", "event", "actor", "item_id", "details", "prev"}) {
     out[key] = nlohmann::ordered_json(j.value(key, nlohmann::json()));
+    if (std::string_view(key) == "item_id" && j.contains("node")) out["node"] = j["node"];
   }
   if (redact) {
     out["details"] = nlohmann::ordered_json(RedactAuditDetails(j["details"]));
@@ -121,20 +122,17 @@ nlohmann::json RedactAuditDetails(const nlohmann::json& details) {
 }
 
 Result<std::string> AuditLog::Export(AuditExportFormat format, bool redact) const {
-  Result<audit_internal::FileLock> lock =
-      audit_internal::FileLock::Acquire(lock_path(), /*exclusive=*/false);
-  if (!lock.ok()) return lock.status();
-  Result<audit_internal::Lines> lines = audit_internal::ReadLines(log_path());
-  if (!lines.ok() && lines.status().code() != StatusCode::kNotFound) return lines.status();
+  Result<std::vector<std::string>> lines = ReadAll();
+  if (!lines.ok()) return lines.status();
   nlohmann::ordered_json array = nlohmann::ordered_json::array();
   std::string csv = "seq,time,event,actor,item_id,details,prev\r\n";
   uint64_t line_no = 0;
-  const std::vector<std::string> none;
-  for (const std::string& line : lines.ok() ? lines->lines : none) {
+  const std::string where = db_ ? "the audit table, record" : log_path() + " line";
+  for (const std::string& line : lines.value()) {
     ++line_no;
     std::string why;
     if (!audit_internal::ParseRecord(line, &why)) {
-      return Status{StatusCode::kInvalidArgument, log_path() + " line " + std::to_string(line_no) +
+      return Status{StatusCode::kInvalidArgument, where + " " + std::to_string(line_no) +
                                                       ": " + why + "; run audit verify"};
     }
     nlohmann::ordered_json record =

@@ -30,7 +30,7 @@ constexpr const char* kEventNames[] = {
     "config_loaded",     "signatures_reloaded", "checkpoint",
     "suspended",         "resumed",             "downloaded",
     "login",             "login_failed",        "lockout",
-    "logout"};
+    "logout",            "imported"};
 
 Status IoError(const std::string& what, const std::string& path) {
   return {StatusCode::kIo, what + " '" + path + "': " + strerror(errno)};
@@ -45,13 +45,14 @@ struct Tail {
 // One record line, fields in a fixed order; invalid UTF-8 is replaced, never thrown on.
 std::string FormatRecord(uint64_t seq, int64_t time, AuditEvent event, const std::string& actor,
                          const std::string& item_id, const nlohmann::json& details,
-                         const std::string& prev) {
+                         const std::string& prev, const std::string& node = "") {
   nlohmann::ordered_json j;
   j["seq"] = seq;
   j["time"] = FormatUtc(time);
   j["event"] = AuditEventName(event);
   j["actor"] = actor;
   j["item_id"] = item_id;
+  if (!node.empty()) j["node"] = node;  // the database chain, shared by several nodes
   j["details"] = nlohmann::ordered_json(details);
   j["prev"] = prev;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -235,7 +236,8 @@ Result<uint64_t> AuditLog::Append(const AuditEntry& entry) {
   return AppendAll(std::vector<AuditEntry>{entry});
 }
 
-Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
+namespace {
+Status CheckEntries(const std::vector<AuditEntry>& entries) {
   if (entries.empty()) return Status{StatusCode::kInvalidArgument, "no audit records to append"};
   for (const AuditEntry& entry : entries) {
     if (!entry.details.is_object()) {
@@ -245,6 +247,230 @@ Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
       return Status{StatusCode::kInvalidArgument, "checkpoint records are written by Purge"};
     }
   }
+  return Status::Ok();
+}
+
+const char* const kDbLog = "database table audit";
+const char* const kDbHead = "database table audit_head";
+
+// The head row, locked for this transaction when `lock`.
+Result<Head> ReadDbHead(SqlConn& db, bool lock) {
+  Result<std::vector<SqlRow>> rows = db.Query(
+      std::string("SELECT seq, hash FROM audit_head WHERE id = 1") + (lock ? db.ForUpdate() : ""));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return Status{StatusCode::kIo, "the audit_head row is missing; run mugai audit verify"};
+  }
+  return Head{std::stoull(rows->front()[0].value_or("0")), rows->front()[1].value_or("")};
+}
+
+// Chains `entries` onto `head` and inserts them; moves the head. Inside a transaction.
+Result<std::vector<std::string>> InsertRecords(SqlConn& db, Head head,
+                                               const std::vector<AuditEntry>& entries,
+                                               const std::string& node, int64_t now) {
+  std::vector<std::string> lines;
+  for (const AuditEntry& entry : entries) {
+    ++head.seq;
+    std::string line = FormatRecord(head.seq, now, entry.event, entry.actor, entry.item_id,
+                                    entry.details, head.hash, node);
+    if (line.size() > kAuditMaxRecordBytes) {
+      return Status{StatusCode::kLimit,
+                    "audit record over " + std::to_string(kAuditMaxRecordBytes) + " bytes"};
+    }
+    if (Status s = db.Exec("INSERT INTO audit (seq, node, time, line) VALUES ($1, $2, $3, $4)",
+                           {static_cast<int64_t>(head.seq), node, FormatUtc(now), line});
+        !s.ok()) {
+      return s;
+    }
+    head.hash = LineHash(line);
+    lines.push_back(std::move(line));
+  }
+  if (Status s = db.Exec("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+                         {static_cast<int64_t>(head.seq), head.hash});
+      !s.ok()) {
+    return s;
+  }
+  return lines;
+}
+}  // namespace
+
+Result<std::vector<std::string>> AppendAuditRecords(SqlConn& db,
+                                                    const std::vector<AuditEntry>& entries,
+                                                    const std::string& node, int64_t now) {
+  if (Status s = CheckEntries(entries); !s.ok()) return s;
+  // The lock on the head row serialises every node's appends; it is held to COMMIT.
+  Result<Head> head = ReadDbHead(db, /*lock=*/true);
+  if (!head.ok()) return head.status();
+  // Refuse to seal an edited or removed last record into the chain (as with audit.head).
+  Result<std::string> last = db.Scalar("SELECT line FROM audit WHERE seq = $1",
+                                       {static_cast<int64_t>(head->seq)});
+  if (!last.ok()) return last.status();
+  bool matches = head->seq == 0 ? last->empty() : (!last->empty() && LineHash(*last) == head->hash);
+  if (!matches) {
+    return Status{StatusCode::kIo, "the audit table does not match audit_head (head seq " +
+                                       std::to_string(head->seq) +
+                                       "); appending refused, run mugai audit verify"};
+  }
+  return InsertRecords(db, head.value(), entries, node, now);
+}
+
+void AuditLog::UseDatabase(std::unique_ptr<SqlConn> db, std::string node) {
+  db_ = std::move(db);
+  node_ = std::move(node);
+}
+
+void AuditLog::Forward(const std::vector<std::string>& lines) const {
+  if (!syslog_) return;
+  for (const std::string& line : lines) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    std::string event = j.is_object() ? j.value("event", "") : "";
+    syslog_->Send(6, event, line);
+  }
+}
+
+Result<uint64_t> AuditLog::AppendToDatabase(const std::vector<AuditEntry>& entries) {
+  std::lock_guard<std::mutex> lock(*db_mutex_);
+  SqlTransaction tx(*db_);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<std::vector<std::string>> lines = AppendAuditRecords(*db_, entries, node_, clock_());
+  if (!lines.ok()) return lines.status();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  Forward(lines.value());
+  nlohmann::json last = nlohmann::json::parse(lines->back(), nullptr, false);
+  return last.value("seq", uint64_t{0});
+}
+
+Status ImportAuditLines(SqlConn& db, const std::vector<std::string>& lines) {
+  Result<Head> head = ReadDbHead(db, /*lock=*/true);
+  if (!head.ok()) return head.status();
+  Result<std::string> count = db.Scalar("SELECT count(*) FROM audit");
+  if (!count.ok()) return count.status();
+  if (head->seq != 0 || count.value() != "0") {
+    return {StatusCode::kInvalidArgument,
+            "the database's audit chain is not empty (" + count.value() +
+                " records): an import needs a database no node has written to yet"};
+  }
+  Head last{0, std::string(kAuditGenesisHash)};
+  for (const std::string& line : lines) {
+    std::string why;
+    std::optional<audit_internal::Record> r = audit_internal::ParseRecord(line, &why);
+    if (!r) return {StatusCode::kInvalidArgument, "an audit record does not parse: " + why};
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (Status s = db.Exec("INSERT INTO audit (seq, node, time, line) VALUES ($1, $2, $3, $4)",
+                           {static_cast<int64_t>(r->seq), j.value("node", std::string()),
+                            FormatUtc(r->time), line});
+        !s.ok()) {
+      return s;
+    }
+    last = Head{r->seq, LineHash(line)};
+  }
+  return db.Exec("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+                 {static_cast<int64_t>(last.seq), last.hash});
+}
+
+Result<std::vector<std::string>> AuditLog::ReadAll() const {
+  std::vector<std::string> out;
+  if (db_) {
+    std::lock_guard<std::mutex> lock(*db_mutex_);
+    Result<std::vector<SqlRow>> rows = db_->Query("SELECT line FROM audit ORDER BY seq");
+    if (!rows.ok()) return rows.status();
+    for (const SqlRow& r : rows.value()) out.push_back(r[0].value_or(""));
+    return out;
+  }
+  Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/false);
+  if (!lock.ok()) return lock.status();
+  Result<audit_internal::Lines> lines = audit_internal::ReadLines(log_path());
+  if (!lines.ok()) {
+    if (lines.status().code() == StatusCode::kNotFound) return out;
+    return lines.status();
+  }
+  return std::move(lines->lines);
+}
+
+Result<AuditVerifyResult> AuditLog::VerifyDatabase(const std::optional<AuditAnchor>& anchor) const {
+  std::lock_guard<std::mutex> lock(*db_mutex_);
+  // One snapshot: the rows and the head as of the same moment.
+  if (Status s = db_->Script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+  struct End {
+    SqlConn& db;
+    ~End() { db.Rollback(); }
+  } end{*db_};
+  ChainVerifier v;
+  if (anchor) v.WatchFor(anchor->seq, anchor->hash);
+  Result<std::vector<SqlRow>> rows = db_->Query("SELECT seq, line FROM audit ORDER BY seq");
+  if (!rows.ok()) return rows.status();
+  uint64_t n = 0;
+  for (const SqlRow& r : rows.value()) v.Feed(kDbLog, ++n, r[1].value_or(""));
+  Result<Head> head = ReadDbHead(*db_, false);
+  if (!head.ok()) return head.status();
+  Result<std::optional<Head>> h = std::optional<Head>(head.value());
+  if (head->seq == 0) h = std::optional<Head>();
+  v.Finish(kDbLog, kDbHead, h);
+  return v.result();
+}
+
+Result<AuditPurgeResult> AuditLog::PurgeDatabase(int older_than_days, const std::string& actor) {
+  std::lock_guard<std::mutex> lock(*db_mutex_);
+  SqlTransaction tx(*db_);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  Result<Head> head = ReadDbHead(*db_, /*lock=*/true);  // no node appends meanwhile
+  if (!head.ok()) return head.status();
+  Result<std::vector<SqlRow>> rows = db_->Query("SELECT seq, line FROM audit ORDER BY seq");
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> lines;
+  for (const SqlRow& r : rows.value()) lines.push_back(r[1].value_or(""));
+  ChainVerifier v;
+  for (size_t i = 0; i < lines.size(); ++i) v.Feed(kDbLog, i + 1, lines[i]);
+  v.Finish(kDbLog, kDbHead,
+           head->seq == 0 ? Result<std::optional<Head>>(std::optional<Head>())
+                          : Result<std::optional<Head>>(std::optional<Head>(head.value())));
+  if (!v.result().ok()) {
+    return Status{StatusCode::kInvalidArgument,
+                  "the audit chain does not verify, purge refused: " + Describe(*v.result().problem)};
+  }
+  int64_t cutoff = clock_() - int64_t{older_than_days} * 86400;
+  std::string why;
+  size_t k = 0;
+  int64_t last_time = 0;
+  for (; k < lines.size(); ++k) {
+    std::optional<audit_internal::Record> r = audit_internal::ParseRecord(lines[k], &why);
+    if (!r || r->time >= cutoff) break;
+    last_time = r->time;
+  }
+  if (k == 0) return AuditPurgeResult{0, lines.size(), ""};
+  const uint64_t first_removed = v.result().first_seq;
+  const uint64_t last_removed = first_removed + k - 1;
+  AuditPurgeResult result{k, lines.size() - k + 1,
+                          ArchiveName(last_time, first_removed, last_removed)};
+  AuditEntry checkpoint{AuditEvent::kCheckpoint, actor, "",
+                        {{"removed_first_seq", first_removed},
+                         {"removed_last_seq", last_removed},
+                         {"removed_last_hash", LineHash(lines[k - 1])},
+                         {"removed_count", k},
+                         {"kept_count", lines.size() - k},
+                         {"cutoff", FormatUtc(cutoff)},
+                         {"archive", result.archive}}};
+  // The archive is written (on this node's state folder) before the rows go: a failed
+  // commit leaves a duplicate archive that a retried purge overwrites with the same bytes.
+  std::string archive = state_dir_ + "/" + result.archive;
+  if (Status s = MakeDirs(state_dir_, 0700); !s.ok()) return s;
+  if (Status s = WriteFileAtomically(archive, Join(lines, 0, k), 0600, true); !s.ok()) return s;
+  KeepOwner(archive);
+  if (Status s = db_->Exec("DELETE FROM audit WHERE seq <= $1", {static_cast<int64_t>(last_removed)});
+      !s.ok()) {
+    return s;
+  }
+  Result<std::vector<std::string>> written =
+      InsertRecords(*db_, head.value(), {checkpoint}, node_, clock_());
+  if (!written.ok()) return written.status();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  Forward(written.value());
+  return result;
+}
+
+Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
+  if (Status s = CheckEntries(entries); !s.ok()) return s;
+  if (db_) return AppendToDatabase(entries);
   if (Status s = MakeDirs(state_dir_, 0700); !s.ok()) return s;
   Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/true);
   if (!lock.ok()) return lock.status();
@@ -313,6 +539,7 @@ std::optional<AuditAnchor> ParseAuditAnchor(std::string_view text) {
 
 Result<AuditVerifyResult> AuditLog::Verify(bool with_archives,
                                            const std::optional<AuditAnchor>& anchor) const {
+  if (db_) return VerifyDatabase(anchor);  // archives: `audit verify --archives` on a file log
   Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/false);
   if (!lock.ok()) return lock.status();
   ChainVerifier v;
@@ -332,6 +559,7 @@ Result<AuditVerifyResult> AuditLog::Verify(bool with_archives,
 Result<AuditPurgeResult> AuditLog::Purge(int older_than_days, const std::string& actor) {
   if (older_than_days < 0) return Status{StatusCode::kInvalidArgument, "negative retention"};
   if (actor.empty()) return Status{StatusCode::kInvalidArgument, "a purge needs its actor"};
+  if (db_) return PurgeDatabase(older_than_days, actor);
   Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/true);
   if (!lock.ok()) return lock.status();
   Result<audit_internal::Lines> read = audit_internal::ReadLines(log_path());

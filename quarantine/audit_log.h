@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "quarantine/sql_conn.h"
 #include "quarantine/syslog_sender.h"
 #include "quarantine/utc_time.h"
 
@@ -43,11 +45,12 @@ enum class AuditEvent {
   kLogin,        // console: a log-in that succeeded
   kLoginFailed,  // console: a wrong password or an unknown or disabled user
   kLockout,      // console: an account locked for console.lockout_minutes
-  kLogout        // console: a log-out, or a session that expired
+  kLogout,       // console: a log-out, or a session that expired
+  kImported      // `mugai db import-sqlite`: a node's SQLite index, log and blobs moved in
 };
 
 // "item_processed", "delivered", ..., "checkpoint", "suspended", "resumed",
-// "downloaded", "login", "login_failed", "lockout", "logout".
+// "downloaded", "login", "login_failed", "lockout", "logout", "imported".
 std::string_view AuditEventName(AuditEvent event);
 std::optional<AuditEvent> ParseAuditEvent(std::string_view name);
 
@@ -137,6 +140,17 @@ class AuditLog {
   // it is on disk. The log stays the record: a copy that cannot be sent is counted by the
   // sender, never a reason to fail the item.
   void ForwardTo(std::shared_ptr<SyslogSender> sender) { syslog_ = std::move(sender); }
+  // Sends lines another writer put in the chain (QuarantineIndex::Insert on PostgreSQL).
+  void Forward(const std::vector<std::string>& lines) const;
+
+  // Keeps the chain in the PostgreSQL quarantine database (tables audit, audit_head) instead
+  // of audit.log: one chain for every node, appends serialised by locking audit_head in the
+  // inserting transaction, each record naming its `node`. Verify, Purge (archives still go to
+  // the state folder) and Export work the same way on it.
+  void UseDatabase(std::unique_ptr<SqlConn> db, std::string node);
+  bool in_database() const { return db_ != nullptr; }
+  // The chain's records as written (from the file, or the database), oldest first.
+  Result<std::vector<std::string>> ReadAll() const;
 
   std::string log_path() const { return state_dir_ + "/audit.log"; }
   std::string head_path() const { return state_dir_ + "/audit.head"; }
@@ -147,10 +161,29 @@ class AuditLog {
   // When root writes `path` in a state folder owned by another user, gives it to that user.
   void KeepOwner(const std::string& path) const;
 
+  Result<uint64_t> AppendToDatabase(const std::vector<AuditEntry>& entries);
+  Result<AuditVerifyResult> VerifyDatabase(const std::optional<AuditAnchor>& anchor) const;
+  Result<AuditPurgeResult> PurgeDatabase(int older_than_days, const std::string& actor);
+
   std::string state_dir_;
   Clock clock_;
   std::shared_ptr<SyslogSender> syslog_;
+  std::shared_ptr<SqlConn> db_;  // PostgreSQL: the chain is there, not in audit.log
+  std::string node_;
+  std::shared_ptr<std::mutex> db_mutex_ = std::make_shared<std::mutex>();
 };
+
+// Appends `entries` to the database chain inside the caller's open transaction: locks
+// audit_head, checks that it matches the last record, inserts one row per record (its exact
+// line, chained to the one before) and moves the head. Returns the lines written.
+Result<std::vector<std::string>> AppendAuditRecords(SqlConn& db,
+                                                    const std::vector<AuditEntry>& entries,
+                                                    const std::string& node, int64_t now);
+
+// `mugai db import-sqlite`, inside the caller's transaction: copies a file log's records, byte
+// for byte, into an empty database chain (so it verifies as before) and sets the head.
+// kInvalidArgument when the chain is not empty or a record does not parse.
+Status ImportAuditLines(SqlConn& db, const std::vector<std::string>& lines);
 
 // Masks personal data in an audit `details` object (see Export); exposed for tests.
 nlohmann::json RedactAuditDetails(const nlohmann::json& details);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include <openssl/evp.h>
 
@@ -39,6 +40,14 @@ bool ListFolder(const std::string& dir, std::vector<std::string>& ids) {
 }  // namespace
 
 Result<std::string> BlobStore::PutFile(const std::string& path) {
+  if (db_) {
+    Result<std::string> bytes = ReadFileLimited(path, UINT64_MAX);
+    if (!bytes.ok()) return bytes.status();
+    std::string sha = Sha256Hex(bytes.value());
+    Result<std::string> put = Put(sha, bytes.value());
+    if (!put.ok()) return put.status();
+    return sha;
+  }
   if (Status s = MakeDirs(root_, 0700); !s.ok()) return s;
   int in = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (in < 0) return Status{StatusCode::kIo, "cannot open '" + path + "': " + strerror(errno)};
@@ -87,8 +96,37 @@ Result<std::string> BlobStore::PutFile(const std::string& path) {
   return hex;
 }
 
+void BlobStore::SweepCache() const {
+  DIR* d = opendir(root_.c_str());
+  if (d == nullptr) return;
+  time_t now = time(nullptr);
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = root_ + "/" + name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0 && now - st.st_mtime > kBlobCacheSeconds) {
+      unlink(path.c_str());
+    }
+  }
+  closedir(d);
+}
+
 std::string BlobStore::PathOf(const std::string& sha256_hex) const {
   if (!IsHex64(sha256_hex)) return "";
+  if (db_) {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    SweepCache();
+    Result<std::vector<SqlRow>> rows =
+        db_->Query("SELECT bytes FROM blobs WHERE sha256 = $1", {sha256_hex});
+    if (!rows.ok() || rows->empty() || !rows->front()[0]) return "";
+    std::string path = root_ + "/" + sha256_hex;
+    if (!MakeDirs(root_, 0700).ok() ||
+        !WriteFileAtomically(path, *rows->front()[0], 0600, /*replace=*/true).ok()) {
+      return "";
+    }
+    return path;
+  }
   std::string path = root_ + "/" + sha256_hex.substr(0, 2) + "/" + sha256_hex;
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? path : "";
@@ -96,6 +134,17 @@ std::string BlobStore::PathOf(const std::string& sha256_hex) const {
 
 Result<std::string> BlobStore::Put(const std::string& sha256_hex, std::string_view bytes) {
   if (!IsHex64(sha256_hex)) return Status{StatusCode::kInvalidArgument, "bad sha256"};
+  if (db_) {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    // Committed (autocommit) before the index row names it: a crash in between leaves an
+    // orphan that reconcile reports, never a row without its original.
+    Status s = db_->Exec(
+        "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) "
+        "ON CONFLICT (sha256) DO NOTHING",
+        {sha256_hex, static_cast<int64_t>(bytes.size()), SqlParam::Binary(std::string(bytes))});
+    if (!s.ok()) return s;
+    return "database:" + sha256_hex;
+  }
   std::string dir = root_ + "/" + sha256_hex.substr(0, 2);
   if (Status s = MakeDirs(dir, 0700); !s.ok()) return s;
   std::string path = dir + "/" + sha256_hex;
@@ -111,6 +160,13 @@ Result<std::string> BlobStore::Put(const std::string& sha256_hex, std::string_vi
 
 Result<std::vector<std::string>> BlobStore::List() const {
   std::vector<std::string> ids;
+  if (db_) {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    Result<std::vector<SqlRow>> rows = db_->Query("SELECT sha256 FROM blobs ORDER BY sha256");
+    if (!rows.ok()) return rows.status();
+    for (const SqlRow& r : rows.value()) ids.push_back(r[0].value_or(""));
+    return ids;
+  }
   DIR* root = opendir(root_.c_str());
   if (root == nullptr) {
     if (errno == ENOENT) return ids;
@@ -128,8 +184,26 @@ Result<std::vector<std::string>> BlobStore::List() const {
   return ids;
 }
 
+void BlobStore::Forget(const std::string& sha256_hex) {
+  if (!db_ || !IsHex64(sha256_hex)) return;
+  std::lock_guard<std::mutex> lock(*mutex_);
+  unlink((root_ + "/" + sha256_hex).c_str());
+  // The row's bytes stay in the table's pages until VACUUM marks them free and new rows
+  // overwrite them (docs/SCALE-OUT.md: what a purge leaves behind).
+  (void)db_->Script("VACUUM blobs");
+}
+
 Status BlobStore::Remove(const std::string& sha256_hex) {
   if (!IsHex64(sha256_hex)) return {StatusCode::kInvalidArgument, "bad sha256"};
+  if (db_) {
+    {
+      std::lock_guard<std::mutex> lock(*mutex_);
+      Status s = db_->Exec("DELETE FROM blobs WHERE sha256 = $1", {sha256_hex});
+      if (!s.ok()) return s;
+    }
+    Forget(sha256_hex);
+    return Status::Ok();
+  }
   std::string path = root_ + "/" + sha256_hex.substr(0, 2) + "/" + sha256_hex;
   // Overwrite with zeros and sync before unlinking, so the content does not linger in free
   // blocks. (On copy-on-write file systems and SSDs this is best effort; use an encrypted

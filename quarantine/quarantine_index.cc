@@ -54,7 +54,7 @@ constexpr const char* kColumns =
     "reasons, threats, signature_version, classification, state, requested_by, "
     "request_reason, requested_at, approved_by, approved_at, rejected_by, reject_reason, "
     "released_at, release_destination, exception, exception_expires_at, purged_at, "
-    "report_json";
+    "report_json, node";
 
 Status Invalid(const std::string& message) { return {StatusCode::kInvalidArgument, message}; }
 
@@ -98,27 +98,33 @@ Status CreatePrivateFile(const std::string& path) {
   return Status::Ok();
 }
 
-QuarantineRecord ReadRow(const SqliteStmt& q) {
+QuarantineRecord ReadRow(const SqlRow& row) {
   QuarantineRecord r;
-  int c = 0;
+  size_t c = 0;
+  auto text = [&]() { return row[c++].value_or(""); };
+  auto number = [&]() {
+    std::string t = text();
+    return t.empty() ? int64_t{0} : std::stoll(t);
+  };
   for (std::string* field : {&r.id, &r.received_at, &r.entry_point, &r.source, &r.name}) {
-    *field = q.Text(c++);
+    *field = text();
   }
-  r.size = q.Int(c++);
+  r.size = number();
   for (std::string* field : {&r.sha256, &r.detected_type, &r.verdict, &r.reasons, &r.threats,
                              &r.signature_version, &r.classification}) {
-    *field = q.Text(c++);
+    *field = text();
   }
-  r.state = ParseState(q.Text(c++)).value_or(QuarantineState::kQuarantined);  // CHECK'd by schema
+  r.state = ParseState(text()).value_or(QuarantineState::kQuarantined);  // CHECK'd by schema
   for (std::string* field :
        {&r.requested_by, &r.request_reason, &r.requested_at, &r.approved_by, &r.approved_at,
         &r.rejected_by, &r.reject_reason, &r.released_at, &r.release_destination}) {
-    *field = q.Text(c++);
+    *field = text();
   }
-  r.exception = q.Int(c++) != 0;
-  r.exception_expires_at = q.Text(c++);
-  r.purged_at = q.Text(c++);
-  r.report_json = q.Text(c++);
+  r.exception = number() != 0;
+  r.exception_expires_at = text();
+  r.purged_at = text();
+  r.report_json = text();
+  r.node = text();
   return r;
 }
 
@@ -138,21 +144,19 @@ Status ValidateNew(const QuarantineRecord& r) {
   return Status::Ok();
 }
 
-Result<bool> IdExists(const SqliteDb& db, const std::string& id) {
-  SqliteStmt q(db, "SELECT 1 FROM items WHERE id = ?1");
-  q.Bind(1, id);
-  return q.Step();
+Result<std::vector<QuarantineRecord>> ReadAll(Result<std::vector<SqlRow>> rows) {
+  if (!rows.ok()) return rows.status();
+  std::vector<QuarantineRecord> out;
+  out.reserve(rows->size());
+  for (const SqlRow& row : rows.value()) out.push_back(ReadRow(row));
+  return out;
 }
 
-// Collects every row of `q`.
-Result<std::vector<QuarantineRecord>> ReadAll(SqliteStmt& q) {
-  std::vector<QuarantineRecord> rows;
-  while (true) {
-    Result<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) return rows;
-    rows.push_back(ReadRow(q));
-  }
+// Serialises, on PostgreSQL, everything about one content hash (an insert that needs the
+// blob against a purge that may delete it) across nodes; SQLite's write lock already does.
+Status LockContent(SqlConn& db, const std::string& sha256) {
+  if (!db.postgres()) return Status::Ok();
+  return db.Exec("SELECT pg_advisory_xact_lock(hashtext($1))", {sha256});
 }
 
 }  // namespace
@@ -164,12 +168,18 @@ std::string QuarantineIndex::PathIn(const std::string& state_dir) {
 Result<QuarantineIndex> QuarantineIndex::Open(const std::string& path, Options options) {
   if (Status s = MakeDirs(ParentOf(path), 0700); !s.ok()) return s;
   if (Status s = CreatePrivateFile(path); !s.ok()) return s;
-  Result<SqliteDb> db = SqliteDb::Open(path, options.busy_timeout_ms);
+  Result<std::unique_ptr<SqlConn>> db = OpenSqlite(path, options.busy_timeout_ms);
   if (!db.ok()) return db.status();
-  QuarantineIndex index(std::move(db.value()), std::move(options));
-  // WAL: readers never block the writer, and a commit is one fsync'd append.
-  if (Status s = index.EnableWal(); !s.ok()) return s;
-  if (Status s = index.db_.Exec("PRAGMA synchronous = FULL"); !s.ok()) return s;
+  return Open(std::move(db.value()), std::move(options));
+}
+
+Result<QuarantineIndex> QuarantineIndex::Open(std::unique_ptr<SqlConn> db, Options options) {
+  QuarantineIndex index(std::move(db), std::move(options));
+  if (!index.db_->postgres()) {
+    // WAL: readers never block the writer, and a commit is one fsync'd append.
+    if (Status s = index.EnableWal(); !s.ok()) return s;
+    if (Status s = index.db_->Script("PRAGMA synchronous = FULL"); !s.ok()) return s;
+  }
   if (Status s = index.InitSchema(); !s.ok()) return s;
   return index;
 }
@@ -179,104 +189,248 @@ Status QuarantineIndex::EnableWal() {
   // busy handler for it (a reader upgrading could deadlock), so two processes opening a new
   // index at once retry here instead, within the busy timeout.
   for (int waited_ms = 0;; waited_ms += 10) {
-    SqliteStmt q(db_, "PRAGMA journal_mode = WAL");
-    Result<bool> row = q.Step();
-    if (row.ok() && row.value() && q.Text(0) == "wal") return Status::Ok();
-    bool retry = row.ok() || db_.LastErrorWasBusy();  // another process holds the lock
+    Result<std::string> mode = db_->Scalar("PRAGMA journal_mode = WAL");
+    if (mode.ok() && mode.value() == "wal") return Status::Ok();
+    bool retry = mode.ok() || mode.status().message().find("locked") != std::string::npos ||
+                 mode.status().message().find("busy") != std::string::npos;
     if (!retry || waited_ms >= options_.busy_timeout_ms) {
-      return row.ok() ? Status{StatusCode::kIo, "quarantine index: cannot turn on WAL"}
-                      : row.status();
+      return mode.ok() ? Status{StatusCode::kIo, "quarantine index: cannot turn on WAL"}
+                       : mode.status();
     }
     usleep(10 * 1000);
   }
 }
 
-Status QuarantineIndex::InitSchema() {
-  SqliteWriteTransaction tx(db_);
-  if (Status s = tx.Begin(); !s.ok()) return s;
-  int64_t version = 0;
-  {
-    SqliteStmt q(db_, "PRAGMA user_version");
-    Result<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    version = row.value() ? q.Int(0) : 0;
+namespace {
+
+// The schema version of `db` (0: nothing there yet). SQLite before versions existed (an
+// items table with user_version 0) counts as version 1.
+Result<int> ReadVersion(SqlConn& db) {
+  if (db.postgres()) {
+    Result<std::string> table = db.Scalar("SELECT to_regclass('mugai_schema')::text");
+    if (!table.ok()) return table.status();
+    if (table->empty()) {
+      Result<std::string> items = db.Scalar("SELECT to_regclass('items')::text");
+      if (!items.ok()) return items.status();
+      if (!items->empty()) {
+        return Status{StatusCode::kConfig,
+                      "the database has an items table but no mugai_schema: it was not made by "
+                      "`mugai db migrate`; use an empty database for mugai"};
+      }
+      return 0;
+    }
+    Result<std::string> v = db.Scalar("SELECT max(version) FROM mugai_schema");
+    if (!v.ok()) return v.status();
+    return v->empty() ? 0 : std::stoi(v.value());
   }
-  if (version > kIndexSchemaVersion) {
-    return {StatusCode::kConfig, "the quarantine index has schema version " +
-                                     std::to_string(version) + ", newer than this mugai (" +
-                                     std::to_string(kIndexSchemaVersion) + ")"};
-  }
+  Result<std::string> v = db.Scalar("PRAGMA user_version");
+  if (!v.ok()) return v.status();
+  int version = v->empty() ? 0 : std::stoi(v.value());
   if (version == 0) {
-    // Later versions add their migration steps here, each guarded by the version it needs.
-    if (Status s = db_.Exec(kSchemaV1); !s.ok()) return s;
+    Result<std::string> items =
+        db.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'items'");
+    if (!items.ok()) return items.status();
+    if (items.value() != "0") version = 1;  // an index from before schema versions
+  }
+  return version;
+}
+
+constexpr const char* kSqliteV2 = "ALTER TABLE items ADD COLUMN node TEXT NOT NULL DEFAULT '';";
+
+constexpr const char* kPostgresV2 = R"sql(
+CREATE TABLE mugai_schema (version INTEGER NOT NULL, applied_at TEXT NOT NULL);
+CREATE TABLE items (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  received_at TEXT COLLATE "C" NOT NULL,
+  entry_point TEXT NOT NULL CHECK (entry_point IN ('milter', 'watch', 'cli')),
+  source TEXT NOT NULL,
+  name TEXT NOT NULL,
+  size BIGINT NOT NULL CHECK (size >= 0),
+  sha256 TEXT NOT NULL,
+  detected_type TEXT NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('sanitized', 'blocked')),
+  reasons TEXT NOT NULL,
+  threats TEXT NOT NULL,
+  signature_version TEXT NOT NULL,
+  classification TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('quarantined', 'release_requested', 'approved',
+                                       'rejected', 'released', 'purged')),
+  requested_by TEXT, request_reason TEXT, requested_at TEXT,
+  approved_by TEXT, approved_at TEXT,
+  rejected_by TEXT, reject_reason TEXT,
+  released_at TEXT, release_destination TEXT,
+  exception INTEGER NOT NULL DEFAULT 0 CHECK (exception IN (0, 1)),
+  exception_expires_at TEXT,
+  purged_at TEXT,
+  report_json TEXT NOT NULL DEFAULT '',
+  node TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX items_received_at ON items (received_at);
+CREATE INDEX items_state ON items (state);
+CREATE INDEX items_sha256 ON items (sha256);
+-- The audit chain: one row per record, the record's exact line kept as written (its sha256
+-- is the next record's prev). audit_head holds the last seq and hash; an append locks it.
+CREATE TABLE audit (
+  seq BIGINT PRIMARY KEY CHECK (seq > 0),
+  node TEXT NOT NULL,
+  time TEXT COLLATE "C" NOT NULL,
+  line TEXT NOT NULL
+);
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+-- Originals (quarantine.blob_store = "database").
+CREATE TABLE blobs (
+  sha256 TEXT PRIMARY KEY,
+  size BIGINT NOT NULL,
+  bytes BYTEA NOT NULL
+);
+ALTER TABLE blobs ALTER COLUMN bytes SET STORAGE EXTERNAL;
+)sql";
+
+}  // namespace
+
+Status QuarantineIndex::InitSchema() {
+  SqlTransaction tx(*db_);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  if (db_->postgres()) {
+    // Two nodes migrating at once: the second waits, then finds the work done.
+    if (Status s = db_->Exec("SELECT pg_advisory_xact_lock(7271001)"); !s.ok()) return s;
+  }
+  Result<int> found = ReadVersion(*db_);
+  if (!found.ok()) return found.status();
+  found_version_ = found.value();
+  int version = found.value();
+  if (version > kIndexSchemaVersion) {
+    return {StatusCode::kConfig,
+            db_->Describe() + ": the quarantine database has schema version " +
+                std::to_string(version) + ", newer than this mugai knows (" +
+                std::to_string(kIndexSchemaVersion) + "); upgrade mugai on this node"};
+  }
+  if (version == kIndexSchemaVersion) return tx.Commit();
+  bool fresh_sqlite = version == 0 && !db_->postgres();
+  if (!options_.migrate && !fresh_sqlite) {
+    return {StatusCode::kConfig,
+            db_->Describe() + ": the quarantine database has schema version " +
+                std::to_string(version) + (version == 0 ? " (empty)" : "") +
+                ", older than this mugai's " + std::to_string(kIndexSchemaVersion) +
+                "; run `mugai db migrate` (with the same --config) first"};
+  }
+  std::string now = FormatUtc(options_.clock());
+  if (db_->postgres()) {
+    // PostgreSQL starts at version 2 (version 1 was SQLite only).
+    if (Status s = db_->Script(kPostgresV2); !s.ok()) return s;
+    if (Status s = db_->Exec("INSERT INTO mugai_schema (version, applied_at) VALUES ($1, $2)",
+                             {int64_t{kIndexSchemaVersion}, now});
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    if (version < 1) {
+      if (Status s = db_->Script(kSchemaV1); !s.ok()) return s;
+    }
+    if (version < 2) {
+      if (Status s = db_->Script(kSqliteV2); !s.ok()) return s;
+    }
     std::string set = "PRAGMA user_version = " + std::to_string(kIndexSchemaVersion);
-    if (Status s = db_.Exec(set); !s.ok()) return s;
+    if (Status s = db_->Script(set); !s.ok()) return s;
   }
   return tx.Commit();
 }
 
 Result<std::string> QuarantineIndex::Insert(const QuarantineRecord& record) {
-  return InsertChecked(record, nullptr);
+  return InsertChecked(record, nullptr, nullptr, nullptr);
 }
 
 Result<std::string> QuarantineIndex::Insert(const QuarantineRecord& record,
                                             const BlobStore& blobs) {
-  return InsertChecked(record, &blobs);
+  return InsertChecked(record, &blobs, nullptr, nullptr);
+}
+
+Result<std::string> QuarantineIndex::Insert(const QuarantineRecord& record,
+                                            const BlobStore& blobs, const AuditEntry& audit,
+                                            std::vector<std::string>* audit_lines) {
+  return InsertChecked(record, &blobs, &audit, audit_lines);
 }
 
 Result<std::string> QuarantineIndex::InsertChecked(const QuarantineRecord& r,
-                                                   const BlobStore* blobs) {
+                                                   const BlobStore* blobs,
+                                                   const AuditEntry* audit,
+                                                   std::vector<std::string>* lines) {
   if (Status s = ValidateNew(r); !s.ok()) return s;
-  SqliteWriteTransaction tx(db_);
+  SqlTransaction tx(*db_);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  if (blobs != nullptr && blobs->PathOf(r.sha256).empty()) {
-    return Status{StatusCode::kNotFound, "the original " + r.sha256 + " is not in the store"};
+  if (blobs != nullptr) {
+    if (Status s = LockContent(*db_, r.sha256); !s.ok()) return s;
+    bool present;
+    if (blobs->in_database()) {
+      Result<std::string> found =
+          db_->Scalar("SELECT 1 FROM blobs WHERE sha256 = $1", {r.sha256});
+      if (!found.ok()) return found.status();
+      present = !found->empty();
+    } else {
+      present = !blobs->PathOf(r.sha256).empty();
+    }
+    if (!present) {
+      return Status{StatusCode::kNotFound, "the original " + r.sha256 + " is not in the store"};
+    }
   }
   Result<std::string> id = NewId();
   for (int attempt = 0; id.ok() && attempt < 3; ++attempt) {  // 2^64 ids: a clash is rare
-    Result<bool> taken = IdExists(db_, id.value());
+    Result<std::string> taken = db_->Scalar("SELECT 1 FROM items WHERE id = $1", {id.value()});
     if (!taken.ok()) return taken.status();
-    if (!taken.value()) break;
+    if (taken->empty()) break;
     id = NewId();
   }
   if (!id.ok()) return id.status();
-  SqliteStmt q(db_,
-               "INSERT INTO items (id, received_at, entry_point, source, name, size, sha256, "
-               "detected_type, verdict, reasons, threats, signature_version, classification, "
-               "state, report_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-               "?13, 'quarantined', ?14)");
-  q.Bind(1, id.value());
-  q.Bind(2, r.received_at.empty() ? FormatUtc(options_.clock()) : r.received_at);
-  int c = 3;
-  for (const std::string* field : {&r.entry_point, &r.source, &r.name}) q.Bind(c++, *field);
-  q.Bind(c++, r.size);
-  for (const std::string* field :
-       {&r.sha256, &r.detected_type, &r.verdict, &r.reasons, &r.threats, &r.signature_version}) {
-    q.Bind(c++, *field);
+  std::vector<SqlParam> p = {
+      id.value(), r.received_at.empty() ? FormatUtc(options_.clock()) : r.received_at,
+      r.entry_point, r.source, r.name, r.size, r.sha256, r.detected_type, r.verdict, r.reasons,
+      r.threats, r.signature_version,
+      r.classification.empty() ? options_.default_classification : r.classification,
+      r.report_json, options_.node};
+  Status inserted = db_->Exec(
+      "INSERT INTO items (id, received_at, entry_point, source, name, size, sha256, "
+      "detected_type, verdict, reasons, threats, signature_version, classification, "
+      "state, report_json, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "$13, 'quarantined', $14, $15)",
+      p);
+  if (!inserted.ok()) return inserted;
+  if (audit != nullptr && db_->postgres()) {
+    AuditEntry entry = *audit;
+    entry.item_id = id.value();
+    Result<std::vector<std::string>> written =
+        AppendAuditRecords(*db_, {entry}, options_.node, options_.clock());
+    if (!written.ok()) return written.status();
+    if (lines != nullptr) *lines = std::move(written.value());
   }
-  q.Bind(c++, r.classification.empty() ? options_.default_classification : r.classification);
-  q.Bind(c++, r.report_json);
-  if (Result<bool> done = q.Step(); !done.ok()) return done.status();
   if (Status s = tx.Commit(); !s.ok()) return s;
   return id;
 }
 
-Result<QuarantineRecord> QuarantineIndex::Get(const std::string& id) {
-  SqliteStmt q(db_, (std::string("SELECT ") + kColumns + " FROM items WHERE id = ?1").c_str());
-  q.Bind(1, id);
-  Result<bool> row = q.Step();
-  if (!row.ok()) return row.status();
-  if (!row.value()) return Status{StatusCode::kNotFound, "no quarantined item '" + id + "'"};
-  return ReadRow(q);
+Result<QuarantineRecord> QuarantineIndex::GetRow(const std::string& id, bool lock) {
+  Result<std::vector<SqlRow>> rows =
+      db_->Query(std::string("SELECT ") + kColumns + " FROM items WHERE id = $1" +
+                     (lock ? db_->ForUpdate() : ""),
+                 {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status{StatusCode::kNotFound, "no quarantined item '" + id + "'"};
+  return ReadRow(rows->front());
 }
 
+Result<QuarantineRecord> QuarantineIndex::Get(const std::string& id) { return GetRow(id, false); }
+
 Result<std::vector<QuarantineRecord>> QuarantineIndex::List(const QuarantineListFilter& f) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM items WHERE 1";
-  std::vector<std::string> args;
+  std::string sql = std::string("SELECT ") + kColumns + " FROM items WHERE TRUE";
+  std::vector<SqlParam> args;
   auto add = [&](const char* condition, const std::string& value) {
     if (value.empty()) return;
-    args.push_back(value);
-    sql += std::string(" AND ") + condition + " ?" + std::to_string(args.size());
+    args.emplace_back(value);
+    sql += std::string(" AND ") + condition + " $" + std::to_string(args.size());
   };
   add("state =", f.state ? std::string(StateName(*f.state)) : "");
   add("entry_point =", f.entry_point);
@@ -286,46 +440,67 @@ Result<std::vector<QuarantineRecord>> QuarantineIndex::List(const QuarantineList
   int limit = std::clamp(f.limit, 1, kIndexListMax);
   sql += f.newest_first ? " ORDER BY received_at DESC, id DESC LIMIT " : " ORDER BY received_at, id LIMIT ";
   sql += std::to_string(limit);
-  SqliteStmt q(db_, sql.c_str());
-  for (size_t i = 0; i < args.size(); ++i) q.Bind(static_cast<int>(i + 1), args[i]);
-  return ReadAll(q);
+  return ReadAll(db_->Query(sql, args));
 }
 
 Result<std::vector<QuarantineRecord>> QuarantineIndex::ListOlderThan(int days) {
   if (days < 0) return Status{StatusCode::kInvalidArgument, "negative retention in days"};
   std::string cutoff = FormatUtc(options_.clock() - int64_t{days} * 86400);
-  SqliteStmt q(db_, (std::string("SELECT ") + kColumns +
-                     " FROM items WHERE received_at < ?1 AND state IN ('quarantined', "
-                     "'rejected', 'released') ORDER BY received_at, id")
-                        .c_str());
-  q.Bind(1, cutoff);
-  return ReadAll(q);
+  return ReadAll(db_->Query(std::string("SELECT ") + kColumns +
+                                " FROM items WHERE received_at < $1 AND state IN ('quarantined', "
+                                "'rejected', 'released') ORDER BY received_at, id",
+                            {cutoff}));
+}
+
+Result<std::vector<QuarantineRecord>> QuarantineIndex::All() {
+  return ReadAll(db_->Query(std::string("SELECT ") + kColumns +
+                            " FROM items ORDER BY received_at, id"));
+}
+
+Status QuarantineIndex::InsertVerbatim(const QuarantineRecord& r) {
+  if (Status s = ValidateNew(r); !s.ok()) return {s.code(), r.id + ": " + s.message()};
+  std::vector<SqlParam> p = {r.id, r.received_at, r.entry_point, r.source, r.name, r.size,
+                             r.sha256, r.detected_type, r.verdict, r.reasons, r.threats,
+                             r.signature_version, r.classification,
+                             std::string(StateName(r.state))};
+  for (const std::string* f :
+       {&r.requested_by, &r.request_reason, &r.requested_at, &r.approved_by, &r.approved_at,
+        &r.rejected_by, &r.reject_reason, &r.released_at, &r.release_destination}) {
+    p.push_back(SqlParam::OrNull(*f));
+  }
+  p.emplace_back(int64_t{r.exception ? 1 : 0});
+  p.push_back(SqlParam::OrNull(r.exception_expires_at));
+  p.push_back(SqlParam::OrNull(r.purged_at));
+  p.emplace_back(r.report_json);
+  p.emplace_back(r.node);
+  std::string sql = std::string("INSERT INTO items (") + kColumns + ") VALUES (";
+  for (size_t i = 1; i <= p.size(); ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);
+  return db_->Exec(sql + ")", p);
 }
 
 Status QuarantineIndex::Apply(const std::string& id, Transition via, const Check& check,
                               const Columns& columns) {
-  SqliteWriteTransaction tx(db_);
+  SqlTransaction tx(*db_);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  Result<QuarantineRecord> current = Get(id);
+  Result<QuarantineRecord> current = GetRow(id, /*lock=*/true);
   if (!current.ok()) return current.status();
   Result<QuarantineState> next = NextState(current->state, via);
   if (!next.ok()) return {next.status().code(), id + ": " + next.status().message()};
   if (check) {
     if (Status s = check(current.value()); !s.ok()) return {s.code(), id + ": " + s.message()};
   }
-  std::string sql = "UPDATE items SET state = ?1";
-  int c = 2;
+  std::string sql = "UPDATE items SET state = $1";
+  std::vector<SqlParam> args = {std::string(StateName(next.value()))};
   for (const auto& column : columns) {
-    sql += std::string(", ") + column.first + " = ?" + std::to_string(c++);
+    args.push_back(SqlParam::OrNull(column.second));
+    sql += std::string(", ") + column.first + " = $" + std::to_string(args.size());
+    if (std::string(column.first) == "exception" && db_->postgres()) sql += "::integer";
   }
-  sql += " WHERE id = ?" + std::to_string(c) + " AND state = ?" + std::to_string(c + 1);
-  SqliteStmt q(db_, sql.c_str());
-  q.Bind(1, std::string(StateName(next.value())));
-  c = 2;
-  for (const auto& column : columns) q.BindOrNull(c++, column.second);
-  q.Bind(c++, id);
-  q.Bind(c, std::string(StateName(current->state)));
-  if (Result<bool> done = q.Step(); !done.ok()) return done.status();
+  args.emplace_back(id);
+  sql += " WHERE id = $" + std::to_string(args.size());
+  args.emplace_back(std::string(StateName(current->state)));
+  sql += " AND state = $" + std::to_string(args.size());
+  if (Status s = db_->Exec(sql, args); !s.ok()) return s;
   return tx.Commit();
 }
 
@@ -393,38 +568,44 @@ Status QuarantineIndex::Purge(const std::string& id, BlobStore& blobs) {
   Result<QuarantineRecord> record = Get(id);
   if (!record.ok()) return record.status();
   if (Status s = MarkPurged(id); !s.ok()) return s;
-  // Count and unlink under the write lock: an Insert(record, blobs) of the same content
-  // either committed before (the blob stays) or checks for the blob after (and fails).
-  SqliteWriteTransaction tx(db_);
+  // Count and remove under the write lock (PostgreSQL: the content's advisory lock): an
+  // Insert(record, blobs) of the same content either committed before (the blob stays) or
+  // checks for the blob after (and fails).
+  SqlTransaction tx(*db_);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  int64_t live = 0;
-  {
-    SqliteStmt q(db_, "SELECT COUNT(*) FROM items WHERE sha256 = ?1 AND state != 'purged'");
-    q.Bind(1, record->sha256);
-    Result<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    live = q.Int(0);
+  if (Status s = LockContent(*db_, record->sha256); !s.ok()) return s;
+  Result<std::string> live = db_->Scalar(
+      "SELECT COUNT(*) FROM items WHERE sha256 = $1 AND state != 'purged'", {record->sha256});
+  if (!live.ok()) return live.status();
+  bool remove = live.value() == "0";
+  if (remove) {
+    if (blobs.in_database()) {
+      // In this transaction, on this connection: the row and its blob go together.
+      if (Status s = db_->Exec("DELETE FROM blobs WHERE sha256 = $1", {record->sha256}); !s.ok()) {
+        return s;
+      }
+    } else if (Status s = blobs.Remove(record->sha256); !s.ok()) {
+      return s;
+    }
   }
-  if (live == 0) {
-    if (Status s = blobs.Remove(record->sha256); !s.ok()) return s;
-  }
-  return tx.Commit();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  if (remove) blobs.Forget(record->sha256);
+  return Status::Ok();
 }
 
 Result<ReconcileReport> QuarantineIndex::Reconcile(const BlobStore& blobs) {
   Result<std::vector<std::string>> stored = blobs.List();
   if (!stored.ok()) return stored.status();
-  SqliteStmt q(db_, "SELECT id, sha256 FROM items WHERE state != 'purged' ORDER BY id");
+  Result<std::vector<SqlRow>> rows =
+      db_->Query("SELECT id, sha256 FROM items WHERE state != 'purged' ORDER BY id");
+  if (!rows.ok()) return rows.status();
   std::set<std::string> referenced;
   ReconcileReport report;
-  while (true) {
-    Result<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!row.value()) break;
-    std::string sha = q.Text(1);
+  for (const SqlRow& row : rows.value()) {
+    std::string sha = row[1].value_or("");
     referenced.insert(sha);
     if (!std::binary_search(stored->begin(), stored->end(), sha)) {
-      report.missing_blobs.push_back(q.Text(0));
+      report.missing_blobs.push_back(row[0].value_or(""));
     }
   }
   for (const std::string& sha : stored.value()) {

@@ -1,18 +1,24 @@
-// Index of quarantined items in SQLite (<state>/quarantine/index.sqlite, mode 0600): one row
-// per item with its verdict, report and release history; the original is the BlobStore blob.
-// Safe for several processes at once (WAL, busy timeout, IMMEDIATE transactions).
+// Index of quarantined items: one row per item with its verdict, report and release history;
+// the original is the BlobStore blob. Two engines behind one SQL text (sql_conn.h):
+//  - SQLite, <state>/quarantine/index.sqlite (mode 0600), for one node. Safe for several
+//    processes at once (WAL, busy timeout, IMMEDIATE transactions).
+//  - PostgreSQL (quarantine.backend = "postgresql"), shared by several nodes: rows are locked
+//    with SELECT ... FOR UPDATE, and the audit chain lives in the same database, so a new row
+//    and its "quarantined" record commit together (docs/SCALE-OUT.md).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "quarantine/audit_log.h"
 #include "quarantine/blob_store.h"
 #include "quarantine/release_rules.h"
-#include "quarantine/sqlite_db.h"
+#include "quarantine/sql_conn.h"
 #include "quarantine/utc_time.h"
 
 namespace mugai {
@@ -22,8 +28,11 @@ namespace mugai {
 inline constexpr int kIndexBusyTimeoutMs = 30000;
 // Most rows one List() returns; a larger limit is clamped to this.
 inline constexpr int kIndexListMax = 10000;
-// Schema version kept in PRAGMA user_version; a newer database is refused, not downgraded.
-inline constexpr int kIndexSchemaVersion = 1;
+// Schema version (SQLite: PRAGMA user_version; PostgreSQL: table mugai_schema). A newer
+// database is refused, not downgraded; an older one is refused until `mugai db migrate`.
+//   1: items (the first release; SQLite only)
+//   2: items.node; PostgreSQL: the audit chain (audit, audit_head) and blobs
+inline constexpr int kIndexSchemaVersion = 2;
 
 struct QuarantineRecord {
   std::string id;           // "q-" + 16 hex, set by Insert
@@ -48,6 +57,7 @@ struct QuarantineRecord {
   std::string exception_expires_at;
   std::string purged_at;
   std::string report_json;  // the item's JSON report
+  std::string node;         // the node that quarantined it (quarantine.node_name; "" before v2)
 };
 
 struct QuarantineListFilter {
@@ -79,6 +89,10 @@ class QuarantineIndex {
     std::string default_classification = "unclassified";  // from config
     int busy_timeout_ms = kIndexBusyTimeoutMs;
     Clock clock = SystemClock;
+    std::string node;  // recorded with each new row (and its audit record on PostgreSQL)
+    // Brings an older schema up to date (`mugai db migrate`); without it an older schema is
+    // refused with a message naming that command. An empty SQLite file is always created.
+    bool migrate = false;
   };
 
   // "<state_dir>/quarantine/index.sqlite".
@@ -89,6 +103,15 @@ class QuarantineIndex {
   // newer mugai; kIo for anything else.
   static Result<QuarantineIndex> Open(const std::string& path, Options options);
   static Result<QuarantineIndex> Open(const std::string& path) { return Open(path, Options{}); }
+  // On an open connection (PostgreSQL, or SQLite for tests). An empty PostgreSQL database is
+  // refused until `mugai db migrate` creates the schema (unless options.migrate).
+  static Result<QuarantineIndex> Open(std::unique_ptr<SqlConn> db, Options options);
+
+  // The schema version the database has now (0 for an empty one), and what `Open` with
+  // migrate would do: the steps from that version to kIndexSchemaVersion.
+  int schema_version_found() const { return found_version_; }
+  bool postgres() const { return db_->postgres(); }
+  SqlConn& db() { return *db_; }
 
   // Stores a new item in state quarantined and returns its generated id. kInvalidArgument
   // for an unknown entry point or verdict, a bad sha256, a negative size, an empty name or a
@@ -97,6 +120,11 @@ class QuarantineIndex {
   // The same, but inside the transaction checks that the blob is in `blobs` (kNotFound if
   // not), so a concurrent Purge of an identical older item cannot leave this row blob-less.
   Result<std::string> Insert(const QuarantineRecord& record, const BlobStore& blobs);
+  // The same, and on PostgreSQL appends `audit` (its item_id set to the new id) to the audit
+  // chain in the same transaction, so the row never exists without its record. Returns the
+  // record lines written (empty on SQLite, where the caller appends `audit` itself).
+  Result<std::string> Insert(const QuarantineRecord& record, const BlobStore& blobs,
+                             const AuditEntry& audit, std::vector<std::string>* audit_lines);
 
   // The item `id`, or kNotFound.
   Result<QuarantineRecord> Get(const std::string& id);
@@ -124,13 +152,19 @@ class QuarantineIndex {
   // A crash in between leaves an orphan blob that Reconcile reports.
   Status Purge(const std::string& id, BlobStore& blobs);
 
+  // Every row, oldest first (`mugai db import-sqlite`).
+  Result<std::vector<QuarantineRecord>> All();
+  // Inserts `record` as it is (its id, state and history), inside the caller's transaction
+  // on db(): the import of another index.
+  Status InsertVerbatim(const QuarantineRecord& record);
+
   // Compares the rows with the blobs in `blobs` (after a crash, or on an operator's
   // request). Reports only: a blob written moments ago by a running process may not have its
   // row yet, so deleting orphans is left to the caller.
   Result<ReconcileReport> Reconcile(const BlobStore& blobs);
 
  private:
-  QuarantineIndex(SqliteDb db, Options options)
+  QuarantineIndex(std::unique_ptr<SqlConn> db, Options options)
       : db_(std::move(db)), options_(std::move(options)) {}
 
   using Columns = std::vector<std::pair<const char*, std::string>>;
@@ -138,13 +172,16 @@ class QuarantineIndex {
 
   Status EnableWal();
   Status InitSchema();
-  Result<std::string> InsertChecked(const QuarantineRecord& record, const BlobStore* blobs);
+  Result<std::string> InsertChecked(const QuarantineRecord& record, const BlobStore* blobs,
+                                    const AuditEntry* audit, std::vector<std::string>* lines);
+  Result<QuarantineRecord> GetRow(const std::string& id, bool lock);
   // In one transaction: reads the row, applies NextState and `check`, then sets the new
   // state and `columns` (column name, value; "" stores NULL).
   Status Apply(const std::string& id, Transition via, const Check& check, const Columns& columns);
 
-  SqliteDb db_;
+  std::unique_ptr<SqlConn> db_;
   Options options_;
+  int found_version_ = 0;
 };
 
 }  // namespace mugai

@@ -7,6 +7,7 @@
 
 #include "gateway/cli/audit_command.h"
 #include "gateway/cli/console_command.h"
+#include "gateway/cli/db_command.h"
 #include "gateway/cli/mail_command.h"
 #include "gateway/cli/milter_command.h"
 #include "gateway/cli/serve_command.h"
@@ -33,6 +34,8 @@ Commands:
   quarantine list, inspect, release (with a second person's approval), resubmit, purge
              quarantined originals (mugai quarantine --help)
   audit      verify, anchor, export or prune the tamper-evident audit log (mugai audit --help)
+  db         the quarantine database: status, migrate the schema, import a node's SQLite
+             state folder into PostgreSQL for several nodes (mugai db --help)
   console    the web console: staff see their items and enter PPAP passwords, approvers
              decide on requests, auditors search the audit log (mugai console --help)
   user       the console's local users: add, passwd, disable, enable, list (mugai user --help)
@@ -106,6 +109,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return mugai::RunServeCommand(args);
   if (command == "check-config") return RunCheckConfig(args);
   if (command == "console") return mugai::RunConsoleCommand(args);
+  if (command == "db") return mugai::RunDbCommand(args);
   if (command == "user") return mugai::RunUserCommand(args);
   if (command == "suspend" || command == "resume") return mugai::RunSuspendCommand(command, args);
   std::fprintf(stderr, "mugai: unknown command '%s'\nTry 'mugai --help'.\n", command.c_str());

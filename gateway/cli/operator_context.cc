@@ -223,20 +223,19 @@ std::unique_ptr<OperatorContext> OpenOperatorContext(const CliArgs& args,
     if (geteuid() != 0) ctx->caller = UserNameOf(geteuid());
     else ctx->root_login = LoginNameOf(getpid());  // sudo, su: who opened the session
   }
-  QuarantineIndex::Options options;
-  options.default_classification = ctx->config.quarantine_classification;
-  Result<QuarantineIndex> index =
-      QuarantineIndex::Open(QuarantineIndex::PathIn(ctx->config.state_dir), options);
-  if (!index.ok()) {
+  Result<Stores> stores = OpenStores(StoreOptionsFrom(ctx->config));
+  if (!stores.ok()) {
+    bool down = stores.status().code() == StatusCode::kUnavailable;
     *exit_code = Fail(nullptr, command,
-                      "cannot open the quarantine index in '" + ctx->config.state_dir +
-                          "': " + index.status().message() + " (check --state)",
-                      kExitUsage);
+                      "cannot open the quarantine (" + ctx->config.quarantine_backend + ", state '" +
+                          ctx->config.state_dir + "'): " + stores.status().message() +
+                          (down ? "" : " (check --state and [quarantine] in the config)"),
+                      down ? kExitInternal : kExitUsage);
     return nullptr;
   }
-  ctx->index = std::make_unique<QuarantineIndex>(std::move(index.value()));
-  ctx->blobs = std::make_unique<BlobStore>(ctx->config.state_dir + "/quarantine/blobs");
-  ctx->audit = std::make_unique<AuditLog>(ctx->config.state_dir);
+  ctx->index = std::move(stores->index);
+  ctx->blobs = std::move(stores->blobs);
+  ctx->audit = std::move(stores->audit);
   if (ctx->pipeline && ctx->pipeline->audit_syslog()) {
     // Inside the service: its sender (one socket, one failure count).
     ctx->audit->ForwardTo(ctx->pipeline->audit_syslog());

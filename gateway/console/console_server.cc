@@ -29,6 +29,7 @@
 #include "gateway/service/service_client.h"
 #include "gateway/service/suspension.h"
 #include "quarantine/audit_log.h"
+#include "quarantine/store.h"
 #include "quarantine/syslog_sender.h"
 #include "quarantine/release_rules.h"
 #include "quarantine/utc_time.h"
@@ -130,9 +131,11 @@ struct Session {
 class Console {
  public:
   Console(const Config& config, const ConsoleOptions& options,
-          std::shared_ptr<SyslogSender> syslog)
+          std::shared_ptr<SyslogSender> syslog, std::unique_ptr<SqlConn> audit_db)
       : config_(config), options_(options), auth_(config), audit_(config.state_dir) {
     if (syslog) audit_.ForwardTo(std::move(syslog));  // log-ins reach the remote copy too
+    // quarantine.backend = "postgresql": log-ins join every node's one chain.
+    if (audit_db) audit_.UseDatabase(std::move(audit_db), NodeName(config.quarantine_node_name));
   }
 
   void Routes(httplib::Server& svr);
@@ -1076,7 +1079,16 @@ int RunConsole(const Config& config, const ConsoleOptions& given) {
     }
     syslog = opened.value();
   }
-  Console console(config, options, syslog);
+  std::unique_ptr<SqlConn> audit_db;
+  if (config.quarantine_backend == "postgresql") {
+    Result<std::unique_ptr<SqlConn>> db = OpenPostgres(config.quarantine_dsn);
+    if (!db.ok()) {
+      std::fprintf(stderr, "mugai console: %s\n", db.status().message().c_str());
+      return 3;
+    }
+    audit_db = std::move(db.value());
+  }
+  Console console(config, options, syslog, std::move(audit_db));
   console.set_tls(tls);
   console.Routes(*svr);
   int bound = port == 0 ? svr->bind_to_any_port(host) : (svr->bind_to_port(host, static_cast<int>(port)) ? static_cast<int>(port) : -1);

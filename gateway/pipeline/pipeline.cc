@@ -174,15 +174,15 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
     return Status{StatusCode::kConfig, s.message()};
   }
   p->options_ = options;
-  QuarantineIndex::Options index_options;
-  index_options.default_classification = config.quarantine_classification;
-  Result<QuarantineIndex> index =
-      QuarantineIndex::Open(QuarantineIndex::PathIn(config.state_dir), index_options);
-  if (!index.ok()) {
-    return Status{StatusCode::kConfig, "quarantine index: " + index.status().message()};
+  Result<Stores> stores = OpenStores(StoreOptionsFrom(config));
+  if (!stores.ok()) {
+    return Status{stores.status().code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
+                                                                    : StatusCode::kConfig,
+                  "quarantine: " + stores.status().message()};
   }
-  p->index_ = std::make_unique<QuarantineIndex>(std::move(index.value()));
-  p->audit_ = std::make_unique<AuditLog>(config.state_dir);
+  p->index_ = std::move(stores->index);
+  p->audit_ = std::move(stores->audit);
+  p->blobs_ = *stores->blobs;
   if (!config.audit_syslog_facility.empty()) {
     Result<std::shared_ptr<SyslogSender>> syslog =
         SyslogSender::Open(config.audit_syslog_facility, config.audit_syslog_target);
@@ -909,20 +909,27 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   for (const auto& t : r.threats) rec.threats += (rec.threats.empty() ? "" : ", ") + t.name;
   rec.signature_version = std::to_string(scanner_->CurrentInfo().database_version);
   rec.report_json = NodeToJson(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  AuditEntry quarantined = Entry(AuditEvent::kQuarantined, "",
+                                 {{"name", r.name}, {"sha256", r.sha256},
+                                  {"verdict", rec.verdict}, {"reason", ReasonCode(r.reason)},
+                                  {"source", rec.source}},
+                                 item->input.actor);
+  std::vector<std::string> written;  // PostgreSQL: the record went in with the row
   Result<std::string> id = [&] {
-    std::lock_guard<std::mutex> lock(index_mutex_);  // one SQLite connection, many threads
-    return index_->Insert(rec, blobs_);
+    std::lock_guard<std::mutex> lock(index_mutex_);  // one connection, many threads
+    return index_->Insert(rec, blobs_, quarantined, &written);
   }();
   if (!id.ok()) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", id.status().message()}});
     return false;
   }
   r.quarantine_id = id.value();
-  item->pending_audit.push_back(Entry(AuditEvent::kQuarantined, r.quarantine_id,
-                                      {{"name", r.name}, {"sha256", r.sha256},
-                                       {"verdict", rec.verdict}, {"reason", ReasonCode(r.reason)},
-                                       {"source", rec.source}},
-                                      item->input.actor));
+  if (written.empty()) {
+    quarantined.item_id = r.quarantine_id;
+    item->pending_audit.push_back(std::move(quarantined));
+  } else {
+    audit_->Forward(written);
+  }
   return true;
 }
 

@@ -2,6 +2,8 @@
 // naming the file and line, so a typo never silently falls back to a default.
 #include "gateway/service/config.h"
 
+#include "quarantine/sql_conn.h"
+
 #include <cctype>
 #include <cstring>
 
@@ -349,7 +351,15 @@ std::map<std::string, std::map<std::string, Setter>> Schema(Config* c) {
         {"metrics_listen", OptionalString(&c->service_metrics_listen)},
         // The host's cap on workers is worker.jobs; `service.workers` is the same setting.
         {"workers", Integer(&c->jobs, 0, 1024)}}},
-      {"quarantine", {{"classification", String(&c->quarantine_classification)}}},
+      {"quarantine",
+       {{"classification", String(&c->quarantine_classification)},
+        {"backend", Choice(&c->quarantine_backend, {{"sqlite", std::string("sqlite")},
+                                                    {"postgresql", std::string("postgresql")}})},
+        {"dsn", OptionalString(&c->quarantine_dsn)},
+        {"node_name", OptionalString(&c->quarantine_node_name)},
+        {"blob_store", Choice(&c->quarantine_blob_store, {{"database", std::string("database")},
+                                                          {"directory", std::string("directory")}})},
+        {"blob_dir", OptionalString(&c->quarantine_blob_dir)}}},
       {"audit",
        {{"retention_days", Integer(&c->audit_retention_days, 1, 36500)},
         {"syslog_facility", Facility(&c->audit_syslog_facility)},
@@ -552,7 +562,16 @@ std::string ConfigToToml(const Config& c) {
          if (!c.service_socket_group.empty()) t.insert("socket_group", c.service_socket_group);
          return t;
        }()},
-      {"quarantine", toml::table{{"classification", c.quarantine_classification}}},
+      {"quarantine", [&c] {
+         toml::table t{{"classification", c.quarantine_classification},
+                       {"backend", c.quarantine_backend},
+                       {"node_name", c.quarantine_node_name}};
+         // The connection string may carry a password: shown with it masked.
+         if (!c.quarantine_dsn.empty()) t.insert("dsn", RedactDsn(c.quarantine_dsn));
+         if (!c.quarantine_blob_store.empty()) t.insert("blob_store", c.quarantine_blob_store);
+         if (!c.quarantine_blob_dir.empty()) t.insert("blob_dir", c.quarantine_blob_dir);
+         return t;
+       }()},
       {"audit", toml::table{{"retention_days", i(c.audit_retention_days)},
                             {"syslog_facility", c.audit_syslog_facility},
                             {"syslog_target", c.audit_syslog_target}}},
@@ -598,6 +617,23 @@ std::string ConfigToToml(const Config& c) {
   std::ostringstream o;
   o << root << "\n";
   return o.str();
+}
+
+}  // namespace mugai
+
+namespace mugai {
+
+StoreOptions StoreOptionsFrom(const Config& c, bool migrate) {
+  StoreOptions o;
+  o.state_dir = c.state_dir;
+  o.backend = c.quarantine_backend;
+  o.dsn = c.quarantine_dsn;
+  o.node = c.quarantine_node_name;
+  o.blob_store = c.quarantine_blob_store;
+  o.blob_dir = c.quarantine_blob_dir;
+  o.default_classification = c.quarantine_classification;
+  o.migrate = migrate;
+  return o;
 }
 
 }  // namespace mugai

@@ -2,6 +2,8 @@
 // TOML file, then by command-line flags. Unknown keys and out-of-range values are errors.
 #pragma once
 
+#include "quarantine/store.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -122,6 +124,15 @@ struct Config {
   std::string milter_next_hop;  // milter.next_hop: smtp://HOST:PORT for released mail ("" = none)
   // [quarantine], [audit], [roles]
   std::string quarantine_classification = "unclassified";  // quarantine.classification
+  // Scale-out (docs/SCALE-OUT.md): quarantine.backend "sqlite" (the state folder, one node)
+  // or "postgresql" (quarantine.dsn, a libpq connection string, shared by several nodes);
+  // quarantine.node_name names this node in rows and audit records ("" = the host name);
+  // quarantine.blob_store "database" (PostgreSQL's default) or "directory" (blob_dir).
+  std::string quarantine_backend = "sqlite";
+  std::string quarantine_dsn;
+  std::string quarantine_node_name;
+  std::string quarantine_blob_store;
+  std::string quarantine_blob_dir;
   uint32_t audit_retention_days;                            // audit.retention_days
   // audit.syslog_facility: every audit record is also sent to syslog (RFC 5424) with this
   // facility ("" = off); audit.syslog_target: "unix:/dev/log" or "udp:HOST:PORT"
@@ -168,5 +179,9 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& orig
 
 // The effective configuration as TOML (logged at start-up, printed by --print-config).
 std::string ConfigToToml(const Config& config);
+
+// The quarantine stores' options (quarantine/store.h) from the configuration; `migrate` for
+// `mugai db migrate`.
+StoreOptions StoreOptionsFrom(const Config& config, bool migrate = false);
 
 }  // namespace mugai

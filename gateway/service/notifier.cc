@@ -168,8 +168,9 @@ void Notifier::MailProcessed(const std::string& envelope, const NodeReport& repo
 
 void Notifier::Digest() {
   if (config_.console_digest_minutes == 0 || config_.role_approvers.empty()) return;
-  Result<QuarantineIndex> index = QuarantineIndex::Open(QuarantineIndex::PathIn(config_.state_dir));
-  if (!index.ok()) return;
+  Result<Stores> stores = OpenStores(StoreOptionsFrom(config_));
+  if (!stores.ok()) return;
+  QuarantineIndex* index = stores->index.get();
   QuarantineListFilter f;
   f.state = QuarantineState::kReleaseRequested;
   f.limit = kIndexListMax;
