@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
+#include <memory>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,8 @@
 #include <stdexcept>
 
 extern char** environ;
+
+#include "quarantine/sql_conn.h"
 
 namespace mugai::testing {
 
@@ -57,6 +61,41 @@ std::string SignaturesDir() { return Env("MUGAI_TEST_SIGNATURES", MUGAI_TEST_SIG
 std::string CorporaDir() { return Env("MUGAI_CORPORA", MUGAI_CORPORA); }
 std::string MugaiBinary() { return Env("MUGAI_BINARY", MUGAI_BINARY); }
 std::string ZygoteBinary() { return Env("MUGAI_ZYGOTE_BINARY", MUGAI_ZYGOTE_BINARY); }
+
+std::string PostgresDir() { return Env("MUGAI_TEST_PG_DIR", MUGAI_TEST_PG_DIR); }
+
+std::string WithDatabase(const std::string& dsn, const std::string& dbname) {
+  std::string out;
+  std::istringstream words(dsn);
+  for (std::string w; words >> w;) {
+    if (w.rfind("dbname=", 0) == 0) continue;
+    out += w + " ";
+  }
+  return out + "dbname=" + dbname;
+}
+
+std::string FreshPostgresDatabase(std::string* why) {
+  std::ifstream in(PostgresDir() + "/dsn");
+  std::string dsn;
+  if (!in || !std::getline(in, dsn) || dsn.empty()) {
+    *why = "no PostgreSQL test server (" + PostgresDir() +
+           "/dsn missing: is Debian's postgresql installed? tests/pg/pg-server.sh says why)";
+    return "";
+  }
+  Result<std::unique_ptr<SqlConn>> admin = OpenPostgres(dsn);
+  if (!admin.ok()) {
+    *why = admin.status().message();
+    return "";
+  }
+  static int counter = 0;
+  std::string name = "t_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + "_" +
+                     std::to_string(time(nullptr) % 100000);
+  if (Status s = (*admin)->Script("CREATE DATABASE " + name); !s.ok()) {
+    *why = s.message();
+    return "";
+  }
+  return WithDatabase(dsn, name);
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

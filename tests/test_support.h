@@ -44,6 +44,14 @@ RunResult Run(const std::vector<std::string>& argv);
 // The same with standard input read from the file `stdin_path`.
 RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_path);
 
+// PostgreSQL (ctest fixture `postgres`: tests/pg/pg-server.sh in $MUGAI_TEST_PG_DIR).
+std::string PostgresDir();
+// The test server's connection string to a new, empty database of its own; "" (and `why`)
+// when no server runs (PostgreSQL not installed): the caller skips, saying why.
+std::string FreshPostgresDatabase(std::string* why);
+// `dsn` with its dbname replaced.
+std::string WithDatabase(const std::string& dsn, const std::string& dbname);
+
 // Lists the regular files directly in `dir`, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
 

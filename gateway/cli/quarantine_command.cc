@@ -101,6 +101,7 @@ nlohmann::json RecordJson(const QuarantineRecord& r) {
       {"exception", r.exception},
       {"exception_expires_at", r.exception_expires_at},
       {"purged_at", r.purged_at},
+      {"node", r.node},  // which gateway node quarantined it (several share PostgreSQL)
   };
   nlohmann::json source = nlohmann::json::parse(r.source, nullptr, false);
   j["source"] = source.is_discarded() ? nlohmann::json(r.source) : source;
