@@ -452,6 +452,14 @@ Result<std::vector<QuarantineRecord>> QuarantineIndex::ListOlderThan(int days) {
                             {cutoff}));
 }
 
+Result<std::map<std::string, int64_t>> QuarantineIndex::CountByState() {
+  Result<std::vector<SqlRow>> rows = db_->Query("SELECT state, count(*) FROM items GROUP BY state");
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, int64_t> out;
+  for (const SqlRow& r : rows.value()) out[r[0].value_or("")] = std::stoll(r[1].value_or("0"));
+  return out;
+}
+
 Result<std::vector<QuarantineRecord>> QuarantineIndex::All() {
   return ReadAll(db_->Query(std::string("SELECT ") + kColumns +
                             " FROM items ORDER BY received_at, id"));

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -151,6 +152,9 @@ class QuarantineIndex {
   // MarkPurged, then removes the blob unless another unpurged item has the same content.
   // A crash in between leaves an orphan blob that Reconcile reports.
   Status Purge(const std::string& id, BlobStore& blobs);
+
+  // How many items are in each state (for metrics; every node's on PostgreSQL).
+  Result<std::map<std::string, int64_t>> CountByState();
 
   // Every row, oldest first (`mugai db import-sqlite`).
   Result<std::vector<QuarantineRecord>> All();

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <set>
 
 #include "common/clock.h"
@@ -1559,6 +1560,10 @@ void Pipeline::DeclareMetrics() {
   m.Declare("mugai_signatures_stale", T::kGauge,
             "1 while the signatures are older than scan.max_signature_age_hours");
   m.Declare("mugai_suspended", T::kGauge, "1 while taking is suspended (mugai suspend)");
+  m.Declare("mugai_quarantine_items", T::kGauge,
+            "Items in the quarantine by state, every node's when several share PostgreSQL");
+  m.Declare("mugai_quarantine_database_up", T::kGauge,
+            "1 while the quarantine index answers (SQLite file or PostgreSQL)");
   m.Declare("mugai_audit_write_failures_total", T::kCounter,
             "Audit writes that failed (their items were not delivered)");
   m.Declare("mugai_audit_syslog_failures_total", T::kCounter,
@@ -1659,6 +1664,19 @@ std::string Pipeline::RenderMetrics() {
   metrics_.Set("mugai_suspended", {}, ReadSuspension(config_.state_dir).active ? 1 : 0);
   metrics_.Set("mugai_audit_syslog_failures_total", {},
                syslog_ ? static_cast<double>(syslog_->failures()) : 0);
+  Result<std::map<std::string, int64_t>> counts = [&] {
+    std::lock_guard<std::mutex> lock(index_mutex_);
+    return index_->CountByState();
+  }();
+  metrics_.Set("mugai_quarantine_database_up", {}, counts.ok() ? 1 : 0);
+  if (counts.ok()) {
+    for (const char* state :
+         {"quarantined", "release_requested", "approved", "rejected", "released", "purged"}) {
+      auto it = counts->find(state);
+      metrics_.Set("mugai_quarantine_items", {{"state", state}},
+                   it == counts->end() ? 0 : static_cast<double>(it->second));
+    }
+  }
   return metrics_.Render();
 }
 

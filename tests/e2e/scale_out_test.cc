@@ -280,6 +280,33 @@ TEST_F(ScaleOut, AnOldSqliteIndexNeedsMigrateAndKeepsItsRows) {
   EXPECT_EQ(Verify("old"), 0);
 }
 
+// Killed between keeping the original (a committed blob row) and the item's row: no item is
+// half-recorded; reconcile reports the orphan, and the file is processed normally afterwards.
+TEST_F(ScaleOut, AKillBetweenBlobAndRowLeavesOnlyAnOrphanThatReconcileReports) {
+  std::vector<std::string> file = Blocked("k", 1);
+  std::string bin = testing::MugaiBinary();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("MUGAI_CRASH_AT", "quarantine_after_blob", 1);
+    execl(bin.c_str(), bin.c_str(), "sanitize", "--quiet", "--config", Config("a").c_str(),
+          file[0].c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 70);  // died between the two writes
+  EXPECT_TRUE(List("b").empty());
+  EXPECT_EQ(Count(Export("b"), "quarantined"), 0u);
+  testing::RunResult rec = Q("b", {"reconcile"});
+  EXPECT_EQ(rec.exit_code, 1);
+  EXPECT_NE(rec.out.find("orphan original"), std::string::npos) << rec.out;
+  EXPECT_EQ(Verify("b"), 0);
+  EXPECT_EQ(Sanitize("b", file).exit_code, 1);
+  EXPECT_EQ(List("a").size(), 1u);
+  EXPECT_EQ(Q("a", {"reconcile"}).exit_code, 0);
+}
+
 // The database stops in the middle of a load and comes back: every input either went through
 // (recorded once) or failed with exit 3 and was tried again; nothing was delivered unrecorded,
 // nothing lost, nothing recorded twice.

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -607,6 +608,86 @@ TEST_F(ServeTest, ASuspensionHoldsAcrossARestartAndWatchLeavesFilesInTheInbox) {
   ASSERT_EQ(resumed.size(), 1u);
   EXPECT_EQ(suspended[0]["actor"], Me());
   EXPECT_EQ(suspended[0]["details"]["reason"], "infection spreading by mail");
+}
+
+// One node of several on PostgreSQL (issue 17): the service keeps its connections, the
+// database dies under it and comes back. While it is down nothing crosses and nothing is
+// lost (watch leaves the files to be tried again, sanitize is exit 3); afterwards the service
+// reconnects by itself, the files go through once, and the one chain verifies.
+TEST_F(ServeTest, OnPostgresADatabaseOutageHoldsItemsBackAndTheServiceCatchesUp) {
+  const std::string script = MUGAI_PG_SERVER_SCRIPT;
+  chmod(dir_.path().c_str(), 0755);
+  testing::RunResult pg = testing::Run({"/bin/bash", script, "start", dir_ / "pg"});
+  ASSERT_EQ(pg.exit_code, 0) << pg.err;
+  if (!fs::exists(dir_ / "pg/dsn")) GTEST_SKIP() << "PostgreSQL is not installed: " << pg.out;
+  std::string dsn = testing::ReadFile(dir_ / "pg/dsn");
+  dsn.erase(dsn.find_last_not_of("\n ") + 1);
+  const std::string config = "[service]\nmetrics_listen = \"127.0.0.1:0\"\n[quarantine]\n"
+                             "backend = \"postgresql\"\ndsn = \"" + dsn +
+                             "\"\nnode_name = \"node-1\"\n[watch]\nstable_ms = 0\n";
+  testing::WriteFile(dir_ / "serve.toml", config);
+  // An empty database: the service refuses it and names the command.
+  {
+    testing::RunResult refused = testing::Run({testing::MugaiBinary(), "serve", "--socket", socket_,
+                                               "--signatures", testing::SignaturesDir(), "--state",
+                                               dir_ / "state", "--config", dir_ / "serve.toml"});
+    EXPECT_EQ(refused.exit_code, 2) << refused.err;
+    EXPECT_NE(refused.err.find("mugai db migrate"), std::string::npos) << refused.err;
+  }
+  testing::RunResult m = testing::Run({testing::MugaiBinary(), "db", "migrate", "--config",
+                                       dir_ / "serve.toml", "--state", dir_ / "state"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  StartService(config);
+  int port = MetricsPortIn(testing::ReadFile(dir_ / "serve.err"));
+  fs::create_directories(dir_ / "drop");
+  testing::WriteFile(dir_ / "drop/a.txt", "一通目\n");
+  testing::WriteFile(dir_ / "drop/a.pdf", testing::Eicar());
+  ASSERT_EQ(WatchOnce(dir_ / "serve.toml").exit_code, 0);
+  EXPECT_EQ(testing::ReadFile(dir_ / "lgwan/a.txt"), "一通目\n");
+  json samples = Scrape(port);
+  if (samples.is_object()) {
+    EXPECT_EQ(samples["mugai_quarantine_database_up"], 1) << samples.dump();
+    EXPECT_EQ(Sum(samples, "mugai_quarantine_items", "quarantined"), 1) << samples.dump();
+  }
+  // The database dies.
+  ASSERT_EQ(testing::Run({"/bin/bash", script, "kill", dir_ / "pg"}).exit_code, 0);
+  testing::WriteFile(dir_ / "drop/b.txt", "二通目\n");
+  testing::WriteFile(dir_ / "drop/b.pdf", testing::Eicar() + "b");
+  testing::RunResult w = WatchOnce(dir_ / "serve.toml");
+  // Kept for the next pass (the claims stay), not delivered.
+  EXPECT_NE(w.err.find("event=watch_retry_later"), std::string::npos) << w.err;
+  EXPECT_FALSE(fs::exists(dir_ / "lgwan/b.txt")) << "delivered without its record";
+  EXPECT_FALSE(fs::exists(dir_ / "lgwan/b.pdf.mugai.txt"));
+  testing::WriteFile(dir_ / "in/c.txt", "三通目\n");
+  testing::RunResult s = testing::Run({testing::MugaiBinary(), "sanitize", "--service", socket_,
+                                       "--out", dir_ / "out", dir_ / "in/c.txt"});
+  EXPECT_EQ(s.exit_code, 3) << s.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out/c.txt"));
+  samples = Scrape(port);
+  if (samples.is_object()) EXPECT_EQ(samples["mugai_quarantine_database_up"], 0);
+  // It comes back; the service reconnects without a restart.
+  ASSERT_EQ(testing::Run({"/bin/bash", script, "restart", dir_ / "pg"}).exit_code, 0);
+  w = WatchOnce(dir_ / "serve.toml");
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(testing::ReadFile(dir_ / "lgwan/b.txt"), "二通目\n");
+  EXPECT_TRUE(fs::exists(dir_ / "lgwan/b.pdf.mugai.txt"));
+  s = testing::Run({testing::MugaiBinary(), "sanitize", "--service", socket_, "--out",
+                    dir_ / "out", dir_ / "in/c.txt"});
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  testing::RunResult exported = testing::Run({testing::MugaiBinary(), "audit", "export",
+                                              "--config", dir_ / "serve.toml"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::map<std::string, int> processed;
+  for (const auto& r : json::parse(exported.out)) {
+    if (r["event"] == "item_processed") ++processed[r["details"]["name"]];
+    EXPECT_EQ(r["node"], "node-1");
+  }
+  EXPECT_EQ(processed, (std::map<std::string, int>{
+                           {"a.txt", 1}, {"a.pdf", 1}, {"b.txt", 1}, {"b.pdf", 1}, {"c.txt", 1}}));
+  EXPECT_EQ(testing::Run({testing::MugaiBinary(), "audit", "verify", "--config",
+                          dir_ / "serve.toml"}).exit_code, 0);
+  EXPECT_EQ(Stop(), 0);
+  testing::Run({"/bin/bash", script, "stop", dir_ / "pg"});
 }
 
 // Every audit record also goes to syslog (RFC 5424) for a remote log host: a listener on
