@@ -15,7 +15,7 @@ install(FILES packaging/mugai.toml DESTINATION /etc/mugai)
 install(FILES packaging/debian/logrotate DESTINATION /etc/logrotate.d RENAME mugai)
 set(MUGAI_DOC_DIR ${CMAKE_INSTALL_DATADIR}/doc/mugai)
 install(FILES README.md docs/OPERATIONS.md docs/CONFIG.md docs/POSTFIX.md docs/QUARANTINE.md
-              docs/PASSWORDS.md docs/REPORT.md docs/CONSOLE.md docs/mugai.example.toml
+              docs/PASSWORDS.md docs/REPORT.md docs/CONSOLE.md docs/SCALE-OUT.md docs/mugai.example.toml
               docs/grafana-dashboard.json packaging/debian/copyright
               packaging/debian/README.Debian
         DESTINATION ${MUGAI_DOC_DIR})

@@ -452,6 +452,53 @@ Result<std::vector<QuarantineRecord>> QuarantineIndex::ListOlderThan(int days) {
                             {cutoff}));
 }
 
+Result<std::string> QuarantineIndex::NewItemId() { return NewId(); }
+
+Result<std::vector<std::string>> QuarantineIndex::InsertRecorded(
+    const QuarantineRecord& r, const BlobStore& blobs, std::string_view original,
+    const std::vector<AuditEntry>& audit) {
+  if (!db_->postgres()) {
+    return Status{StatusCode::kInvalidArgument, "InsertRecorded is for PostgreSQL"};
+  }
+  if (Status s = ValidateNew(r); !s.ok()) return s;
+  if (r.id.size() != 18 || r.id.rfind("q-", 0) != 0) return Invalid("bad item id '" + r.id + "'");
+  SqlTransaction tx(*db_);
+  if (Status s = tx.Begin(); !s.ok()) return s;
+  if (Status s = LockContent(*db_, r.sha256); !s.ok()) return s;
+  if (blobs.in_database()) {
+    if (Status s = db_->Exec(
+            "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) "
+            "ON CONFLICT (sha256) DO NOTHING",
+            {r.sha256, static_cast<int64_t>(original.size()),
+             SqlParam::Binary(std::string(original))});
+        !s.ok()) {
+      return s;
+    }
+  } else if (blobs.PathOf(r.sha256).empty()) {
+    return Status{StatusCode::kNotFound, "the original " + r.sha256 + " is not in the store"};
+  }
+  if (Status s = db_->Exec(
+          "INSERT INTO items (id, received_at, entry_point, source, name, size, sha256, "
+          "detected_type, verdict, reasons, threats, signature_version, classification, "
+          "state, report_json, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+          "$13, 'quarantined', $14, $15)",
+          {r.id, r.received_at.empty() ? FormatUtc(options_.clock()) : r.received_at,
+           r.entry_point, r.source, r.name, r.size, r.sha256, r.detected_type, r.verdict,
+           r.reasons, r.threats, r.signature_version,
+           r.classification.empty() ? options_.default_classification : r.classification,
+           r.report_json, options_.node});
+      !s.ok()) {
+    return s;
+  }
+  std::vector<AuditEntry> entries = audit;
+  for (AuditEntry& e : entries) e.item_id = r.id;
+  Result<std::vector<std::string>> lines =
+      AppendAuditRecords(*db_, entries, options_.node, options_.clock());
+  if (!lines.ok()) return lines.status();
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  return lines;
+}
+
 Result<std::map<std::string, int64_t>> QuarantineIndex::CountByState() {
   Result<std::vector<SqlRow>> rows = db_->Query("SELECT state, count(*) FROM items GROUP BY state");
   if (!rows.ok()) return rows.status();

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -152,6 +153,19 @@ class QuarantineIndex {
   // MarkPurged, then removes the blob unless another unpurged item has the same content.
   // A crash in between leaves an orphan blob that Reconcile reports.
   Status Purge(const std::string& id, BlobStore& blobs);
+
+  // A fresh item id ("q-" + 16 hex), for InsertRecorded.
+  static Result<std::string> NewItemId();
+
+  // PostgreSQL, one transaction for everything an item's decision records: the original
+  // (`original`, into the blobs table when `blobs` is in the database; otherwise its file
+  // must already be in `blobs`), the row under `record.id` (from NewItemId), and `audit`
+  // (each entry's item_id set to that id). One commit, one WAL flush: nothing of it exists
+  // without the rest. Returns the record lines written. kInvalidArgument on SQLite.
+  Result<std::vector<std::string>> InsertRecorded(const QuarantineRecord& record,
+                                                  const BlobStore& blobs,
+                                                  std::string_view original,
+                                                  const std::vector<AuditEntry>& audit);
 
   // How many items are in each state (for metrics; every node's on PostgreSQL).
   Result<std::map<std::string, int64_t>> CountByState();

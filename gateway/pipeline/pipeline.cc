@@ -131,6 +131,9 @@ struct Pipeline::ItemState {
   std::string deliver_type;
   std::string* deliver_bytes = nullptr;  // moved into the rebuild request
   std::vector<AuditEntry> pending_audit;  // written together with the item's decision
+  // PostgreSQL: the quarantine row (its id already given out), written with pending_audit
+  // and the original in one transaction by Record().
+  std::optional<QuarantineRecord> pending_row;
   Member member;  // what its container said of it (role, declared type; bytes moved out)
   std::string clean_mail_part;  // a message delivered unchanged: the sha256 of its only part
   // A text part processed by its message's worker (Member::processed): its output is
@@ -876,12 +879,39 @@ bool Pipeline::Audit(std::vector<AuditEntry> entries) {
   return true;
 }
 
+bool Pipeline::Record(const std::shared_ptr<ItemState>& item, std::vector<AuditEntry> entries) {
+  if (!item->pending_row) return Audit(std::move(entries));
+  QuarantineRecord rec = std::move(*item->pending_row);
+  item->pending_row.reset();
+  Result<std::vector<std::string>> lines = [&] {
+    std::lock_guard<std::mutex> lock(index_mutex_);
+    return index_->InsertRecorded(rec, blobs_, item->bytes, entries);
+  }();
+  if (!lines.ok()) {
+    metrics_.Add("mugai_audit_write_failures_total", {});
+    log_.Write("error", "quarantine_failed",
+               {{"name", rec.name}, {"detail", lines.status().message()}});
+    item->report.quarantine_id.clear();  // nothing of it was written
+    item->report.internal_failure = true;
+    if (item->report.verdict == Verdict::kSanitized) {
+      MarkBlocked(item->report, Reason::kQuarantineFailed, "see mugai.log in the state folder",
+                  true);
+    }
+    return false;
+  }
+  audit_->Forward(lines.value());
+  return true;
+}
+
 // Keeps the original: blob first, then its index row, then the audit record. A crash between
 // the blob and the row leaves only an unreferenced blob (reported by `mugai quarantine
 // reconcile`), never a row without its original.
 bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
   NodeReport& r = item->report;
-  Result<std::string> stored = blobs_.Put(r.sha256, item->bytes);
+  // (PostgreSQL with its blobs table: the original goes in with the row, in Record.)
+  Result<std::string> stored = index_->postgres() && blobs_.in_database()
+                                   ? Result<std::string>(std::string("database"))
+                                   : blobs_.Put(r.sha256, item->bytes);
   if (!stored.ok()) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", stored.status().message()}});
     return false;
@@ -915,7 +945,21 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
                                   {"verdict", rec.verdict}, {"reason", ReasonCode(r.reason)},
                                   {"source", rec.source}},
                                  item->input.actor);
-  std::vector<std::string> written;  // PostgreSQL: the record went in with the row
+  if (index_->postgres()) {
+    // The original, the row and the item's records go in together (Record): one commit.
+    Result<std::string> id = QuarantineIndex::NewItemId();
+    if (!id.ok()) {
+      log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", id.status().message()}});
+      return false;
+    }
+    rec.id = id.value();
+    r.quarantine_id = rec.id;
+    quarantined.item_id = rec.id;
+    item->pending_row = std::move(rec);
+    item->pending_audit.push_back(std::move(quarantined));
+    return true;
+  }
+  std::vector<std::string> written;
   Result<std::string> id = [&] {
     std::lock_guard<std::mutex> lock(index_mutex_);  // one connection, many threads
     return index_->Insert(rec, blobs_, quarantined, &written);
@@ -925,12 +969,8 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
     return false;
   }
   r.quarantine_id = id.value();
-  if (written.empty()) {
-    quarantined.item_id = r.quarantine_id;
-    item->pending_audit.push_back(std::move(quarantined));
-  } else {
-    audit_->Forward(written);
-  }
+  quarantined.item_id = r.quarantine_id;
+  item->pending_audit.push_back(std::move(quarantined));
   return true;
 }
 
@@ -1045,7 +1085,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
              {"reason", ReasonCode(r.reason)},
              {"threats", r.threats.empty() ? "" : r.threats.front().name}},
             item->input.actor));
-  bool recorded = Audit(std::move(item->pending_audit));
+  bool recorded = Record(item, std::move(item->pending_audit));
   item->pending_audit.clear();
   if (!recorded && r.verdict != Verdict::kBlocked) {
     UndoDelivery(item, "the audit log cannot be written (see mugai.log)");
@@ -1074,7 +1114,9 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
   if (r.verdict == Verdict::kBlocked && r.quarantine_id.empty() && read &&
       r.reason != Reason::kInputTooLarge && item->input.kept_as.empty()) {
     // Delivery failed after all: keep the original now.
-    if (!Quarantine(item) || !Audit(std::move(item->pending_audit))) r.internal_failure = true;
+    if (!Quarantine(item) || !Record(item, std::move(item->pending_audit))) {
+      r.internal_failure = true;
+    }
   }
   std::string outputs;
   for (const auto& o : r.outputs) outputs += (outputs.empty() ? "" : ",") + o.path;

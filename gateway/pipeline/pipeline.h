@@ -179,6 +179,9 @@ class Pipeline {
   bool Quarantine(const std::shared_ptr<ItemState>& item);
   bool Audit(AuditEvent event, const std::string& item_id, nlohmann::json details);
   bool Audit(std::vector<AuditEntry> entries);  // one write and one fsync for all of them
+  // Audit(entries), or on PostgreSQL with the item's pending quarantine row: the original,
+  // the row and `entries` in one transaction (a failure keeps nothing and fails the item).
+  bool Record(const std::shared_ptr<ItemState>& item, std::vector<AuditEntry> entries);
   AuditEntry Entry(AuditEvent event, const std::string& item_id, nlohmann::json details,
                    const std::string& actor = "") const;
   void UndoDelivery(const std::shared_ptr<ItemState>& item, const std::string& why);
