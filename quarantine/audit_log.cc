@@ -387,16 +387,23 @@ Result<std::vector<std::string>> AuditLog::ReadAll() const {
   return std::move(lines->lines);
 }
 
-Result<AuditVerifyResult> AuditLog::VerifyDatabase(const std::optional<AuditAnchor>& anchor) const {
+Result<AuditVerifyResult> AuditLog::VerifyDatabase(bool with_archives,
+                                                   const std::optional<AuditAnchor>& anchor) const {
   std::lock_guard<std::mutex> lock(*db_mutex_);
   // One snapshot: the rows and the head as of the same moment.
-  if (Status s = db_->Script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+  if (Status s = db_->BeginSnapshot(); !s.ok()) return s;
   struct End {
     SqlConn& db;
     ~End() { db.Rollback(); }
   } end{*db_};
   ChainVerifier v;
   if (anchor) v.WatchFor(anchor->seq, anchor->hash);
+  if (with_archives) {
+    // Segments a retention purge moved out (into the state folder of the node that ran it).
+    for (const std::string& archive : ListArchives(state_dir_)) {
+      if (Status s = FeedFile(v, archive); !s.ok()) return s;
+    }
+  }
   Result<std::vector<SqlRow>> rows = db_->Query("SELECT seq, line FROM audit ORDER BY seq");
   if (!rows.ok()) return rows.status();
   uint64_t n = 0;
@@ -539,7 +546,7 @@ std::optional<AuditAnchor> ParseAuditAnchor(std::string_view text) {
 
 Result<AuditVerifyResult> AuditLog::Verify(bool with_archives,
                                            const std::optional<AuditAnchor>& anchor) const {
-  if (db_) return VerifyDatabase(anchor);  // archives: `audit verify --archives` on a file log
+  if (db_) return VerifyDatabase(with_archives, anchor);
   Result<FileLock> lock = FileLock::Acquire(lock_path(), /*exclusive=*/false);
   if (!lock.ok()) return lock.status();
   ChainVerifier v;

@@ -162,7 +162,8 @@ class AuditLog {
   void KeepOwner(const std::string& path) const;
 
   Result<uint64_t> AppendToDatabase(const std::vector<AuditEntry>& entries);
-  Result<AuditVerifyResult> VerifyDatabase(const std::optional<AuditAnchor>& anchor) const;
+  Result<AuditVerifyResult> VerifyDatabase(bool with_archives,
+                                           const std::optional<AuditAnchor>& anchor) const;
   Result<AuditPurgeResult> PurgeDatabase(int older_than_days, const std::string& actor);
 
   std::string state_dir_;

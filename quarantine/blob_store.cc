@@ -96,7 +96,14 @@ Result<std::string> BlobStore::PutFile(const std::string& path) {
   return hex;
 }
 
-void BlobStore::SweepCache() const {
+void BlobStore::Release(const std::string& path) {
+  if (!db_ || path.empty() || path.rfind(root_ + "/", 0) != 0) return;
+  std::lock_guard<std::mutex> lock(*mutex_);
+  unlink(path.c_str());
+}
+
+void BlobStore::SweepCopies(bool all) const {
+  if (!db_) return;
   DIR* d = opendir(root_.c_str());
   if (d == nullptr) return;
   time_t now = time(nullptr);
@@ -105,7 +112,7 @@ void BlobStore::SweepCache() const {
     if (name == "." || name == "..") continue;
     std::string path = root_ + "/" + name;
     struct stat st;
-    if (lstat(path.c_str(), &st) == 0 && now - st.st_mtime > kBlobCacheSeconds) {
+    if (lstat(path.c_str(), &st) == 0 && (all || now - st.st_mtime > kBlobCacheSeconds)) {
       unlink(path.c_str());
     }
   }
@@ -116,7 +123,7 @@ std::string BlobStore::PathOf(const std::string& sha256_hex) const {
   if (!IsHex64(sha256_hex)) return "";
   if (db_) {
     std::lock_guard<std::mutex> lock(*mutex_);
-    SweepCache();
+    SweepCopies();
     Result<std::vector<SqlRow>> rows =
         db_->Query("SELECT bytes FROM blobs WHERE sha256 = $1", {sha256_hex});
     if (!rows.ok() || rows->empty() || !rows->front()[0]) return "";

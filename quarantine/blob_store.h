@@ -3,8 +3,8 @@
 //  - "directory": <root>/<aa>/<sha256>, files 0600, folders 0700 (the state folder, or
 //    quarantine.blob_dir on storage every node mounts);
 //  - "database": table blobs of the PostgreSQL quarantine database. PathOf then copies the
-//    blob into <cache>/<sha256> (0600) for the reader; copies are removed after
-//    kBlobCacheSeconds, and at once when this node purges the item.
+//    blob into <cache>/<sha256> (0600) for its reader, who Release()s it after use; a copy
+//    left by a crash is removed at the next start (SweepCopies) or kBlobCacheSeconds after.
 #pragma once
 
 #include <memory>
@@ -55,10 +55,14 @@ class BlobStore {
   // this node's copy and lets PostgreSQL reclaim the space (VACUUM). No-op for a directory.
   void Forget(const std::string& sha256_hex);
 
+  // Database store: removes a copy PathOf made (its reader is done). No-op for a directory.
+  void Release(const std::string& path);
+  // Database store: removes copies older than kBlobCacheSeconds (`all`: every copy; at start).
+  void SweepCopies(bool all = false) const;
+
   const std::string& root() const { return root_; }
 
  private:
-  void SweepCache() const;
 
   std::string root_;  // the store (directory) or the copies' folder (database)
   std::shared_ptr<SqlConn> db_;

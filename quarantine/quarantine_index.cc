@@ -534,7 +534,8 @@ Status QuarantineIndex::InsertVerbatim(const QuarantineRecord& r) {
 }
 
 Status QuarantineIndex::Apply(const std::string& id, Transition via, const Check& check,
-                              const Columns& columns) {
+                              const Columns& columns, const Check& inside) {
+  attached_lines_.clear();
   SqlTransaction tx(*db_);
   if (Status s = tx.Begin(); !s.ok()) return s;
   Result<QuarantineRecord> current = GetRow(id, /*lock=*/true);
@@ -556,7 +557,22 @@ Status QuarantineIndex::Apply(const std::string& id, Transition via, const Check
   args.emplace_back(std::string(StateName(current->state)));
   sql += " AND state = $" + std::to_string(args.size());
   if (Status s = db_->Exec(sql, args); !s.ok()) return s;
-  return tx.Commit();
+  if (inside) {
+    if (Status s = inside(current.value()); !s.ok()) return s;
+  }
+  std::vector<std::string> lines;
+  if (attached_ && db_->postgres()) {
+    // The transition's audit record, in the same transaction: never one without the other.
+    AuditEntry entry = *attached_;
+    entry.item_id = id;
+    Result<std::vector<std::string>> written =
+        AppendAuditRecords(*db_, {entry}, options_.node, options_.clock());
+    if (!written.ok()) return written.status();
+    lines = std::move(written.value());
+  }
+  if (Status s = tx.Commit(); !s.ok()) return s;
+  attached_lines_ = std::move(lines);
+  return Status::Ok();
 }
 
 Status QuarantineIndex::RequestRelease(const std::string& id, const ReleaseRequest& request) {
@@ -619,32 +635,44 @@ Status QuarantineIndex::MarkPurged(const std::string& id) {
   return Apply(id, Transition::kPurge, nullptr, {{"purged_at", FormatUtc(options_.clock())}});
 }
 
-Status QuarantineIndex::Purge(const std::string& id, BlobStore& blobs) {
-  Result<QuarantineRecord> record = Get(id);
-  if (!record.ok()) return record.status();
-  if (Status s = MarkPurged(id); !s.ok()) return s;
-  // Count and remove under the write lock (PostgreSQL: the content's advisory lock): an
-  // Insert(record, blobs) of the same content either committed before (the blob stays) or
-  // checks for the blob after (and fails).
-  SqlTransaction tx(*db_);
-  if (Status s = tx.Begin(); !s.ok()) return s;
-  if (Status s = LockContent(*db_, record->sha256); !s.ok()) return s;
-  Result<std::string> live = db_->Scalar(
-      "SELECT COUNT(*) FROM items WHERE sha256 = $1 AND state != 'purged'", {record->sha256});
-  if (!live.ok()) return live.status();
-  bool remove = live.value() == "0";
-  if (remove) {
-    if (blobs.in_database()) {
-      // In this transaction, on this connection: the row and its blob go together.
-      if (Status s = db_->Exec("DELETE FROM blobs WHERE sha256 = $1", {record->sha256}); !s.ok()) {
+Status QuarantineIndex::Purge(const std::string& id, BlobStore& blobs, std::string* disposal) {
+  // One transaction: the state, the original's removal and (PostgreSQL) the purge's record.
+  // The count and removal run under the write lock (PostgreSQL: the content's advisory lock),
+  // so an Insert(record, blobs) of the same content either committed before (the original
+  // stays) or checks for it after (and fails).
+  bool remove = false;
+  std::string what;
+  auto inside = [&](const QuarantineRecord& current) -> Status {
+    if (Status s = LockContent(*db_, current.sha256); !s.ok()) return s;
+    Result<std::string> live = db_->Scalar(
+        "SELECT COUNT(*) FROM items WHERE sha256 = $1 AND state != 'purged'", {current.sha256});
+    if (!live.ok()) return live.status();
+    remove = live.value() == "0";
+    if (remove && blobs.in_database()) {
+      if (Status s = db_->Exec("DELETE FROM blobs WHERE sha256 = $1", {current.sha256}); !s.ok()) {
         return s;
       }
-    } else if (Status s = blobs.Remove(record->sha256); !s.ok()) {
-      return s;
+    } else if (remove) {
+      // A file cannot roll back: removed last, after everything else in the transaction.
+      if (Status s = blobs.Remove(current.sha256); !s.ok()) return s;
     }
+    what = !remove ? "kept: another item not yet purged has the same content"
+           : blobs.in_database()
+               ? "deleted from the database (blobs) and vacuumed; replicas, WAL and backups "
+                 "keep it until they age out"
+               : "overwritten with zeros and deleted";
+    if (attached_) attached_->details["original"] = what;
+    return Status::Ok();
+  };
+  std::string sha;
+  if (Result<QuarantineRecord> r = Get(id); r.ok()) sha = r->sha256;
+  if (Status s = Apply(id, Transition::kPurge, nullptr,
+                       {{"purged_at", FormatUtc(options_.clock())}}, inside);
+      !s.ok()) {
+    return s;
   }
-  if (Status s = tx.Commit(); !s.ok()) return s;
-  if (remove) blobs.Forget(record->sha256);
+  if (remove) blobs.Forget(sha);
+  if (disposal != nullptr) *disposal = what;
   return Status::Ok();
 }
 

@@ -112,6 +112,13 @@ class QuarantineIndex {
   // The schema version the database has now (0 for an empty one), and what `Open` with
   // migrate would do: the steps from that version to kIndexSchemaVersion.
   int schema_version_found() const { return found_version_; }
+
+  // PostgreSQL: the next state transition (RequestRelease, Approve, Reject, MarkReleased,
+  // Purge) appends `record` (its item_id set) in its own transaction, so the new state never
+  // exists without its record; attached_lines() are the lines it wrote. nullopt detaches.
+  // On SQLite nothing is attached: the caller appends to audit.log after the transition.
+  void AttachAudit(std::optional<AuditEntry> record) { attached_ = std::move(record); }
+  const std::vector<std::string>& attached_lines() const { return attached_lines_; }
   bool postgres() const { return db_->postgres(); }
   SqlConn& db() { return *db_; }
 
@@ -152,7 +159,10 @@ class QuarantineIndex {
 
   // MarkPurged, then removes the blob unless another unpurged item has the same content.
   // A crash in between leaves an orphan blob that Reconcile reports.
-  Status Purge(const std::string& id, BlobStore& blobs);
+  // The purge is one transaction (state, the original's removal, and the attached record).
+  // `disposal` (optional) says what became of the original, for the purge's audit record
+  // (an attached record gets it as details.original).
+  Status Purge(const std::string& id, BlobStore& blobs, std::string* disposal = nullptr);
 
   // A fresh item id ("q-" + 16 hex), for InsertRecorded.
   static Result<std::string> NewItemId();
@@ -195,11 +205,15 @@ class QuarantineIndex {
   Result<QuarantineRecord> GetRow(const std::string& id, bool lock);
   // In one transaction: reads the row, applies NextState and `check`, then sets the new
   // state and `columns` (column name, value; "" stores NULL).
-  Status Apply(const std::string& id, Transition via, const Check& check, const Columns& columns);
+  // `inside` runs in the same transaction after the update (Purge removes the original there).
+  Status Apply(const std::string& id, Transition via, const Check& check, const Columns& columns,
+               const Check& inside = nullptr);
 
   std::unique_ptr<SqlConn> db_;
   Options options_;
   int found_version_ = 0;
+  std::optional<AuditEntry> attached_;
+  std::vector<std::string> attached_lines_;
 };
 
 }  // namespace mugai

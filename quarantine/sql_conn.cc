@@ -101,6 +101,7 @@ class SqliteConn final : public SqlConn {
     return {StatusCode::kIo, "quarantine index: " + why};
   }
   Status Begin() override { return Script("BEGIN IMMEDIATE"); }
+  Status BeginSnapshot() override { return Script("BEGIN"); }
   Status Commit() override { return Script("COMMIT"); }
   void Rollback() override {
     if (!sqlite3_get_autocommit(db_)) (void)Script("ROLLBACK");
@@ -119,6 +120,45 @@ class SqliteConn final : public SqlConn {
   std::string path_;
 };
 
+// A text value as PostgreSQL (client_encoding UTF8) takes it: invalid UTF-8 and NUL bytes
+// become U+FFFD. SQLite keeps any bytes, so a name from a hostile item that is not UTF-8 would
+// otherwise be recordable on one engine and refused (the item failing forever) on the other.
+std::string ValidUtf8(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t n = in.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = len > 0 && i + len <= n && c != 0;
+    for (size_t k = 1; ok && k < len; ++k) ok = (s[i + k] & 0xc0) == 0x80;
+    if (ok && len == 2) ok = c >= 0xc2;
+    if (ok && len == 3) {
+      unsigned cp = ((c & 0x0fu) << 12) | ((s[i + 1] & 0x3fu) << 6) | (s[i + 2] & 0x3fu);
+      ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+    }
+    if (ok && len == 4) {
+      unsigned cp = ((c & 0x07u) << 18) | ((s[i + 1] & 0x3fu) << 12) | ((s[i + 2] & 0x3fu) << 6) |
+                    (s[i + 3] & 0x3fu);
+      ok = cp >= 0x10000 && cp <= 0x10ffff;
+    }
+    if (ok) {
+      out.append(in, i, len);
+      i += len;
+    } else {
+      out += "\xef\xbf\xbd";
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Every session: UTF-8 text, and no statement waits for ever (a lock held by a stuck node);
+// the item then fails closed.
+constexpr const char* kSessionSettings[] = {"SET client_encoding = 'UTF8'",
+                                            "SET statement_timeout = '60s'"};
+
 class PgConn final : public SqlConn {
  public:
   PgConn(PGconn* conn, std::string dsn) : conn_(conn), dsn_(std::move(dsn)) {}
@@ -127,13 +167,20 @@ class PgConn final : public SqlConn {
   Result<std::vector<SqlRow>> Query(const std::string& sql,
                                     const std::vector<SqlParam>& params) override {
     for (int attempt = 0;; ++attempt) {
-      if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) PQreset(conn_);
+      if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) Reset();
       if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
       std::vector<const char*> values;
       std::vector<int> lengths, formats;
+      std::vector<std::string> texts;  // text values as PostgreSQL accepts them (UTF-8, no NUL)
+      texts.reserve(params.size());
       for (const SqlParam& p : params) {
-        values.push_back(p.null ? nullptr : p.text.c_str());
-        lengths.push_back(static_cast<int>(p.text.size()));
+        texts.push_back(p.binary || p.null ? std::string() : ValidUtf8(p.text));
+      }
+      for (size_t i = 0; i < params.size(); ++i) {
+        const SqlParam& p = params[i];
+        const std::string& v = p.binary ? p.text : texts[i];
+        values.push_back(p.null ? nullptr : v.c_str());
+        lengths.push_back(static_cast<int>(v.size()));
         formats.push_back(p.binary ? 1 : 0);
       }
       // Binary results only for a lone bytea column (blobs); text otherwise.
@@ -172,20 +219,33 @@ class PgConn final : public SqlConn {
   }
 
   Status Script(const std::string& sql) override {
-    if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) PQreset(conn_);
-    if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
-    PGresult* res = PQexec(conn_, sql.c_str());
-    ExecStatusType st = PQresultStatus(res);
-    std::string why = PQresultErrorMessage(res);
-    PQclear(res);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
-    if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    return {StatusCode::kIo, "PostgreSQL: " + why};
+    for (int attempt = 0;; ++attempt) {
+      if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) Reset();
+      if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
+      PGresult* res = PQexec(conn_, sql.c_str());
+      ExecStatusType st = PQresultStatus(res);
+      std::string why = PQresultErrorMessage(res);
+      PQclear(res);
+      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        // A connection that died since its last use (a restarted server, a failover): one
+        // new attempt, but never inside a transaction and never for a COMMIT (whose fate is
+        // then unknown: the caller fails the item, and its retry records it).
+        if (!in_transaction_ && attempt == 0 && sql != "COMMIT") continue;
+        return Unreachable();
+      }
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      return {StatusCode::kIo, "PostgreSQL: " + why};
+    }
   }
 
   Status Begin() override {
     Status s = Script("BEGIN");
+    in_transaction_ = s.ok();
+    return s;
+  }
+  Status BeginSnapshot() override {
+    Status s = Script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     in_transaction_ = s.ok();
     return s;
   }
@@ -211,6 +271,16 @@ class PgConn final : public SqlConn {
     return {StatusCode::kUnavailable,
             "the quarantine database cannot be reached (" + RedactDsn(dsn_) + "): " + why +
                 "; check that PostgreSQL is running and quarantine.dsn is right"};
+  }
+
+  // Reconnects with the same parameters and sets the session up again.
+  void Reset() {
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) return;
+    for (const char* set : kSessionSettings) {
+      PGresult* res = PQexec(conn_, set);
+      PQclear(res);
+    }
   }
 
   PGconn* conn_;
@@ -241,7 +311,12 @@ Result<std::unique_ptr<SqlConn>> OpenPostgres(const std::string& dsn) {
                   "quarantine.backend is \"postgresql\" but quarantine.dsn is empty; set it to a "
                   "libpq connection string such as \"host=db1 dbname=mugai user=mugai\""};
   }
-  PGconn* conn = PQconnectdb(dsn.c_str());
+  // Defaults the DSN may override (it is expanded after them): a dead server is noticed in
+  // seconds, not after the kernel's TCP timeout, while a pipeline thread waits on it.
+  const char* keywords[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout", "dbname", nullptr};
+  const char* values[] = {"10", "30", "10", "3", "30000", dsn.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string why = conn ? PQerrorMessage(conn) : "out of memory";
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
@@ -253,8 +328,9 @@ Result<std::unique_ptr<SqlConn>> OpenPostgres(const std::string& dsn) {
   // Quiet NOTICEs ("relation already exists, skipping") stay out of stderr.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   auto c = std::unique_ptr<SqlConn>(new PgConn(conn, dsn));
-  // UTC text timestamps are compared as text; the session's settings must not alter them.
-  if (Status s = c->Script("SET client_encoding = 'UTF8'"); !s.ok()) return s;
+  for (const char* set : kSessionSettings) {
+    if (Status s = c->Script(set); !s.ok()) return s;
+  }
   return c;
 }
 

@@ -53,6 +53,9 @@ class SqlConn {
   // A write transaction: SQLite BEGIN IMMEDIATE (the write lock at once); PostgreSQL BEGIN
   // (READ COMMITTED; rows are locked with ForUpdate()).
   virtual Status Begin() = 0;
+  // A read-only transaction that sees one snapshot throughout (PostgreSQL REPEATABLE READ;
+  // SQLite: a deferred transaction, which is one snapshot in WAL mode).
+  virtual Status BeginSnapshot() = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
   virtual bool postgres() const = 0;

@@ -67,6 +67,7 @@ Result<Stores> OpenStores(const StoreOptions& o, Clock clock) {
     if (!blob_db.ok()) return blob_db.status();
     stores.blobs = std::make_unique<BlobStore>(std::shared_ptr<SqlConn>(std::move(blob_db.value())),
                                                o.state_dir + "/quarantine/blob-copies");
+    stores.blobs->SweepCopies();  // a copy a crash left behind
   }
   return stores;
 }

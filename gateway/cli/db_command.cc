@@ -35,14 +35,18 @@ migrate        brings the schema up to this mugai's version (and creates it in a
 import-sqlite  moves a node's SQLite index, its audit log and its originals (the state
                folder STATE_DIR) into the configured PostgreSQL database, which must be empty
                (run migrate first). The audit chain is copied record for record, so audit
-               verify passes before and after; the import itself is the next record. The
-               source is read, never changed: keep it until you have checked the result.
+               verify passes before and after; the import itself is the next record. Rows
+               and records go in one transaction (all or nothing); the originals are copied
+               just before it (a failed import leaves only those, which a repeated import
+               reuses). The source is read, never changed: suspend intake and stop the
+               console while it runs, and keep the source until you have checked the result.
 
 Options: --config FILE (the configuration the nodes run with), --state DIR,
 --from STATE_DIR (import-sqlite), -h/--help.
 Run it as the service's user (or root), with the configuration the nodes use.
-Exit status: 0 done, 2 usage or configuration error (an unknown schema version included),
-3 the database cannot be reached or the import failed (nothing half-imported).
+Exit status: 0 done; 2 usage or configuration error, an unknown schema version, or an
+import refused (the database is not empty, the source does not verify); 3 the database
+cannot be reached or the import failed (its rows and records: nothing half-imported).
 )";
 
 std::string WhoRuns() {
@@ -71,7 +75,8 @@ int Status_(const Config& config) {
   SqlConn& db = stores->index->db();
   std::printf("where:          %s\n", db.Describe().c_str());
   std::printf("node:           %s\n", stores->node.c_str());
-  std::printf("schema version: %d (this mugai: %d)\n", kIndexSchemaVersion, kIndexSchemaVersion);
+  std::printf("schema version: %d (this mugai: %d)\n", stores->index->schema_version_found(),
+              kIndexSchemaVersion);
   Result<std::string> items = db.Scalar("SELECT count(*) FROM items");
   Result<std::vector<std::string>> blobs = stores->blobs->List();
   Result<std::vector<std::string>> audit = stores->audit->ReadAll();
@@ -116,9 +121,14 @@ int ImportSqlite(const Config& config, const std::string& from) {
   // The source: its chain must verify before anything moves.
   StoreOptions src_options;
   src_options.state_dir = from;
-  src_options.migrate = true;  // an index from before schema versions gains its node column
-  Result<Stores> src = OpenStores(src_options);
-  if (!src.ok()) return Say(ExitFor(src.status()), "the source: " + src.status().message());
+  Result<Stores> src = OpenStores(src_options);  // read only: an older index is not changed
+  if (!src.ok()) {
+    return Say(ExitFor(src.status()),
+               "the source: " + src.status().message() +
+                   (src.status().message().find("older") != std::string::npos
+                        ? " (run `mugai db migrate --state " + from + "` on it first)"
+                        : ""));
+  }
   Result<AuditVerifyResult> verified = src->audit->Verify();
   if (!verified.ok()) return Say(kExitInternal, verified.status().message());
   if (!verified->ok()) {

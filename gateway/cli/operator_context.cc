@@ -333,4 +333,20 @@ bool AuditOrSay(OperatorContext& ctx, AuditEvent event, const std::string& actor
   return true;
 }
 
+Status RecordedTransition(OperatorContext& ctx, AuditEvent event, const std::string& actor,
+                          const std::string& item_id, nlohmann::json details,
+                          const std::function<Status()>& transition, bool* audit_failed) {
+  *audit_failed = false;
+  if (ctx.index->postgres()) {
+    ctx.index->AttachAudit(AuditEntry{event, actor, item_id, details});
+    Status s = transition();
+    ctx.index->AttachAudit(std::nullopt);
+    if (s.ok()) ctx.audit->Forward(ctx.index->attached_lines());
+    return s;
+  }
+  Status s = transition();
+  if (s.ok() && !AuditOrSay(ctx, event, actor, item_id, std::move(details))) *audit_failed = true;
+  return s;
+}
+
 }  // namespace mugai

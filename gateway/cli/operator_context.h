@@ -113,6 +113,14 @@ bool AuthorizedItem(OperatorContext& ctx, const std::string& user, Operation op,
 bool AuditOrSay(OperatorContext& ctx, AuditEvent event, const std::string& actor,
                 const std::string& item_id, nlohmann::json details);
 
+// A state transition with its audit record: on PostgreSQL appended in the transition's own
+// transaction (QuarantineIndex::AttachAudit), so neither exists without the other; on SQLite
+// appended to audit.log right after it. Returns the transition's status; when the transition
+// succeeded but its record could not be written (SQLite), says why and sets *audit_failed.
+Status RecordedTransition(OperatorContext& ctx, AuditEvent event, const std::string& actor,
+                          const std::string& item_id, nlohmann::json details,
+                          const std::function<Status()>& transition, bool* audit_failed);
+
 // Prints "mugai quarantine: <message>" (and a hint) on standard error; returns `code`.
 int Fail(const OperatorContext* ctx, const std::string& command, const std::string& message,
          int code);

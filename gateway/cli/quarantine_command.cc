@@ -193,14 +193,13 @@ int RequestRelease(OperatorContext& ctx, const CliArgs& a) {
                 "YYYY-MM-DDTHH:MM:SSZ (UTC)",
                 kExitUsage);
   }
-  if (Status s = ctx.index->RequestRelease(a.words[1], req); !s.ok()) {
-    return Fail(&ctx, ctx.command, s.message(), kExitBlocked);
-  }
-  if (!AuditOrSay(ctx, AuditEvent::kReleaseRequested, user, a.words[1],
-                  {{"reason", req.reason}, {"exception", req.exception},
-                   {"expires", req.exception_expires_at}})) {
-    return kExitInternal;
-  }
+  bool audit_failed = false;
+  Status s = RecordedTransition(
+      ctx, AuditEvent::kReleaseRequested, user, a.words[1],
+      {{"reason", req.reason}, {"exception", req.exception}, {"expires", req.exception_expires_at}},
+      [&] { return ctx.index->RequestRelease(a.words[1], req); }, &audit_failed);
+  if (!s.ok()) return Fail(&ctx, ctx.command, s.message(), s.code() == StatusCode::kUnavailable ? kExitInternal : kExitBlocked);
+  if (audit_failed) return kExitInternal;
   std::fprintf(OpOut(), "release requested: %s (an approver other than %s must approve it)\n",
               a.words[1].c_str(), user.c_str());
   return kExitDelivered;
@@ -212,26 +211,37 @@ int Reject(OperatorContext& ctx, const CliArgs& a) {
   if (!ActorOf(ctx, a, &user)) return kExitUsage;
   if (!Authorized(ctx, user, Operation::kReject)) return kExitBlocked;
   if (a.Get("--reason").empty()) return Fail(&ctx, ctx.command, "--reason is required", kExitUsage);
-  if (Status s = ctx.index->Reject(a.words[1], user, a.Get("--reason")); !s.ok()) {
-    return Fail(&ctx, ctx.command, s.message(), kExitBlocked);
-  }
-  if (!AuditOrSay(ctx, AuditEvent::kReleaseRejected, user, a.words[1],
-                  {{"reason", a.Get("--reason")}})) {
-    return kExitInternal;
-  }
+  bool audit_failed = false;
+  Status s = RecordedTransition(
+      ctx, AuditEvent::kReleaseRejected, user, a.words[1], {{"reason", a.Get("--reason")}},
+      [&] { return ctx.index->Reject(a.words[1], user, a.Get("--reason")); }, &audit_failed);
+  if (!s.ok()) return Fail(&ctx, ctx.command, s.message(), s.code() == StatusCode::kUnavailable ? kExitInternal : kExitBlocked);
+  if (audit_failed) return kExitInternal;
   std::fprintf(OpOut(), "rejected: %s\n", a.words[1].c_str());
   return kExitDelivered;
 }
 
 int PurgeOne(OperatorContext& ctx, const std::string& user, const QuarantineRecord& rec,
              const std::string& why) {
-  if (Status s = ctx.index->Purge(rec.id, *ctx.blobs); !s.ok()) {
-    return Fail(&ctx, ctx.command, rec.id + ": " + s.message(), kExitBlocked);
-  }
-  if (!AuditOrSay(ctx, AuditEvent::kPurged, user, rec.id,
-                  {{"name", rec.name}, {"sha256", rec.sha256}, {"size", rec.size},
-                   {"why", why}})) {
-    return kExitInternal;
+  std::string disposal;
+  bool audit_failed = false;
+  nlohmann::json details = {{"name", rec.name}, {"sha256", rec.sha256}, {"size", rec.size},
+                            {"why", why}};
+  if (ctx.index->postgres()) {
+    // One transaction: the state, the original's removal and this record (details.original).
+    Status s = RecordedTransition(ctx, AuditEvent::kPurged, user, rec.id, details,
+                                  [&] { return ctx.index->Purge(rec.id, *ctx.blobs, &disposal); },
+                                  &audit_failed);
+    if (!s.ok()) {
+      return Fail(&ctx, ctx.command, rec.id + ": " + s.message(),
+                  s.code() == StatusCode::kUnavailable ? kExitInternal : kExitBlocked);
+    }
+  } else {
+    if (Status s = ctx.index->Purge(rec.id, *ctx.blobs, &disposal); !s.ok()) {
+      return Fail(&ctx, ctx.command, rec.id + ": " + s.message(), kExitBlocked);
+    }
+    details["original"] = disposal;
+    if (!AuditOrSay(ctx, AuditEvent::kPurged, user, rec.id, details)) return kExitInternal;
   }
   std::fprintf(OpOut(), "purged: %s (%s)\n", rec.id.c_str(), rec.name.c_str());
   return kExitDelivered;

@@ -42,10 +42,20 @@ std::optional<NodeReport> Rerun(OperatorContext& ctx, const QuarantineRecord& re
                                 std::string* report_json, bool keep_again = true) {
   std::string original = ctx.blobs->PathOf(rec.sha256);
   if (original.empty()) {
-    Fail(&ctx, ctx.command, rec.id + ": the original is missing from the store (run reconcile)",
+    Fail(&ctx, ctx.command,
+         rec.id + ": the original cannot be read from the store (" +
+             (ctx.blobs->in_database() ? "the database does not answer, or it is missing: "
+                                       : "it is missing: ") +
+             "run mugai quarantine reconcile)",
          kExitInternal);
     return std::nullopt;
   }
+  // A database original's local copy goes as soon as the pipeline has read it.
+  struct CopyRemover {
+    BlobStore& blobs;
+    std::string path;
+    ~CopyRemover() { blobs.Release(path); }
+  } remover{*ctx.blobs, original};
   // Inside `mugai serve` the service's own pipeline (its engine, its workers) runs it; on the
   // state folder, a pipeline is started for this command.
   std::unique_ptr<Pipeline> own;
@@ -246,20 +256,23 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
                   kExitBlocked);
     }
   }
-  if (Status s = ctx.index->Approve(rec.id, user); !s.ok()) {
+  bool audit_failed = false;
+  Status approved = RecordedTransition(
+      ctx, AuditEvent::kReleaseApproved, user, rec.id,
+      {{"requested_by", rec.requested_by}, {"exception", rec.exception},
+       {"reason", a.Get("--reason")}},
+      [&] { return ctx.index->Approve(rec.id, user); }, &audit_failed);
+  if (!approved.ok() || audit_failed) {
     std::filesystem::remove_all(staging);
-    return Fail(&ctx, ctx.command, s.message(), kExitBlocked);
-  }
-  if (!AuditOrSay(ctx, AuditEvent::kReleaseApproved, user, rec.id,
-                  {{"requested_by", rec.requested_by}, {"exception", rec.exception},
-                   {"reason", a.Get("--reason")}})) {
-    std::filesystem::remove_all(staging);
-    return kExitInternal;
+    if (audit_failed) return kExitInternal;
+    return Fail(&ctx, ctx.command, approved.message(),
+                approved.code() == StatusCode::kUnavailable ? kExitInternal : kExitBlocked);
   }
   std::string original_bytes;  // an exception release delivers the original itself
   if (rec.exception) {
     std::string original = ctx.blobs->PathOf(rec.sha256);
     Result<std::string> bytes = ReadFileLimited(original, UINT64_MAX);
+    ctx.blobs->Release(original);
     if (original.empty() || !bytes.ok()) {
       return Fail(&ctx, ctx.command, rec.id + ": the original cannot be read", kExitInternal);
     }
@@ -313,15 +326,14 @@ int ApproveItem(OperatorContext& ctx, const CliArgs& a) {
     std::filesystem::remove_all(staging);
     if (!moved.ok()) return Fail(&ctx, ctx.command, moved.message(), kExitInternal);
   }
-  if (Status s = ctx.index->MarkReleased(rec.id, dest); !s.ok()) {
-    return Fail(&ctx, ctx.command, s.message(), kExitInternal);
-  }
-  if (!AuditOrSay(ctx, AuditEvent::kReleased, user, rec.id,
-                  {{"destination", dest}, {"files", delivered}, {"sha256", rec.sha256},
-                   {"exception", rec.exception}, {"requested_by", rec.requested_by},
-                   {"approved_by", user}})) {
-    return kExitInternal;
-  }
+  bool release_audit_failed = false;
+  Status released = RecordedTransition(
+      ctx, AuditEvent::kReleased, user, rec.id,
+      {{"destination", dest}, {"files", delivered}, {"sha256", rec.sha256},
+       {"exception", rec.exception}, {"requested_by", rec.requested_by}, {"approved_by", user}},
+      [&] { return ctx.index->MarkReleased(rec.id, dest); }, &release_audit_failed);
+  if (!released.ok()) return Fail(&ctx, ctx.command, released.message(), kExitInternal);
+  if (release_audit_failed) return kExitInternal;
   for (const auto& f : delivered) std::fprintf(OpOut(), "released: %s\n", f.c_str());
   if (rec.exception) {
     std::fprintf(OpOut(), "EXCEPTION: the unsanitised original was released (例外: 無害化されていない原本を配送しました)\n");

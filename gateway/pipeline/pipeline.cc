@@ -134,6 +134,7 @@ struct Pipeline::ItemState {
   // PostgreSQL: the quarantine row (its id already given out), written with pending_audit
   // and the original in one transaction by Record().
   std::optional<QuarantineRecord> pending_row;
+  bool record_failed = false;  // that transaction failed: the item fails, and is not kept again
   Member member;  // what its container said of it (role, declared type; bytes moved out)
   std::string clean_mail_part;  // a message delivered unchanged: the sha256 of its only part
   // A text part processed by its message's worker (Member::processed): its output is
@@ -183,6 +184,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
     return Status{stores.status().code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
                                                                     : StatusCode::kConfig,
                   "quarantine: " + stores.status().message()};
+  }
+  if (stores->blobs->in_database() && config.max_input_bytes > (uint64_t{1} << 30)) {
+    return Status{StatusCode::kConfig,
+                  "limits.max_input_bytes is " + std::to_string(config.max_input_bytes) +
+                      " bytes, over the 1 GiB a PostgreSQL bytea holds: lower it, or keep the "
+                      "originals in a shared folder (quarantine.blob_store = \"directory\")"};
   }
   p->index_ = std::move(stores->index);
   p->audit_ = std::move(stores->audit);
@@ -893,6 +900,9 @@ bool Pipeline::Record(const std::shared_ptr<ItemState>& item, std::vector<AuditE
                {{"name", rec.name}, {"detail", lines.status().message()}});
     item->report.quarantine_id.clear();  // nothing of it was written
     item->report.internal_failure = true;
+    // Not kept again below: a second attempt (on a reconnected database) would leave a row
+    // without the item's decision, and the item is tried again anyway (tempfail, watch).
+    item->record_failed = true;
     if (item->report.verdict == Verdict::kSanitized) {
       MarkBlocked(item->report, Reason::kQuarantineFailed, "see mugai.log in the state folder",
                   true);
@@ -1112,7 +1122,7 @@ void Pipeline::Finish(const std::shared_ptr<ItemState>& item) {
     UndoDelivery(item, "the delivery could not be recorded in the audit log (see mugai.log)");
   }
   if (r.verdict == Verdict::kBlocked && r.quarantine_id.empty() && read &&
-      r.reason != Reason::kInputTooLarge && item->input.kept_as.empty()) {
+      r.reason != Reason::kInputTooLarge && item->input.kept_as.empty() && !item->record_failed) {
     // Delivery failed after all: keep the original now.
     if (!Quarantine(item) || !Record(item, std::move(item->pending_audit))) {
       r.internal_failure = true;

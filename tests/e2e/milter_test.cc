@@ -482,6 +482,65 @@ assert(mt.getreply(conn) == SMFIR_REPLYCODE, "tempfailed without the service")
       << testing::ReadFile(dir / "milter-state/mugai.log");
 }
 
+// The milter on a PostgreSQL quarantine (issue 17): while the database is down every message
+// is tempfailed (451: the sending MTA keeps it and retries), never accepted unrecorded; when it
+// is back, the same milter records and passes mail again without a restart.
+TEST(MilterOnPostgres, ADatabaseOutageTempfailsAndMailFlowsAgainAfterIt) {
+  if (access("/usr/bin/miltertest", X_OK) != 0) GTEST_SKIP() << "miltertest not installed";
+  testing::TempDir dir;
+  chmod(dir.path().c_str(), 0755);
+  const std::string script_path = MUGAI_PG_SERVER_SCRIPT;
+  testing::RunResult pg = testing::Run({"/bin/bash", script_path, "start", dir / "pg"});
+  ASSERT_EQ(pg.exit_code, 0) << pg.err;
+  if (!std::filesystem::exists(dir / "pg/dsn")) GTEST_SKIP() << "PostgreSQL is not installed";
+  std::string dsn = testing::ReadFile(dir / "pg/dsn");
+  dsn.erase(dsn.find_last_not_of("\n ") + 1);
+  struct PgStopper {
+    std::string script, dir;
+    ~PgStopper() { testing::Run({"/bin/bash", script, "stop", dir}); }
+  } pg_stopper{script_path, dir / "pg"};
+  const std::string config = std::string("[quarantine]\nbackend = \"postgresql\"\ndsn = \"") + dsn +
+                             "\"\nnode_name = \"mx1\"\n" + kMilterConfig;
+  testing::WriteFile(dir / "db.toml", config);
+  ASSERT_EQ(testing::Run({testing::MugaiBinary(), "db", "migrate", "--config", dir / "db.toml",
+                          "--state", dir / "state"}).exit_code, 0);
+  MilterRun milter(dir, config);
+  ASSERT_TRUE(milter.ready) << testing::ReadFile(dir / "milter.log");
+  auto send = [&](const std::string& name, const std::string& expect) {
+    testing::WriteFile(dir / (name + ".lua"),
+                       "local conn = mt.connect(\"inet:" + std::to_string(milter.port) +
+                           "@127.0.0.1\")\nassert(conn ~= nil, \"connect\")\n"
+                           "assert(mt.conninfo(conn, \"localhost\", \"127.0.0.1\") == nil)\n"
+                           "assert(mt.mailfrom(conn, \"a@example.jp\") == nil)\n"
+                           "assert(mt.rcptto(conn, \"b@example.jp\") == nil)\n"
+                           "assert(mt.header(conn, \"Content-Type\", \"text/plain\") == nil)\n"
+                           "assert(mt.eoh(conn) == nil)\n"
+                           "assert(mt.bodystring(conn, \"" + name + "\\r\\n\") == nil)\n"
+                           "assert(mt.eom(conn) == nil)\n"
+                           "assert(mt.getreply(conn) == " + expect + ", \"" + expect + "\")\n"
+                           "mt.disconnect(conn)\n");
+    return testing::Run({"/usr/bin/miltertest", "-s", dir / (name + ".lua")});
+  };
+  testing::RunResult up = send("before", "SMFIR_CONTINUE");
+  EXPECT_EQ(up.exit_code, 0) << up.out << up.err << testing::ReadFile(dir / "milter.log");
+  ASSERT_EQ(testing::Run({"/bin/bash", script_path, "kill", dir / "pg"}).exit_code, 0);
+  testing::RunResult down = send("during", "SMFIR_REPLYCODE");
+  EXPECT_EQ(down.exit_code, 0) << down.out << down.err;
+  std::string log = testing::ReadFile(dir / "state/mugai.log");
+  EXPECT_NE(log.find("event=milter_tempfail"), std::string::npos) << log;
+  ASSERT_EQ(testing::Run({"/bin/bash", script_path, "restart", dir / "pg"}).exit_code, 0);
+  testing::RunResult again = send("after", "SMFIR_CONTINUE");
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err << testing::ReadFile(dir / "state/mugai.log");
+  testing::RunResult exported = testing::Run(
+      {testing::MugaiBinary(), "audit", "export", "--config", dir / "db.toml", "--state", dir / "state"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  size_t processed = 0;
+  for (const auto& r : nlohmann::json::parse(exported.out)) processed += r["event"] == "item_processed";
+  EXPECT_EQ(processed, 2u) << "the tempfailed message left no record; the other two did";
+  EXPECT_EQ(testing::Run({testing::MugaiBinary(), "audit", "verify", "--config", dir / "db.toml",
+                          "--state", dir / "state"}).exit_code, 0);
+}
+
 class PostfixMilter : public ::testing::Test {
  protected:
   void SetUp() override {

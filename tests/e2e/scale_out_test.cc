@@ -211,10 +211,28 @@ TEST_F(ScaleOut, APpapItemQuarantinedOnOneNodeIsResubmittedOnTheOther) {
   EXPECT_EQ(records.back()["event"], "resubmitted");
   EXPECT_EQ(records.back()["node"], "node-b");
   EXPECT_EQ(Verify("a"), 0);
-  // Purged on b: the original leaves the database, and the disposal is recorded.
-  ASSERT_EQ(Q("b", {"purge", id, "--user", "alice"}).exit_code, 0);
-  EXPECT_EQ(json::parse(Q("a", {"show", id}).out)["state"], "purged");
-  EXPECT_EQ(Export("a").back()["event"], "purged");
+  // Purged on b: the original leaves the database once no item has it, and each disposal is
+  // recorded. (Each operator resubmission kept the original again, as another item.)
+  std::vector<std::string> same;
+  for (const auto& i : List("a")) {
+    if (i["sha256"] == items[0]["sha256"]) same.push_back(i["id"]);
+  }
+  ASSERT_GE(same.size(), 2u);
+  std::vector<std::string> disposals;
+  for (const std::string& each : same) {
+    ASSERT_EQ(Q("b", {"purge", each, "--user", "alice"}).exit_code, 0);
+    EXPECT_EQ(json::parse(Q("a", {"show", each}).out)["state"], "purged");
+    json purged = Export("a").back();
+    EXPECT_EQ(purged["event"], "purged");
+    EXPECT_EQ(purged["item_id"], each);
+    EXPECT_EQ(purged["node"], "node-b");
+    disposals.push_back(purged["details"]["original"]);
+  }
+  for (size_t i = 0; i + 1 < disposals.size(); ++i) {
+    EXPECT_EQ(disposals[i].rfind("kept: another item", 0), 0u) << disposals[i];
+  }
+  EXPECT_EQ(disposals.back().rfind("deleted from the database", 0), 0u) << disposals.back();
+  EXPECT_EQ(Db("a", {"status"}).out.find("originals:      0") != std::string::npos, true);
   EXPECT_EQ(Q("a", {"reconcile"}).exit_code, 0);
 }
 
@@ -278,6 +296,22 @@ TEST_F(ScaleOut, AnOldSqliteIndexNeedsMigrateAndKeepsItsRows) {
   EXPECT_NE(m.out.find("from schema version 1 to 2"), std::string::npos) << m.out;
   EXPECT_EQ(List("old").size(), 2u);
   EXPECT_EQ(Verify("old"), 0);
+}
+
+// A state change and its audit record are one transaction: when the record cannot be written
+// (here the chain's head was tampered with, so every append is refused), the request is not
+// made either.
+TEST_F(ScaleOut, ATransitionWhoseRecordCannotBeWrittenDoesNotHappen) {
+  ASSERT_EQ(Sanitize("a", Blocked("t", 1)).exit_code, 1);
+  std::string id = List("a")[0]["id"];
+  testing::RunResult tamper = testing::Run(
+      {"/usr/bin/psql", "-q", dsn_, "-c", "UPDATE audit_head SET hash = repeat('0', 64)"});
+  if (tamper.exit_code != 0) GTEST_SKIP() << "psql is needed: " << tamper.err;
+  testing::RunResult req = Q("b", {"request-release", id, "--user", "alice", "--reason", "x"});
+  EXPECT_NE(req.exit_code, 0);
+  EXPECT_NE(req.err.find("audit_head"), std::string::npos) << req.err;
+  EXPECT_EQ(List("a")[0]["state"], "quarantined");
+  EXPECT_NE(Verify("a"), 0);  // and verify says where the chain is broken
 }
 
 // Killed where the SQLite path has written the original but not its row: on PostgreSQL the

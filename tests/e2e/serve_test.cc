@@ -677,13 +677,19 @@ TEST_F(ServeTest, OnPostgresADatabaseOutageHoldsItemsBackAndTheServiceCatchesUp)
   testing::RunResult exported = testing::Run({testing::MugaiBinary(), "audit", "export",
                                               "--config", dir_ / "serve.toml"});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  std::map<std::string, int> processed;
+  std::map<std::string, int> processed, quarantined;
   for (const auto& r : json::parse(exported.out)) {
     if (r["event"] == "item_processed") ++processed[r["details"]["name"]];
+    if (r["event"] == "quarantined") ++quarantined[r["details"]["name"]];
     EXPECT_EQ(r["node"], "node-1");
   }
   EXPECT_EQ(processed, (std::map<std::string, int>{
                            {"a.txt", 1}, {"a.pdf", 1}, {"b.txt", 1}, {"b.pdf", 1}, {"c.txt", 1}}));
+  // Kept once each: no second row from a retry on a reconnected database.
+  EXPECT_EQ(quarantined, (std::map<std::string, int>{{"a.pdf", 1}, {"b.pdf", 1}}));
+  testing::RunResult rows = testing::Run({testing::MugaiBinary(), "quarantine", "list", "--json",
+                                          "--config", dir_ / "serve.toml"});
+  EXPECT_EQ(json::parse(rows.out).size(), 2u) << rows.out;
   EXPECT_EQ(testing::Run({testing::MugaiBinary(), "audit", "verify", "--config",
                           dir_ / "serve.toml"}).exit_code, 0);
   EXPECT_EQ(Stop(), 0);
