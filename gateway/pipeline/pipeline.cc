@@ -279,6 +279,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
                  {"signatures", info.signatures_path},
                  {"signature_count", info.signature_count},
                  {"database_version", info.database_version}})) {
+    if (p->audit_->in_database()) {
+      // The database went away during the engine load (or refuses the append): exit 3.
+      return Status{StatusCode::kUnavailable,
+                    "cannot write the audit chain in the quarantine database (see " +
+                        config.state_dir + "/mugai.log; check it with 'mugai audit verify')"};
+    }
     return Status{StatusCode::kConfig,
                   "cannot write the audit log in " + config.state_dir +
                       " (see mugai.log; check it with 'mugai audit verify --state " +
