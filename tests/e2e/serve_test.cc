@@ -624,7 +624,8 @@ TEST_F(ServeTest, OnPostgresADatabaseOutageHoldsItemsBackAndTheServiceCatchesUp)
   dsn.erase(dsn.find_last_not_of("\n ") + 1);
   const std::string config = "[service]\nmetrics_listen = \"127.0.0.1:0\"\n[quarantine]\n"
                              "backend = \"postgresql\"\ndsn = \"" + dsn +
-                             "\"\nnode_name = \"node-1\"\n[watch]\nstable_ms = 0\n";
+                             "\"\nnode_name = \"node-1\"\n[watch]\nstable_ms = 0\n"
+                             "[roles]\noperators = [\"" + Me() + "\"]\n";
   testing::WriteFile(dir_ / "serve.toml", config);
   // An empty database: the service refuses it and names the command.
   {
@@ -692,6 +693,22 @@ TEST_F(ServeTest, OnPostgresADatabaseOutageHoldsItemsBackAndTheServiceCatchesUp)
   EXPECT_EQ(json::parse(rows.out).size(), 2u) << rows.out;
   EXPECT_EQ(testing::Run({testing::MugaiBinary(), "audit", "verify", "--config",
                           dir_ / "serve.toml"}).exit_code, 0);
+  // Another node keeps an item; this node's service (what the console and operators ask)
+  // lists it, and its metrics count it.
+  testing::WriteFile(dir_ / "node2.toml", "[paths]\nstate = \"" + (dir_ / "state2") +
+                                              "\"\n[quarantine]\nbackend = \"postgresql\"\n"
+                                              "dsn = \"" + dsn + "\"\nnode_name = \"node-2\"\n");
+  testing::WriteFile(dir_ / "in/d.pdf", testing::Eicar() + "d");
+  ASSERT_EQ(testing::Run({testing::MugaiBinary(), "sanitize", "-q", "--config", dir_ / "node2.toml",
+                          "--signatures", testing::SignaturesDir(), dir_ / "in/d.pdf"}).exit_code, 1);
+  testing::RunResult via = testing::Run({testing::MugaiBinary(), "quarantine", "list", "--json",
+                                         "--service", socket_});
+  ASSERT_EQ(via.exit_code, 0) << via.err;
+  std::set<std::string> nodes;
+  for (const auto& i : json::parse(via.out)) nodes.insert(i["node"]);
+  EXPECT_EQ(nodes, (std::set<std::string>{"node-1", "node-2"})) << via.out;
+  samples = Scrape(port);
+  if (samples.is_object()) EXPECT_EQ(Sum(samples, "mugai_quarantine_items", "quarantined"), 3);
   EXPECT_EQ(Stop(), 0);
   testing::Run({"/bin/bash", script, "stop", dir_ / "pg"});
 }
