@@ -64,21 +64,18 @@ int Record(const mugai::StoreOptions& options, int items, int worker) {
       }
       continue;
     }
-    std::vector<std::string> written;
-    Result<std::string> id = stores->index->Insert(rec, *stores->blobs, quarantined, &written);
+    Result<std::string> id = stores->index->Insert(rec, *stores->blobs);
     if (!id.ok()) {
       std::fprintf(stderr, "%s\n", id.status().message().c_str());
       return 1;
     }
-    // As the pipeline does: on SQLite the item's quarantine and decision in one append; on
-    // PostgreSQL the quarantine went in with the row.
-    std::vector<AuditEntry> entries;
-    if (written.empty()) {
-      quarantined.item_id = id.value();
-      entries.push_back(quarantined);
+    // As the pipeline does on SQLite: the item's quarantine and decision in one append.
+    quarantined.item_id = id.value();
+    if (!stores->audit
+             ->AppendAll({quarantined, {AuditEvent::kItemProcessed, "mugai", id.value(), details}})
+             .ok()) {
+      return 1;
     }
-    entries.push_back({AuditEvent::kItemProcessed, "mugai", id.value(), details});
-    if (!stores->audit->AppendAll(entries).ok()) return 1;
   }
   return 0;
 }

@@ -253,6 +253,50 @@ Status CheckEntries(const std::vector<AuditEntry>& entries) {
 const char* const kDbLog = "database table audit";
 const char* const kDbHead = "database table audit_head";
 
+// The head as ChainVerifier::Finish takes it: none for an empty chain.
+Result<std::optional<Head>> AsFinishHead(const Head& head) {
+  return head.seq == 0 ? std::optional<Head>() : std::optional<Head>(head);
+}
+
+// What a retention purge of a verified chain removes: its records older than `cutoff`.
+struct PurgePlan {
+  size_t removed = 0;  // the first `removed` lines go
+  uint64_t last_removed_seq = 0;
+  AuditPurgeResult result;
+  nlohmann::json checkpoint;  // the checkpoint record's details
+};
+
+// `verified`: the verifier's result for exactly `lines`, ok.
+PurgePlan PlanPurge(const std::vector<std::string>& lines, const AuditVerifyResult& verified,
+                    int64_t cutoff) {
+  PurgePlan plan;
+  std::string why;
+  int64_t last_time = 0;
+  for (; plan.removed < lines.size(); ++plan.removed) {
+    std::optional<audit_internal::Record> r =
+        audit_internal::ParseRecord(lines[plan.removed], &why);
+    if (!r || r->time >= cutoff) break;  // verified, so r is always set
+    last_time = r->time;
+  }
+  size_t k = plan.removed;
+  if (k == 0) {
+    plan.result = AuditPurgeResult{0, lines.size(), ""};
+    return plan;
+  }
+  const uint64_t first_removed = verified.first_seq;
+  plan.last_removed_seq = first_removed + k - 1;
+  plan.result = AuditPurgeResult{k, lines.size() - k + 1,
+                                 ArchiveName(last_time, first_removed, plan.last_removed_seq)};
+  plan.checkpoint = {{"removed_first_seq", first_removed},
+                     {"removed_last_seq", plan.last_removed_seq},
+                     {"removed_last_hash", LineHash(lines[k - 1])},
+                     {"removed_count", k},
+                     {"kept_count", lines.size() - k},
+                     {"cutoff", FormatUtc(cutoff)},
+                     {"archive", plan.result.archive}};
+  return plan;
+}
+
 // The head row, locked for this transaction when `lock`.
 Result<Head> ReadDbHead(SqlConn& db, bool lock) {
   Result<std::vector<SqlRow>> rows = db.Query(
@@ -410,9 +454,7 @@ Result<AuditVerifyResult> AuditLog::VerifyDatabase(bool with_archives,
   for (const SqlRow& r : rows.value()) v.Feed(kDbLog, ++n, r[1].value_or(""));
   Result<Head> head = ReadDbHead(*db_, false);
   if (!head.ok()) return head.status();
-  Result<std::optional<Head>> h = std::optional<Head>(head.value());
-  if (head->seq == 0) h = std::optional<Head>();
-  v.Finish(kDbLog, kDbHead, h);
+  v.Finish(kDbLog, kDbHead, AsFinishHead(head.value()));
   return v.result();
 }
 
@@ -428,42 +470,24 @@ Result<AuditPurgeResult> AuditLog::PurgeDatabase(int older_than_days, const std:
   for (const SqlRow& r : rows.value()) lines.push_back(r[1].value_or(""));
   ChainVerifier v;
   for (size_t i = 0; i < lines.size(); ++i) v.Feed(kDbLog, i + 1, lines[i]);
-  v.Finish(kDbLog, kDbHead,
-           head->seq == 0 ? Result<std::optional<Head>>(std::optional<Head>())
-                          : Result<std::optional<Head>>(std::optional<Head>(head.value())));
+  v.Finish(kDbLog, kDbHead, AsFinishHead(head.value()));
   if (!v.result().ok()) {
     return Status{StatusCode::kInvalidArgument,
                   "the audit chain does not verify, purge refused: " + Describe(*v.result().problem)};
   }
-  int64_t cutoff = clock_() - int64_t{older_than_days} * 86400;
-  std::string why;
-  size_t k = 0;
-  int64_t last_time = 0;
-  for (; k < lines.size(); ++k) {
-    std::optional<audit_internal::Record> r = audit_internal::ParseRecord(lines[k], &why);
-    if (!r || r->time >= cutoff) break;
-    last_time = r->time;
-  }
-  if (k == 0) return AuditPurgeResult{0, lines.size(), ""};
-  const uint64_t first_removed = v.result().first_seq;
-  const uint64_t last_removed = first_removed + k - 1;
-  AuditPurgeResult result{k, lines.size() - k + 1,
-                          ArchiveName(last_time, first_removed, last_removed)};
-  AuditEntry checkpoint{AuditEvent::kCheckpoint, actor, "",
-                        {{"removed_first_seq", first_removed},
-                         {"removed_last_seq", last_removed},
-                         {"removed_last_hash", LineHash(lines[k - 1])},
-                         {"removed_count", k},
-                         {"kept_count", lines.size() - k},
-                         {"cutoff", FormatUtc(cutoff)},
-                         {"archive", result.archive}}};
+  PurgePlan plan = PlanPurge(lines, v.result(), clock_() - int64_t{older_than_days} * 86400);
+  if (plan.removed == 0) return plan.result;
+  AuditEntry checkpoint{AuditEvent::kCheckpoint, actor, "", plan.checkpoint};
   // The archive is written (on this node's state folder) before the rows go: a failed
   // commit leaves a duplicate archive that a retried purge overwrites with the same bytes.
-  std::string archive = state_dir_ + "/" + result.archive;
+  std::string archive = state_dir_ + "/" + plan.result.archive;
   if (Status s = MakeDirs(state_dir_, 0700); !s.ok()) return s;
-  if (Status s = WriteFileAtomically(archive, Join(lines, 0, k), 0600, true); !s.ok()) return s;
+  if (Status s = WriteFileAtomically(archive, Join(lines, 0, plan.removed), 0600, true); !s.ok()) {
+    return s;
+  }
   KeepOwner(archive);
-  if (Status s = db_->Exec("DELETE FROM audit WHERE seq <= $1", {static_cast<int64_t>(last_removed)});
+  if (Status s = db_->Exec("DELETE FROM audit WHERE seq <= $1",
+                           {static_cast<int64_t>(plan.last_removed_seq)});
       !s.ok()) {
     return s;
   }
@@ -472,7 +496,7 @@ Result<AuditPurgeResult> AuditLog::PurgeDatabase(int older_than_days, const std:
   if (!written.ok()) return written.status();
   if (Status s = tx.Commit(); !s.ok()) return s;
   Forward(written.value());
-  return result;
+  return plan.result;
 }
 
 Result<uint64_t> AuditLog::AppendAll(const std::vector<AuditEntry>& entries) {
@@ -584,33 +608,15 @@ Result<AuditPurgeResult> AuditLog::Purge(int older_than_days, const std::string&
     return Status{StatusCode::kInvalidArgument,
                   "the audit log does not verify, purge refused: " + Describe(*v.result().problem)};
   }
-  int64_t cutoff = clock_() - int64_t{older_than_days} * 86400;
-  std::string why;
-  size_t k = 0;
-  int64_t last_time = 0;
-  for (; k < lines.size(); ++k) {
-    std::optional<audit_internal::Record> r = audit_internal::ParseRecord(lines[k], &why);
-    if (!r || r->time >= cutoff) break;  // verified above, so r is always set
-    last_time = r->time;
-  }
-  if (k == 0) return AuditPurgeResult{0, lines.size(), ""};
-  const uint64_t first_removed = v.result().first_seq;
-  const uint64_t last_removed = first_removed + k - 1;
-  AuditPurgeResult result{k, lines.size() - k + 1,
-                          ArchiveName(last_time, first_removed, last_removed)};
-  nlohmann::json details = {{"removed_first_seq", first_removed},
-                            {"removed_last_seq", last_removed},
-                            {"removed_last_hash", LineHash(lines[k - 1])},
-                            {"removed_count", k},
-                            {"kept_count", lines.size() - k},
-                            {"cutoff", FormatUtc(cutoff)},
-                            {"archive", result.archive}};
+  PurgePlan plan = PlanPurge(lines, v.result(), clock_() - int64_t{older_than_days} * 86400);
+  if (plan.removed == 0) return plan.result;
+  const size_t k = plan.removed;
   uint64_t seq = v.result().last_seq + 1;
-  std::string checkpoint = FormatRecord(seq, clock_(), AuditEvent::kCheckpoint, actor, "", details,
-                                        v.result().last_hash);
+  std::string checkpoint = FormatRecord(seq, clock_(), AuditEvent::kCheckpoint, actor, "",
+                                        plan.checkpoint, v.result().last_hash);
   // Archive first: a crash before the log is replaced only leaves a duplicate archive that
   // the retried purge overwrites with the same bytes.
-  std::string archive = state_dir_ + "/" + result.archive;
+  std::string archive = state_dir_ + "/" + plan.result.archive;
   if (Status s = WriteFileAtomically(archive, Join(lines, 0, k), 0600, true); !s.ok()) return s;
   std::string kept = Join(lines, k, lines.size()) + checkpoint + "\n";
   if (Status s = WriteFileAtomically(log_path(), kept, 0600, true); !s.ok()) return s;
@@ -621,7 +627,7 @@ Result<AuditPurgeResult> AuditLog::Purge(int older_than_days, const std::string&
   KeepOwner(log_path());
   KeepOwner(head_path());
   if (syslog_) syslog_->Send(6, AuditEventName(AuditEvent::kCheckpoint), checkpoint);
-  return result;
+  return plan.result;
 }
 
 }  // namespace mugai

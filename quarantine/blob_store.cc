@@ -145,11 +145,7 @@ Result<std::string> BlobStore::Put(const std::string& sha256_hex, std::string_vi
     std::lock_guard<std::mutex> lock(*mutex_);
     // Committed (autocommit) before the index row names it: a crash in between leaves an
     // orphan that reconcile reports, never a row without its original.
-    Status s = db_->Exec(
-        "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) "
-        "ON CONFLICT (sha256) DO NOTHING",
-        {sha256_hex, static_cast<int64_t>(bytes.size()), SqlParam::Binary(std::string(bytes))});
-    if (!s.ok()) return s;
+    if (Status s = PutBlobRow(*db_, sha256_hex, bytes); !s.ok()) return s;
     return "database:" + sha256_hex;
   }
   std::string dir = root_ + "/" + sha256_hex.substr(0, 2);
@@ -200,16 +196,18 @@ void BlobStore::Forget(const std::string& sha256_hex) {
   (void)db_->Script("VACUUM blobs");
 }
 
+Status PutBlobRow(SqlConn& db, const std::string& sha256_hex, std::string_view bytes) {
+  return db.Exec(
+      "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) "
+      "ON CONFLICT (sha256) DO NOTHING",
+      {sha256_hex, static_cast<int64_t>(bytes.size()), SqlParam::Binary(std::string(bytes))});
+}
+
 Status BlobStore::Remove(const std::string& sha256_hex) {
   if (!IsHex64(sha256_hex)) return {StatusCode::kInvalidArgument, "bad sha256"};
   if (db_) {
-    {
-      std::lock_guard<std::mutex> lock(*mutex_);
-      Status s = db_->Exec("DELETE FROM blobs WHERE sha256 = $1", {sha256_hex});
-      if (!s.ok()) return s;
-    }
-    Forget(sha256_hex);
-    return Status::Ok();
+    // A database original goes in the index's purge transaction, with its row's change.
+    return {StatusCode::kInvalidArgument, "a database original is removed by the index's purge"};
   }
   std::string path = root_ + "/" + sha256_hex.substr(0, 2) + "/" + sha256_hex;
   // Overwrite with zeros and sync before unlinking, so the content does not linger in free

@@ -48,7 +48,8 @@ class BlobStore {
   Result<std::vector<std::string>> List() const;
 
   // Removes the blob `sha256_hex` (an absent blob is not an error). kInvalidArgument for a
-  // bad id, kIo when it cannot be removed.
+  // bad id or a database store (QuarantineIndex::Purge deletes those in its transaction), kIo
+  // when it cannot be removed.
   Status Remove(const std::string& sha256_hex);
 
   // After the database's row went (the index deleted it in its purge transaction): removes
@@ -68,5 +69,9 @@ class BlobStore {
   std::shared_ptr<SqlConn> db_;
   std::shared_ptr<std::mutex> mutex_;  // db_ is one connection
 };
+
+// Stores a database original (table blobs; an existing one is kept) on `db`, in whatever
+// transaction is open there.
+Status PutBlobRow(SqlConn& db, const std::string& sha256_hex, std::string_view bytes);
 
 }  // namespace mugai

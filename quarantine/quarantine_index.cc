@@ -343,41 +343,54 @@ Status QuarantineIndex::InitSchema() {
 }
 
 Result<std::string> QuarantineIndex::Insert(const QuarantineRecord& record) {
-  return InsertChecked(record, nullptr, nullptr, nullptr);
+  return InsertChecked(record, nullptr);
 }
 
 Result<std::string> QuarantineIndex::Insert(const QuarantineRecord& record,
                                             const BlobStore& blobs) {
-  return InsertChecked(record, &blobs, nullptr, nullptr);
+  return InsertChecked(record, &blobs);
 }
 
-Result<std::string> QuarantineIndex::Insert(const QuarantineRecord& record,
-                                            const BlobStore& blobs, const AuditEntry& audit,
-                                            std::vector<std::string>* audit_lines) {
-  return InsertChecked(record, &blobs, &audit, audit_lines);
+Status QuarantineIndex::HoldOriginal(const QuarantineRecord& r, const BlobStore& blobs,
+                                     const std::string_view* original) {
+  if (Status s = LockContent(*db_, r.sha256); !s.ok()) return s;
+  if (blobs.in_database() && original != nullptr) {
+    return PutBlobRow(*db_, r.sha256, *original);  // with the row, in this transaction
+  }
+  bool present;
+  if (blobs.in_database()) {
+    Result<std::string> found = db_->Scalar("SELECT 1 FROM blobs WHERE sha256 = $1", {r.sha256});
+    if (!found.ok()) return found.status();
+    present = !found->empty();
+  } else {
+    present = !blobs.PathOf(r.sha256).empty();
+  }
+  if (!present) {
+    return Status{StatusCode::kNotFound, "the original " + r.sha256 + " is not in the store"};
+  }
+  return Status::Ok();
+}
+
+Status QuarantineIndex::InsertRow(const QuarantineRecord& r, const std::string& id) {
+  return db_->Exec(
+      "INSERT INTO items (id, received_at, entry_point, source, name, size, sha256, "
+      "detected_type, verdict, reasons, threats, signature_version, classification, "
+      "state, report_json, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "$13, 'quarantined', $14, $15)",
+      {id, r.received_at.empty() ? FormatUtc(options_.clock()) : r.received_at, r.entry_point,
+       r.source, r.name, r.size, r.sha256, r.detected_type, r.verdict, r.reasons, r.threats,
+       r.signature_version,
+       r.classification.empty() ? options_.default_classification : r.classification,
+       r.report_json, options_.node});
 }
 
 Result<std::string> QuarantineIndex::InsertChecked(const QuarantineRecord& r,
-                                                   const BlobStore* blobs,
-                                                   const AuditEntry* audit,
-                                                   std::vector<std::string>* lines) {
+                                                   const BlobStore* blobs) {
   if (Status s = ValidateNew(r); !s.ok()) return s;
   SqlTransaction tx(*db_);
   if (Status s = tx.Begin(); !s.ok()) return s;
   if (blobs != nullptr) {
-    if (Status s = LockContent(*db_, r.sha256); !s.ok()) return s;
-    bool present;
-    if (blobs->in_database()) {
-      Result<std::string> found =
-          db_->Scalar("SELECT 1 FROM blobs WHERE sha256 = $1", {r.sha256});
-      if (!found.ok()) return found.status();
-      present = !found->empty();
-    } else {
-      present = !blobs->PathOf(r.sha256).empty();
-    }
-    if (!present) {
-      return Status{StatusCode::kNotFound, "the original " + r.sha256 + " is not in the store"};
-    }
+    if (Status s = HoldOriginal(r, *blobs, nullptr); !s.ok()) return s;
   }
   Result<std::string> id = NewId();
   for (int attempt = 0; id.ok() && attempt < 3; ++attempt) {  // 2^64 ids: a clash is rare
@@ -387,27 +400,7 @@ Result<std::string> QuarantineIndex::InsertChecked(const QuarantineRecord& r,
     id = NewId();
   }
   if (!id.ok()) return id.status();
-  std::vector<SqlParam> p = {
-      id.value(), r.received_at.empty() ? FormatUtc(options_.clock()) : r.received_at,
-      r.entry_point, r.source, r.name, r.size, r.sha256, r.detected_type, r.verdict, r.reasons,
-      r.threats, r.signature_version,
-      r.classification.empty() ? options_.default_classification : r.classification,
-      r.report_json, options_.node};
-  Status inserted = db_->Exec(
-      "INSERT INTO items (id, received_at, entry_point, source, name, size, sha256, "
-      "detected_type, verdict, reasons, threats, signature_version, classification, "
-      "state, report_json, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-      "$13, 'quarantined', $14, $15)",
-      p);
-  if (!inserted.ok()) return inserted;
-  if (audit != nullptr && db_->postgres()) {
-    AuditEntry entry = *audit;
-    entry.item_id = id.value();
-    Result<std::vector<std::string>> written =
-        AppendAuditRecords(*db_, {entry}, options_.node, options_.clock());
-    if (!written.ok()) return written.status();
-    if (lines != nullptr) *lines = std::move(written.value());
-  }
+  if (Status s = InsertRow(r, id.value()); !s.ok()) return s;
   if (Status s = tx.Commit(); !s.ok()) return s;
   return id;
 }
@@ -464,32 +457,8 @@ Result<std::vector<std::string>> QuarantineIndex::InsertRecorded(
   if (r.id.size() != 18 || r.id.rfind("q-", 0) != 0) return Invalid("bad item id '" + r.id + "'");
   SqlTransaction tx(*db_);
   if (Status s = tx.Begin(); !s.ok()) return s;
-  if (Status s = LockContent(*db_, r.sha256); !s.ok()) return s;
-  if (blobs.in_database()) {
-    if (Status s = db_->Exec(
-            "INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) "
-            "ON CONFLICT (sha256) DO NOTHING",
-            {r.sha256, static_cast<int64_t>(original.size()),
-             SqlParam::Binary(std::string(original))});
-        !s.ok()) {
-      return s;
-    }
-  } else if (blobs.PathOf(r.sha256).empty()) {
-    return Status{StatusCode::kNotFound, "the original " + r.sha256 + " is not in the store"};
-  }
-  if (Status s = db_->Exec(
-          "INSERT INTO items (id, received_at, entry_point, source, name, size, sha256, "
-          "detected_type, verdict, reasons, threats, signature_version, classification, "
-          "state, report_json, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-          "$13, 'quarantined', $14, $15)",
-          {r.id, r.received_at.empty() ? FormatUtc(options_.clock()) : r.received_at,
-           r.entry_point, r.source, r.name, r.size, r.sha256, r.detected_type, r.verdict,
-           r.reasons, r.threats, r.signature_version,
-           r.classification.empty() ? options_.default_classification : r.classification,
-           r.report_json, options_.node});
-      !s.ok()) {
-    return s;
-  }
+  if (Status s = HoldOriginal(r, blobs, &original); !s.ok()) return s;
+  if (Status s = InsertRow(r, r.id); !s.ok()) return s;
   std::vector<AuditEntry> entries = audit;
   for (AuditEntry& e : entries) e.item_id = r.id;
   Result<std::vector<std::string>> lines =

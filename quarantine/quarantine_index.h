@@ -129,11 +129,6 @@ class QuarantineIndex {
   // The same, but inside the transaction checks that the blob is in `blobs` (kNotFound if
   // not), so a concurrent Purge of an identical older item cannot leave this row blob-less.
   Result<std::string> Insert(const QuarantineRecord& record, const BlobStore& blobs);
-  // The same, and on PostgreSQL appends `audit` (its item_id set to the new id) to the audit
-  // chain in the same transaction, so the row never exists without its record. Returns the
-  // record lines written (empty on SQLite, where the caller appends `audit` itself).
-  Result<std::string> Insert(const QuarantineRecord& record, const BlobStore& blobs,
-                             const AuditEntry& audit, std::vector<std::string>* audit_lines);
 
   // The item `id`, or kNotFound.
   Result<QuarantineRecord> Get(const std::string& id);
@@ -200,8 +195,12 @@ class QuarantineIndex {
 
   Status EnableWal();
   Status InitSchema();
-  Result<std::string> InsertChecked(const QuarantineRecord& record, const BlobStore* blobs,
-                                    const AuditEntry* audit, std::vector<std::string>* lines);
+  Result<std::string> InsertChecked(const QuarantineRecord& record, const BlobStore* blobs);
+  // In the caller's transaction: locks the content, then checks that the original is in
+  // `blobs`, or (database blobs, `original` given) stores it there.
+  Status HoldOriginal(const QuarantineRecord& record, const BlobStore& blobs,
+                      const std::string_view* original);
+  Status InsertRow(const QuarantineRecord& record, const std::string& id);
   Result<QuarantineRecord> GetRow(const std::string& id, bool lock);
   // In one transaction: reads the row, applies NextState and `check`, then sets the new
   // state and `columns` (column name, value; "" stores NULL).

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <functional>
 #include <regex>
 
 namespace mugai {
@@ -159,6 +160,12 @@ std::string ValidUtf8(const std::string& in) {
 constexpr const char* kSessionSettings[] = {"SET client_encoding = 'UTF8'",
                                             "SET statement_timeout = '60s'"};
 
+// libpq's messages without their trailing newline.
+std::string Chomp(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 class PgConn final : public SqlConn {
  public:
   PgConn(PGconn* conn, std::string dsn) : conn_(conn), dsn_(std::move(dsn)) {}
@@ -166,77 +173,55 @@ class PgConn final : public SqlConn {
 
   Result<std::vector<SqlRow>> Query(const std::string& sql,
                                     const std::vector<SqlParam>& params) override {
-    for (int attempt = 0;; ++attempt) {
-      if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) Reset();
-      if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
-      std::vector<const char*> values;
-      std::vector<int> lengths, formats;
-      std::vector<std::string> texts;  // text values as PostgreSQL accepts them (UTF-8, no NUL)
-      texts.reserve(params.size());
-      for (const SqlParam& p : params) {
-        texts.push_back(p.binary || p.null ? std::string() : ValidUtf8(p.text));
-      }
-      for (size_t i = 0; i < params.size(); ++i) {
-        const SqlParam& p = params[i];
-        const std::string& v = p.binary ? p.text : texts[i];
-        values.push_back(p.null ? nullptr : v.c_str());
-        lengths.push_back(static_cast<int>(v.size()));
-        formats.push_back(p.binary ? 1 : 0);
-      }
-      // Binary results only for a lone bytea column (blobs); text otherwise.
-      bool binary = sql.rfind("SELECT bytes ", 0) == 0;
-      PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
-                                   values.data(), lengths.data(), formats.data(), binary ? 1 : 0);
-      ExecStatusType st = PQresultStatus(res);
-      if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-        std::vector<SqlRow> rows;
-        int n = PQntuples(res), cols = PQnfields(res);
-        rows.reserve(static_cast<size_t>(n));
-        for (int r = 0; r < n; ++r) {
-          SqlRow row;
-          for (int c = 0; c < cols; ++c) {
-            if (PQgetisnull(res, r, c)) {
-              row.emplace_back(std::nullopt);
-            } else {
-              row.emplace_back(std::string(PQgetvalue(res, r, c),
-                                           static_cast<size_t>(PQgetlength(res, r, c))));
-            }
-          }
-          rows.push_back(std::move(row));
-        }
-        PQclear(res);
-        return rows;
-      }
-      std::string why = PQresultErrorMessage(res);
-      PQclear(res);
-      if (PQstatus(conn_) != CONNECTION_OK) {
-        if (!in_transaction_ && attempt == 0) continue;  // one reconnection outside a transaction
-        return Unreachable();
-      }
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      return Status{StatusCode::kIo, "PostgreSQL: " + why};
+    std::vector<std::string> texts;  // text values as PostgreSQL accepts them (UTF-8, no NUL)
+    texts.reserve(params.size());
+    for (const SqlParam& p : params) {
+      texts.push_back(p.binary || p.null ? std::string() : ValidUtf8(p.text));
     }
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+    for (size_t i = 0; i < params.size(); ++i) {
+      const SqlParam& p = params[i];
+      const std::string& v = p.binary ? p.text : texts[i];
+      values.push_back(p.null ? nullptr : v.c_str());
+      lengths.push_back(static_cast<int>(v.size()));
+      formats.push_back(p.binary ? 1 : 0);
+    }
+    // Binary results only for a lone bytea column (blobs); text otherwise.
+    bool binary = sql.rfind("SELECT bytes ", 0) == 0;
+    Result<PGresult*> res = Run(
+        [&] {
+          return PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                              values.data(), lengths.data(), formats.data(), binary ? 1 : 0);
+        },
+        /*may_retry=*/true);
+    if (!res.ok()) return res.status();
+    std::vector<SqlRow> rows;
+    int n = PQntuples(*res), cols = PQnfields(*res);
+    rows.reserve(static_cast<size_t>(n));
+    for (int r = 0; r < n; ++r) {
+      SqlRow row;
+      for (int c = 0; c < cols; ++c) {
+        if (PQgetisnull(*res, r, c)) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(std::string(PQgetvalue(*res, r, c),
+                                       static_cast<size_t>(PQgetlength(*res, r, c))));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    PQclear(*res);
+    return rows;
   }
 
   Status Script(const std::string& sql) override {
-    for (int attempt = 0;; ++attempt) {
-      if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) Reset();
-      if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
-      PGresult* res = PQexec(conn_, sql.c_str());
-      ExecStatusType st = PQresultStatus(res);
-      std::string why = PQresultErrorMessage(res);
-      PQclear(res);
-      if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
-      if (PQstatus(conn_) != CONNECTION_OK) {
-        // A connection that died since its last use (a restarted server, a failover): one
-        // new attempt, but never inside a transaction and never for a COMMIT (whose fate is
-        // then unknown: the caller fails the item, and its retry records it).
-        if (!in_transaction_ && attempt == 0 && sql != "COMMIT") continue;
-        return Unreachable();
-      }
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      return {StatusCode::kIo, "PostgreSQL: " + why};
-    }
+    // Never a second COMMIT: its fate is unknown, so the caller fails the item and its retry
+    // records it.
+    Result<PGresult*> res = Run([&] { return PQexec(conn_, sql.c_str()); }, sql != "COMMIT");
+    if (!res.ok()) return res.status();
+    PQclear(*res);
+    return Status::Ok();
   }
 
   Status Begin() override {
@@ -265,9 +250,28 @@ class PgConn final : public SqlConn {
   std::string Describe() const override { return "PostgreSQL (" + RedactDsn(dsn_) + ")"; }
 
  private:
+  // Sends with `send`; the successful result is the caller's to PQclear. A connection that
+  // died since its last use (a restarted server, a failover) is reset and, with `may_retry`,
+  // the statement sent once more, but never inside a transaction.
+  Result<PGresult*> Run(const std::function<PGresult*()>& send, bool may_retry) {
+    for (int attempt = 0;; ++attempt) {
+      if (PQstatus(conn_) != CONNECTION_OK && !in_transaction_) Reset();
+      if (PQstatus(conn_) != CONNECTION_OK) return Unreachable();
+      PGresult* res = send();
+      ExecStatusType st = PQresultStatus(res);
+      if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return res;
+      std::string why = Chomp(PQresultErrorMessage(res));
+      PQclear(res);
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        if (may_retry && !in_transaction_ && attempt == 0) continue;
+        return Unreachable();
+      }
+      return Status{StatusCode::kIo, "PostgreSQL: " + why};
+    }
+  }
+
   Status Unreachable() const {
-    std::string why = PQerrorMessage(conn_);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string why = Chomp(PQerrorMessage(conn_));
     return {StatusCode::kUnavailable,
             "the quarantine database cannot be reached (" + RedactDsn(dsn_) + "): " + why +
                 "; check that PostgreSQL is running and quarantine.dsn is right"};
@@ -318,8 +322,7 @@ Result<std::unique_ptr<SqlConn>> OpenPostgres(const std::string& dsn) {
   const char* values[] = {"10", "30", "10", "3", "30000", dsn.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-    std::string why = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string why = Chomp(conn ? PQerrorMessage(conn) : "out of memory");
     PQfinish(conn);
     return Status{StatusCode::kUnavailable,
                   "cannot connect to the quarantine database (" + RedactDsn(dsn) + "): " + why +

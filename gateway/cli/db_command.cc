@@ -64,7 +64,7 @@ int ExitFor(const Status& s) {
                                                                             : kExitUsage;
 }
 
-int Status_(const Config& config) {
+int ShowStatus(const Config& config) {
   StoreOptions o = StoreOptionsFrom(config);
   Result<Stores> stores = OpenStores(o);
   std::printf("backend:        %s\n", config.quarantine_backend.c_str());
@@ -214,7 +214,7 @@ int RunDbCommand(const std::vector<std::string>& args) {
   if (a.words.size() > 1) return Say(kExitUsage, "unexpected argument '" + a.words[1] + "'");
   Result<Config> config = CommandConfig(a);
   if (!config.ok()) return Say(kExitUsage, "config error: " + config.status().message());
-  if (what == "status") return Status_(config.value());
+  if (what == "status") return ShowStatus(config.value());
   if (what == "migrate") return Migrate(config.value());
   if (what == "import-sqlite") {
     if (a.Get("--from").empty()) return Say(kExitUsage, "import-sqlite needs --from STATE_DIR");

@@ -975,10 +975,9 @@ bool Pipeline::Quarantine(const std::shared_ptr<ItemState>& item) {
     item->pending_audit.push_back(std::move(quarantined));
     return true;
   }
-  std::vector<std::string> written;
   Result<std::string> id = [&] {
     std::lock_guard<std::mutex> lock(index_mutex_);  // one connection, many threads
-    return index_->Insert(rec, blobs_, quarantined, &written);
+    return index_->Insert(rec, blobs_);
   }();
   if (!id.ok()) {
     log_.Write("error", "quarantine_failed", {{"name", r.name}, {"detail", id.status().message()}});

@@ -619,10 +619,6 @@ std::string ConfigToToml(const Config& c) {
   return o.str();
 }
 
-}  // namespace mugai
-
-namespace mugai {
-
 StoreOptions StoreOptionsFrom(const Config& c, bool migrate) {
   StoreOptions o;
   o.state_dir = c.state_dir;
