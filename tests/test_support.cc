@@ -82,17 +82,14 @@ std::string FreshPostgresDatabase(std::string* why) {
            "/dsn missing: is Debian's postgresql installed? tests/pg/pg-server.sh says why)";
     return "";
   }
+  // A server that was started but does not answer is a failure, not a skip.
   Result<std::unique_ptr<SqlConn>> admin = OpenPostgres(dsn);
-  if (!admin.ok()) {
-    *why = admin.status().message();
-    return "";
-  }
+  if (!admin.ok()) throw std::runtime_error("the test PostgreSQL server: " + admin.status().message());
   static int counter = 0;
   std::string name = "t_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + "_" +
                      std::to_string(time(nullptr) % 100000);
   if (Status s = (*admin)->Script("CREATE DATABASE " + name); !s.ok()) {
-    *why = s.message();
-    return "";
+    throw std::runtime_error("the test PostgreSQL server: " + s.message());
   }
   return WithDatabase(dsn, name);
 }

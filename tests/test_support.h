@@ -47,7 +47,8 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& stdin_pat
 // PostgreSQL (ctest fixture `postgres`: tests/pg/pg-server.sh in $MUGAI_TEST_PG_DIR).
 std::string PostgresDir();
 // The test server's connection string to a new, empty database of its own; "" (and `why`)
-// when no server runs (PostgreSQL not installed): the caller skips, saying why.
+// when no server was started (PostgreSQL not installed): the caller skips, saying why. A
+// server that was started but does not answer throws (the test fails).
 std::string FreshPostgresDatabase(std::string* why);
 // `dsn` with its dbname replaced.
 std::string WithDatabase(const std::string& dsn, const std::string& dbname);
