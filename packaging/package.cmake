@@ -51,7 +51,7 @@ transfer as its clients.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-    "clamav-freshclam, libreoffice-writer, libreoffice-calc, libreoffice-impress, python3-msoffcrypto-tool, p7zip-full, fonts-noto-cjk, fonts-ipafont-gothic, fonts-ipafont-mincho, poppler-data, logrotate")
+    "clamav-freshclam, libreoffice-writer, libreoffice-calc, libreoffice-impress, python3-msoffcrypto-tool, p7zip-full, unar, fonts-noto-cjk, fonts-ipafont-gothic, fonts-ipafont-mincho, poppler-data, logrotate")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postfix")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/postinst ${PROJECT_SOURCE_DIR}/packaging/debian/prerm

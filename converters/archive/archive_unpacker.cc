@@ -280,8 +280,10 @@ std::string UncompressedName(std::string_view archive_name) {
   return name.empty() ? "data" : name;
 }
 
-UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_file_name,
-                            const std::string& password, const ArchiveLimits& limits) {
+namespace {
+
+UnpackOutcome Unpack(std::string_view bytes, const std::string& single_file_name,
+                     const std::string& password, const ArchiveLimits& limits) {
   Utf8Locale utf8;
   UnpackOutcome out;
   if (bytes.size() == 22 && bytes.substr(0, 4) == std::string_view("PK\x05\x06", 4)) {
@@ -461,6 +463,64 @@ UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_fi
     }
   }
   return out;
+}
+
+}  // namespace
+
+UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_file_name,
+                            const std::string& password, const ArchiveLimits& limits) {
+  UnpackOutcome out = Unpack(bytes, single_file_name, password, limits);
+  if (out.problem == ArchiveProblem::kMalformed && Rar5HasEncryption(bytes)) {
+    out.problem = ArchiveProblem::kEncrypted;
+    out.detail = "encrypted RAR 5 archive: resubmit it with the password (libarchive, which "
+                 "cannot decrypt RAR 5, read: " + out.detail + ")";
+  }
+  return out;
+}
+
+bool Rar5HasEncryption(std::string_view b) {
+  static constexpr std::string_view kSignature("Rar!\x1A\x07\x01\x00", 8);
+  if (b.substr(0, kSignature.size()) != kSignature) return false;
+  // A variable-length integer: 7 bits a byte, low first, the high bit set on all but the last.
+  auto vint = [&b](size_t* p, size_t end, uint64_t* v) {
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+      auto c = static_cast<uint8_t>(b[(*p)++]);
+      *v |= static_cast<uint64_t>(c & 0x7f) << shift;
+      if ((c & 0x80) == 0) return true;
+    }
+    return false;
+  };
+  constexpr uint64_t kArchiveEncryption = 4, kFile = 2, kService = 3, kEnd = 5;
+  size_t pos = kSignature.size();
+  for (int blocks = 0; blocks < 1000000 && b.size() - pos > 4; ++blocks) {
+    size_t p = pos + 4;  // the header's CRC32
+    uint64_t size = 0, type = 0, flags = 0, extra = 0, data = 0;
+    if (!vint(&p, b.size(), &size) || size > b.size() - p) return false;
+    const size_t end = p + size;  // from the type to the end of the extra area
+    if (!vint(&p, end, &type) || !vint(&p, end, &flags)) return false;
+    if (type == kArchiveEncryption) return true;
+    if (type == kEnd) return false;
+    if ((flags & 1) != 0 && !vint(&p, end, &extra)) return false;
+    if ((flags & 2) != 0 && !vint(&p, end, &data)) return false;
+    if ((type == kFile || type == kService) && extra > 0) {
+      if (extra > end - p) return false;
+      // The extra area ends the header: records of (size, type, ...); type 1 is encryption.
+      for (size_t q = end - extra; q < end;) {
+        uint64_t record_size = 0, record_type = 0;
+        if (!vint(&q, end, &record_size) || record_size == 0 || record_size > end - q) {
+          return false;
+        }
+        size_t r = q;
+        if (!vint(&r, q + record_size, &record_type)) return false;
+        if (record_type == 1) return true;
+        q += record_size;
+      }
+    }
+    if (data > b.size() - end) return false;
+    pos = end + data;
+  }
+  return false;
 }
 
 }  // namespace mugai

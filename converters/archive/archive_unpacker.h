@@ -55,6 +55,13 @@ struct UnpackOutcome {
 UnpackOutcome UnpackArchive(std::string_view bytes, const std::string& single_file_name,
                             const std::string& password, const ArchiveLimits& limits);
 
+// Whether a RAR 5 archive marks anything encrypted: an archive encryption header (names
+// encrypted, `-hp`) or a file or service header with an encryption record. libarchive 3.6
+// cannot decrypt RAR 5 and reads such an archive as damaged; this walks the block headers
+// only (bounded by `bytes`, nothing decompressed) so that it is blocked `encrypted` and can
+// be resubmitted with the password. False for anything else, including damaged headers.
+bool Rar5HasEncryption(std::string_view bytes);
+
 // Makes one archive path safe: decodes it (UTF-8 as is, else CP932), drops "." components,
 // and refuses absolute paths, "..", NUL and control characters and empty names.
 // Returns "" (and sets *why) when the name cannot be used. Pure function.

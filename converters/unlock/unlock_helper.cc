@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/file_util.h"
 #include "converters/office/office_protocol.h"
 
@@ -335,6 +337,12 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
     return Answer(OfficeStatus::kPassword, "the password does not open the archive");
   }
   uint64_t members = 0, total = 0;
+  if (kind == "rar" && list.output.find("Can not open the file as archive") != std::string::npos) {
+    return Answer(OfficeStatus::kFailed,
+                  "this 7-Zip cannot open RAR (Debian's p7zip-full and 7zip leave the RAR codec "
+                  "out; set unlock.unar to The Unarchiver's unar, Debian: unar, or install the "
+                  "non-free 7zip-rar and set unlock.seven_zip to /usr/bin/7zz)");
+  }
   if (list.status != 0 || !ParseListing(list.output, &members, &total)) {
     return Answer(OfficeStatus::kFailed, "7-Zip cannot read the archive: " + Tail(list.output));
   }
@@ -353,11 +361,81 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
   if (x.output.find("Unsupported Method") != std::string::npos && kind == "rar") {
     return Answer(OfficeStatus::kFailed,
                   "this 7-Zip cannot decompress RAR (Debian's p7zip-full and 7zip leave the RAR "
-                  "codec out; the non-free package 7zip-rar adds it to /usr/bin/7zz, set "
-                  "unlock.seven_zip to use it)");
+                  "codec out; set unlock.unar to The Unarchiver's unar, Debian: unar, or install "
+                  "the non-free 7zip-rar and set unlock.seven_zip to /usr/bin/7zz)");
   }
   if (x.status != 0) {
     return Answer(OfficeStatus::kFailed, "7-Zip could not unpack it: " + Tail(x.output));
+  }
+  return TarOf(o, out);
+}
+
+// The Unarchiver (unar, and lsar beside it) for rar: Debian's 7-Zip has no RAR codec. It takes
+// the password only on its command line (`-p`), so for the seconds it runs the password is in
+// its /proc/<pid>/cmdline: readable by the host's own accounts, not by any sandboxed process
+// (Landlock gives workers, converters and helpers no other process's /proc).
+OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
+                       const std::string& password) {
+  const std::string lsar = fs::path(o.unar).parent_path() / "lsar";
+  const uint64_t listing_cap = std::min<uint64_t>(256ULL << 20, (64 << 10) + 2048ULL * o.max_members);
+  // -nr: an archive inside is a member like any other, unpacked (or not) by the pipeline.
+  ToolRun list = RunTool({lsar, "-j", "-nr", "-p", password, in}, "", o.work_dir, listing_cap);
+  if (list.status == 127 || !list.started) {
+    return Answer(OfficeStatus::kFailed, "The Unarchiver (unlock.unar = " + o.unar +
+                                             ", and lsar beside it) cannot be run; Debian: unar");
+  }
+  // GNUstep may write warnings (on standard error, captured with the listing) before it.
+  size_t json_at = list.output.rfind("{\n", 0) == 0 ? 0 : list.output.find("\n{\n");
+  json_at = json_at == std::string::npos ? 0 : json_at + (json_at == 0 ? 0 : 1);
+  nlohmann::json listing = nlohmann::json::parse(list.output.substr(json_at), nullptr, false);
+  if (listing.is_discarded() || !listing.is_object()) {
+    return Answer(OfficeStatus::kFailed,
+                  "lsar cannot read the archive: " + list.output.substr(0, 300));
+  }
+  const int error = listing.value("lsarError", 0);
+  if (error == 15) {  // XADPasswordError
+    return Answer(OfficeStatus::kPassword, "the password does not open the archive");
+  }
+  // Debian 12's unar (1.10.1) decrypts RAR 5 but not RAR 4 ("RAR"): say so when that fails.
+  const nlohmann::json& format_name =
+      listing.contains("lsarFormatName") ? listing["lsarFormatName"] : nlohmann::json();
+  const std::string format = format_name.is_string() ? format_name.get<std::string>() : "";
+  const std::string hint = format == "RAR" ? " (an encrypted RAR 4 archive: Debian 12's unar "
+                                             "1.10.1 opens encrypted RAR 5 archives only)"
+                                           : "";
+  if (list.status != 0 || error != 0 || !listing.contains("lsarContents") ||
+      !listing["lsarContents"].is_array()) {
+    return Answer(OfficeStatus::kFailed, "The Unarchiver cannot read the archive (XAD error " +
+                                             std::to_string(error) + ")" + hint);
+  }
+  uint64_t members = 0, total = 0;
+  for (const nlohmann::json& e : listing["lsarContents"]) {
+    if (!e.is_object() || e.value("XADIsDirectory", 0) != 0) continue;
+    ++members;
+    const nlohmann::json& size = e.contains("XADFileSize") ? e["XADFileSize"] : nlohmann::json();
+    uint64_t n = size.is_number_unsigned() ? size.get<uint64_t>() : 0;
+    total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
+  }
+  if (members > o.max_members || total > o.max_total_bytes) {
+    return Answer(OfficeStatus::kLimit,
+                  "the archive would unpack to " + std::to_string(members) + " member(s), " +
+                      std::to_string(total) +
+                      " bytes: over archive.max_members or archive.max_total_bytes");
+  }
+  // -k skip: no AppleDouble files for resource forks; -D: the members as named, no wrapper
+  // folder; -f: a name that repeats replaces, never asks. What comes out is checked again
+  // (count, size, no links) as it is put in the tar.
+  const std::string out = o.work_dir + "/out";
+  ToolRun x = RunTool({o.unar, "-q", "-f", "-nr", "-D", "-k", "skip", "-o", out, "-p", password,
+                       in},
+                      "", o.work_dir, listing_cap);
+  if (x.output.find("Missing or wrong password") != std::string::npos) {
+    return Answer(OfficeStatus::kPassword, "the password does not open the archive");
+  }
+  if (x.status != 0) {
+    // Anything short of every member unpacked blocks the whole archive.
+    return Answer(OfficeStatus::kFailed,
+                  "The Unarchiver could not unpack it" + hint + ": " + Tail(x.output));
   }
   return TarOf(o, out);
 }
@@ -377,6 +455,7 @@ int RunUnlockHelper(const UnlockHelperOptions& o, const std::function<bool()>& c
   setenv("LANG", "C.UTF-8", 1);  // 7-Zip writes member names in the locale's encoding
   setenv("LC_ALL", "C.UTF-8", 1);
   setlocale(LC_ALL, "C.UTF-8");  // libarchive writes the tar's names in this locale's encoding
+  setenv("TZ", "UTC", 1);  // GNUstep (unar) cannot read /etc/localtime under Landlock
   setenv("HOME", o.work_dir.c_str(), 1);
   setenv("TMPDIR", o.work_dir.c_str(), 1);
   // Reading the request parses nothing (a length-checked frame); the sandbox goes up before
@@ -401,6 +480,8 @@ int RunUnlockHelper(const UnlockHelperOptions& o, const std::function<bool()>& c
       resp = Answer(OfficeStatus::kFailed, "cannot write the item into " + o.work_dir);
     } else if (req->extension == "ooxml" || req->extension == "ppt") {
       resp = RunOffice(o, in, req->extension, req->password);
+    } else if (req->extension == "rar" && !o.unar.empty()) {
+      resp = RunUnar(o, in, req->password);
     } else {
       resp = RunSevenZip(o, in, req->extension, req->password);
     }

@@ -8,10 +8,13 @@
 //   kind "ooxml": Word/Excel/PowerPoint 2007+ (ECMA-376 agile or standard encryption) and
 //   kind "ppt":   PowerPoint 97-2003 (RC4 CryptoAPI) — msoffcrypto-tool (python3), answering
 //                 the decrypted document;
-//   kind "7z", "rar": 7-Zip (`unlock.seven_zip`), answering a plain tar of what came out,
-//                 which the ordinary archive unpacker then reads under every archive.* limit.
+//   kind "7z":    7-Zip (`unlock.seven_zip`), and
+//   kind "rar":   The Unarchiver's unar (`unlock.unar`; 7-Zip when that is empty), both
+//                 answering a plain tar of what came out, which the ordinary archive
+//                 unpacker then reads under every archive.* limit.
 //
-// The password reaches each tool on its standard input, never on a command line. The
+// The password reaches msoffcrypto-tool and 7-Zip on their standard input. unar takes it
+// only as an argument: it is on that tool's command line while it runs (see RunUnar). The
 // supervisor has already put the process in its own network and mount namespaces with
 // resource limits; `confine` (Landlock: writes only in its folder; seccomp: no other process,
 // no network, no new session) runs once the request has been read and before any tool, and
@@ -34,6 +37,7 @@ struct UnlockHelperOptions {
   uint64_t max_total_bytes = 0;
   std::string python = "/usr/bin/python3";
   std::string seven_zip = "/usr/bin/7z";
+  std::string unar = "/usr/bin/unar";  // rar; lsar beside it lists. Empty: 7-Zip
 };
 
 // The kinds a request may name.

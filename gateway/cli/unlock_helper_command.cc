@@ -19,8 +19,9 @@ Decrypts one password-protected item (パスワード付きファイルの復号
 one such process per item it was given a password for; there is no need to run it by hand.
 It reads one request (kind, password, bytes) from the connection it inherits as descriptor
 3 and answers with the decrypted bytes: Word/Excel/PowerPoint documents through
-msoffcrypto-tool (python3), 7z and rar archives through 7-Zip (as a plain tar). The password
-reaches each tool on its standard input. Before it runs a tool it confines itself and the
+msoffcrypto-tool (python3), 7z archives through 7-Zip and rar archives through The
+Unarchiver's unar (as a plain tar). The password reaches msoffcrypto-tool and 7-Zip on their
+standard input; unar accepts it only on its command line. Before it runs a tool it confines itself and the
 tool with Landlock (changes only in --work-dir) and a seccomp filter (no other process, no
 network, no new session); the gateway has already put it in its own network namespace with
 resource limits. It ends --timeout-seconds after the request arrived, whatever it is doing.
@@ -34,6 +35,7 @@ Options:
   --max-total-bytes N       archives: most bytes unpacked (archive.max_total_bytes)
   --python PATH             python3 with msoffcrypto-tool (unlock.python)
   --seven-zip PATH          7-Zip (unlock.seven_zip)
+  --unar PATH               The Unarchiver's unar, for rar (unlock.unar; empty: 7-Zip)
   --no-sandbox              skip Landlock (debugging only)
   -h, --help                show this help
 )";
@@ -82,6 +84,8 @@ int RunUnlockHelperCommand(const std::vector<std::string>& args) {
       o.python = v;
     } else if (a == "--seven-zip") {
       o.seven_zip = v;
+    } else if (a == "--unar") {
+      o.unar = v;
     } else {
       std::fprintf(stderr, "mugai unlock-helper: unknown option %s\n%s", a.c_str(), kHelp);
       return kExitUsage;

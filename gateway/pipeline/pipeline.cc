@@ -251,6 +251,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const Config& config,
   p->unlock_.max_total_bytes = std::min(config.archive_max_total_bytes, config.max_output_bytes);
   p->unlock_.python = config.unlock_python;
   p->unlock_.seven_zip = config.unlock_seven_zip;
+  p->unlock_.unar = config.unlock_unar;
   p->unlock_.namespaces = WorkerNamespacesAvailable();
   RemoveStaleUnlockFolders(p->unlock_.root);
   // Workers are forked from the zygote, which holds the format libraries warmed up and no
@@ -847,9 +848,10 @@ void Pipeline::OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& it
   const std::string kind = UnlockKindFor(item->result.detected_type);
   const bool archive = kind == "7z" || kind == "rar";
   r.verdict = Verdict::kSanitized;
-  r.actions.push_back({"decrypted", (archive ? "7-Zip unpacked it with the supplied password ("
-                                             : "msoffcrypto-tool decrypted it with the supplied "
-                                               "password (") +
+  const char* tool = !archive ? "msoffcrypto-tool decrypted it"
+                     : kind == "rar" && !unlock_.unar.empty() ? "The Unarchiver (unar) unpacked it"
+                                                               : "7-Zip unpacked it";
+  r.actions.push_back({"decrypted", std::string(tool) + " with the supplied password (" +
                                         std::to_string(w.output.size()) +
                                         " bytes); processed below like any file"});
   Member m;

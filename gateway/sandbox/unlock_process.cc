@@ -80,7 +80,7 @@ Result<UnlockProcess> StartUnlockHelper(const UnlockOptions& o) {
       std::to_string(o.timeout_seconds), "--max-input-bytes", std::to_string(o.max_input_bytes),
       "--max-output-bytes", std::to_string(o.max_output_bytes), "--max-members",
       std::to_string(o.max_members), "--max-total-bytes", std::to_string(o.max_total_bytes),
-      "--python", o.python, "--seven-zip", o.seven_zip};
+      "--python", o.python, "--seven-zip", o.seven_zip, "--unar", o.unar};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -26,6 +26,7 @@ struct UnlockOptions {
   uint64_t max_total_bytes = 0;
   std::string python;
   std::string seven_zip;
+  std::string unar;
   bool namespaces = true;
 };
 

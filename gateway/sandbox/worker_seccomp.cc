@@ -268,7 +268,7 @@ bool InstallOfficeLandlock(const std::string& work_dir, const std::string& progr
 
 namespace {
 
-// The decryption helper runs maintained tools (python3 with msoffcrypto-tool, 7-Zip): it may
+// The decryption helper runs maintained tools (python3 with msoffcrypto-tool, 7-Zip, unar): it may
 // read and execute beneath /usr, read the library paths and what 7-Zip and Python ask the
 // kernel about the machine, and change nothing outside its own folder.
 constexpr LibraryPath kUnlockPaths[] = {
@@ -276,6 +276,11 @@ constexpr LibraryPath kUnlockPaths[] = {
     {"/proc/meminfo", kReadRights},
     {"/proc/cpuinfo", kReadRights},
     {"/dev/zero", kReadRights},
+    // GNUstep (unar, lsar) ends when it cannot look up its own user: the account list,
+    // readable by every account anyway, and how to look it up.
+    {"/etc/passwd", kReadRights},
+    {"/etc/group", kReadRights},
+    {"/etc/nsswitch.conf", kReadRights},
 };
 
 }  // namespace

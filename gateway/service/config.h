@@ -105,6 +105,7 @@ struct Config {
   uint64_t unlock_memory_bytes = 4ULL << 30;         // unlock.memory_bytes: address space
   std::string unlock_python = "/usr/bin/python3";    // unlock.python: with msoffcrypto-tool
   std::string unlock_seven_zip = "/usr/bin/7z";      // unlock.seven_zip: 7-Zip
+  std::string unlock_unar = "/usr/bin/unar";         // unlock.unar: rar (empty: 7-Zip)
   // [mail]
   uint32_t mail_max_parts;
   uint32_t mail_max_depth;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "converters/archive/zip_builder.h"
 #include "test_support.h"
 
@@ -113,6 +115,63 @@ TEST(UnpackArchive, NotAnArchiveIsMalformed) {
             ArchiveProblem::kMalformed);
   EXPECT_EQ(UnpackArchive("", "", "", Generous()).problem, ArchiveProblem::kMalformed);
   EXPECT_EQ(UnpackArchive("PK", "", "", Generous()).problem, ArchiveProblem::kMalformed);
+}
+
+// RAR 5 block headers, crafted: an archive encryption header right after the signature
+// (names encrypted), a file header whose extra area holds an encryption record, the same
+// without it, and headers that claim more than there is.
+TEST(Rar5HasEncryption, CraftedHeaders) {
+  const std::string sig("Rar!\x1A\x07\x01\x00", 8);
+  const std::string crc(4, '\0');  // not checked: only the structure is read
+  auto block = [&](const std::string& body) {  // body: type, flags, ... extra area
+    return crc + std::string(1, static_cast<char>(body.size())) + body;
+  };
+  // Main archive header (type 1, no flags, archive flags 0), then an end of archive.
+  const std::string main = block(std::string("\x01\x00\x00", 3));
+  const std::string end = block(std::string("\x05\x00\x00", 3));
+  EXPECT_TRUE(Rar5HasEncryption(sig + block(std::string("\x04\x00\x00\x00", 4))));
+  // File header: type 2, flags 3 (extra area, data area), extra size 3, data size 2, then
+  // file fields (flags, size, attributes, compression, host, name length 1, "a") and the
+  // extra area: a record of size 2, type 1 (encryption), one byte of it.
+  std::string fields("\x00\x02\x00\x00\x00\x01" "a", 7);
+  std::string encrypted_file = block(std::string("\x02\x03\x03\x02", 4) + fields +
+                                     std::string("\x02\x01\x00", 3)) + "xx";
+  EXPECT_TRUE(Rar5HasEncryption(sig + main + encrypted_file + end));
+  // The same with a record of type 2 (file hash would be): not encrypted.
+  std::string plain_file = block(std::string("\x02\x03\x03\x02", 4) + fields +
+                                 std::string("\x02\x02\x00", 3)) + "xx";
+  EXPECT_FALSE(Rar5HasEncryption(sig + main + plain_file + end));
+  // A data area longer than the file, a header longer than the file, RAR 4, not RAR at all.
+  EXPECT_FALSE(Rar5HasEncryption(sig + main + plain_file.substr(0, plain_file.size() - 1)));
+  EXPECT_FALSE(Rar5HasEncryption(sig + crc + "\x7f\x04"));
+  EXPECT_FALSE(Rar5HasEncryption(std::string("Rar!\x1A\x07\x00", 7) + "\x04\x00"));
+  EXPECT_FALSE(Rar5HasEncryption("just text"));
+  EXPECT_FALSE(Rar5HasEncryption(sig));
+  // An endless run of vint continuation bytes stops at the end of the input.
+  EXPECT_FALSE(Rar5HasEncryption(sig + crc + std::string(100, '\xff')));
+}
+
+// Real RAR 5 archives: libarchive reads the encrypted ones as damaged; UnpackArchive says
+// `encrypted` (and a plain one unpacks, a damaged non-encrypted one stays malformed).
+TEST(Rar5HasEncryption, CorpusArchives) {
+  const std::string re = testing::CorporaDir() + "/recursive-extractor/archives/";
+  const std::string la = testing::CorporaDir() + "/libarchive/";
+  if (!std::filesystem::exists(re) || !std::filesystem::exists(la)) {
+    GTEST_SKIP() << "corpus absent, skipped: " << re << ", " << la;
+  }
+  for (const std::string& encrypted :
+       {re + "TestDataEncrypted.rar", la + "test_read_format_rar5_encrypted.rar",
+        la + "test_read_format_rar5_encrypted_filenames.rar",
+        la + "test_read_format_rar5_solid_encrypted.rar"}) {
+    SCOPED_TRACE(encrypted);
+    std::string bytes = testing::ReadFile(encrypted);
+    EXPECT_TRUE(Rar5HasEncryption(bytes));
+    EXPECT_EQ(UnpackArchive(bytes, "", "", Generous()).problem, ArchiveProblem::kEncrypted);
+  }
+  std::string plain = testing::ReadFile(re + "TestData.rar");
+  EXPECT_FALSE(Rar5HasEncryption(plain));
+  EXPECT_EQ(UnpackArchive(plain, "", "", Generous()).problem, ArchiveProblem::kNone);
+  EXPECT_FALSE(Rar5HasEncryption(testing::ReadFile(re + "TestDataEncrypted.rar4")));
 }
 
 }  // namespace

@@ -350,6 +350,29 @@ TEST_F(MailCli, A7zWithAPasswordArrivesAsASanitisedZip) {
   EXPECT_EQ(Part(pw, "資料.7z"), nullptr);
 }
 
+// PPAP as a RAR 5 with a password (RecursiveExtractor's, password "TestData"): a notice without
+// the password saying to resubmit it with the password; with it, The Unarchiver in the decryption helper opens it and the recipient gets
+// a zip of its members.
+TEST_F(MailCli, ARarWithAPasswordArrivesAsASanitisedZip) {
+  std::string path = testing::CorporaDir() + "/recursive-extractor/archives/TestDataEncrypted.rar";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "corpus absent, skipped: " << path;
+  if (access("/usr/bin/unar", X_OK) != 0) GTEST_SKIP() << "unar is not installed";
+  std::string msg = Mixed(Attachment("application/vnd.rar", "filename=\"資料.rar\"",
+                                     testing::ReadFile(path)));
+  Out o = Run(msg);
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  ASSERT_NE(Part(o, "資料.rar.removed.txt"), nullptr) << o.message.substr(0, 3000);
+  EXPECT_NE(Part(o, "資料.rar.removed.txt")->bytes.find("encrypted: resubmit with the password"),
+            std::string::npos) << Part(o, "資料.rar.removed.txt")->bytes;
+  Out pw = Run(msg, {"--password", "TestData"});
+  ASSERT_EQ(pw.exit_code, 0) << pw.err;
+  const MailPart* zip = Part(pw, "資料.zip");
+  ASSERT_NE(zip, nullptr) << pw.message.substr(0, 3000);
+  EXPECT_EQ(zip->bytes.rfind("PK\x03\x04", 0), 0u);
+  EXPECT_NE(zip->bytes.find("TestData/Foo/Bar/Lorem.txt"), std::string::npos);
+  EXPECT_EQ(Part(pw, "資料.rar"), nullptr);
+}
+
 // A password-protected workbook (Apache POI's, ECMA-376) in a message: a notice without the
 // password, the disarmed workbook with it.
 TEST_F(MailCli, AnEncryptedWorkbookArrivesDisarmedWithThePassword) {
