@@ -48,6 +48,10 @@ Result<std::string> BuildZip(const std::vector<ZipEntry>& entries) {
     archive_entry_set_perm(e.get(), 0644);
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(z.bytes->size()));
     archive_entry_set_mtime(e.get(), now, 0);
+    if ((z.store ? archive_write_zip_set_compression_store(w.get())
+                 : archive_write_zip_set_compression_deflate(w.get())) != ARCHIVE_OK) {
+      return fail("cannot choose the compression of " + z.path);
+    }
     if (archive_write_header(w.get(), e.get()) < ARCHIVE_WARN) {
       return fail("cannot add " + z.path);
     }

@@ -13,6 +13,7 @@ namespace mugai {
 struct ZipEntry {
   std::string path;  // UTF-8, relative, '/'-separated (the caller has checked it)
   const std::string* bytes;
+  bool store = false;  // stored as is rather than deflated (an ODF's encrypted parts must be)
 };
 
 // Returns the zip's bytes, or kInternal when libarchive refuses an entry.

@@ -3,6 +3,8 @@
 
 #include <libxml/tree.h>
 
+#include <set>
+
 #include "converters/archive/zip_builder.h"
 #include "converters/ooxml/ooxml_internal.h"
 
@@ -45,11 +47,38 @@ size_t StripDoc(xmlDoc* doc) {
   return removed;
 }
 
+// The parts META-INF/manifest.xml lists with a manifest:encryption-data child.
+Result<std::set<std::string>> EncryptedParts(const std::vector<ArchiveMember>& members,
+                                             uint64_t max_bytes) {
+  std::set<std::string> out;
+  for (const ArchiveMember& m : members) {
+    if (m.path != "META-INF/manifest.xml") continue;
+    Result<ooxml::XmlDocPtr> doc = ooxml::ParseXmlPart(m.bytes, m.path, max_bytes);
+    if (!doc.ok()) return doc.status();
+    for (xmlNode* n : ooxml::Elements(xmlDocGetRootElement(doc->get()))) {
+      if (ooxml::LocalName(n) != "file-entry") continue;
+      bool encrypted = false;
+      for (xmlNode* c = n->children; c; c = c->next) {
+        encrypted |= c->type == XML_ELEMENT_NODE && ooxml::LocalName(c) == "encryption-data";
+      }
+      if (!encrypted) continue;
+      for (xmlAttr* a = n->properties; a; a = a->next) {
+        if (std::string_view(reinterpret_cast<const char*>(a->name)) != "full-path") continue;
+        xmlChar* v = xmlNodeGetContent(reinterpret_cast<xmlNode*>(a));
+        if (v) out.insert(reinterpret_cast<const char*>(v));
+        xmlFree(v);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& limits,
-                                  size_t* removed) {
+                                  size_t* removed, size_t* encrypted) {
   *removed = 0;
+  *encrypted = 0;
   UnpackOutcome u = UnpackArchive(odf, "", "", limits);
   if (u.problem == ArchiveProblem::kLimit) return Status{StatusCode::kLimit, u.detail};
   if (u.problem != ArchiveProblem::kNone) {
@@ -61,12 +90,16 @@ Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& lim
     return Status{StatusCode::kInvalidArgument,
                   "the ODF package has member names that are not plain: " + u.archive.notes[0]};
   }
+  Result<std::set<std::string>> sealed = EncryptedParts(u.archive.members, limits.max_member_bytes);
+  if (!sealed.ok()) return sealed.status();
   std::vector<std::string> rewritten(u.archive.members.size());
   std::vector<ZipEntry> entries;
   for (size_t i = 0; i < u.archive.members.size(); ++i) {
     ArchiveMember& m = u.archive.members[i];
     const std::string* bytes = &m.bytes;
-    if (m.path.ends_with(".xml") && m.path != "META-INF/manifest.xml") {
+    if (sealed->count(m.path) > 0) {
+      ++*encrypted;  // ciphertext: LibreOffice decrypts it with the password
+    } else if (m.path.ends_with(".xml") && m.path != "META-INF/manifest.xml") {
       Result<ooxml::XmlDocPtr> doc = ooxml::ParseXmlPart(m.bytes, m.path, limits.max_member_bytes);
       if (!doc.ok()) return doc.status();
       if (size_t n = StripDoc(doc->get()); n > 0) {
@@ -77,10 +110,12 @@ Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& lim
         bytes = &rewritten[i];
       }
     }
+    // LibreOffice reads an encrypted part's stored bytes as the ciphertext: never deflated.
+    const bool store = sealed->count(m.path) > 0;
     if (m.path == "mimetype") {
-      entries.insert(entries.begin(), {m.path, bytes});
+      entries.insert(entries.begin(), {m.path, bytes, store});
     } else {
-      entries.push_back({m.path, bytes});
+      entries.push_back({m.path, bytes, store});
     }
   }
   // Always the package as read here: entries libarchive skipped (links, devices) or names it

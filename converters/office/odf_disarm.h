@@ -19,7 +19,11 @@ namespace mugai {
 // members read here; *removed counts what went. A member name libarchive had to decode or
 // make safe refuses the package. kInvalidArgument for a package that cannot be read (or an XML part with a
 // DOCTYPE), kLimit beyond `limits`.
+//
+// Parts that META-INF/manifest.xml marks encrypted (manifest:encryption-data: a document
+// saved with a password) cannot be read here; they are handed on as they are and counted in
+// *encrypted. Without the password such a document cannot be opened at all.
 Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& limits,
-                                  size_t* removed);
+                                  size_t* removed, size_t* encrypted);
 
 }  // namespace mugai

@@ -583,8 +583,14 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
     }
   }
   if (IsOdfExtension(OfficeExtensionFor(r.detected_type))) {
-    size_t links = 0;
-    Result<std::string> stripped = StripOdfLinks(bytes, OoxmlLimitsOf(*ctx.config).package, &links);
+    size_t links = 0, encrypted = 0;
+    Result<std::string> stripped =
+        StripOdfLinks(bytes, OoxmlLimitsOf(*ctx.config).package, &links, &encrypted);
+    if (stripped.ok() && encrypted > 0 && ctx.password.empty()) {
+      return Block(std::move(r), Reason::kEncrypted,
+                   "a password-protected OpenDocument file: resubmit it with the password "
+                   "(mugai quarantine resubmit --password)");
+    }
     if (!stripped.ok()) {
       return Block(std::move(r),
                    stripped.status().code() == StatusCode::kLimit ? Reason::kConversionLimit
@@ -595,6 +601,12 @@ WorkerResult PrepareOfficeNode(const WorkerContext& ctx, int fd, const std::stri
       r.actions.push_back({"removed", "odf_outside_link: " + std::to_string(links) +
                                           " (linked files, URLs and DDE links the document "
                                           "would load; never given to LibreOffice)"});
+    }
+    if (encrypted > 0) {
+      r.actions.push_back({"decrypted", std::to_string(encrypted) +
+                                            " encrypted part(s): LibreOffice opens them with "
+                                            "the supplied password in its sandbox; links in "
+                                            "them could not be taken out first"});
     }
   }
   r.actions.push_back({"to_convert", "LibreOffice converts it to PDF; the PDF is rebuilt"});
@@ -653,10 +665,14 @@ WorkerResult RelayOfficeConversion(int conn, const std::string& document,
   // drawing's links (its linked images likewise).
   std::string body;
   if (IsOdfExtension(extension)) {
-    size_t links = 0;
-    Result<std::string> stripped = StripOdfLinks(document, OoxmlLimitsOf(config).package, &links);
+    size_t links = 0, encrypted = 0;
+    Result<std::string> stripped =
+        StripOdfLinks(document, OoxmlLimitsOf(config).package, &links, &encrypted);
     if (!stripped.ok()) {
       return Block(std::move(r), Reason::kConversionFailed, stripped.status().message());
+    }
+    if (encrypted > 0 && password.empty()) {
+      return Block(std::move(r), Reason::kEncrypted, "a password-protected OpenDocument file");
     }
     body = std::move(*stripped);
   } else if (extension == "rtf") {
