@@ -27,20 +27,36 @@ bool HasChild(GsfInfile* ole, const char* name) {
   return true;
 }
 
-}  // namespace
-
-OfficeEncryption DetectOfficeEncryption(std::string_view bytes) {
+// The OLE2 container of `bytes` (unref it), or null when it is not one.
+GsfInfile* OpenOle(std::string_view bytes) {
   static constexpr unsigned char kOle2[] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
-  if (bytes.size() < 512 || std::memcmp(bytes.data(), kOle2, sizeof kOle2) != 0) {
-    return OfficeEncryption::kNone;
-  }
+  if (bytes.size() < 512 || std::memcmp(bytes.data(), kOle2, sizeof kOle2) != 0) return nullptr;
   GsfInput* input = gsf_input_memory_new(reinterpret_cast<const guint8*>(bytes.data()),
                                          static_cast<gsf_off_t>(bytes.size()), FALSE);
-  if (!input) return OfficeEncryption::kNone;
+  if (!input) return nullptr;
   GError* error = nullptr;
   GsfInfile* ole = gsf_infile_msole_new(input, &error);
   g_object_unref(input);
   if (error) g_error_free(error);
+  return ole;
+}
+
+}  // namespace
+
+std::string OleOfficeType(std::string_view bytes) {
+  GsfInfile* ole = OpenOle(bytes);
+  if (!ole) return "";
+  std::string type = HasChild(ole, "PowerPoint Document") ? "application/vnd.ms-powerpoint"
+                     : HasChild(ole, "WordDocument")      ? "application/msword"
+                     : HasChild(ole, "Workbook") || HasChild(ole, "Book")
+                         ? "application/vnd.ms-excel"
+                         : "";
+  g_object_unref(ole);
+  return type;
+}
+
+OfficeEncryption DetectOfficeEncryption(std::string_view bytes) {
+  GsfInfile* ole = OpenOle(bytes);
   if (!ole) return OfficeEncryption::kNone;
   OfficeEncryption found = OfficeEncryption::kNone;
   if (HasChild(ole, "EncryptionInfo") && HasChild(ole, "EncryptedPackage")) {

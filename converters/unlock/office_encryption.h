@@ -3,6 +3,7 @@
 // decrypted here.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace mugai {
@@ -19,5 +20,10 @@ enum class OfficeEncryption {
 
 // Only what the container says; a file that is not OLE2 is kNone.
 OfficeEncryption DetectOfficeEncryption(std::string_view bytes);
+
+// The legacy Office type an OLE2 file's main stream names ("PowerPoint Document": PowerPoint,
+// "WordDocument": Word, "Workbook" or "Book": Excel), for a compound file libmagic could not
+// name (e.g. a decrypted presentation whose summary stream is unreadable). "" otherwise.
+std::string OleOfficeType(std::string_view bytes);
 
 }  // namespace mugai

@@ -75,6 +75,30 @@ def restore_edit_records(original, decrypted):
     out.write_stream('PowerPoint Document', bytes(doc))
     out.close()
 
+def hide_encrypted_summary(path):
+    # [MS-PPT] 2.1.5: an encrypted presentation keeps its summary information encrypted in an
+    # "EncryptedSummary" stream, which decryption does not touch; LibreOffice takes the
+    # stream's presence to mean the presentation is still encrypted and will not open it.
+    # Rename its directory entry to a name of the same length (the compound file's directory
+    # order is by length first), so that no reader looks at it.
+    ole = olefile.OleFileIO(path)
+    if not ole.exists('EncryptedSummary'):
+        ole.close()
+        return
+    sid = ole._find('EncryptedSummary')
+    size, sector, fat = ole.sectorsize, ole.first_dir_sector, ole.fat
+    ole.close()
+    for _ in range(sid * 128 // size):
+        sector = fat[sector]
+    at = (sector + 1) * size + sid * 128 % size
+    old, new = 'EncryptedSummary'.encode('utf-16-le'), 'MugaiSkippedSumm'.encode('utf-16-le')
+    with open(path, 'r+b') as f:
+        f.seek(at)
+        if f.read(len(old)) != old:
+            raise ValueError('the EncryptedSummary directory entry is not where it should be')
+        f.seek(at)
+        f.write(new)
+
 password = sys.stdin.buffer.readline().rstrip(b'\n').decode('utf-8', 'strict')
 try:
     with open(sys.argv[1], 'rb') as f:
@@ -90,6 +114,7 @@ try:
             doc.decrypt(out)
     if sys.argv[3] == 'ppt':
         restore_edit_records(sys.argv[1], sys.argv[2])
+        hide_encrypted_summary(sys.argv[2])
 except InvalidKeyError as e:
     sys.stderr.write('%s\n' % e)
     sys.exit(10)

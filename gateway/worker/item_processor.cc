@@ -786,6 +786,17 @@ WorkerResult ProcessNode(const WorkerContext& ctx, int fd, const std::string& na
     r.family = TypeFamily::kOoxml;  // an Office package libmagic did not recognise as one
     r.actions.push_back({"identified", "zip holding [Content_Types].xml: an Office document"});
   }
+  if (type.mime == "application/x-ole-storage") {
+    // A compound file libmagic could not name (a decrypted presentation whose summary is
+    // unreadable, say): its main stream says which Office document it is, as it does to
+    // LibreOffice.
+    if (std::string office = OleOfficeType(bytes); !office.empty()) {
+      r.actions.push_back({"identified", "OLE2 compound file whose main stream is " + office +
+                                             "'s (libmagic: " + type.mime + ")"});
+      r.detected_type = office;
+      r.family = ClassifyMime(office);
+    }
+  }
   if (r.family == TypeFamily::kText && HasPdfSignatureNearStart(bytes)) {
     // Acrobat and other lenient readers take a file for a PDF when "%PDF-" appears anywhere
     // in its first 1,024 bytes: such "text" is rebuilt as the PDF it is (or blocked when it
