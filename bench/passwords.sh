@@ -3,9 +3,10 @@
 # with the real-size database. Per file: the median wall time of `mugai sanitize --service
 # --password` (the whole pipeline: identify, scan, decrypt in a fresh decryption helper,
 # process what came out, verify), beside the bare tool on the same file in the same run
-# (`7z x -p`, msoffcrypto-tool, or nothing for zip, which the worker decrypts itself) and the
+# (`7z x -p`, `unar -p`, msoffcrypto-tool, or nothing for zip, which the worker decrypts
+# itself) and the
 # same content unencrypted through mugai. Usage: bench/passwords.sh [ROUNDS]
-. "$(dirname "$0")/common.sh" 7z msoffcrypto-tool
+. "$(dirname "$0")/common.sh" 7z unar msoffcrypto-tool
 rounds=${1:-15}
 "$mugai" serve --socket "$work/mugai.sock" --signatures "$work/sigs" --state "$work/state" \
   2> "$work/serve.log" & serve_pid=$!
@@ -60,6 +61,15 @@ row "7z, encrypted headers ($(stat -c %s "$work/enc.7z") B)" "$(through_mugai "$
   "$(bare sh -c "echo secret | 7z x -bd -y -o$work/x $work/enc.7z")" "$(through_mugai "$work/plain.7z")"
 row "zip, AES-256 ($(stat -c %s "$work/enc-aes.zip") B)" "$(through_mugai "$work/enc-aes.zip" secret)" \
   "$(bare 7z x -bd -y -psecret -o"$work/x" "$work/enc-aes.zip")" "$(through_mugai "$work/plain.zip")"
+rar=../shared/corpora/recursive-extractor/archives
+if [ -f "$rar/TestDataEncrypted.rar" ]; then
+  row "rar 5, AES-256 (RE, $(stat -c %s "$rar/TestDataEncrypted.rar") B)" \
+    "$(through_mugai "$rar/TestDataEncrypted.rar" TestData)" \
+    "$(bare unar -q -f -o "$work/x" -p TestData "$rar/TestDataEncrypted.rar")" \
+    "$(through_mugai "$rar/TestData.rar")"
+else
+  echo "rar row skipped: ../shared/corpora/recursive-extractor absent"
+fi
 if [ "$have_xlsx" = 1 ]; then
   row "xlsx, ECMA-376 (POI, $(stat -c %s "$work/enc.xlsx") B)" "$(through_mugai "$work/enc.xlsx" tika)" \
     "$(bare msoffcrypto-tool -p tika "$work/enc.xlsx" "$work/x.xlsx")" "$(through_mugai "$work/plain.xlsx")"
