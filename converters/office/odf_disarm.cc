@@ -47,27 +47,34 @@ size_t StripDoc(xmlDoc* doc) {
   return removed;
 }
 
-// The parts META-INF/manifest.xml lists with a manifest:encryption-data child.
-Result<std::set<std::string>> EncryptedParts(const std::vector<ArchiveMember>& members,
-                                             uint64_t max_bytes) {
+constexpr std::string_view kManifest = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0";
+
+bool IsManifest(const xmlNode* n, std::string_view local) {
+  return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+         kManifest == reinterpret_cast<const char*>(n->ns->href) && ooxml::LocalName(n) == local;
+}
+
+// The parts META-INF/manifest.xml lists as encrypted, read as LibreOffice reads it: a
+// manifest:file-entry right under the root with a manifest:encryption-data child, named by
+// its manifest:full-path. A manifest that cannot be read here (one with a DOCTYPE, as old
+// OpenOffice.org wrote) lists none: its encrypted parts, if any, then fail as XML below.
+std::set<std::string> EncryptedParts(const std::vector<ArchiveMember>& members,
+                                     uint64_t max_bytes) {
   std::set<std::string> out;
   for (const ArchiveMember& m : members) {
     if (m.path != "META-INF/manifest.xml") continue;
     Result<ooxml::XmlDocPtr> doc = ooxml::ParseXmlPart(m.bytes, m.path, max_bytes);
-    if (!doc.ok()) return doc.status();
-    for (xmlNode* n : ooxml::Elements(xmlDocGetRootElement(doc->get()))) {
-      if (ooxml::LocalName(n) != "file-entry") continue;
+    if (!doc.ok()) return out;
+    xmlNode* root = xmlDocGetRootElement(doc->get());
+    if (!root || !IsManifest(root, "manifest")) return out;
+    for (xmlNode* n = root->children; n; n = n->next) {
+      if (!IsManifest(n, "file-entry")) continue;
       bool encrypted = false;
-      for (xmlNode* c = n->children; c; c = c->next) {
-        encrypted |= c->type == XML_ELEMENT_NODE && ooxml::LocalName(c) == "encryption-data";
-      }
+      for (xmlNode* c = n->children; c; c = c->next) encrypted |= IsManifest(c, "encryption-data");
       if (!encrypted) continue;
-      for (xmlAttr* a = n->properties; a; a = a->next) {
-        if (std::string_view(reinterpret_cast<const char*>(a->name)) != "full-path") continue;
-        xmlChar* v = xmlNodeGetContent(reinterpret_cast<xmlNode*>(a));
-        if (v) out.insert(reinterpret_cast<const char*>(v));
-        xmlFree(v);
-      }
+      xmlChar* v = xmlGetNsProp(n, BAD_CAST "full-path", BAD_CAST kManifest.data());
+      if (v) out.insert(reinterpret_cast<const char*>(v));
+      xmlFree(v);
     }
   }
   return out;
@@ -90,15 +97,20 @@ Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& lim
     return Status{StatusCode::kInvalidArgument,
                   "the ODF package has member names that are not plain: " + u.archive.notes[0]};
   }
-  Result<std::set<std::string>> sealed = EncryptedParts(u.archive.members, limits.max_member_bytes);
-  if (!sealed.ok()) return sealed.status();
+  const std::set<std::string> sealed = EncryptedParts(u.archive.members, limits.max_member_bytes);
   std::vector<std::string> rewritten(u.archive.members.size());
   std::vector<ZipEntry> entries;
   for (size_t i = 0; i < u.archive.members.size(); ++i) {
     ArchiveMember& m = u.archive.members[i];
     const std::string* bytes = &m.bytes;
-    if (sealed->count(m.path) > 0) {
-      ++*encrypted;  // ciphertext: LibreOffice decrypts it with the password
+    if (sealed.count(m.path) > 0) {
+      // Ciphertext, which LibreOffice decrypts with the password. A part the manifest calls
+      // encrypted that reads as XML is not: its links would reach LibreOffice unstripped.
+      if (m.path.ends_with(".xml") && ooxml::ParseXmlPart(m.bytes, m.path, limits.max_member_bytes).ok()) {
+        return Status{StatusCode::kInvalidArgument,
+                      "the ODF manifest calls " + m.path + " encrypted, but it is plain XML"};
+      }
+      ++*encrypted;
     } else if (m.path.ends_with(".xml") && m.path != "META-INF/manifest.xml") {
       Result<ooxml::XmlDocPtr> doc = ooxml::ParseXmlPart(m.bytes, m.path, limits.max_member_bytes);
       if (!doc.ok()) return doc.status();
@@ -111,7 +123,7 @@ Result<std::string> StripOdfLinks(std::string_view odf, const ArchiveLimits& lim
       }
     }
     // LibreOffice reads an encrypted part's stored bytes as the ciphertext: never deflated.
-    const bool store = sealed->count(m.path) > 0;
+    const bool store = sealed.count(m.path) > 0;
     if (m.path == "mimetype") {
       entries.insert(entries.begin(), {m.path, bytes, store});
     } else {

@@ -293,7 +293,8 @@ struct WriteCloser {
 
 // A plain tar of the regular files beneath `root` (names relative to it, UTF-8 as 7-Zip
 // wrote them). A link or special file refuses the whole archive.
-OfficeResponse TarOf(const UnlockHelperOptions& o, const std::string& root) {
+OfficeResponse TarOf(const UnlockHelperOptions& o, const std::string& root,
+                     uint64_t expected_members = 0) {
   std::string tar;
   std::unique_ptr<archive, WriteCloser> w(archive_write_new());
   archive_write_set_format_pax_restricted(w.get());
@@ -337,7 +338,12 @@ OfficeResponse TarOf(const UnlockHelperOptions& o, const std::string& root) {
                                           "limits.max_output_bytes");
     }
   }
-  if (ec) return Answer(OfficeStatus::kFailed, "cannot walk what 7-Zip unpacked: " + ec.message());
+  if (ec) return Answer(OfficeStatus::kFailed, "cannot walk what the tool unpacked: " + ec.message());
+  if (expected_members != 0 && members != expected_members) {
+    return Answer(OfficeStatus::kFailed, "the archive lists " + std::to_string(expected_members) +
+                                             " file(s) but " + std::to_string(members) +
+                                             " came out: not delivered");
+  }
   if (archive_write_close(w.get()) != ARCHIVE_OK) {
     return Answer(OfficeStatus::kFailed, "cannot finish the tar");
   }
@@ -396,8 +402,8 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
 }
 
 // The Unarchiver (unar, and lsar beside it) for rar: Debian's 7-Zip has no RAR codec. It takes
-// the password only on its command line (`-p`), so for the seconds it runs the password is in
-// its /proc/<pid>/cmdline: readable by the host's own accounts, not by any sandboxed process
+// the password only on its command line (`-p`), so while lsar and unar run (at most
+// unlock.timeout_seconds) the password is in their /proc/<pid>/cmdline: readable by the host's own accounts, not by any sandboxed process
 // (Landlock gives workers, converters and helpers no other process's /proc).
 OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
                        const std::string& password) {
@@ -408,6 +414,10 @@ OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
   if (list.status == 127 || !list.started) {
     return Answer(OfficeStatus::kFailed, "The Unarchiver (unlock.unar = " + o.unar +
                                              ", and lsar beside it) cannot be run; Debian: unar");
+  }
+  if (list.output.empty()) {
+    return Answer(OfficeStatus::kFailed, "lsar ended with status " + std::to_string(list.status) +
+                                             " and no listing");
   }
   // GNUstep may write warnings (on standard error, captured with the listing) before it.
   size_t json_at = list.output.rfind("{\n", 0) == 0 ? 0 : list.output.find("\n{\n");
@@ -425,9 +435,16 @@ OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
   const nlohmann::json& format_name =
       listing.contains("lsarFormatName") ? listing["lsarFormatName"] : nlohmann::json();
   const std::string format = format_name.is_string() ? format_name.get<std::string>() : "";
-  const std::string hint = format == "RAR" ? " (an encrypted RAR 4 archive: Debian 12's unar "
-                                             "1.10.1 opens encrypted RAR 5 archives only)"
-                                           : "";
+  bool any_encrypted = false;
+  if (listing.contains("lsarContents") && listing["lsarContents"].is_array()) {
+    for (const nlohmann::json& e : listing["lsarContents"]) {
+      any_encrypted |= e.is_object() && e.value("XADIsEncrypted", 0) != 0;
+    }
+  }
+  const std::string hint = format == "RAR" && (any_encrypted || error != 0)
+                               ? " (an encrypted RAR 4 archive, or a damaged one: Debian 12's "
+                                 "unar 1.10.1 opens encrypted RAR 5 archives only)"
+                               : "";
   if (list.status != 0 || error != 0 || !listing.contains("lsarContents") ||
       !listing["lsarContents"].is_array()) {
     return Answer(OfficeStatus::kFailed, "The Unarchiver cannot read the archive (XAD error " +
@@ -438,7 +455,13 @@ OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
     if (!e.is_object() || e.value("XADIsDirectory", 0) != 0) continue;
     ++members;
     const nlohmann::json& size = e.contains("XADFileSize") ? e["XADFileSize"] : nlohmann::json();
-    uint64_t n = size.is_number_unsigned() ? size.get<uint64_t>() : 0;
+    if (!size.is_number_unsigned()) {
+      // (RAR 5's "unpacked size unknown"): the limits could not hold before unpacking.
+      return Answer(OfficeStatus::kLimit, "the archive does not say how large a member is, so "
+                                          "archive.max_total_bytes cannot be checked before "
+                                          "unpacking: not opened");
+    }
+    uint64_t n = size.get<uint64_t>();
     total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
   }
   if (members > o.max_members || total > o.max_total_bytes) {
@@ -448,10 +471,11 @@ OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
                       " bytes: over archive.max_members or archive.max_total_bytes");
   }
   // -k skip: no AppleDouble files for resource forks; -D: the members as named, no wrapper
-  // folder; -f: a name that repeats replaces, never asks. What comes out is checked again
-  // (count, size, no links) as it is put in the tar.
+  // folder; -r: a name that repeats (or that unar's own clean-up makes repeat) is renamed,
+  // never asked about or overwritten. What comes out is checked again (the count listed,
+  // sizes, no links) as it is put in the tar.
   const std::string out = o.work_dir + "/out";
-  ToolRun x = RunTool({o.unar, "-q", "-f", "-nr", "-D", "-k", "skip", "-o", out, "-p", password,
+  ToolRun x = RunTool({o.unar, "-q", "-r", "-nr", "-D", "-k", "skip", "-o", out, "-p", password,
                        in},
                       "", o.work_dir, listing_cap);
   if (x.output.find("Missing or wrong password") != std::string::npos) {
@@ -462,7 +486,7 @@ OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
     return Answer(OfficeStatus::kFailed,
                   "The Unarchiver could not unpack it" + hint + ": " + Tail(x.output));
   }
-  return TarOf(o, out);
+  return TarOf(o, out, members);
 }
 
 }  // namespace
@@ -505,7 +529,8 @@ int RunUnlockHelper(const UnlockHelperOptions& o, const std::function<bool()>& c
       resp = Answer(OfficeStatus::kFailed, "cannot write the item into " + o.work_dir);
     } else if (req->extension == "ooxml" || req->extension == "ppt") {
       resp = RunOffice(o, in, req->extension, req->password);
-    } else if (req->extension == "rar" && !o.unar.empty()) {
+    } else if (req->extension == "rar" && !o.unar.empty() && access(o.unar.c_str(), X_OK) == 0) {
+      // (without unar, 7-Zip is tried: with the non-free 7zip-rar it opens rar, RAR 4 too)
       resp = RunUnar(o, in, req->password);
     } else {
       resp = RunSevenZip(o, in, req->extension, req->password);

@@ -849,7 +849,8 @@ void Pipeline::OnUnlocked(WorkerPool& pool, const std::shared_ptr<ItemState>& it
   const bool archive = kind == "7z" || kind == "rar";
   r.verdict = Verdict::kSanitized;
   const char* tool = !archive ? "msoffcrypto-tool decrypted it"
-                     : kind == "rar" && !unlock_.unar.empty() ? "The Unarchiver (unar) unpacked it"
+                     : kind == "rar" && !unlock_.unar.empty() && access(unlock_.unar.c_str(), X_OK) == 0
+                         ? "The Unarchiver (unar) unpacked it"
                                                                : "7-Zip unpacked it";
   r.actions.push_back({"decrypted", std::string(tool) + " with the supplied password (" +
                                         std::to_string(w.output.size()) +
