@@ -370,6 +370,10 @@ TEST_F(OfficeCli, EncryptedOoxmlAndPowerPointOpenWithThePasswordInTheDecryptionH
       EXPECT_EQ(xlsx.find("EncryptedPackage"), std::string::npos);
     } else if (std::string(c.output).starts_with("ppt_with_png")) {
       ExpectRebuiltPdf(c.output, {"Here is a PNG image"});
+      // Its picture too: the Pictures stream is decrypted by the helper, not only the slides.
+      std::string images =
+          testing::Run({"/usr/bin/pdfimages", "-list", dir_ / ("out/" + std::string(c.output))}).out;
+      EXPECT_NE(images.find(" image "), std::string::npos) << images;
     } else {
       ExpectRebuiltPdf(c.output, {"This is a protected"});
     }
