@@ -39,8 +39,8 @@ Options:
   --config FILE         TOML settings (docs/CONFIG.md; [mail] limits)
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
-  --password PW         password for encrypted attachments (zip, 7z, PDF, Word/Excel/
-                        PowerPoint; see docs/PASSWORDS.md)
+  --password PW         password for encrypted attachments (zip, 7z, RAR 5, PDF,
+                        Word/Excel/PowerPoint, ODF; see docs/PASSWORDS.md)
   --service PATH        the mugai service's socket (default: service.socket); without it and
                         with no socket there, a service runs in this process
   --allow-no-signatures run without malware signatures (demo/test only)

@@ -36,8 +36,8 @@ Options:
   --signatures PATH     ClamAV database file or folder (default: /var/lib/clamav)
   --state DIR           quarantine and log folder (default: ./mugai-state)
                         (these two and --jobs are the service's own when one is running)
-  --password PW         password for encrypted inputs (zip, 7z, PDF, Word/Excel/PowerPoint;
-                        see docs/PASSWORDS.md)
+  --password PW         password for encrypted inputs (zip, 7z, RAR 5, PDF,
+                        Word/Excel/PowerPoint, ODF; see docs/PASSWORDS.md)
   --service PATH        the mugai service's socket (default: service.socket,
                         /run/mugai/mugai.sock). Inputs are opened here and handed to the
                         service; outputs come back and are written here. With no --service
