@@ -414,6 +414,19 @@ OfficeResponse TarOf(const UnlockHelperOptions& o, const std::string& root,
   return Answer(OfficeStatus::kPdf, std::move(tar));
 }
 
+// What the listing says would come out is over the archive limits: nothing is written.
+OfficeResponse OverLimits(uint64_t members, uint64_t total) {
+  return Answer(OfficeStatus::kLimit,
+                "the archive would unpack to " + std::to_string(members) + " member(s), " +
+                    std::to_string(total) +
+                    " bytes: over archive.max_members or archive.max_total_bytes");
+}
+
+constexpr char kNoRarCodec[] =
+    " (Debian's p7zip-full and 7zip leave the RAR codec out; set unlock.unar to The "
+    "Unarchiver's unar, Debian: unar, or install the non-free 7zip-rar and set "
+    "unlock.seven_zip to /usr/bin/7zz)";
+
 OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
                            const std::string& kind, const std::string& password) {
   const std::string pw = password + "\n";
@@ -432,20 +445,12 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
   }
   uint64_t members = 0, total = 0;
   if (kind == "rar" && list.output.find("Can not open the file as archive") != std::string::npos) {
-    return Answer(OfficeStatus::kFailed,
-                  "this 7-Zip cannot open RAR (Debian's p7zip-full and 7zip leave the RAR codec "
-                  "out; set unlock.unar to The Unarchiver's unar, Debian: unar, or install the "
-                  "non-free 7zip-rar and set unlock.seven_zip to /usr/bin/7zz)");
+    return Answer(OfficeStatus::kFailed, "this 7-Zip cannot open RAR" + std::string(kNoRarCodec));
   }
   if (list.status != 0 || !ParseListing(list.output, &members, &total)) {
     return Answer(OfficeStatus::kFailed, "7-Zip cannot read the archive: " + Tail(list.output));
   }
-  if (members > o.max_members || total > o.max_total_bytes) {
-    return Answer(OfficeStatus::kLimit,
-                  "the archive would unpack to " + std::to_string(members) + " member(s), " +
-                      std::to_string(total) +
-                      " bytes: over archive.max_members or archive.max_total_bytes");
-  }
+  if (members > o.max_members || total > o.max_total_bytes) return OverLimits(members, total);
   const std::string out = o.work_dir + "/out";
   ToolRun x = RunTool({o.seven_zip, "x", "-y", "-bd", "-sccUTF-8", "-o" + out, "--", in}, pw,
                       o.work_dir, listing_cap);
@@ -454,9 +459,7 @@ OfficeResponse RunSevenZip(const UnlockHelperOptions& o, const std::string& in,
   }
   if (x.output.find("Unsupported Method") != std::string::npos && kind == "rar") {
     return Answer(OfficeStatus::kFailed,
-                  "this 7-Zip cannot decompress RAR (Debian's p7zip-full and 7zip leave the RAR "
-                  "codec out; set unlock.unar to The Unarchiver's unar, Debian: unar, or install "
-                  "the non-free 7zip-rar and set unlock.seven_zip to /usr/bin/7zz)");
+                  "this 7-Zip cannot decompress RAR" + std::string(kNoRarCodec));
   }
   if (x.status != 0) {
     return Answer(OfficeStatus::kFailed, "7-Zip could not unpack it: " + Tail(x.output));
@@ -527,12 +530,7 @@ OfficeResponse RunUnar(const UnlockHelperOptions& o, const std::string& in,
     uint64_t n = size.get<uint64_t>();
     total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
   }
-  if (members > o.max_members || total > o.max_total_bytes) {
-    return Answer(OfficeStatus::kLimit,
-                  "the archive would unpack to " + std::to_string(members) + " member(s), " +
-                      std::to_string(total) +
-                      " bytes: over archive.max_members or archive.max_total_bytes");
-  }
+  if (members > o.max_members || total > o.max_total_bytes) return OverLimits(members, total);
   // -k skip: no AppleDouble files for resource forks; -D: the members as named, no wrapper
   // folder; -r: a name that repeats (or that unar's own clean-up makes repeat) is renamed,
   // never asked about or overwritten. What comes out is checked again (the count listed,
